@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command-line options shared by the commands, and the command entry points. */
+#ifndef DMABUF_AUDIT_CLI_H
+#define DMABUF_AUDIT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dmabuf_audit/policy.h"
+#include "dmabuf_audit/rules.h"
+
+#define DA_TOOL_NAME "dmabuf-audit"
+#ifndef DA_VERSION
+#define DA_VERSION "0.1.0"
+#endif
+
+/* Exit status, interface.md */
+#define DA_EXIT_OK 0
+#define DA_EXIT_FINDINGS_DEFAULT 1
+#define DA_EXIT_USAGE 2
+
+enum da_format {
+	DA_FMT_TEXT = 0,
+	DA_FMT_JSON,
+	DA_FMT_KTAP,
+	DA_FMT_JUNIT,
+};
+
+enum da_attach_mode {
+	DA_MODE_AUTO = 0,	/* fentry/fexit where possible, else kprobe */
+	DA_MODE_FENTRY,		/* fentry/fexit only */
+	DA_MODE_KPROBE,		/* kprobe/kretprobe only (tests the fallback) */
+};
+
+struct da_opts {
+	enum da_format format;
+	const char *output;		/* -o FILE, NULL = stdout */
+	bool events;			/* --events */
+	const char *record;		/* --record FILE */
+	const char *policy_path;	/* --policy FILE */
+	bool stacks;			/* --stacks */
+	enum da_severity fail_on;	/* --fail-on, default high */
+	int error_exitcode;		/* --error-exitcode, default 1 */
+	int verbose;			/* -v, repeatable */
+	double duration;		/* watch --duration SEC, 0 = until signal */
+	const char *btf;		/* hooks --btf FILE */
+	int pid;			/* run --pid PID: only events of this tgid */
+	bool follow;			/* run --follow: CMD and its descendants only */
+	enum da_attach_mode mode;	/* --mode auto|fentry|kprobe */
+	int color;			/* --color: -1 auto (terminal), 0 never, 1 always */
+	uint32_t max_buffers;		/* --max-buffers */
+	uint32_t max_attachments;	/* --max-attachments */
+	uint32_t history_len;		/* --history N */
+	struct da_policy policy;	/* defaults + --policy */
+};
+
+/* Each returns the process exit status. */
+int da_cmd_watch(struct da_opts *opts);
+int da_cmd_run(struct da_opts *opts, int argc, char **argv);
+int da_cmd_replay(struct da_opts *opts, const char *path);
+int da_cmd_hooks(struct da_opts *opts);
+
+/* Exit status for a finished audit, from the highest severity found (-1 = none). */
+int da_exit_status(const struct da_opts *opts, int max_severity);
+
+#endif /* DMABUF_AUDIT_CLI_H */

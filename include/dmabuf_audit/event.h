@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one event record shared by the BPF programs and userspace.
+ *
+ * A record is what one hooked kernel call produced.  The BPF side fills it
+ * and submits it to the ring buffer; userspace decodes it (or reads it back
+ * from a recorded trace, or builds it from a JSON Lines event) and feeds the
+ * same structure to the engine.  Fields that an op does not use are zero.
+ *
+ * The layout is part of the binary trace format (src/core/record.c): change
+ * it only together with DA_RECORD_VERSION.
+ */
+#ifndef DMABUF_AUDIT_EVENT_H
+#define DMABUF_AUDIT_EVENT_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+#define DA_COMM_LEN 16
+#define DA_NAME_LEN 32
+
+/* Ops, in the order and with the names of ../docs/interface: "op". */
+enum da_op {
+	DA_OP_NONE = 0,
+	DA_OP_EXPORT,		/* dma_buf_export() returned */
+	DA_OP_RELEASE,		/* dma_buf_release(): the buffer is freed */
+	DA_OP_ATTACH,		/* dma_buf_dynamic_attach() returned */
+	DA_OP_DETACH,		/* dma_buf_detach() entered */
+	DA_OP_PIN,		/* dma_buf_pin() returned */
+	DA_OP_UNPIN,		/* dma_buf_unpin() entered */
+	DA_OP_MAP,		/* dma_buf_map_attachment{,_unlocked}() returned */
+	DA_OP_UNMAP,		/* dma_buf_unmap_attachment{,_unlocked}() entered */
+	DA_OP_VMAP,		/* dma_buf_vmap{,_unlocked}() returned */
+	DA_OP_VUNMAP,		/* dma_buf_vunmap{,_unlocked}() entered */
+	DA_OP_MMAP,		/* dma_buf_mmap() returned */
+	DA_OP_INVALIDATE,	/* dma_buf_move_notify() / _invalidate_mappings() entered */
+	DA_OP_FENCE_WAIT,	/* dma_resv_wait_timeout() returned, tracked resv only */
+	DA_OP_REVOCABLE_CHECK,	/* dma_buf_attach_revocable() returned (7.1+) */
+	DA_OP_SCOPE_ENTER,	/* a revoke scope function entered */
+	DA_OP_SCOPE_EXIT,	/* a revoke scope function returned */
+	DA_OP_RESV_UNLOCK,	/* ww_mutex_unlock() of a resv with an invalidate pending */
+	DA_OP__COUNT,
+};
+
+#define DA_OP_BIT(op) (1u << (op))
+
+/* flags: booleans of the op, see interface.md */
+#define DA_F_DYNAMIC		(1u << 0)	/* attach: importer_ops != NULL */
+#define DA_F_PEER2PEER		(1u << 1)	/* attach: attach->peer2peer */
+#define DA_F_LOCKED		(1u << 2)	/* map/unmap/vmap/vunmap: locked variant */
+#define DA_F_INTR		(1u << 3)	/* fence_wait: intr argument */
+#define DA_F_REVOKED		(1u << 4)	/* scope_*: the function's revoked argument */
+#define DA_F_HAS_REVOKED	(1u << 5)	/* scope_*: the function takes a revoked argument */
+#define DA_F_STACK		(1u << 6)	/* stack_id is valid */
+
+/* resv_held: owner word of the buffer's reservation lock at the call */
+enum da_resv_held {
+	DA_RESV_UNKNOWN = 0,	/* not read (op without lock rule, PREEMPT_RT, read failed) */
+	DA_RESV_NOT_HELD = 1,	/* lock free or owned by another task */
+	DA_RESV_HELD = 2,	/* owned by the calling task */
+};
+
+/* fence_wait usage: enum dma_resv_usage values */
+enum da_resv_usage {
+	DA_USAGE_KERNEL = 0,
+	DA_USAGE_WRITE = 1,
+	DA_USAGE_READ = 2,
+	DA_USAGE_BOOKKEEP = 3,
+};
+
+/* invalidate: which kernel function was called */
+enum da_invalidate_fn {
+	DA_FN_MOVE_NOTIFY = 0,		/* dma_buf_move_notify, <= 7.0 */
+	DA_FN_INVALIDATE_MAPPINGS = 1,	/* dma_buf_invalidate_mappings, 7.1+ */
+};
+
+struct da_event {
+	__u64 seq;		/* per-run sequence number, taken in BPF; gap = loss */
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+	__u64 buf;		/* struct dma_buf * */
+	__u64 attach;		/* struct dma_buf_attachment * */
+	__u64 resv;		/* buf->resv (every op that has a buffer), or the waited resv */
+	__u64 sgt;		/* map/unmap: struct sg_table * (map: 0 on error) */
+	__u64 importer_ops;	/* attach: attach->importer_ops; scope_*: first argument */
+	__u64 invalidate_cb;	/* attach: importer_ops->move_notify / ->invalidate_mappings */
+	__u64 ino;		/* export: file_inode(buf->file)->i_ino */
+	__u64 size;		/* export: buf->size */
+	__u64 timeout;		/* fence_wait: timeout argument (jiffies) */
+	__s64 ret;		/* return value: 0/-errno, 0/1 (revocable_check), long (fence_wait) */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 cpu;
+	__s32 stack_id;		/* with --stacks and DA_F_STACK: id in the stack map */
+	__u8 op;		/* enum da_op */
+	__u8 flags;		/* DA_F_* */
+	__u8 resv_held;		/* enum da_resv_held */
+	__u8 usage;		/* fence_wait: enum da_resv_usage */
+	__u8 fn;		/* invalidate: enum da_invalidate_fn; scope_*: scope slot */
+	__u8 pad[3];
+	char comm[DA_COMM_LEN];
+	char name[DA_NAME_LEN];	/* export: exp_name; attach: dev_name(attach->dev) */
+};
+
+/*
+ * Counters the BPF side keeps in the shared "counters" array map, one
+ * __u64 per index.  DA_CTR_SEQ is the next sequence number (atomic add);
+ * DA_CTR_LOST counts ring buffer reserve failures (each one also leaves a
+ * gap in seq).
+ */
+enum da_counter {
+	DA_CTR_SEQ = 0,
+	DA_CTR_LOST = 1,
+	DA_CTR__COUNT,
+};
+
+#ifndef __BPF__
+/* Names used in JSON and text output (src/core/event.c). */
+const char *da_op_name(unsigned int op);		/* "map"; "?" when unknown */
+int da_op_parse(const char *name);			/* enum da_op, or -1 */
+const char *da_usage_name(unsigned int usage);		/* "bookkeep" */
+int da_usage_parse(const char *name);			/* enum da_resv_usage, or -1 */
+const char *da_invalidate_fn_name(unsigned int fn);	/* "dma_buf_move_notify" */
+int da_invalidate_fn_parse(const char *name);		/* enum da_invalidate_fn, or -1 */
+#endif
+
+#endif /* DMABUF_AUDIT_EVENT_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The pipeline every source feeds: decoded events, in seq order, go to the
+ * event printer (--events), the recorder (--record) and the engine; the
+ * engine's findings go to the report sink (--format, -o).  A live ring
+ * buffer, a binary record and a JSON Lines file all drive the same calls,
+ * so live and replayed runs of the same events give the same report.
+ */
+#ifndef DMABUF_AUDIT_PIPELINE_H
+#define DMABUF_AUDIT_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dmabuf_audit/cli.h"
+#include "dmabuf_audit/engine.h"
+#include "dmabuf_audit/event.h"
+#include "dmabuf_audit/symbols.h"
+#include "dmabuf_audit/trace.h"
+
+struct da_pipeline;
+
+/*
+ * Symbolize a kernel stack for --stacks.  Fills up to max frames as
+ * "symbol+0xoff" strings (owned by the resolver, valid until the next call)
+ * and returns their number, or 0 when the stack is gone.
+ */
+typedef unsigned int (*da_stack_resolver_fn)(void *ctx, int32_t stack_id,
+					     const char **frames, unsigned int max);
+
+struct da_pipeline_config {
+	const struct da_opts *opts;
+	struct da_trace_info *trace;	/* header data; filled by the source */
+	struct da_symbols *symbols;	/* shared with the engine and the recorder */
+	da_stack_resolver_fn stack_resolver;	/* NULL: no stacks */
+	void *stack_ctx;
+	/* "live" runs print findings as they happen; reports group them at the end */
+	int live;
+};
+
+/*
+ * Open the outputs (-o, --record) and the engine.  NULL on error with a
+ * message in err (e.g. "cannot open report.json: Permission denied").
+ */
+struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *err,
+				    size_t errlen);
+/* Write headers; call once cfg->trace is complete (hooks attached). */
+int da_pipeline_begin(struct da_pipeline *p);
+/*
+ * One event, in seq order.  A seq gap (after the first event) is reported
+ * as lost events before the event is judged.
+ */
+void da_pipeline_event(struct da_pipeline *p, const struct da_event *ev);
+/* Losses the source knows of that leave no seq gap (e.g. BPF drop counter). */
+void da_pipeline_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t count);
+/* Time passes (live, no event): time-based rules. */
+void da_pipeline_tick(struct da_pipeline *p, uint64_t now_ns);
+/* Something the user must know that is not a finding. */
+void da_pipeline_notice(struct da_pipeline *p, enum da_notice_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * End of trace: judge pending deadlines, write the summary, flush and close
+ * the outputs.  Returns the highest severity found (-1 = none), or -2 when
+ * an output could not be written (message on stderr).
+ */
+int da_pipeline_end(struct da_pipeline *p);
+void da_pipeline_summary(const struct da_pipeline *p, struct da_summary *out);
+void da_pipeline_free(struct da_pipeline *p);
+
+#endif /* DMABUF_AUDIT_PIPELINE_H */

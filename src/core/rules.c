@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The rule catalogue; see include/dmabuf_audit/rules.h and docs/rules.md. */
+#include <string.h>
+
+#include "dmabuf_audit/event.h"
+#include "dmabuf_audit/rules.h"
+
+#define B(op) DA_OP_BIT(DA_OP_##op)
+#define ACCESS (B(MAP) | B(VMAP) | B(MMAP))
+
+const struct da_rule_info da_rules[DA_RULE__COUNT] = {
+	[DA_RULE_ACCESS_AFTER_REVOKE] = {
+		DA_RULE_ACCESS_AFTER_REVOKE, "access-after-revoke", DA_SEV_CRITICAL,
+		B(INVALIDATE), ACCESS, 0, false,
+		"map, vmap or mmap of a revoked buffer succeeded before any un-revoke" },
+	[DA_RULE_ACCESS_ATTEMPT_AFTER_REVOKE] = {
+		DA_RULE_ACCESS_ATTEMPT_AFTER_REVOKE, "access-attempt-after-revoke", DA_SEV_WARNING,
+		B(INVALIDATE), ACCESS, 0, false,
+		"map, vmap or mmap of a revoked buffer was attempted (and refused)" },
+	[DA_RULE_MISSING_FENCE_WAIT] = {
+		DA_RULE_MISSING_FENCE_WAIT, "missing-fence-wait", DA_SEV_CRITICAL,
+		B(INVALIDATE) | B(FENCE_WAIT), 0, 0, false,
+		"a revoke was not followed by a fence wait on the buffer's resv before its deadline" },
+	[DA_RULE_WEAK_FENCE_WAIT] = {
+		DA_RULE_WEAK_FENCE_WAIT, "weak-fence-wait", DA_SEV_WARNING,
+		B(INVALIDATE) | B(FENCE_WAIT), 0, 0, false,
+		"the fence wait after a revoke did not use DMA_RESV_USAGE_BOOKKEEP" },
+	[DA_RULE_FENCE_WAIT_INCOMPLETE] = {
+		DA_RULE_FENCE_WAIT_INCOMPLETE, "fence-wait-incomplete", DA_SEV_WARNING,
+		B(INVALIDATE) | B(FENCE_WAIT), 0, 0, false,
+		"the fence wait after a revoke timed out or was interrupted and the exporter went on" },
+	[DA_RULE_REVOKE_UNHANDLED_IMPORTER] = {
+		DA_RULE_REVOKE_UNHANDLED_IMPORTER, "revoke-unhandled-importer", DA_SEV_CRITICAL,
+		B(INVALIDATE) | B(ATTACH), 0, DA_CAP_INVALIDATE_CB, false,
+		"a revoke reached a pinned or mapped importer that cannot handle it" },
+	[DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED] = {
+		DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED, "non-revocable-importer-accepted", DA_SEV_HIGH,
+		B(ATTACH), 0, DA_CAP_INVALIDATE_CB, false,
+		"a revoking exporter let a non-revocable importer attach or pin" },
+	[DA_RULE_PINNING_IMPORTER_MISSING_PIN] = {
+		DA_RULE_PINNING_IMPORTER_MISSING_PIN, "pinning-importer-missing-pin", DA_SEV_HIGH,
+		B(ATTACH) | B(PIN) | B(UNPIN) | B(MAP), 0, 0, true,
+		"a pinning importer mapped an attachment it had not pinned" },
+	[DA_RULE_PIN_LEAK] = {
+		DA_RULE_PIN_LEAK, "pin-leak", DA_SEV_HIGH,
+		B(ATTACH) | B(DETACH) | B(PIN) | B(UNPIN), 0, 0, true,
+		"an attachment was detached (or its buffer released) while still pinned" },
+	[DA_RULE_UNBALANCED_UNPIN] = {
+		DA_RULE_UNBALANCED_UNPIN, "unbalanced-unpin", DA_SEV_HIGH,
+		B(ATTACH) | B(PIN) | B(UNPIN), 0, 0, true,
+		"unpin of an attachment whose pin count is zero" },
+	[DA_RULE_MAPPING_LEAK] = {
+		DA_RULE_MAPPING_LEAK, "mapping-leak", DA_SEV_HIGH,
+		B(ATTACH) | B(DETACH) | B(MAP) | B(UNMAP), 0, 0, true,
+		"an attachment was detached while a mapping it obtained was never unmapped" },
+	[DA_RULE_UNBALANCED_UNMAP] = {
+		DA_RULE_UNBALANCED_UNMAP, "unbalanced-unmap", DA_SEV_HIGH,
+		B(ATTACH) | B(MAP) | B(UNMAP), 0, 0, true,
+		"unmap of an sg_table that no live map of that attachment returned" },
+	[DA_RULE_RESV_NOT_HELD] = {
+		DA_RULE_RESV_NOT_HELD, "resv-not-held", DA_SEV_HIGH,
+		0, B(INVALIDATE) | B(PIN) | B(UNPIN) | B(MAP) | B(UNMAP) | B(VMAP) | B(VUNMAP),
+		DA_CAP_RESV_OWNER, false,
+		"invalidate, pin, unpin or a locked map/unmap/vmap/vunmap without the reservation lock" },
+	[DA_RULE_REVOKE_STALLED] = {
+		DA_RULE_REVOKE_STALLED, "revoke-stalled", DA_SEV_WARNING,
+		B(SCOPE_ENTER) | B(SCOPE_EXIT), 0, DA_CAP_REVOKE_SCOPE, false,
+		"a revoke scope lasted longer than the threshold" },
+	[DA_RULE_USE_AFTER_RELEASE] = {
+		DA_RULE_USE_AFTER_RELEASE, "use-after-release", DA_SEV_CRITICAL,
+		B(EXPORT) | B(RELEASE) | B(ATTACH) | B(DETACH), 0, 0, true,
+		"an operation named a buffer after its release or an attachment after its detach" },
+	[DA_RULE_PINNED_IMPORTER_LEFT_REVOKED] = {
+		DA_RULE_PINNED_IMPORTER_LEFT_REVOKED, "pinned-importer-left-revoked", DA_SEV_INFO,
+		B(INVALIDATE) | B(PIN) | B(SCOPE_ENTER), 0, DA_CAP_REVOKE_SCOPE, false,
+		"the exporter un-revoked a buffer while pinned attachments it revoked stay attached" },
+};
+
+static const char *const severity_names[DA_SEV__COUNT] = {
+	[DA_SEV_INFO] = "info",
+	[DA_SEV_WARNING] = "warning",
+	[DA_SEV_HIGH] = "high",
+	[DA_SEV_CRITICAL] = "critical",
+};
+
+const char *da_severity_name(enum da_severity sev)
+{
+	return (unsigned int)sev < DA_SEV__COUNT ? severity_names[sev] : "?";
+}
+
+int da_severity_parse(const char *name, enum da_severity *out)
+{
+	for (int i = 0; i < DA_SEV__COUNT; i++) {
+		if (!strcmp(name, severity_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int da_rule_lookup(const char *name)
+{
+	for (int i = 0; i < DA_RULE__COUNT; i++)
+		if (!strcmp(name, da_rules[i].name))
+			return i;
+	return -1;
+}
