@@ -31,3 +31,50 @@ __attribute__((weak)) int da_policy_load(struct da_policy *pol, const char *path
 	snprintf(err, errlen, "policy files not supported yet");
 	return -1;
 }
+
+#include "dmabuf_audit/engine.h"
+
+/* engine stand-ins: accept events, judge nothing */
+struct da_engine {
+	struct da_summary summary;
+};
+
+__attribute__((weak)) struct da_engine *da_engine_new(const struct da_engine_config *cfg)
+{
+	static struct da_engine eng;
+
+	return &eng;
+}
+
+__attribute__((weak)) void da_engine_free(struct da_engine *eng)
+{
+}
+
+__attribute__((weak)) void da_engine_feed(struct da_engine *eng, const struct da_event *ev)
+{
+	eng->summary.events++;
+}
+
+__attribute__((weak)) void da_engine_lost(struct da_engine *eng, uint64_t first_seq,
+					  uint64_t count)
+{
+	eng->summary.lost += count;
+}
+
+__attribute__((weak)) void da_engine_tick(struct da_engine *eng, uint64_t now_ns)
+{
+}
+
+__attribute__((weak)) void da_engine_finish(struct da_engine *eng)
+{
+}
+
+__attribute__((weak)) void da_engine_summary(const struct da_engine *eng, struct da_summary *out)
+{
+	*out = eng->summary;
+}
+
+__attribute__((weak)) int da_engine_max_severity(const struct da_engine *eng)
+{
+	return -1;
+}
