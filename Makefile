@@ -59,7 +59,7 @@ all: $(BIN)
 deps:
 	@tools/install-deps.sh $(DEPS)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/dmabuf_audit/*.h) | $(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/stubs
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/dmabuf_audit/*.h src/*/*.h) | $(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/stubs
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # live code embeds the BPF skeletons

@@ -69,6 +69,11 @@ enum da_notice_kind {
 	DA_NOTICE_INPUT,		/* something about the input worth knowing */
 };
 
+/*
+ * Callbacks run inside da_engine_feed/lost/tick/finish.  Every pointer in a
+ * finding (trigger, message, names, history) is valid only until the
+ * callback returns: copy what must outlive it.
+ */
 struct da_engine_output {
 	void *ctx;
 	void (*finding)(void *ctx, const struct da_finding *finding);

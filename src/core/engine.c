@@ -1,0 +1,1423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The engine: per-buffer and per-attachment state machines and the rules of
+ * docs/rules.md.  Events arrive in seq order; each is copied into the
+ * journal (the evidence), resolved to its buffer/attachment (creating a
+ * partial entity when it was born before the observer), and judged.
+ *
+ * Invalidate classification, deadlines of the fence-wait rules and the
+ * partial/loss semantics are described in docs/rules.md; the comments here
+ * say why the code is shaped the way it is.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_priv.h"
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers */
+
+static const char *call_name(const struct da_event *ev)
+{
+	bool locked = ev->flags & DA_F_LOCKED;
+
+	switch (ev->op) {
+	case DA_OP_EXPORT:
+		return "dma_buf_export";
+	case DA_OP_RELEASE:
+		return "dma_buf_release";
+	case DA_OP_ATTACH:
+		return ev->importer_ops ? "dma_buf_dynamic_attach" : "dma_buf_attach";
+	case DA_OP_DETACH:
+		return "dma_buf_detach";
+	case DA_OP_PIN:
+		return "dma_buf_pin";
+	case DA_OP_UNPIN:
+		return "dma_buf_unpin";
+	case DA_OP_MAP:
+		return locked ? "dma_buf_map_attachment" : "dma_buf_map_attachment_unlocked";
+	case DA_OP_UNMAP:
+		return locked ? "dma_buf_unmap_attachment" : "dma_buf_unmap_attachment_unlocked";
+	case DA_OP_VMAP:
+		return locked ? "dma_buf_vmap" : "dma_buf_vmap_unlocked";
+	case DA_OP_VUNMAP:
+		return locked ? "dma_buf_vunmap" : "dma_buf_vunmap_unlocked";
+	case DA_OP_MMAP:
+		return "dma_buf_mmap";
+	case DA_OP_INVALIDATE:
+		return da_invalidate_fn_name(ev->fn);
+	case DA_OP_FENCE_WAIT:
+		return "dma_resv_wait_timeout";
+	case DA_OP_REVOCABLE_CHECK:
+		return "dma_buf_attach_revocable";
+	default:
+		return da_op_name(ev->op);
+	}
+}
+
+static const char *usage_upper(unsigned int usage)
+{
+	static const char *const names[] = { "KERNEL", "WRITE", "READ", "BOOKKEEP" };
+
+	return usage < 4 ? names[usage] : "unknown";
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static bool exporter_revoking(const struct da_engine *eng, const struct ebuf *b)
+{
+	return b->exporter &&
+	       (eng->names[b->exporter].flags & (NF_REVOKING_POLICY | NF_REVOKING_LEARNED));
+}
+
+static const char *exporter_revoking_why(const struct da_engine *eng, const struct ebuf *b)
+{
+	if (eng->names[b->exporter].flags & NF_REVOKING_POLICY)
+		return "a revoking exporter by policy";
+	return "seen revoking a pinned attachment earlier";
+}
+
+/* what makes the importer unable to handle a revoke, or NULL when it can */
+static const char *unhandled_reason(struct da_engine *eng, const struct eatt *a, char *out,
+				    size_t len)
+{
+	if (!(a->flags & AF_KNOWN))
+		return NULL;
+	if (!(a->flags & AF_DYNAMIC))
+		return "a static importer: the invalidate skips it and its DMA goes on";
+	if (!att_callback(eng, a))
+		return "a dynamic importer without an invalidate callback: the invalidate skips it";
+	if (a->flags & AF_STUB_CB) {
+		const char *sym = da_symbols_lookup(eng->syms, att_callback(eng, a));
+
+		snprintf(out, len, "its invalidate callback %s is a stub that does not stop DMA",
+			 sym ? sym : "?");
+		return out;
+	}
+	return NULL;
+}
+
+/* 1 revocable, 0 not, -1 unknown (importer not seen attaching, no kernel answer) */
+static int att_revocable(const struct da_engine *eng, const struct eatt *a)
+{
+	if (a->flags & AF_RC_KNOWN)
+		return !!(a->flags & AF_RC_REVOCABLE);
+	if (!(a->flags & AF_KNOWN))
+		return -1;
+	return (a->flags & AF_DYNAMIC) && att_callback(eng, a) && !(a->flags & AF_STUB_CB);
+}
+
+static struct escope *innermost_scope(struct da_engine *eng, uint32_t ti)
+{
+	struct etask *t;
+
+	if (ti == NIL)
+		return NULL;
+	t = &eng->tasks[ti];
+	if (!t->depth || t->depth > DA_SCOPE_DEPTH)
+		return NULL;
+	return &t->scopes[t->depth - 1];
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resolving an event to its entities */
+
+/*
+ * The buffer an event names, live or released; with `create`, an unknown
+ * pointer becomes a partial live buffer (it was exported before we looked,
+ * or evicted).  Links the event into the buffer's history.
+ */
+static uint32_t resolve_buf(struct da_engine *eng, const struct da_event *ev, uint64_t jpos,
+			    bool create)
+{
+	struct ebuf *b;
+	uint32_t bi;
+
+	if (!ev->buf)
+		return NIL;
+	bi = buf_find(eng, ev->buf);
+	if (bi == NIL) {
+		if (!create)
+			return NIL;
+		bi = eng_buf_new(eng, ev->buf, 1, eng_buf_partial_reason(eng, ev->buf));
+		eng->bufs[bi].seq_mark = ev->seq;
+	}
+	b = &eng->bufs[bi];
+	if (b->flags & BF_LIVE) {
+		eng_buf_set_resv(eng, b, ev->resv);
+		eng_buf_touch(eng, bi);
+	}
+	eng_journal_link(eng, b, jpos);
+	return bi;
+}
+
+static void uar_buffer(struct da_engine *eng, const struct da_event *ev, struct ebuf *b)
+{
+	struct fctx fc;
+	char bl[96];
+
+	/* a partial buffer, or a loss since its release (the reuse may be lost) */
+	if (!rule_on(eng, DA_RULE_USE_AFTER_RELEASE) || buf_partial(eng, b) ||
+	    b->death_epoch != eng->epoch)
+		return;
+	eng_fctx_from_event(&fc, ev);
+	fc.buf = b;
+	if (ev->attach) {
+		uint32_t ai = att_find(eng, ev->attach);
+
+		fc.att_ptr = ev->attach;
+		fc.att = ai != NIL ? &eng->atts[ai] : NULL;
+	}
+	eng_emit(eng, DA_RULE_USE_AFTER_RELEASE, &fc,
+		 "%s names buffer %s, released at seq %" PRIu64
+		 " and not exported again at that address since",
+		 call_name(ev), eng_buf_label(eng, b, ev->buf, bl, sizeof(bl)), b->seq_mark);
+}
+
+static void uar_attachment(struct da_engine *eng, const struct da_event *ev, struct eatt *a,
+			   uint32_t bi)
+{
+	struct fctx fc;
+	char al[160];
+
+	if (!rule_on(eng, DA_RULE_USE_AFTER_RELEASE) || att_partial(eng, a) ||
+	    a->epoch != eng->epoch)
+		return;
+	eng_fctx_from_event(&fc, ev);
+	fc.buf_ptr = ev->buf;
+	fc.buf = bi != NIL ? &eng->bufs[bi] : NULL;
+	fc.att = a;
+	eng_emit(eng, DA_RULE_USE_AFTER_RELEASE, &fc,
+		 "%s names %s, %s at seq %" PRIu64 " and not attached again at that address since",
+		 call_name(ev), eng_att_label(eng, a, a->ptr, al, sizeof(al)),
+		 (a->flags & AF_ENDED_BY_RELEASE) ? "gone with its buffer's release" : "detached",
+		 a->seq_mark);
+}
+
+/*
+ * The live attachment an attachment op names (and its buffer).  An unknown
+ * pointer becomes a partial attachment of the event's buffer.  Returns false
+ * when there is nothing further to judge (no pointers, or use after release
+ * reported).
+ */
+static bool resolve_att(struct da_engine *eng, const struct da_event *ev, uint64_t jpos,
+			uint32_t *pbi, uint32_t *pai)
+{
+	uint32_t ai = ev->attach ? att_find(eng, ev->attach) : NIL, bi;
+	struct eatt *a;
+
+	if (ai == NIL) {
+		bi = resolve_buf(eng, ev, jpos, true);
+		if (bi == NIL)
+			return false;
+		if (!(eng->bufs[bi].flags & BF_LIVE)) {
+			uar_buffer(eng, ev, &eng->bufs[bi]);
+			return false;
+		}
+		if (!ev->attach)
+			return false;
+		ai = eng_att_new(eng, ev->attach, bi, 1, eng_att_partial_reason(eng, ev->attach));
+		eng->atts[ai].seq_mark = ev->seq;
+		bi = eng->atts[ai].buf;
+	} else {
+		a = &eng->atts[ai];
+		bi = att_buf(eng, a);
+		if (bi != NIL) {
+			eng_journal_link(eng, &eng->bufs[bi], jpos);
+			eng_buf_touch(eng, bi);
+		}
+		if (!(a->flags & AF_LIVE)) {
+			uar_attachment(eng, ev, a, bi);
+			return false;
+		}
+		eng_att_touch(eng, ai);
+	}
+	*pbi = bi;
+	*pai = ai;
+	return true;
+}
+
+/* a mapping or a pin that could not be counted: its balances are unknown now */
+static void mark_untracked(struct da_engine *eng, struct eatt *a, bool mapping)
+{
+	if (mapping)
+		eng->notes.maps_dropped++;
+	else
+		eng->notes.pins_saturated++;
+	if (att_partial(eng, a)) {
+		a->flags |= AF_MAPS_UNTRACKED;
+		return;
+	}
+	eng_entity_clean_gone(eng, 1, a->epoch, false);
+	a->flags |= AF_MAPS_UNTRACKED;
+	eng->sum.partial++;
+	eng->sum.partial_evicted++;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Point-in-time rules */
+
+static void check_resv(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
+		       struct eatt *a)
+{
+	struct fctx fc;
+	char bl[96];
+
+	if (ev->resv_held != DA_RESV_NOT_HELD || !rule_on(eng, DA_RULE_RESV_NOT_HELD) ||
+	    (eng->quirks & DA_QUIRK_NO_RESV_OWNER))
+		return;
+	if (eng->quirks & DA_QUIRK_LEGACY_LOCKING) {
+		/* 6.1: vmap used dmabuf->lock; map/unmap asserted the resv for dynamic only */
+		if (ev->op == DA_OP_VMAP || ev->op == DA_OP_VUNMAP)
+			return;
+		if ((ev->op == DA_OP_MAP || ev->op == DA_OP_UNMAP) &&
+		    !(a && (a->flags & AF_KNOWN) && (a->flags & AF_DYNAMIC)))
+			return;
+	}
+	eng_fctx_from_event(&fc, ev);
+	fc.buf = b;
+	fc.att = a;
+	eng_emit(
+		eng, DA_RULE_RESV_NOT_HELD, &fc,
+		"%s on buffer %s ran without the calling task (tid %u) holding the buffer's reservation lock (resv 0x%" PRIx64
+		")",
+		call_name(ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), ev->tid, b->resv);
+}
+
+/*
+ * Is the buffer's revoke state still known?  Not when events were lost
+ * since the revoke (an un-revoke may be among them), nor when a revoke made
+ * outside any scope was followed by the exit of a scope we never saw that
+ * task enter: the invalidate was inside it after all (its entry was lost,
+ * or tracing began inside it) and may have been an un-revoke.
+ */
+static bool revoke_uncertain(const struct da_engine *eng, const struct ebuf *b)
+{
+	if (b->revoke_epoch != eng->epoch)
+		return true;
+	return (b->flags & BF_REVOKED_UNSCOPED) &&
+	       eng->unmatched_exit[hash_ptr(b->revoke_tid, DA_UNTRACKED_BITS)] > b->revoke_seq;
+}
+
+static void check_access(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
+			 struct eatt *a, bool success)
+{
+	enum da_rule rule =
+		success ? DA_RULE_ACCESS_AFTER_REVOKE : DA_RULE_ACCESS_ATTEMPT_AFTER_REVOKE;
+	struct fctx fc;
+	char bl[96];
+
+	if (!(b->flags & BF_REVOKED) && !(a && (a->flags & AF_REVOKED_PINNED)))
+		return;
+	if (!rule_on(eng, rule))
+		return;
+	if (revoke_uncertain(eng, b)) {
+		eng->notes.access_unjudged++;
+		return;
+	}
+	eng_fctx_from_event(&fc, ev);
+	fc.buf = b;
+	fc.att = a;
+	eng_buf_label(eng, b, b->ptr, bl, sizeof(bl));
+	if (success)
+		eng_emit(
+			eng, rule, &fc,
+			"%s succeeded on buffer %s, revoked at seq %" PRIu64
+			" with no un-revoke since: the exporter handed out access to a revoked buffer",
+			call_name(ev), bl, b->revoke_seq);
+	else
+		eng_emit(eng, rule, &fc,
+			 "%s on buffer %s, revoked at seq %" PRIu64
+			 ", was attempted and refused (ret %" PRId64
+			 "): the importer does not treat the revoke as final",
+			 call_name(ev), bl, b->revoke_seq, (int64_t)ev->ret);
+}
+
+static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
+			       struct eatt *a)
+{
+	char bl[96], al[160], why[128];
+	const char *reason;
+	struct fctx fc;
+
+	if (!rule_on(eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED) ||
+	    (a->flags & AF_NONREV_REPORTED) || !exporter_revoking(eng, b) || att_revocable(eng, a))
+		return; /* att_revocable: 1 = fine, -1 = unknown, no verdict */
+	a->flags |= AF_NONREV_REPORTED;
+	if (a->flags & AF_RC_KNOWN)
+		reason = "the kernel's dma_buf_attach_revocable() returned false for it";
+	else
+		reason = unhandled_reason(eng, a, why, sizeof(why));
+	eng_fctx_from_event(&fc, ev);
+	fc.buf = b;
+	fc.att = a;
+	eng_emit(
+		eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED, &fc,
+		"%s of buffer %s succeeded for non-revocable %s (%s); exporter %s is %s and must refuse it (-EOPNOTSUPP)",
+		call_name(ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)),
+		eng_att_label(eng, a, a->ptr, al, sizeof(al)), reason ? reason : "not revocable",
+		eng_name_str(eng, b->exporter), exporter_revoking_why(eng, b));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pending revokes: the fence-wait rules */
+
+/*
+ * Judge a pending revoke at its deadline.  `deadline` completes "before
+ * ..."; `exit_jpos` is the journal position of the scope exit (0 if none).
+ */
+static void judge_pending(struct da_engine *eng, uint32_t pi, const struct da_event *trigger,
+			  uint64_t enter_jpos, uint64_t exit_jpos, const char *deadline)
+{
+	struct epend *p = &eng->pends[pi];
+	struct ebuf *b = NULL;
+	char bl[96], what[256];
+	struct fctx fc;
+
+	if (p->buf != NIL && eng->bufs[p->buf].serial == p->buf_serial)
+		b = &eng->bufs[p->buf];
+	if (p->epoch != eng->epoch) {
+		eng->notes.fence_unjudged_loss++;
+		eng_pend_release(eng, pi);
+		return;
+	}
+	memset(&fc, 0, sizeof(fc));
+	fc.trigger = trigger;
+	fc.seq = trigger ? trigger->seq : eng->last_seq;
+	fc.ts = trigger ? trigger->ts_ns : eng->last_ts;
+	/* the culprit is the task that revoked, whoever hit the deadline */
+	fc.pid = p->pid;
+	fc.tid = p->tid;
+	fc.comm = p->comm;
+	fc.buf = b;
+	fc.extra_jpos[0] = enter_jpos;
+	fc.extra_jpos[1] = exit_jpos;
+	snprintf(what, sizeof(what), "the revoke of buffer %s by %s at seq %" PRIu64,
+		 eng_buf_label(eng, b, 0, bl, sizeof(bl)), da_invalidate_fn_name(p->fn),
+		 p->inv_seq);
+
+	if (!(p->flags & PF_WAITED)) {
+		eng_emit(eng, DA_RULE_MISSING_FENCE_WAIT, &fc,
+			 "%s was not followed by any fence wait on its resv 0x%" PRIx64
+			 " before %s: DMA through the old mappings may still be in flight",
+			 what, b ? b->resv : 0, deadline);
+	} else {
+		if (!(p->flags & PF_BOOKKEEP))
+			eng_emit(
+				eng, DA_RULE_WEAK_FENCE_WAIT, &fc,
+				"the fence waits after %s before %s used at most DMA_RESV_USAGE_%s, not BOOKKEEP: fences of other usages may still be running",
+				what, deadline, usage_upper(p->max_usage));
+		/* a successful BOOKKEEP wait resolves at once, so BOOKKEEP here never finished */
+		if ((p->flags & PF_BOOKKEEP) || !(p->flags & PF_DONE))
+			eng_emit(eng, DA_RULE_FENCE_WAIT_INCOMPLETE, &fc,
+				 "the DMA_RESV_USAGE_%s fence wait after %s %s (ret %" PRId64
+				 ") and the exporter went on before %s",
+				 usage_upper(p->max_usage), what,
+				 p->last_ret == 0 ? "timed out" : "was interrupted", p->last_ret,
+				 deadline);
+	}
+	eng_pend_release(eng, pi);
+}
+
+/* the deadline of a revoke outside any scope: unlock, detach or release */
+static void deadline_unscoped(struct da_engine *eng, struct ebuf *b, const struct da_event *ev,
+			      const char *deadline)
+{
+	if (b->pend != NIL && !eng->pends[b->pend].scope_id)
+		judge_pending(eng, b->pend, ev, 0, 0, deadline);
+}
+
+static void start_pending(struct da_engine *eng, const struct da_event *ev, uint32_t bi,
+			  uint32_t ti, struct escope *s)
+{
+	struct ebuf *b = &eng->bufs[bi];
+	struct epend *p;
+	uint32_t pi;
+
+	if (!rule_on(eng, DA_RULE_MISSING_FENCE_WAIT) && !rule_on(eng, DA_RULE_WEAK_FENCE_WAIT) &&
+	    !rule_on(eng, DA_RULE_FENCE_WAIT_INCOMPLETE))
+		return;
+	/* the newest revoke needs a wait after it: start over */
+	if (b->pend != NIL)
+		eng_pend_release(eng, b->pend);
+	pi = eng_pend_alloc(eng);
+	if (pi == NIL) {
+		eng->notes.fence_untracked++;
+		return;
+	}
+	p = &eng->pends[pi];
+	p->inv_seq = ev->seq;
+	p->inv_ts = ev->ts_ns;
+	p->buf = bi;
+	p->buf_serial = b->serial;
+	p->epoch = eng->epoch;
+	p->pid = ev->pid;
+	p->tid = ev->tid;
+	p->fn = ev->fn;
+	memcpy(p->comm, ev->comm, sizeof(p->comm));
+	if (s) {
+		p->scope_id = s->id;
+		p->scope_task = ti;
+		p->scope_depth = (uint32_t)(s - eng->tasks[ti].scopes);
+		eng_dl_push_tail(eng->pends, sizeof(struct epend), offsetof(struct epend, slink),
+				 &s->pends, pi);
+	}
+	b->pend = pi;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Invalidate: move, revoke or un-revoke */
+
+static void on_revoke(struct da_engine *eng, const struct da_event *ev, uint32_t bi, uint32_t ti,
+		      struct escope *s, const char *how)
+{
+	struct ebuf *b = &eng->bufs[bi];
+	bool any_pinned = false;
+	char bl[96], al[160], why[128];
+	uint32_t ai;
+
+	b->flags = (b->flags & ~BF_REVOKED_UNSCOPED) | BF_REVOKED | (s ? 0 : BF_REVOKED_UNSCOPED);
+	b->revoke_seq = ev->seq;
+	b->revoke_epoch = eng->epoch;
+	b->revoke_tid = ev->tid;
+	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next) {
+		struct eatt *a = &eng->atts[ai];
+		const char *reason;
+		struct fctx fc;
+
+		if (a->pins) {
+			a->flags |= AF_REVOKED_PINNED;
+			any_pinned = true;
+		}
+		if (!a->pins && a->maps == NIL)
+			continue;
+		if (!rule_on(eng, DA_RULE_REVOKE_UNHANDLED_IMPORTER))
+			continue;
+		reason = unhandled_reason(eng, a, why, sizeof(why));
+		if (!reason)
+			continue;
+		eng_fctx_from_event(&fc, ev);
+		fc.buf = b;
+		fc.att = a;
+		fc.extra_jpos[0] = s ? s->enter_jpos : 0;
+		eng_emit(
+			eng, DA_RULE_REVOKE_UNHANDLED_IMPORTER, &fc,
+			"the revoke of buffer %s at seq %" PRIu64
+			" (%s) reached %s, %s, which is %s; it keeps DMA to memory the exporter is taking away",
+			eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), (uint64_t)ev->seq, how,
+			eng_att_label(eng, a, a->ptr, al, sizeof(al)),
+			a->pins ? "pinned" : "mapped", reason);
+	}
+	/* an exporter that revokes pinned importers is a revoking exporter from now on */
+	if (any_pinned && b->exporter)
+		eng->names[b->exporter].flags |= NF_REVOKING_LEARNED;
+	start_pending(eng, ev, bi, ti, s);
+}
+
+static void on_unrevoke(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
+			struct escope *s)
+{
+	char bl[96], al[160];
+	uint32_t ai;
+
+	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next) {
+		struct eatt *a = &eng->atts[ai];
+		struct fctx fc;
+
+		if (!(a->flags & AF_REVOKED_PINNED))
+			continue;
+		a->flags &= ~AF_REVOKED_PINNED;
+		if (!rule_on(eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED))
+			continue;
+		if (revoke_uncertain(eng, b)) {
+			eng->notes.access_unjudged++;
+			continue;
+		}
+		eng_fctx_from_event(&fc, ev);
+		fc.buf = b;
+		fc.att = a;
+		fc.extra_jpos[0] = s ? s->enter_jpos : 0;
+		eng_emit(
+			eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED, &fc,
+			"%s un-revoked buffer %s (revoked at seq %" PRIu64
+			") while %s, pinned at the revoke, is still attached: a pinned importer may never map it again",
+			s ? eng_scope_name(eng, s->slot) : "the exporter",
+			eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), b->revoke_seq,
+			eng_att_label(eng, a, a->ptr, al, sizeof(al)));
+	}
+	b->flags &= ~BF_REVOKED;
+}
+
+static void on_invalidate(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi = resolve_buf(eng, ev, jpos, true), ti, ai;
+	struct escope *s;
+	struct ebuf *b;
+	char how[128];
+
+	if (bi == NIL)
+		return;
+	b = &eng->bufs[bi];
+	if (!(b->flags & BF_LIVE)) {
+		uar_buffer(eng, ev, b);
+		return;
+	}
+	check_resv(eng, ev, b, NULL);
+
+	ti = eng_task_find(eng, ev->tid);
+	s = innermost_scope(eng, ti);
+	/*
+	 * A scope we could not track (table full, nested too deep) may be an
+	 * un-revoke: guessing would turn correct maps into access-after-revoke.
+	 */
+	/* a scope opened before a loss may have ended in the gap */
+	if ((ti != NIL && eng->tasks[ti].depth > DA_SCOPE_DEPTH) ||
+	    (!s && eng->untracked[hash_ptr(ev->tid, DA_UNTRACKED_BITS)]) ||
+	    (s && s->epoch != eng->epoch)) {
+		eng->notes.invalidates_unclassified++;
+		/* whether it is still revoked is now unknown, as after a loss */
+		if (b->flags & BF_REVOKED)
+			b->revoke_epoch = UINT32_MAX;
+		return;
+	}
+	if (s) {
+		if (s->n_named < DA_SCOPE_NAMED) {
+			s->named_buf[s->n_named] = bi;
+			s->named_serial[s->n_named++] = b->serial;
+		}
+		s->n_invalidated++;
+		if ((s->flags & SF_HAS_REVOKED) && !(s->flags & SF_REVOKED)) {
+			on_unrevoke(eng, ev, b, s);
+			return;
+		}
+		snprintf(how, sizeof(how), "in %s", eng_scope_name(eng, s->slot));
+		on_revoke(eng, ev, bi, ti, s, how);
+		return;
+	}
+	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next)
+		if (eng->atts[ai].pins)
+			break;
+	if (ai != NIL) {
+		on_revoke(eng, ev, bi, NIL, NULL, "it reached a pinned attachment");
+	} else if (exporter_revoking(eng, b)) {
+		snprintf(how, sizeof(how), "exporter %s is %s", eng_name_str(eng, b->exporter),
+			 exporter_revoking_why(eng, b));
+		on_revoke(eng, ev, bi, NIL, NULL, how);
+	}
+	/* else a move: the importers may map again */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Revoke scopes and revoke-stalled */
+
+static void report_stall(struct da_engine *eng, uint32_t ti, uint32_t d,
+			 const struct da_event *trigger, uint64_t now)
+{
+	struct etask *t = &eng->tasks[ti];
+	struct escope *s = &t->scopes[d], *inner;
+	uint32_t top = t->depth < DA_SCOPE_DEPTH ? t->depth : DA_SCOPE_DEPTH;
+	uint32_t nmapped = 0, nbufs = 0;
+	char list[512] = "", inside[96] = "", al[160];
+	size_t used = 0;
+	struct fctx fc;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.trigger = trigger;
+	fc.seq = trigger ? trigger->seq : eng->last_seq;
+	fc.ts = now;
+	fc.pid = t->pid;
+	fc.tid = t->tid;
+	fc.comm = t->comm;
+	fc.extra_jpos[0] = s->enter_jpos;
+	/* the buffers invalidated in this scope and the ones nested in it */
+	for (uint32_t k = d; k < top; k++) {
+		struct escope *sk = &t->scopes[k];
+
+		sk->flags |= SF_STALL_REPORTED;
+		nbufs += sk->n_invalidated;
+		for (uint32_t j = 0; j < sk->n_named; j++) {
+			uint32_t bi = sk->named_buf[j], ai;
+
+			if (eng->bufs[bi].serial != sk->named_serial[j])
+				continue;
+			if (!fc.buf)
+				fc.buf = &eng->bufs[bi];
+			if (!(eng->bufs[bi].flags & BF_LIVE))
+				continue;
+			for (ai = eng->bufs[bi].atts; ai != NIL; ai = eng->atts[ai].blink.next) {
+				struct eatt *a = &eng->atts[ai];
+
+				if (a->maps == NIL)
+					continue;
+				if (!nmapped++)
+					fc.att = a;
+				if (nmapped > 4 || used >= sizeof(list) - 1)
+					continue;
+				used += snprintf(list + used, sizeof(list) - used,
+						 "%s%s sgt 0x%" PRIx64, nmapped > 1 ? ", " : "",
+						 eng_att_label(eng, a, a->ptr, al, sizeof(al)),
+						 eng->maps[a->maps].sgt);
+			}
+		}
+	}
+	inner = &t->scopes[top - 1];
+	if (inner != s)
+		snprintf(inside, sizeof(inside), ", now inside %s",
+			 eng_scope_name(eng, inner->slot));
+	if (nmapped > 4 && used < sizeof(list) - 1)
+		snprintf(list + used, sizeof(list) - used, " and %u more", nmapped - 4);
+	eng_emit(eng, DA_RULE_REVOKE_STALLED, &fc,
+		 "%s (tid %u, object 0x%" PRIx64 ") has been open %" PRIu64 " ms since seq %" PRIu64
+		 "%s (threshold %" PRIu64 " ms); %s%s",
+		 eng_scope_name(eng, s->slot), t->tid, s->obj, (now - s->start_ts) / 1000000,
+		 s->start_seq, inside, eng->pol->stall_threshold_ns / 1000000,
+		 nmapped ? "still mapped: " :
+			   (nbufs ? "no attachment of the buffers it invalidated is mapped" :
+				    "it has not invalidated any buffer yet"),
+		 list);
+}
+
+static void check_stalls(struct da_engine *eng, const struct da_event *trigger, uint64_t now)
+{
+	uint64_t thr = eng->pol->stall_threshold_ns, next = UINT64_MAX;
+
+	if (!rule_on(eng, DA_RULE_REVOKE_STALLED)) {
+		eng->stall_next = UINT64_MAX;
+		return;
+	}
+	for (uint32_t ti = eng->t_active.head; ti != NIL; ti = eng->tasks[ti].alink.next) {
+		struct etask *t = &eng->tasks[ti];
+		uint32_t top = t->depth < DA_SCOPE_DEPTH ? t->depth : DA_SCOPE_DEPTH;
+
+		for (uint32_t d = 0; d < top; d++) {
+			struct escope *s = &t->scopes[d];
+			uint64_t deadline = sat_add(s->start_ts, thr);
+
+			if (s->flags & SF_STALL_REPORTED)
+				continue;
+			if (s->epoch != eng->epoch) {
+				/* opened before a loss: its exit may be in the gap */
+				s->flags |= SF_STALL_REPORTED;
+				eng->notes.stalls_unjudged++;
+				continue;
+			}
+			if (now > deadline) {
+				report_stall(eng, ti, d, trigger, now);
+				break; /* the scopes nested in it were reported with it */
+			}
+			if (deadline < next)
+				next = deadline;
+		}
+	}
+	eng->stall_next = next;
+}
+
+static void on_scope_enter(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t ti = eng_task_get(eng, ev);
+	struct etask *t;
+	struct escope *s;
+
+	if (ti == NIL) {
+		eng->notes.scopes_untracked++;
+		eng->untracked[hash_ptr(ev->tid, DA_UNTRACKED_BITS)]++;
+		return;
+	}
+	t = &eng->tasks[ti];
+	t->pid = ev->pid;
+	memcpy(t->comm, ev->comm, sizeof(t->comm));
+	if (t->depth >= DA_SCOPE_DEPTH) {
+		t->depth++;
+		eng->notes.scopes_untracked++;
+		eng_task_put(eng, ti);
+		return;
+	}
+	s = &t->scopes[t->depth++];
+	memset(s, 0, sizeof(*s));
+	s->obj = ev->importer_ops;
+	s->start_ts = ev->ts_ns;
+	s->start_seq = ev->seq;
+	s->enter_jpos = jpos;
+	s->id = eng->next_scope_id++;
+	if (!eng->next_scope_id)
+		eng->next_scope_id = 1;
+	s->epoch = eng->epoch;
+	s->slot = ev->fn;
+	if (ev->flags & DA_F_REVOKED)
+		s->flags |= SF_REVOKED;
+	if (ev->flags & DA_F_HAS_REVOKED)
+		s->flags |= SF_HAS_REVOKED;
+	eng_dlist_init(&s->pends);
+	if (rule_on(eng, DA_RULE_REVOKE_STALLED)) {
+		uint64_t deadline = sat_add(s->start_ts, eng->pol->stall_threshold_ns);
+
+		if (deadline < eng->stall_next)
+			eng->stall_next = deadline;
+	}
+	eng_task_put(eng, ti);
+}
+
+/* Close the innermost scope of a task: its pending revokes reach their deadline. */
+static void pop_scope(struct da_engine *eng, uint32_t ti, const struct da_event *ev, uint64_t jpos)
+{
+	struct etask *t = &eng->tasks[ti];
+	struct escope *s = &t->scopes[t->depth - 1];
+	char deadline[128];
+
+	snprintf(deadline, sizeof(deadline), "the exit of %s (seq %" PRIu64 ")",
+		 eng_scope_name(eng, ev->fn), (uint64_t)ev->seq);
+	while (s->pends.head != NIL)
+		judge_pending(eng, s->pends.head, ev, s->enter_jpos, jpos, deadline);
+	if (t->depth >= 2) {
+		struct escope *parent = &t->scopes[t->depth - 2];
+
+		for (uint32_t j = 0; j < s->n_named && parent->n_named < DA_SCOPE_NAMED; j++) {
+			parent->named_buf[parent->n_named] = s->named_buf[j];
+			parent->named_serial[parent->n_named++] = s->named_serial[j];
+		}
+		parent->n_invalidated += s->n_invalidated;
+	}
+	t->depth--;
+}
+
+static void on_scope_exit(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t ti = eng_task_find(eng, ev->tid), d;
+	uint32_t *untracked = &eng->untracked[hash_ptr(ev->tid, DA_UNTRACKED_BITS)];
+	struct etask *t;
+
+	if (ti == NIL || !eng->tasks[ti].depth) {
+		if (*untracked) {
+			(*untracked)--; /* the exit of a scope we could not track */
+		} else {
+			eng->notes.scope_exit_unmatched++;
+			eng->unmatched_exit[hash_ptr(ev->tid, DA_UNTRACKED_BITS)] = ev->seq;
+		}
+		return;
+	}
+	t = &eng->tasks[ti];
+	if (t->depth > DA_SCOPE_DEPTH) {
+		t->depth--;
+		return;
+	}
+	/* the matching entry; scopes above it lost their exit and close with it */
+	for (d = t->depth; d > 0 && t->scopes[d - 1].slot != ev->fn; d--)
+		;
+	if (!d) {
+		if (*untracked) {
+			(*untracked)--;
+		} else {
+			eng->notes.scope_exit_unmatched++;
+			eng->unmatched_exit[hash_ptr(ev->tid, DA_UNTRACKED_BITS)] = ev->seq;
+		}
+		return;
+	}
+	while (t->depth >= d)
+		pop_scope(eng, ti, ev, jpos);
+	eng_task_put(eng, ti);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lifecycle ops */
+
+static void on_export(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi, gen = 1;
+	struct ebuf *b;
+	char deadline[96];
+
+	if (ev->ret || !ev->buf)
+		return; /* failed export: nothing was created */
+	bi = buf_find(eng, ev->buf);
+	if (bi != NIL) {
+		b = &eng->bufs[bi];
+		gen = b->gen + 1;
+		if (b->flags & BF_LIVE)
+			eng->notes.replaced[0]++;
+		if (b->pend != NIL) {
+			snprintf(deadline, sizeof(deadline),
+				 "its address was reused by a new export (seq %" PRIu64 ")",
+				 (uint64_t)ev->seq);
+			judge_pending(eng, b->pend, ev, 0, 0, deadline);
+		}
+		eng_buf_free(eng, bi);
+	}
+	bi = eng_buf_new(eng, ev->buf, gen, 0);
+	b = &eng->bufs[bi];
+	b->ino = ev->ino;
+	b->size = ev->size;
+	b->seq_mark = ev->seq;
+	b->exporter = eng_name_intern(eng, ev->name, sizeof(ev->name));
+	eng_buf_set_resv(eng, b, ev->resv);
+	eng_journal_link(eng, b, jpos);
+}
+
+static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi = resolve_buf(eng, ev, jpos, true), ai;
+	char bl[96], al[160], deadline[96];
+	struct ebuf *b;
+
+	if (bi == NIL)
+		return;
+	b = &eng->bufs[bi];
+	if (!(b->flags & BF_LIVE)) {
+		uar_buffer(eng, ev, b);
+		return;
+	}
+	snprintf(deadline, sizeof(deadline), "the buffer was released (seq %" PRIu64 ")",
+		 (uint64_t)ev->seq);
+	deadline_unscoped(eng, b, ev, deadline);
+	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next) {
+		struct eatt *a = &eng->atts[ai];
+		struct fctx fc;
+
+		a->flags |= AF_ENDED_BY_RELEASE;
+		if (!a->pins || att_partial(eng, a) || !rule_on(eng, DA_RULE_PIN_LEAK))
+			continue;
+		eng_fctx_from_event(&fc, ev);
+		fc.buf = b;
+		fc.att = a;
+		eng_emit(
+			eng, DA_RULE_PIN_LEAK, &fc,
+			"buffer %s was released while %s was still attached with pin count %u (attached at seq %" PRIu64
+			")",
+			eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)),
+			eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->pins, a->seq_mark);
+	}
+	eng_buf_kill(eng, bi, ev->seq);
+}
+
+static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t ti = eng_task_find(eng, ev->tid), bi, ai, gen = 1;
+	bool rc_known = false, rc_revocable = false;
+	int ops;
+	struct ebuf *b;
+	struct eatt *a;
+
+	/* the exporter's ->attach asked dma_buf_attach_revocable() just before */
+	if (ti != NIL && eng->tasks[ti].rc_valid) {
+		struct etask *t = &eng->tasks[ti];
+
+		if (t->rc_attach == ev->attach) {
+			rc_known = true;
+			rc_revocable = t->rc_revocable;
+		}
+		t->rc_valid = false;
+		eng_task_put(eng, ti);
+	}
+	bi = resolve_buf(eng, ev, jpos, true);
+	if (bi == NIL)
+		return;
+	b = &eng->bufs[bi];
+	if (!(b->flags & BF_LIVE)) {
+		uar_buffer(eng, ev, b);
+		return;
+	}
+	if (ev->ret || !ev->attach)
+		return; /* refused: in the buffer's history only */
+	ai = att_find(eng, ev->attach);
+	if (ai != NIL) {
+		gen = eng->atts[ai].gen + 1;
+		if (eng->atts[ai].flags & AF_LIVE)
+			eng->notes.replaced[1]++;
+		eng_att_free(eng, ai);
+	}
+	ai = eng_att_new(eng, ev->attach, bi, gen, 0);
+	a = &eng->atts[ai];
+	a->seq_mark = ev->seq;
+	a->dev = eng_name_intern(eng, ev->name, sizeof(ev->name));
+	ops = eng_ops_intern(eng, ev->importer_ops, ev->invalidate_cb);
+	if (ops < 0)
+		return; /* table full: the importer stays unknown, no verdict needs it */
+	a->ops = (uint16_t)ops;
+	a->flags |= AF_KNOWN;
+	if (ev->importer_ops || (ev->flags & DA_F_DYNAMIC))
+		a->flags |= AF_DYNAMIC;
+	if (ev->flags & DA_F_PEER2PEER)
+		a->flags |= AF_P2P;
+	if (ev->invalidate_cb && da_namelist_has(&eng->pol->stub_callbacks,
+						 da_symbols_lookup(eng->syms, ev->invalidate_cb)))
+		a->flags |= AF_STUB_CB;
+	if (ev->importer_ops && da_namelist_has(&eng->pol->pinning_importers,
+						da_symbols_lookup(eng->syms, ev->importer_ops)))
+		a->flags |= AF_PINNING;
+	if (rc_known)
+		a->flags |= AF_RC_KNOWN | (rc_revocable ? AF_RC_REVOCABLE : 0);
+	check_nonrevocable(eng, ev, b, a);
+}
+
+static void on_revocable_check(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t ai = ev->attach ? att_find(eng, ev->attach) : NIL, ti;
+
+	resolve_buf(eng, ev, jpos, true);
+	if (ai != NIL && (eng->atts[ai].flags & AF_LIVE)) {
+		struct eatt *a = &eng->atts[ai];
+
+		a->flags = (a->flags & ~AF_RC_REVOCABLE) | AF_RC_KNOWN |
+			   (ev->ret ? AF_RC_REVOCABLE : 0);
+		return;
+	}
+	/* inside the exporter's ->attach: the attach event of this pointer follows */
+	ti = eng_task_get(eng, ev);
+	if (ti == NIL)
+		return;
+	eng->tasks[ti].rc_valid = true;
+	eng->tasks[ti].rc_attach = ev->attach;
+	eng->tasks[ti].rc_revocable = ev->ret != 0;
+	eng_task_put(eng, ti);
+}
+
+static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	char al[160], list[384] = "", deadline[128];
+	uint32_t bi, ai;
+	struct ebuf *b;
+	struct eatt *a;
+	struct fctx fc;
+
+	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+		return;
+	b = &eng->bufs[bi];
+	a = &eng->atts[ai];
+	snprintf(deadline, sizeof(deadline),
+		 "attachment 0x%" PRIx64 " was detached (seq %" PRIu64 ")", a->ptr,
+		 (uint64_t)ev->seq);
+	deadline_unscoped(eng, b, ev, deadline);
+	if (!att_partial(eng, a)) {
+		eng_fctx_from_event(&fc, ev);
+		fc.buf = b;
+		fc.att = a;
+		if (a->pins && rule_on(eng, DA_RULE_PIN_LEAK))
+			eng_emit(eng, DA_RULE_PIN_LEAK, &fc,
+				 "%s was detached with pin count %u (attached at seq %" PRIu64
+				 "): a dma_buf_unpin() is missing",
+				 eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->pins,
+				 a->seq_mark);
+		if (a->maps != NIL && rule_on(eng, DA_RULE_MAPPING_LEAK)) {
+			unsigned int n = 0;
+			size_t used = 0;
+
+			for (uint32_t mi = a->maps; mi != NIL; mi = eng->maps[mi].alink.next) {
+				n++;
+				if (n <= 6 && used < sizeof(list) - 1)
+					used += snprintf(
+						list + used, sizeof(list) - used,
+						"%s0x%" PRIx64 "%s", n > 1 ? ", " : "",
+						eng->maps[mi].sgt,
+						eng->maps[mi].count > 1 ? " (mapped twice+)" : "");
+			}
+			if (n > 6 && used < sizeof(list) - 1)
+				snprintf(list + used, sizeof(list) - used, " and %u more", n - 6);
+			eng_emit(eng, DA_RULE_MAPPING_LEAK, &fc,
+				 "%s was detached with %u sg_table%s still mapped: %s",
+				 eng_att_label(eng, a, a->ptr, al, sizeof(al)), n,
+				 n == 1 ? "" : "s", list);
+		}
+	}
+	eng_att_kill(eng, ai, ev->seq);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pin, map and CPU access */
+
+static void on_pin(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi, ai;
+	struct eatt *a;
+
+	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+		return;
+	a = &eng->atts[ai];
+	check_resv(eng, ev, &eng->bufs[bi], a);
+	if (ev->ret)
+		return;
+	if (a->pins == UINT16_MAX)
+		mark_untracked(eng, a, false); /* beyond counting: partial from now on */
+	else
+		a->pins++;
+	check_nonrevocable(eng, ev, &eng->bufs[bi], a);
+}
+
+static void on_unpin(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi, ai;
+	struct eatt *a;
+	struct fctx fc;
+	char al[160];
+
+	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+		return;
+	a = &eng->atts[ai];
+	check_resv(eng, ev, &eng->bufs[bi], a);
+	if (a->pins) {
+		a->pins--;
+		return;
+	}
+	if (att_partial(eng, a) || !rule_on(eng, DA_RULE_UNBALANCED_UNPIN))
+		return;
+	eng_fctx_from_event(&fc, ev);
+	fc.buf = &eng->bufs[bi];
+	fc.att = a;
+	eng_emit(eng, DA_RULE_UNBALANCED_UNPIN, &fc,
+		 "dma_buf_unpin() of %s whose pin count is already 0 (attached at seq %" PRIu64 ")",
+		 eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->seq_mark);
+}
+
+static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	bool success = !ev->ret && ev->sgt;
+	uint32_t bi, ai;
+	struct eatt *a;
+	struct fctx fc;
+	char al[160];
+
+	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+		return;
+	a = &eng->atts[ai];
+	if (ev->flags & DA_F_LOCKED)
+		check_resv(eng, ev, &eng->bufs[bi], a);
+	check_access(eng, ev, &eng->bufs[bi], a, success);
+	if (!success)
+		return;
+	if ((a->flags & AF_PINNING) && !a->pins && !att_partial(eng, a) &&
+	    rule_on(eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN)) {
+		eng_fctx_from_event(&fc, ev);
+		fc.buf = &eng->bufs[bi];
+		fc.att = a;
+		eng_emit(
+			eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN, &fc,
+			"pinning importer %s mapped it (sgt 0x%" PRIx64
+			") without dma_buf_pin(): it cannot fault, so a revoke would look like a move to the exporter",
+			eng_att_label(eng, a, a->ptr, al, sizeof(al)), (uint64_t)ev->sgt);
+	}
+	if (eng_map_add(eng, ai, ev->sgt))
+		mark_untracked(eng, a, true);
+}
+
+static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi, ai;
+	struct eatt *a;
+	struct fctx fc;
+	char al[160];
+
+	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+		return;
+	a = &eng->atts[ai];
+	if (ev->flags & DA_F_LOCKED)
+		check_resv(eng, ev, &eng->bufs[bi], a);
+	if (eng_map_del(eng, ai, ev->sgt) || att_partial(eng, a) ||
+	    !rule_on(eng, DA_RULE_UNBALANCED_UNMAP))
+		return;
+	eng_fctx_from_event(&fc, ev);
+	fc.buf = &eng->bufs[bi];
+	fc.att = a;
+	eng_emit(
+		eng, DA_RULE_UNBALANCED_UNMAP, &fc,
+		"%s of sg_table 0x%" PRIx64
+		" on %s, which has no live mapping of it (never returned by its map, or already unmapped)",
+		call_name(ev), (uint64_t)ev->sgt, eng_att_label(eng, a, a->ptr, al, sizeof(al)));
+}
+
+/* vmap, vunmap, mmap: CPU access to the buffer, no attachment */
+static void on_cpu_access(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi = resolve_buf(eng, ev, jpos, true);
+	struct ebuf *b;
+
+	if (bi == NIL)
+		return;
+	b = &eng->bufs[bi];
+	if (!(b->flags & BF_LIVE)) {
+		uar_buffer(eng, ev, b);
+		return;
+	}
+	if (ev->op != DA_OP_MMAP && (ev->flags & DA_F_LOCKED))
+		check_resv(eng, ev, b, NULL);
+	if (ev->op != DA_OP_VUNMAP)
+		check_access(eng, ev, b, NULL, ev->ret == 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fence waits and the reservation unlock */
+
+static void on_fence_wait(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t first = NIL, first_pending = NIL;
+
+	if (!ev->resv)
+		return;
+	for (uint32_t bi = eng->rhash[hash_ptr(ev->resv, eng->bbits)]; bi != NIL;
+	     bi = eng->bufs[bi].rnext) {
+		struct ebuf *b = &eng->bufs[bi];
+		struct epend *p;
+
+		if (b->resv != ev->resv)
+			continue;
+		if (first == NIL)
+			first = bi;
+		if (b->pend == NIL)
+			continue;
+		if (first_pending == NIL)
+			first_pending = bi;
+		p = &eng->pends[b->pend];
+		if (!(p->flags & PF_WAITED) || ev->usage >= p->max_usage) {
+			p->max_usage = ev->usage;
+			p->last_ret = ev->ret;
+		}
+		p->flags |= PF_WAITED;
+		if (ev->usage == DA_USAGE_BOOKKEEP)
+			p->flags |= PF_BOOKKEEP;
+		if (ev->ret > 0)
+			p->flags |= PF_DONE;
+		if (ev->usage == DA_USAGE_BOOKKEEP && ev->ret > 0)
+			eng_pend_release(eng, b->pend); /* every fence has signalled */
+	}
+	if (first_pending != NIL)
+		first = first_pending;
+	if (first != NIL)
+		eng_journal_link(eng, &eng->bufs[first], jpos);
+}
+
+static void on_resv_unlock(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	char deadline[96];
+	bool linked = false;
+
+	if (!ev->resv)
+		return;
+	snprintf(deadline, sizeof(deadline), "the reservation lock was released (seq %" PRIu64 ")",
+		 (uint64_t)ev->seq);
+	for (uint32_t bi = eng->rhash[hash_ptr(ev->resv, eng->bbits)]; bi != NIL;
+	     bi = eng->bufs[bi].rnext) {
+		struct ebuf *b = &eng->bufs[bi];
+
+		if (b->resv != ev->resv)
+			continue;
+		if (!linked || b->pend != NIL) {
+			eng_journal_link(eng, b, jpos);
+			linked = true;
+		}
+		deadline_unscoped(eng, b, ev, deadline);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* API */
+
+struct da_engine *da_engine_new(const struct da_engine_config *cfg)
+{
+	struct da_engine *eng;
+
+	if (!cfg || !cfg->policy)
+		return NULL;
+	eng = calloc(1, sizeof(*eng));
+	if (!eng)
+		return NULL;
+	eng->pol = cfg->policy;
+	eng->syms = cfg->symbols;
+	eng->trace = cfg->trace;
+	eng->out = cfg->output;
+	eng->quirks = cfg->trace ? cfg->trace->quirks : 0;
+	eng->max_sev = -1;
+	eng->stall_next = UINT64_MAX;
+	if (eng_state_init(eng, cfg)) {
+		eng_state_free(eng);
+		free(eng);
+		return NULL;
+	}
+	return eng;
+}
+
+void da_engine_free(struct da_engine *eng)
+{
+	if (!eng)
+		return;
+	eng_state_free(eng);
+	free(eng);
+}
+
+void da_engine_feed(struct da_engine *eng, const struct da_event *ev)
+{
+	uint64_t jpos;
+
+	/*
+	 * The lookups below are chains of cache misses (bucket, entity, the
+	 * attachment's buffer, its mapping).  Start the chains of the
+	 * attachment, the buffer and the sg_table side by side: the CPU waits
+	 * for them once instead of one after the other.
+	 */
+	if (ev->attach) {
+		uint32_t i = eng->ahash[hash_ptr(ev->attach, eng->abits)];
+
+		if (i != NIL)
+			__builtin_prefetch(&eng->atts[i]);
+	}
+	if (ev->buf) {
+		uint32_t i = eng->bhash[hash_ptr(ev->buf, eng->bbits)];
+
+		if (i != NIL)
+			__builtin_prefetch(&eng->bufs[i]);
+	}
+	if (ev->sgt) {
+		uint32_t i = eng->mhash[eng_map_bucket(eng, ev->sgt)];
+
+		if (i != NIL)
+			__builtin_prefetch(&eng->maps[i]);
+	}
+	eng->sum.events++;
+	eng->last_seq = ev->seq;
+	if (ev->ts_ns > eng->last_ts)
+		eng->last_ts = ev->ts_ns;
+	jpos = eng_journal_append(eng, ev);
+	if (ev->ts_ns > eng->stall_next)
+		check_stalls(eng, ev, ev->ts_ns);
+
+	switch (ev->op) {
+	case DA_OP_EXPORT:
+		on_export(eng, ev, jpos);
+		break;
+	case DA_OP_RELEASE:
+		on_release(eng, ev, jpos);
+		break;
+	case DA_OP_ATTACH:
+		on_attach(eng, ev, jpos);
+		break;
+	case DA_OP_DETACH:
+		on_detach(eng, ev, jpos);
+		break;
+	case DA_OP_PIN:
+		on_pin(eng, ev, jpos);
+		break;
+	case DA_OP_UNPIN:
+		on_unpin(eng, ev, jpos);
+		break;
+	case DA_OP_MAP:
+		on_map(eng, ev, jpos);
+		break;
+	case DA_OP_UNMAP:
+		on_unmap(eng, ev, jpos);
+		break;
+	case DA_OP_VMAP:
+	case DA_OP_VUNMAP:
+	case DA_OP_MMAP:
+		on_cpu_access(eng, ev, jpos);
+		break;
+	case DA_OP_INVALIDATE:
+		on_invalidate(eng, ev, jpos);
+		break;
+	case DA_OP_FENCE_WAIT:
+		on_fence_wait(eng, ev, jpos);
+		break;
+	case DA_OP_REVOCABLE_CHECK:
+		on_revocable_check(eng, ev, jpos);
+		break;
+	case DA_OP_SCOPE_ENTER:
+		on_scope_enter(eng, ev, jpos);
+		break;
+	case DA_OP_SCOPE_EXIT:
+		on_scope_exit(eng, ev, jpos);
+		break;
+	case DA_OP_RESV_UNLOCK:
+		on_resv_unlock(eng, ev, jpos);
+		break;
+	default:
+		if (!eng->notes.unknown_ops++)
+			eng_notice(eng, DA_NOTICE_INPUT,
+				   "event seq %" PRIu64
+				   " has unknown op %u: ignored (and any like it)",
+				   (uint64_t)ev->seq, ev->op);
+		break;
+	}
+}
+
+void da_engine_lost(struct da_engine *eng, uint64_t first_seq, uint64_t count)
+{
+	if (!count)
+		return;
+	eng->sum.lost += count;
+	/*
+	 * Every entity alive now has a gap in its history.  Those born since the
+	 * previous loss (and not partial already) become partial; older ones
+	 * already are.  The epoch makes the per-entity test O(1) later.
+	 */
+	eng->notes.lost[0] += eng->clean_live[0];
+	eng->notes.lost[1] += eng->clean_live[1];
+	eng->sum.partial_lost += eng->clean_live[0] + eng->clean_live[1];
+	eng->sum.partial += eng->clean_live[0] + eng->clean_live[1];
+	eng->clean_live[0] = eng->clean_live[1] = 0;
+	eng->epoch++;
+}
+
+void da_engine_tick(struct da_engine *eng, uint64_t now_ns)
+{
+	if (now_ns > eng->stall_next)
+		check_stalls(eng, NULL, now_ns);
+}
+
+static int cmp_pend_seq(const void *x, const void *y, void *ctx)
+{
+	const struct epend *pends = ctx;
+	uint64_t a = pends[*(const uint32_t *)x].inv_seq, b = pends[*(const uint32_t *)y].inv_seq;
+
+	return a < b ? -1 : a > b;
+}
+
+void da_engine_finish(struct da_engine *eng)
+{
+	uint32_t *order, n = 0;
+
+	if (eng->finished)
+		return;
+	eng->finished = true;
+	/*
+	 * Revokes still waiting for a fence wait.  Outside a scope the end of
+	 * the trace is their deadline.  Inside a scope that is still open the
+	 * deadline (its exit) has not come: the wait may be next, e.g. when
+	 * watch is stopped mid-revoke; revoke-stalled covers scopes that hang.
+	 */
+	order = malloc(sizeof(*order) * eng->npends);
+	for (uint32_t bi = 0; bi < eng->nbufs; bi++) {
+		uint32_t pi = eng->bufs[bi].pend;
+
+		if (!(eng->bufs[bi].flags & BF_USED) || pi == NIL)
+			continue;
+		if (eng->pends[pi].scope_id) {
+			if (eng->pends[pi].epoch != eng->epoch)
+				eng->notes.fence_unjudged_loss++;
+			else
+				eng->notes.fence_in_open_scope++;
+			eng_pend_release(eng, pi);
+			continue;
+		}
+		if (order)
+			order[n++] = pi;
+		else
+			judge_pending(eng, pi, NULL, 0, 0, "the end of the trace");
+	}
+	if (order) {
+		qsort_r(order, n, sizeof(*order), cmp_pend_seq, eng->pends);
+		for (uint32_t i = 0; i < n; i++)
+			judge_pending(eng, order[i], NULL, 0, 0, "the end of the trace");
+		free(order);
+	}
+	eng_final_notices(eng);
+}
+
+void da_engine_summary(const struct da_engine *eng, struct da_summary *out)
+{
+	*out = eng->sum;
+}
+
+int da_engine_max_severity(const struct da_engine *eng)
+{
+	return eng->max_sev;
+}

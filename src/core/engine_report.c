@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Findings and notices: policy (enabled, severity, allow-list), the evidence
+ * a finding carries (buffer, attachment, the buffer's recent history from
+ * the journal), and the closing notices about what was not judged.
+ */
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_priv.h"
+
+const char *eng_scope_name(const struct da_engine *eng, unsigned int slot)
+{
+	if (eng->trace && slot < eng->trace->n_scopes && eng->trace->scope_names[slot][0])
+		return eng->trace->scope_names[slot];
+	return "revoke scope";
+}
+
+const char *eng_buf_label(const struct da_engine *eng, const struct ebuf *b, uint64_t ptr,
+			  char *out, size_t len)
+{
+	const char *exp = b ? eng_name_str(eng, b->exporter) : NULL;
+
+	if (b && b->ino)
+		snprintf(out, len, "ino %" PRIu64 " (%s)", b->ino, exp ? exp : "exporter unknown");
+	else
+		snprintf(out, len, "0x%" PRIx64 " (%s)", b ? b->ptr : ptr,
+			 exp ? exp : "first seen mid-life");
+	return out;
+}
+
+const char *eng_att_label(struct da_engine *eng, const struct eatt *a, uint64_t ptr, char *out,
+			  size_t len)
+{
+	const char *dev = a ? eng_name_str(eng, a->dev) : NULL;
+	const char *ops = NULL;
+
+	if (!a || !(a->flags & AF_KNOWN)) {
+		snprintf(out, len, "attachment 0x%" PRIx64 "%s", a ? a->ptr : ptr,
+			 dev ? "" : " (importer unknown)");
+		return out;
+	}
+	if (att_importer_ops(eng, a))
+		ops = da_symbols_lookup(eng->syms, att_importer_ops(eng, a));
+	if (!att_importer_ops(eng, a))
+		snprintf(out, len, "attachment 0x%" PRIx64 " (dev %s, static importer)", a->ptr,
+			 dev ? dev : "?");
+	else if (ops)
+		snprintf(out, len, "attachment 0x%" PRIx64 " (dev %s, %s)", a->ptr, dev ? dev : "?",
+			 ops);
+	else
+		snprintf(out, len, "attachment 0x%" PRIx64 " (dev %s, importer ops 0x%" PRIx64 ")",
+			 a->ptr, dev ? dev : "?", att_importer_ops(eng, a));
+	return out;
+}
+
+void eng_fctx_from_event(struct fctx *fc, const struct da_event *ev)
+{
+	memset(fc, 0, sizeof(*fc));
+	fc->trigger = ev;
+	fc->seq = ev->seq;
+	fc->ts = ev->ts_ns;
+	fc->pid = ev->pid;
+	fc->tid = ev->tid;
+	fc->comm = ev->comm;
+}
+
+static bool allow_match(const struct da_allow *al, const char *value)
+{
+	return value && !fnmatch(al->value, value, 0);
+}
+
+static bool allowed(struct da_engine *eng, enum da_rule rule, const struct da_finding *f)
+{
+	const struct da_policy *pol = eng->pol;
+
+	for (unsigned int i = 0; i < pol->n_allow; i++) {
+		const struct da_allow *al = &pol->allow[i];
+		const char *value = NULL;
+
+		if (al->rule >= 0 && al->rule != (int)rule)
+			continue;
+		switch (al->field) {
+		case DA_ALLOW_EXPORTER:
+			value = f->buffer.exporter;
+			break;
+		case DA_ALLOW_IMPORTER:
+			value = f->has_attachment ? f->attachment.importer_ops_sym : NULL;
+			break;
+		case DA_ALLOW_CALLBACK:
+			value = f->has_attachment ? f->attachment.invalidate_cb_sym : NULL;
+			break;
+		case DA_ALLOW_DEVICE:
+			value = f->has_attachment ? f->attachment.dev : NULL;
+			break;
+		case DA_ALLOW_COMM:
+			value = f->comm;
+			break;
+		}
+		if (allow_match(al, value))
+			return true;
+	}
+	return false;
+}
+
+static inline bool jpos_valid(const struct da_engine *eng, uint64_t pos)
+{
+	return pos && pos <= eng->jcount && pos + eng->jmask + 1 > eng->jcount;
+}
+
+/*
+ * The buffer's last hlen events by walking its back-links, plus the scope
+ * enter/exit of a revoke when still in the journal; oldest first.
+ */
+static void collect_history(struct da_engine *eng, const struct fctx *fc, struct da_finding *f)
+{
+	uint64_t *pos = eng->hist_pos, p;
+	unsigned int n = 0, i, j;
+
+	f->history_truncated = false;
+	p = fc->buf ? fc->buf->jlast : 0;
+	while (p && n < eng->hlen) {
+		if (!jpos_valid(eng, p)) {
+			f->history_truncated = true;
+			break;
+		}
+		pos[n++] = p;
+		p = eng->jprev[(p - 1) & eng->jmask];
+	}
+	for (i = 0; i < 2; i++) {
+		uint64_t x = fc->extra_jpos[i];
+		bool dup = false;
+
+		if (!jpos_valid(eng, x))
+			continue;
+		for (j = 0; j < n; j++)
+			dup |= pos[j] == x;
+		if (!dup)
+			pos[n++] = x;
+	}
+	/* insertion sort, ascending: n is small */
+	for (i = 1; i < n; i++) {
+		uint64_t x = pos[i];
+
+		for (j = i; j > 0 && pos[j - 1] > x; j--)
+			pos[j] = pos[j - 1];
+		pos[j] = x;
+	}
+	for (i = 0; i < n; i++)
+		eng->hist[i] = &eng->jev[(pos[i] - 1) & eng->jmask];
+	f->n_history = n;
+	f->history = eng->hist;
+}
+
+void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt, ...)
+{
+	struct da_finding f;
+	va_list ap;
+
+	if (!rule_on(eng, rule))
+		return;
+	memset(&f, 0, sizeof(f));
+	va_start(ap, fmt);
+	vsnprintf(eng->msg, sizeof(eng->msg), fmt, ap);
+	va_end(ap);
+
+	f.rule = rule;
+	f.severity = eng->pol->rule_severity[rule];
+	f.trigger = fc->trigger;
+	f.seq = fc->seq;
+	f.ts_ns = fc->ts;
+	f.pid = fc->pid;
+	f.tid = fc->tid;
+	f.comm = fc->comm;
+	f.buffer.ptr = fc->buf ? fc->buf->ptr : fc->buf_ptr;
+	if (fc->buf) {
+		f.buffer.ino = fc->buf->ino;
+		f.buffer.size = fc->buf->size;
+		f.buffer.exporter = eng_name_str(eng, fc->buf->exporter);
+	}
+	if (fc->att || fc->att_ptr) {
+		const struct eatt *a = fc->att;
+
+		f.has_attachment = true;
+		f.attachment.ptr = a ? a->ptr : fc->att_ptr;
+		if (a) {
+			f.attachment.dev = eng_name_str(eng, a->dev);
+			f.attachment.known = a->flags & AF_KNOWN;
+			if (f.attachment.known) {
+				f.attachment.importer_ops = att_importer_ops(eng, a);
+				f.attachment.invalidate_cb = att_callback(eng, a);
+				f.attachment.importer_ops_sym =
+					da_symbols_lookup(eng->syms, f.attachment.importer_ops);
+				f.attachment.invalidate_cb_sym =
+					da_symbols_lookup(eng->syms, f.attachment.invalidate_cb);
+			}
+		}
+	}
+	f.message = eng->msg;
+	if (eng->pol->n_allow && allowed(eng, rule, &f)) {
+		eng->sum.suppressed++;
+		return;
+	}
+	collect_history(eng, fc, &f);
+	eng->sum.findings[f.severity]++;
+	eng->sum.by_rule[rule]++;
+	if ((int)f.severity > eng->max_sev)
+		eng->max_sev = (int)f.severity;
+	if (eng->out.finding)
+		eng->out.finding(eng->out.ctx, &f);
+}
+
+void eng_notice(struct da_engine *eng, enum da_notice_kind kind, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (!eng->out.notice)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	eng->out.notice(eng->out.ctx, kind, text);
+}
+
+/* "3 buffers and 1 attachment", "2 attachments" */
+static const char *entities(char *out, size_t len, uint64_t nbuf, uint64_t natt)
+{
+	char b[40] = "", a[40] = "";
+
+	if (nbuf)
+		snprintf(b, sizeof(b), "%" PRIu64 " buffer%s", nbuf, nbuf == 1 ? "" : "s");
+	if (natt)
+		snprintf(a, sizeof(a), "%" PRIu64 " attachment%s", natt, natt == 1 ? "" : "s");
+	snprintf(out, len, "%s%s%s", b, nbuf && natt ? " and " : "", a);
+	return out;
+}
+
+static const char not_judged[] =
+	"leaks, balances, use-after-release and pinning-importer-missing-pin are not judged for them";
+
+void eng_final_notices(struct da_engine *eng)
+{
+	struct enotes *n = &eng->notes;
+	char e[96];
+
+	if (n->late[0] || n->late[1])
+		eng_notice(eng, DA_NOTICE_PARTIAL,
+			   "%s first seen in mid-life (they existed before tracing began): %s",
+			   entities(e, sizeof(e), n->late[0], n->late[1]), not_judged);
+	if (n->lost[0] || n->lost[1])
+		eng_notice(eng, DA_NOTICE_PARTIAL, "%s alive when events were lost: %s",
+			   entities(e, sizeof(e), n->lost[0], n->lost[1]), not_judged);
+	if (n->evicted_seen[0] || n->evicted_seen[1])
+		eng_notice(eng, DA_NOTICE_PARTIAL,
+			   "%s seen again after eviction from a full table: %s",
+			   entities(e, sizeof(e), n->evicted_seen[0], n->evicted_seen[1]),
+			   not_judged);
+	if (n->evicted[0] || n->evicted[1])
+		eng_notice(
+			eng, DA_NOTICE_EVICTED,
+			"%s evicted because a table was full (buffers %u, attachments %u): raise --max-buffers / --max-attachments",
+			entities(e, sizeof(e), n->evicted[0], n->evicted[1]), eng->nbufs,
+			eng->natts);
+	if (n->maps_dropped)
+		eng_notice(
+			eng, DA_NOTICE_EVICTED,
+			"%" PRIu64
+			" mappings did not fit the mapping table (%u entries): their attachments are partial",
+			n->maps_dropped, eng->nmaps);
+	if (n->pins_saturated)
+		eng_notice(eng, DA_NOTICE_INPUT,
+			   "%" PRIu64
+			   " pins went beyond a pin count of 65535: those attachments are partial",
+			   n->pins_saturated);
+	if (n->fence_unjudged_loss)
+		eng_notice(
+			eng, DA_NOTICE_LOST,
+			"%" PRIu64
+			" revokes were not judged for a fence wait: events were lost while the wait was pending",
+			n->fence_unjudged_loss);
+	if (n->fence_unjudged_evicted)
+		eng_notice(
+			eng, DA_NOTICE_EVICTED,
+			"%" PRIu64
+			" revokes were not judged for a fence wait: their buffer was evicted from a full table",
+			n->fence_unjudged_evicted);
+	if (n->fence_in_open_scope)
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%" PRIu64
+			" revokes were inside revoke scopes still open at the end of the trace: their fence wait was not judged",
+			n->fence_in_open_scope);
+	if (n->fence_untracked)
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%" PRIu64
+			" revokes were not checked for a fence wait: more than %u revokes were pending at once",
+			n->fence_untracked, eng->npends);
+	if (n->access_unjudged)
+		eng_notice(
+			eng, DA_NOTICE_LOST,
+			"%" PRIu64
+			" verdicts about revoked buffers (access after revoke, pinned importers left revoked) were not made: events were lost since the revoke (an un-revoke or detach may have been missed)",
+			n->access_unjudged);
+	if (n->replaced[0] || n->replaced[1])
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%s were replaced by a new export/attach at the same address without their release/detach being seen",
+			entities(e, sizeof(e), n->replaced[0], n->replaced[1]));
+	if (n->scopes_untracked)
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%" PRIu64
+			" revoke scope entries were not tracked (more than %u tasks or %u nested scopes): invalidates inside them were not classified",
+			n->scopes_untracked, eng->ntasks, DA_SCOPE_DEPTH);
+	if (n->invalidates_unclassified)
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%" PRIu64
+			" invalidates by tasks inside untracked revoke scopes were not classified (no move/revoke verdicts on them)",
+			n->invalidates_unclassified);
+	if (n->stalls_unjudged)
+		eng_notice(
+			eng, DA_NOTICE_LOST,
+			"%" PRIu64
+			" revoke scopes were open when events were lost (their exit may be in the gap): not judged for revoke-stalled",
+			n->stalls_unjudged);
+	if (n->scope_exit_unmatched)
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%" PRIu64
+			" revoke scope exits had no matching entry (entered before tracing began, or the entry was lost)",
+			n->scope_exit_unmatched);
+	if (n->ops_full)
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%" PRIu64
+			" attachments have an unknown importer: more than %d distinct importer ops/callback pairs",
+			n->ops_full, DA_ENGINE_MAX_OPS - 1);
+	if (n->names_full)
+		eng_notice(eng, DA_NOTICE_INPUT,
+			   "%" PRIu64
+			   " exporter/device names were not kept: more than %d distinct names",
+			   n->names_full, DA_ENGINE_MAX_NAMES - 1);
+}

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy: defaults and the line-based policy file (docs/policy.md).
+ *
+ * A file is applied to a private copy and committed only when every line
+ * parsed, so a malformed file leaves the caller's policy exactly as it was.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmabuf_audit/policy.h"
+
+#define NS_PER_MS 1000000ull
+/* kprobes reach six register arguments; argument 0 is the scope object */
+#define MAX_REVOKED_ARG 5
+
+static void namelist_add_default(struct da_namelist *list, const char *name)
+{
+	if (list->n < DA_POLICY_MAX_NAMES && !da_namelist_has(list, name))
+		snprintf(list->names[list->n++], DA_FUNC_LEN, "%s", name);
+}
+
+static void scope_add_default(struct da_policy *pol, const char *function, int revoked_arg)
+{
+	struct da_scope_spec *spec = &pol->scopes[pol->n_scopes++];
+
+	snprintf(spec->function, sizeof(spec->function), "%s", function);
+	spec->revoked_arg = revoked_arg;
+}
+
+void da_policy_init_default(struct da_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	for (int i = 0; i < DA_RULE__COUNT; i++) {
+		pol->rule_enabled[i] = true;
+		pol->rule_severity[i] = da_rules[i].severity;
+	}
+	/* RDMA's pinned umem callback up to 7.0: warns and does nothing */
+	namelist_add_default(&pol->stub_callbacks, "ib_umem_dmabuf_unsupported_move_notify");
+	/* importers that cannot fault, so they must pin (seed thread, Jason Gunthorpe) */
+	namelist_add_default(&pol->pinning_importers, "iopt_dmabuf_attach_revoke_ops");
+	namelist_add_default(&pol->pinning_importers, "ib_umem_dmabuf_attach_pinned_ops");
+	/*
+	 * exp_name is KBUILD_MODNAME (DEFINE_DMA_BUF_EXPORT_INFO): the module a
+	 * multi-object exporter is linked into, '-' turned into '_'.  Checked in
+	 * 7.3: vfio_pci_dmabuf.o is in vfio-pci-core.ko, uverbs_std_types_dmabuf.o
+	 * in ib_uverbs.ko, the iommufd selftest exporter in iommufd.ko.
+	 */
+	namelist_add_default(&pol->revoking_exporters, "vfio_pci_core");
+	namelist_add_default(&pol->revoking_exporters, "ib_uverbs");
+	namelist_add_default(&pol->revoking_exporters, "iommufd");
+	/* vfio_pci_dma_buf_move(vdev, revoked); vfio_pci_dma_buf_cleanup(vdev) */
+	scope_add_default(pol, "vfio_pci_dma_buf_move", 1);
+	scope_add_default(pol, "vfio_pci_dma_buf_cleanup", -1);
+	pol->stall_threshold_ns = 1000 * NS_PER_MS;
+}
+
+bool da_namelist_has(const struct da_namelist *list, const char *name)
+{
+	if (!name)
+		return false;
+	for (unsigned int i = 0; i < list->n; i++)
+		if (!strcmp(list->names[i], name))
+			return true;
+	return false;
+}
+
+const struct da_scope_spec *da_policy_scope(const struct da_policy *pol, const char *function)
+{
+	for (unsigned int i = 0; i < pol->n_scopes; i++)
+		if (!strcmp(pol->scopes[i].function, function))
+			return &pol->scopes[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parser */
+
+#define MAX_TOKENS 8
+
+struct parser {
+	const char *path;
+	unsigned int line;
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct parser *ps, const char *fmt, ...)
+{
+	int n = snprintf(ps->err, ps->errlen, "%s:%u: ", ps->path, ps->line);
+	va_list ap;
+
+	if (n < 0 || (size_t)n >= ps->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + n, ps->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int check_name(struct parser *ps, const char *what, const char *name)
+{
+	if (strlen(name) >= DA_FUNC_LEN)
+		return fail(ps, "%s '%.20s...' is too long (at most %d characters)", what, name,
+			    DA_FUNC_LEN - 1);
+	return 0;
+}
+
+static int add_name(struct parser *ps, struct da_namelist *list, const char *directive,
+		    const char *name)
+{
+	if (check_name(ps, "name", name))
+		return -1;
+	if (da_namelist_has(list, name))
+		return 0;
+	if (list->n >= DA_POLICY_MAX_NAMES)
+		return fail(ps, "too many %s names (at most %d)", directive, DA_POLICY_MAX_NAMES);
+	strcpy(list->names[list->n++], name);
+	return 0;
+}
+
+/* strict unsigned decimal: digits only, no sign, no overflow */
+static int parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int want_args(struct parser *ps, int ntok, int min, int max, const char *usage)
+{
+	if (ntok < min)
+		return fail(ps, "missing argument; usage: %s", usage);
+	if (ntok > max)
+		return fail(ps, "unexpected extra argument; usage: %s", usage);
+	return 0;
+}
+
+static int rule_index(struct parser *ps, const char *id, bool allow_all, int *out)
+{
+	if (allow_all && !strcmp(id, "*")) {
+		*out = -1;
+		return 0;
+	}
+	*out = da_rule_lookup(id);
+	if (*out < 0)
+		return fail(ps, "unknown rule '%s' (see docs/rules.md for the rule IDs)", id);
+	return 0;
+}
+
+/* rule ID|* [on|off] [severity SEV] */
+static int parse_rule(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+{
+	static const char usage[] = "rule ID|* [on|off] [severity info|warning|high|critical]";
+	int enabled = -1, sev = -1, rule, i;
+
+	if (want_args(ps, ntok, 3, 5, usage) || rule_index(ps, tok[1], true, &rule))
+		return -1;
+	for (i = 2; i < ntok; i++) {
+		if (!strcmp(tok[i], "on") || !strcmp(tok[i], "off")) {
+			if (enabled >= 0)
+				return fail(ps, "on/off given twice; usage: %s", usage);
+			enabled = !strcmp(tok[i], "on");
+		} else if (!strcmp(tok[i], "severity")) {
+			enum da_severity s;
+
+			if (sev >= 0)
+				return fail(ps, "severity given twice; usage: %s", usage);
+			if (i + 1 >= ntok)
+				return fail(ps, "missing severity; usage: %s", usage);
+			if (da_severity_parse(tok[++i], &s))
+				return fail(
+					ps,
+					"unknown severity '%s' (expected info, warning, high or critical)",
+					tok[i]);
+			sev = s;
+		} else {
+			return fail(ps, "unexpected '%s'; usage: %s", tok[i], usage);
+		}
+	}
+	for (i = 0; i < DA_RULE__COUNT; i++) {
+		if (rule >= 0 && i != rule)
+			continue;
+		if (enabled >= 0)
+			pol->rule_enabled[i] = enabled;
+		if (sev >= 0)
+			pol->rule_severity[i] = (enum da_severity)sev;
+	}
+	return 0;
+}
+
+/* revoke-scope FUNCTION [revoked-arg N] */
+static int parse_scope(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+{
+	static const char usage[] = "revoke-scope FUNCTION [revoked-arg N]";
+	struct da_scope_spec *spec = NULL;
+	int revoked_arg = -1;
+
+	if (want_args(ps, ntok, 2, 4, usage) || check_name(ps, "function name", tok[1]))
+		return -1;
+	if (ntok == 3)
+		return fail(ps, "missing argument; usage: %s", usage);
+	if (ntok == 4) {
+		uint64_t n;
+
+		if (strcmp(tok[2], "revoked-arg"))
+			return fail(ps, "unexpected '%s'; usage: %s", tok[2], usage);
+		if (parse_u64(tok[3], &n) || n < 1 || n > MAX_REVOKED_ARG)
+			return fail(
+				ps,
+				"revoked-arg must be an argument index from 1 to %d (argument 0 is the scope object), got '%s'",
+				MAX_REVOKED_ARG, tok[3]);
+		revoked_arg = (int)n;
+	}
+	for (unsigned int i = 0; i < pol->n_scopes; i++)
+		if (!strcmp(pol->scopes[i].function, tok[1]))
+			spec = &pol->scopes[i];
+	if (!spec) {
+		if (pol->n_scopes >= DA_MAX_SCOPES)
+			return fail(ps, "too many revoke scopes (at most %d)", DA_MAX_SCOPES);
+		spec = &pol->scopes[pol->n_scopes++];
+		strcpy(spec->function, tok[1]);
+	}
+	spec->revoked_arg = revoked_arg;
+	return 0;
+}
+
+/* stall-threshold-ms N */
+static int parse_stall(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+{
+	uint64_t ms;
+
+	if (want_args(ps, ntok, 2, 2, "stall-threshold-ms N"))
+		return -1;
+	if (parse_u64(tok[1], &ms) || ms > UINT64_MAX / NS_PER_MS)
+		return fail(ps, "stall-threshold-ms needs a whole number of milliseconds, got '%s'",
+			    tok[1]);
+	pol->stall_threshold_ns = ms * NS_PER_MS;
+	return 0;
+}
+
+static const char *const allow_fields[] = {
+	[DA_ALLOW_EXPORTER] = "exporter", [DA_ALLOW_IMPORTER] = "importer",
+	[DA_ALLOW_CALLBACK] = "callback", [DA_ALLOW_DEVICE] = "device",
+	[DA_ALLOW_COMM] = "comm",
+};
+
+/* allow RULE|* exporter|importer|callback|device|comm VALUE */
+static int parse_allow(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+{
+	static const char usage[] = "allow RULE|* exporter|importer|callback|device|comm VALUE";
+	struct da_allow *allow;
+	int rule, field = -1;
+
+	if (want_args(ps, ntok, 4, 4, usage) || rule_index(ps, tok[1], true, &rule))
+		return -1;
+	for (unsigned int i = 0; i < sizeof(allow_fields) / sizeof(allow_fields[0]); i++)
+		if (!strcmp(tok[2], allow_fields[i]))
+			field = (int)i;
+	if (field < 0)
+		return fail(
+			ps,
+			"unknown allow field '%s' (expected exporter, importer, callback, device or comm)",
+			tok[2]);
+	if (check_name(ps, "value", tok[3]))
+		return -1;
+	if (pol->n_allow >= DA_POLICY_MAX_ALLOW)
+		return fail(ps, "too many allow entries (at most %d)", DA_POLICY_MAX_ALLOW);
+	allow = &pol->allow[pol->n_allow++];
+	allow->rule = rule;
+	allow->field = (enum da_allow_field)field;
+	strcpy(allow->value, tok[3]);
+	return 0;
+}
+
+/* clear stub-callbacks|pinning-importers|revoking-exporters|revoke-scopes|allow */
+static int parse_clear(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+{
+	static const char usage[] =
+		"clear stub-callbacks|pinning-importers|revoking-exporters|revoke-scopes|allow";
+
+	if (want_args(ps, ntok, 2, 2, usage))
+		return -1;
+	if (!strcmp(tok[1], "stub-callbacks"))
+		pol->stub_callbacks.n = 0;
+	else if (!strcmp(tok[1], "pinning-importers"))
+		pol->pinning_importers.n = 0;
+	else if (!strcmp(tok[1], "revoking-exporters"))
+		pol->revoking_exporters.n = 0;
+	else if (!strcmp(tok[1], "revoke-scopes"))
+		pol->n_scopes = 0;
+	else if (!strcmp(tok[1], "allow"))
+		pol->n_allow = 0;
+	else
+		return fail(ps, "cannot clear '%s'; usage: %s", tok[1], usage);
+	return 0;
+}
+
+static int parse_line(struct parser *ps, struct da_policy *pol, char *line)
+{
+	char *tok[MAX_TOKENS + 1];
+	int ntok = 0;
+	char *hash = strchr(line, '#'), *save = NULL, *t;
+
+	if (hash)
+		*hash = '\0';
+	for (t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (ntok == MAX_TOKENS)
+			return fail(ps, "too many words on one line");
+		tok[ntok++] = t;
+	}
+	if (!ntok)
+		return 0;
+
+	if (!strcmp(tok[0], "rule"))
+		return parse_rule(ps, pol, tok, ntok);
+	if (!strcmp(tok[0], "stub-callback"))
+		return want_args(ps, ntok, 2, 2, "stub-callback NAME") ?:
+			       add_name(ps, &pol->stub_callbacks, tok[0], tok[1]);
+	if (!strcmp(tok[0], "pinning-importer"))
+		return want_args(ps, ntok, 2, 2, "pinning-importer NAME") ?:
+			       add_name(ps, &pol->pinning_importers, tok[0], tok[1]);
+	if (!strcmp(tok[0], "revoking-exporter"))
+		return want_args(ps, ntok, 2, 2, "revoking-exporter NAME") ?:
+			       add_name(ps, &pol->revoking_exporters, tok[0], tok[1]);
+	if (!strcmp(tok[0], "revoke-scope"))
+		return parse_scope(ps, pol, tok, ntok);
+	if (!strcmp(tok[0], "stall-threshold-ms"))
+		return parse_stall(ps, pol, tok, ntok);
+	if (!strcmp(tok[0], "allow"))
+		return parse_allow(ps, pol, tok, ntok);
+	if (!strcmp(tok[0], "clear"))
+		return parse_clear(ps, pol, tok, ntok);
+	return fail(
+		ps,
+		"unknown directive '%s' (expected rule, stub-callback, pinning-importer, revoking-exporter, revoke-scope, stall-threshold-ms, allow or clear)",
+		tok[0]);
+}
+
+int da_policy_load(struct da_policy *pol, const char *path, char *err, size_t errlen)
+{
+	struct parser ps = { .path = path, .err = err, .errlen = errlen };
+	struct da_policy *work;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int ret = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open policy file: %s", path, strerror(errno));
+		return -1;
+	}
+	work = malloc(sizeof(*work));
+	if (!work) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	*work = *pol;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		ps.line++;
+		if (memchr(line, '\0', (size_t)len)) {
+			ret = fail(&ps, "NUL byte in line (not a text file?)");
+			break;
+		}
+		if (parse_line(&ps, work, line)) {
+			ret = -1;
+			break;
+		}
+	}
+	if (!ret && ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		ret = -1;
+	}
+	free(line);
+	fclose(f);
+	if (!ret)
+		*pol = *work;
+	free(work);
+	return ret;
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Build event sequences for the engine the way the BPF side emits them,
+ * feed them to a real engine, collect its findings and notices, and compare
+ * them with exact expectations.  Shared by the tests/unit/test_engine*.c
+ * programs; output is TAP.
+ */
+#ifndef DMABUF_AUDIT_TRACE_BUILDER_H
+#define DMABUF_AUDIT_TRACE_BUILDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dmabuf_audit/engine.h"
+
+#define TB_MAX_FINDINGS 128
+#define TB_MAX_NOTICES 32
+#define TB_MAX_HISTORY 64
+#define TB_MAX_BUFS 256
+
+/* A copy of what the engine reported: the engine's pointers die after the callback. */
+struct tb_finding {
+	enum da_rule rule;
+	enum da_severity severity;
+	uint64_t seq, ts;
+	uint32_t pid, tid;
+	char comm[DA_COMM_LEN];
+	uint64_t buf, ino, size;
+	char exporter[DA_NAME_LEN];
+	bool has_att, att_known;
+	uint64_t att;
+	char dev[DA_NAME_LEN];
+	char importer_sym[64], cb_sym[64];
+	char message[1024];
+	bool has_trigger;
+	unsigned int n_history;
+	bool history_truncated;
+	uint64_t history_seq[TB_MAX_HISTORY];
+	uint8_t history_op[TB_MAX_HISTORY];
+};
+
+struct tb_notice {
+	enum da_notice_kind kind;
+	char text[512];
+};
+
+struct tb {
+	struct da_policy pol;
+	struct da_symbols *syms;
+	struct da_trace_info trace;
+	struct da_engine_config cfg;
+	struct da_engine *eng;
+	uint64_t seq; /* next seq */
+	uint64_t ts; /* current time, ns */
+	uint32_t cpu;
+	uint32_t pid; /* tgid used for new events (tid by default) */
+	uint32_t quirks;
+	unsigned int nbufs;
+	uint64_t buf_ptr[TB_MAX_BUFS], buf_resv[TB_MAX_BUFS];
+	unsigned int nfind, nnotice;
+	struct tb_finding find[TB_MAX_FINDINGS];
+	struct tb_notice notices[TB_MAX_NOTICES];
+	bool overflow;
+};
+
+/* Default policy, symbols and trace info; tweak tb->pol / tb->cfg, then tb_start. */
+void tb_init(struct tb *tb);
+/* Policy from text (docs/policy.md format) applied on top of the defaults. */
+bool tb_policy(struct tb *tb, const char *text);
+bool tb_start(struct tb *tb);
+void tb_finish(struct tb *tb);
+void tb_free(struct tb *tb);
+
+/* address a symbol name stands for (stable within a tb) */
+uint64_t tb_sym(struct tb *tb, const char *name);
+/* a raw event with the common fields filled in, not yet fed */
+struct da_event tb_event(struct tb *tb, uint32_t tid, enum da_op op);
+void tb_feed(struct tb *tb, struct da_event *ev);
+
+void tb_advance(struct tb *tb, uint64_t ns);
+void tb_lost(struct tb *tb, uint64_t count);
+void tb_tick(struct tb *tb);
+
+/* ops, as the BPF programs emit them; resv of a buffer is what tb_export gave */
+void tb_export(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t resv, const char *exporter,
+	       uint64_t ino);
+void tb_export_ret(struct tb *tb, uint32_t tid, uint64_t buf, int ret);
+void tb_release(struct tb *tb, uint32_t tid, uint64_t buf);
+/* ops_sym NULL: static importer; cb_sym NULL: no callback */
+void tb_attach(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, const char *dev,
+	       const char *ops_sym, const char *cb_sym, int ret);
+void tb_detach(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att);
+void tb_pin(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, enum da_resv_held held,
+	    int ret);
+void tb_unpin(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, enum da_resv_held held);
+void tb_map(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, uint64_t sgt, bool locked,
+	    enum da_resv_held held, int ret);
+void tb_unmap(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, uint64_t sgt, bool locked,
+	      enum da_resv_held held);
+void tb_vmap(struct tb *tb, uint32_t tid, uint64_t buf, bool locked, enum da_resv_held held,
+	     int ret);
+void tb_vunmap(struct tb *tb, uint32_t tid, uint64_t buf, bool locked, enum da_resv_held held);
+void tb_mmap(struct tb *tb, uint32_t tid, uint64_t buf, int ret);
+void tb_invalidate(struct tb *tb, uint32_t tid, uint64_t buf, enum da_resv_held held);
+void tb_fence_wait(struct tb *tb, uint32_t tid, uint64_t resv, enum da_resv_usage usage, long ret);
+void tb_revocable_check(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, int ret);
+/* revoked: -1 the function has no revoked argument, else 0/1 */
+void tb_scope_enter(struct tb *tb, uint32_t tid, const char *fn, int revoked, uint64_t obj);
+void tb_scope_exit(struct tb *tb, uint32_t tid, const char *fn, int revoked);
+void tb_resv_unlock(struct tb *tb, uint32_t tid, uint64_t resv);
+uint64_t tb_resv_of(struct tb *tb, uint64_t buf);
+
+/* Expectations */
+struct tb_expect {
+	enum da_rule rule;
+	enum da_severity severity;
+	uint64_t buf;
+	uint64_t att; /* 0: the finding has no attachment */
+};
+
+/*
+ * The findings are exactly `exp` (as a multiset of rule, severity, buffer,
+ * attachment): nothing missing, nothing more.  Prints "# " diagnostics.
+ */
+bool tb_expect_exact(struct tb *tb, const struct tb_expect *exp, unsigned int n);
+#define TB_EXPECT(tb, ...)                                           \
+	({                                                           \
+		const struct tb_expect _e[] = { __VA_ARGS__ };       \
+		tb_expect_exact(tb, _e, sizeof(_e) / sizeof(_e[0])); \
+	})
+#define TB_EXPECT_NONE(tb) tb_expect_exact(tb, NULL, 0)
+/* index of the first finding of `rule`, or -1 */
+int tb_find(struct tb *tb, enum da_rule rule);
+/* a notice of `kind` containing `needle` */
+bool tb_has_notice(struct tb *tb, enum da_notice_kind kind, const char *needle);
+void tb_dump(struct tb *tb);
+
+/* TAP */
+#define CHECK(cond)                                                                       \
+	do {                                                                              \
+		if (!(cond)) {                                                            \
+			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			return false;                                                     \
+		}                                                                         \
+	} while (0)
+
+struct tap_test {
+	const char *name;
+	bool (*fn)(void);
+};
+#define TAP_TEST(f)   \
+	{             \
+#f, f \
+	}
+/* runs every test, prints the plan and one line each; returns the exit status */
+int tap_run(const struct tap_test *tests, unsigned int n);
+
+#endif /* DMABUF_AUDIT_TRACE_BUILDER_H */
