@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Buffered, gzip-transparent input for replay; see input.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "input.h"
+
+#define CHUNK (256u << 10)
+#define SMALL_READ (4u << 10)
+
+int da_input_open(struct da_input *in, const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	memset(in, 0, sizeof(*in));
+	if (!strcmp(path, "-")) {
+		fd = dup(STDIN_FILENO);
+		snprintf(in->name, sizeof(in->name), "standard input");
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		snprintf(in->name, sizeof(in->name), "%s", path);
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", in->name, strerror(errno));
+		return -1;
+	}
+	in->gz = gzdopen(fd, "rb");
+	if (!in->gz) {
+		snprintf(err, errlen, "cannot read %s: %s", in->name,
+			 strerror(errno ? errno : ENOMEM));
+		close(fd);
+		return -1;
+	}
+	gzbuffer(in->gz, CHUNK);
+	in->cap = CHUNK;
+	in->buf = malloc(in->cap + 1);
+	if (!in->buf) {
+		snprintf(err, errlen, "out of memory");
+		gzclose(in->gz);
+		in->gz = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int grow(struct da_input *in, size_t need)
+{
+	size_t cap = in->cap;
+	unsigned char *b;
+
+	while (cap < need)
+		cap *= 2;
+	b = realloc(in->buf, cap + 1);
+	if (!b)
+		return -1;
+	in->buf = b;
+	in->cap = cap;
+	return 0;
+}
+
+/* zlib's message, without the "<fd:N>: " it puts before it */
+static void gz_message(struct da_input *in, int errnum, const char *msg)
+{
+	const char *p;
+
+	if (errnum == Z_ERRNO) {
+		snprintf(in->error, sizeof(in->error), "%s", strerror(errno));
+		return;
+	}
+	if (msg[0] == '<' && (p = strstr(msg, ">: ")))
+		msg = p + 3;
+	if (errnum == Z_BUF_ERROR)
+		snprintf(in->error, sizeof(in->error), "compressed stream cut short (%s)", msg);
+	else
+		snprintf(in->error, sizeof(in->error), "corrupt compressed stream (%s)", msg);
+}
+
+/* read more at the end of the buffer; 1 data, 0 end of input, -1 error */
+static int read_more(struct da_input *in)
+{
+	int n, errnum;
+	const char *msg;
+	size_t want;
+
+	if (in->eof)
+		return 0;
+	if (in->start && in->start == in->end) {
+		in->start = in->end = 0;
+	} else if (in->end == in->cap && in->start) {
+		memmove(in->buf, in->buf + in->start, in->end - in->start);
+		in->end -= in->start;
+		in->start = 0;
+	}
+	if (in->end == in->cap)
+		return 1;	/* caller grows first */
+	/*
+	 * zlib drops what one gzread call decompressed when the stream turns
+	 * out to be cut: small requests on compressed input keep that loss
+	 * small, so the events just before a truncation are still judged.
+	 */
+	want = in->cap - in->end;
+	if ((in->compressed || !in->offset) && want > SMALL_READ)
+		want = SMALL_READ;
+	n = gzread(in->gz, in->buf + in->end, (unsigned int)want);
+	if (in->offset == 0 && in->start == 0 && in->end == 0)
+		in->compressed = !gzdirect(in->gz);
+	if (n < 0) {
+		msg = gzerror(in->gz, &errnum);
+		gz_message(in, errnum, msg);
+		return -1;
+	}
+	if (n == 0) {
+		/* zlib reports a cut gzip stream at the end, as an error */
+		msg = gzerror(in->gz, &errnum);
+		if (errnum != Z_OK) {
+			gz_message(in, errnum, msg);
+			return -1;
+		}
+		in->eof = true;
+		return 0;
+	}
+	in->end += (size_t)n;
+	return 1;
+}
+
+ssize_t da_input_fill(struct da_input *in, size_t n)
+{
+	while (in->end - in->start < n) {
+		int r;
+
+		if (in->start + n > in->cap) {
+			if (n > in->cap && grow(in, n)) {
+				snprintf(in->error, sizeof(in->error), "out of memory");
+				return -1;
+			}
+			memmove(in->buf, in->buf + in->start, in->end - in->start);
+			in->end -= in->start;
+			in->start = 0;
+		}
+		r = read_more(in);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+	}
+	return (ssize_t)(in->end - in->start < n ? in->end - in->start : n);
+}
+
+int da_input_line(struct da_input *in, char **line, size_t *len)
+{
+	size_t scanned = 0;
+
+	for (;;) {
+		unsigned char *nl = memchr(in->buf + in->start + scanned, '\n',
+					   in->end - in->start - scanned);
+		int r;
+
+		if (nl) {
+			size_t n = (size_t)(nl - (in->buf + in->start));
+
+			*nl = '\0';
+			*line = (char *)in->buf + in->start;
+			*len = n;
+			da_input_consume(in, n + 1);
+			return 1;
+		}
+		scanned = in->end - in->start;
+		if (scanned >= DA_INPUT_MAX_LINE) {
+			snprintf(in->error, sizeof(in->error), "line longer than %u bytes",
+				 DA_INPUT_MAX_LINE);
+			return -1;
+		}
+		if (in->end == in->cap) {
+			if (in->start) {
+				memmove(in->buf, in->buf + in->start, scanned);
+				in->end = scanned;
+				in->start = 0;
+			} else if (grow(in, in->cap * 2)) {
+				snprintf(in->error, sizeof(in->error), "out of memory");
+				return -1;
+			}
+		}
+		r = read_more(in);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			if (!scanned)
+				return 0;
+			/* last line without '\n' */
+			in->buf[in->end] = '\0';
+			*line = (char *)in->buf + in->start;
+			*len = scanned;
+			da_input_consume(in, scanned);
+			return 1;
+		}
+	}
+}
+
+void da_input_close(struct da_input *in)
+{
+	if (in->gz)
+		gzclose(in->gz);
+	free(in->buf);
+	memset(in, 0, sizeof(*in));
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private to src/core: buffered input for `replay`, plain or gzip (zlib's
+ * gz* API reads both, so the format is detected by content, not by name),
+ * with the byte offset of every position so errors can name it.
+ */
+#ifndef DMABUF_AUDIT_INPUT_H
+#define DMABUF_AUDIT_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <zlib.h>
+
+#define DA_INPUT_MAX_LINE (16u << 20)
+
+struct da_input {
+	gzFile gz;
+	char name[256];		/* for messages: the path, or "standard input" */
+	unsigned char *buf;
+	size_t cap;
+	size_t start, end;	/* unread bytes: buf[start..end) */
+	uint64_t offset;	/* offset of buf[start] in the (uncompressed) stream */
+	bool eof;
+	bool compressed;	/* known after the first read */
+	char error[256];	/* read error, "" if none */
+};
+
+/* "-" = standard input.  0, or -1 with a message in err. */
+int da_input_open(struct da_input *in, const char *path, char *err, size_t errlen);
+/*
+ * Make n bytes available at da_input_ptr (n <= cap).  Returns the number
+ * available: n, or less at the end of the input; -1 on a read error
+ * (message in in->error).
+ */
+ssize_t da_input_fill(struct da_input *in, size_t n);
+static inline const unsigned char *da_input_ptr(const struct da_input *in)
+{
+	return in->buf + in->start;
+}
+static inline void da_input_consume(struct da_input *in, size_t n)
+{
+	in->start += n;
+	in->offset += n;
+}
+/*
+ * Next line without its '\n' (NUL-terminated in place, valid until the
+ * next call).  1, 0 at end of input, -1 on a read error or a line longer
+ * than DA_INPUT_MAX_LINE (message in in->error).
+ */
+int da_input_line(struct da_input *in, char **line, size_t *len);
+void da_input_close(struct da_input *in);
+
+/* record.c: a record reader over an input replay opened and sniffed (takes it over) */
+struct da_record_reader *da_record_reader_from_input(struct da_input *in);
+
+#endif /* DMABUF_AUDIT_INPUT_H */

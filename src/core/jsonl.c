@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * JSON Lines input: the event and header lines `--events --format json`
+ * prints, or hand-written traces that give only what matters (op, the op's
+ * identifying pointers, ret).  The per-op field table (sink_common.c) says
+ * which fields an op has and which are required, the same table the encoder
+ * uses.  Parsing is jansson's (see sink.h for why).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number with a fraction";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+	default:
+		return "null";
+	}
+}
+
+/* "0x…" (or an integer); null = 0 */
+static int get_ptr(json_t *v, const char *key, __u64 *out, char *err, size_t errlen)
+{
+	const char *s;
+	char *end;
+
+	if (json_is_null(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (json_is_integer(v)) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return fail(err, errlen,
+			    "'%s' must be a pointer string like \"0xffff8881…\", not %s", key,
+			    json_kind(v));
+	s = json_string_value(v);
+	errno = 0;
+	if ((s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) || !s[2])
+		return fail(err, errlen, "'%s' must be a pointer string like \"0xffff8881…\", not"
+			    " \"%s\"", key, s);
+	*out = strtoull(s + 2, &end, 16);
+	if (errno || *end)
+		return fail(err, errlen, "'%s': \"%s\" is not a 64-bit hexadecimal pointer", key,
+			    s);
+	return 0;
+}
+
+/* importer_ops / invalidate_cb: a pointer, or a symbol name (interned) */
+static int get_sym(json_t *v, const char *key, struct da_symbols *syms, __u64 *out, char *err,
+		   size_t errlen)
+{
+	const char *s;
+
+	if (json_is_string(v)) {
+		s = json_string_value(v);
+		if (!(s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
+			if (!*s)
+				return fail(err, errlen, "'%s' is an empty symbol name", key);
+			*out = da_symbols_intern(syms, s);
+			if (!*out)
+				return fail(err, errlen, "out of memory");
+			return 0;
+		}
+	}
+	return get_ptr(v, key, out, err, errlen);
+}
+
+static int get_int(json_t *v, const char *key, int64_t *out, char *err, size_t errlen)
+{
+	if (json_is_null(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return fail(err, errlen, "'%s' must be an integer, not %s", key, json_kind(v));
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int get_uint(json_t *v, const char *key, uint64_t max, __u64 *out, char *err,
+		    size_t errlen)
+{
+	int64_t i = 0;
+
+	if (get_int(v, key, &i, err, errlen))
+		return -1;
+	if (i < 0 || (uint64_t)i > max)
+		return fail(err, errlen, "'%s' out of range: %" PRId64, key, i);
+	*out = (uint64_t)i;
+	return 0;
+}
+
+static int get_bool(json_t *v, const char *key, bool *out, char *err, size_t errlen)
+{
+	if (json_is_null(v)) {
+		*out = false;
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return fail(err, errlen, "'%s' must be true or false, not %s", key, json_kind(v));
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_name(json_t *v, const char *key, char *dst, size_t len, char *err, size_t errlen)
+{
+	memset(dst, 0, len);
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return fail(err, errlen, "'%s' must be a string, not %s", key, json_kind(v));
+	/* kernel strings are fixed arrays: longer names are cut as the kernel side would */
+	strncpy(dst, json_string_value(v), len - 1);
+	return 0;
+}
+
+/* an enum given by name (or by its number) */
+static int get_enum(json_t *v, const char *key, int (*parse)(const char *), unsigned int max,
+		    const char *expect, uint8_t *out, char *err, size_t errlen)
+{
+	int val;
+
+	if (json_is_null(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+
+		if (i < 0 || (uint64_t)i > max)
+			return fail(err, errlen, "'%s' out of range: %lld (expected %s)", key,
+				    (long long)i, expect);
+		*out = (uint8_t)i;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return fail(err, errlen, "'%s' must be a string (%s), not %s", key, expect,
+			    json_kind(v));
+	val = parse(json_string_value(v));
+	if (val < 0)
+		return fail(err, errlen, "'%s': unknown value \"%s\" (expected %s)", key,
+			    json_string_value(v), expect);
+	*out = (uint8_t)val;
+	return 0;
+}
+
+static bool known_key(const char *key)
+{
+	static const char *const common[] = { "type", "seq", "ts_ns", "cpu", "pid", "tid",
+					      "comm", "op", "comment" };
+
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (!strcmp(key, common[i]))
+			return true;
+	for (int f = 0; f < DA_EVF__COUNT; f++)
+		if (!strcmp(key, da_evfield_names[f]))
+			return true;
+	return false;
+}
+
+static int decode_field(json_t *v, enum da_evfield f, struct da_event *ev,
+			struct da_symbols *syms, struct da_trace_info *trace, char *err,
+			size_t errlen)
+{
+	const char *key = da_evfield_names[f];
+	int64_t i = 0;
+	bool b = false;
+	int slot;
+
+	switch (f) {
+	case DA_EVF_BUF:
+		return get_ptr(v, key, &ev->buf, err, errlen);
+	case DA_EVF_ATTACH:
+		return get_ptr(v, key, &ev->attach, err, errlen);
+	case DA_EVF_RESV:
+		return get_ptr(v, key, &ev->resv, err, errlen);
+	case DA_EVF_SGT:
+		return get_ptr(v, key, &ev->sgt, err, errlen);
+	case DA_EVF_OBJECT:
+		return get_ptr(v, key, &ev->importer_ops, err, errlen);
+	case DA_EVF_INO:
+		return get_uint(v, key, INT64_MAX, &ev->ino, err, errlen);
+	case DA_EVF_SIZE:
+		return get_uint(v, key, INT64_MAX, &ev->size, err, errlen);
+	case DA_EVF_EXPORTER:
+	case DA_EVF_DEV:
+		return get_name(v, key, ev->name, sizeof(ev->name), err, errlen);
+	case DA_EVF_DYNAMIC:
+	case DA_EVF_PEER2PEER:
+	case DA_EVF_LOCKED:
+	case DA_EVF_INTR:
+	case DA_EVF_REVOKED:
+		if (get_bool(v, key, &b, err, errlen))
+			return -1;
+		if (f == DA_EVF_REVOKED) {
+			/* present = the scope function takes a revoked argument */
+			if (!json_is_null(v))
+				ev->flags |= DA_F_HAS_REVOKED;
+			if (b)
+				ev->flags |= DA_F_REVOKED;
+			return 0;
+		}
+		if (b)
+			ev->flags |= f == DA_EVF_DYNAMIC ? DA_F_DYNAMIC :
+				     f == DA_EVF_PEER2PEER ? DA_F_PEER2PEER :
+				     f == DA_EVF_LOCKED ? DA_F_LOCKED : DA_F_INTR;
+		return 0;
+	case DA_EVF_IMPORTER_OPS:
+		return get_sym(v, key, syms, &ev->importer_ops, err, errlen);
+	case DA_EVF_INVALIDATE_CB:
+		return get_sym(v, key, syms, &ev->invalidate_cb, err, errlen);
+	case DA_EVF_RESV_HELD:
+		if (json_is_null(v)) {
+			ev->resv_held = DA_RESV_UNKNOWN;
+			return 0;
+		}
+		if (get_bool(v, key, &b, err, errlen))
+			return fail(err, errlen, "'resv_held' must be true, false or null, not %s",
+				    json_kind(v));
+		ev->resv_held = b ? DA_RESV_HELD : DA_RESV_NOT_HELD;
+		return 0;
+	case DA_EVF_USAGE:
+		return get_enum(v, key, da_usage_parse, DA_USAGE_BOOKKEEP,
+				"kernel, write, read or bookkeep", &ev->usage, err, errlen);
+	case DA_EVF_FN:
+		return get_enum(v, key, da_invalidate_fn_parse, DA_FN_INVALIDATE_MAPPINGS,
+				"dma_buf_move_notify or dma_buf_invalidate_mappings", &ev->fn, err,
+				errlen);
+	case DA_EVF_TIMEOUT:
+		if (get_int(v, key, &i, err, errlen))
+			return -1;
+		ev->timeout = (uint64_t)i;
+		return 0;
+	case DA_EVF_RET:
+		if (get_int(v, key, &i, err, errlen))
+			return -1;
+		ev->ret = i;
+		return 0;
+	case DA_EVF_SCOPE:
+		if (!json_is_string(v) || !*json_string_value(v))
+			return fail(err, errlen,
+				    "'scope' must be the scope function's name, not %s",
+				    json_kind(v));
+		slot = da_trace_scope_slot(trace, json_string_value(v));
+		if (slot < 0)
+			return fail(err, errlen, "scope \"%s\": too many scope functions (at most"
+				    " %d) or name too long", json_string_value(v), DA_MAX_SCOPES);
+		ev->fn = (uint8_t)slot;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int da_event_from_json(json_t *obj, struct da_event *ev, uint64_t seq_default, uint64_t ts_default,
+		       struct da_symbols *syms, struct da_trace_info *trace, char *err,
+		       size_t errlen)
+{
+	const struct da_op_spec *spec;
+	const char *key;
+	json_t *v;
+	int op;
+	bool have_dynamic = false;
+
+	memset(ev, 0, sizeof(*ev));
+	json_object_foreach(obj, key, v) {
+		if (!known_key(key))
+			return fail(err, errlen, "unknown field '%s'", key);
+	}
+	v = json_object_get(obj, "op");
+	if (!v)
+		return fail(err, errlen, "missing 'op'");
+	if (!json_is_string(v))
+		return fail(err, errlen, "'op' must be a string, not %s", json_kind(v));
+	op = da_op_parse(json_string_value(v));
+	if (op < 0)
+		return fail(err, errlen, "unknown op \"%s\"", json_string_value(v));
+	ev->op = (uint8_t)op;
+
+	v = json_object_get(obj, "seq");
+	if (v && !json_is_null(v)) {
+		if (get_uint(v, "seq", INT64_MAX, &ev->seq, err, errlen))
+			return -1;
+	} else {
+		ev->seq = seq_default;
+	}
+	ev->ts_ns = ts_default;
+	if ((v = json_object_get(obj, "ts_ns")) && get_uint(v, "ts_ns", INT64_MAX, &ev->ts_ns, err,
+							    errlen))
+		return -1;
+	{
+		static const char *const ids[] = { "cpu", "pid", "tid" };
+		uint32_t *dst[] = { &ev->cpu, &ev->pid, &ev->tid };
+
+		for (int i = 0; i < 3; i++) {
+			__u64 u;
+
+			v = json_object_get(obj, ids[i]);
+			if (!v)
+				continue;
+			if (get_uint(v, ids[i], UINT32_MAX, &u, err, errlen))
+				return -1;
+			*dst[i] = (uint32_t)u;
+		}
+	}
+	if ((v = json_object_get(obj, "comm")) &&
+	    get_name(v, "comm", ev->comm, sizeof(ev->comm), err, errlen))
+		return -1;
+
+	spec = &da_op_specs[op];
+	for (unsigned int i = 0; i < spec->n; i++) {
+		enum da_evfield f = spec->f[i].field;
+
+		v = json_object_get(obj, da_evfield_names[f]);
+		if (!v) {
+			if (spec->f[i].flags & DA_EVF_REQUIRED)
+				return fail(err, errlen, "op \"%s\" needs '%s'", da_op_name(op),
+					    da_evfield_names[f]);
+			continue;
+		}
+		if (f == DA_EVF_DYNAMIC)
+			have_dynamic = true;
+		if (decode_field(v, f, ev, syms, trace, err, errlen))
+			return -1;
+	}
+	/* dynamic means importer_ops != NULL (event.h); hand-written input may leave it out */
+	if (op == DA_OP_ATTACH && !have_dynamic && ev->importer_ops)
+		ev->flags |= DA_F_DYNAMIC;
+	return 0;
+}
+
+int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, size_t errlen)
+{
+	json_t *v, *item;
+	size_t i;
+
+	v = json_object_get(obj, "schema");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1))
+		return fail(err, errlen, "header: 'schema' must be a positive integer");
+	if (v && json_integer_value(v) > DA_JSON_SCHEMA)
+		return fail(err, errlen, "header: written with JSON schema %lld, this " DA_TOOL_NAME
+			    " " DA_VERSION " reads schema %d: replay it with a newer "
+			    DA_TOOL_NAME, (long long)json_integer_value(v), DA_JSON_SCHEMA);
+	v = json_object_get(obj, "kernel");
+	if (v && get_name(v, "kernel", trace->kernel, sizeof(trace->kernel), err, errlen))
+		return -1;
+
+	v = json_object_get(obj, "quirks");
+	if (v && !json_is_array(v))
+		return fail(err, errlen, "header: 'quirks' must be a list of names");
+	json_array_foreach(v, i, item) {
+		const char *q = json_is_string(item) ? json_string_value(item) : "";
+
+		if (!strcmp(q, "legacy-locking"))
+			trace->quirks |= DA_QUIRK_LEGACY_LOCKING;
+		else if (!strcmp(q, "no-resv-owner"))
+			trace->quirks |= DA_QUIRK_NO_RESV_OWNER;
+		else
+			return fail(err, errlen, "header: unknown quirk \"%s\" (known:"
+				    " legacy-locking, no-resv-owner)", q);
+	}
+
+	v = json_object_get(obj, "hooks");
+	if (v && !json_is_array(v))
+		return fail(err, errlen, "header: 'hooks' must be a list");
+	trace->n_hooks = 0;
+	json_array_foreach(v, i, item) {
+		struct da_hook_status *h;
+		json_t *f;
+
+		if (i >= DA_MAX_HOOKS)
+			return fail(err, errlen, "header: more than %d hooks", DA_MAX_HOOKS);
+		if (!json_is_object(item))
+			return fail(err, errlen, "header: hooks[%zu] must be an object", i);
+		h = &trace->hooks[trace->n_hooks++];
+		memset(h, 0, sizeof(*h));
+		if ((f = json_object_get(item, "function")) &&
+		    get_name(f, "function", h->function, sizeof(h->function), err, errlen))
+			return -1;
+		if ((f = json_object_get(item, "mode")) &&
+		    get_name(f, "mode", h->mode, sizeof(h->mode), err, errlen))
+			return -1;
+		if ((f = json_object_get(item, "attached")) &&
+		    get_bool(f, "attached", &h->attached, err, errlen))
+			return -1;
+		if ((f = json_object_get(item, "reason")) &&
+		    get_name(f, "reason", h->reason, sizeof(h->reason), err, errlen))
+			return -1;
+	}
+
+	/* scope slots in the header's order, so slots match the recording run's */
+	v = json_object_get(obj, "scopes");
+	if (v && !json_is_array(v))
+		return fail(err, errlen, "header: 'scopes' must be a list of function names");
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item) ||
+		    da_trace_scope_slot(trace, json_string_value(item)) < 0)
+			return fail(err, errlen, "header: scopes[%zu] is not a usable function name"
+				    " (or more than %d scopes)", i, DA_MAX_SCOPES);
+	}
+	return 0;
+}

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pipeline every source feeds (include/dmabuf_audit/pipeline.h): the
+ * seq-gap check, the event printer (--events), the recorder (--record),
+ * the engine, and the report sink (--format, -o) that the engine's findings
+ * and notices go to.
+ *
+ * Per event, with neither --events nor --record, the work is one compare
+ * and the engine: no allocation, no formatting.  Recording is a buffered
+ * copy and a crc32.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dmabuf_audit/pipeline.h"
+#include "dmabuf_audit/record.h"
+#include "sink.h"
+
+#define MAX_STACK_FRAMES 127
+#define MAX_EARLY_NOTICES 256
+
+/* a set of 64-bit keys (symbol addresses, stack ids already recorded) */
+struct u64set {
+	uint64_t *slots;	/* 0 = empty; keys are stored + 1 */
+	size_t cap, used;
+};
+
+static size_t u64set_slot(const struct u64set *set, uint64_t key)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (set->cap - 1);
+}
+
+static bool u64set_has(const struct u64set *set, uint64_t key)
+{
+	size_t i;
+
+	if (!set->cap)
+		return false;
+	key++;
+	for (i = u64set_slot(set, key); set->slots[i]; i = (i + 1) & (set->cap - 1))
+		if (set->slots[i] == key)
+			return true;
+	return false;
+}
+
+static int u64set_add(struct u64set *set, uint64_t key)
+{
+	size_t i;
+
+	if ((set->used + 1) * 2 > set->cap) {
+		struct u64set bigger = { NULL, set->cap ? set->cap * 2 : 64, 0 };
+
+		bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+		if (!bigger.slots)
+			return -1;
+		for (size_t j = 0; j < set->cap; j++) {
+			if (!set->slots[j])
+				continue;
+			for (i = u64set_slot(&bigger, set->slots[j]); bigger.slots[i];
+			     i = (i + 1) & (bigger.cap - 1))
+				;
+			bigger.slots[i] = set->slots[j];
+			bigger.used++;
+		}
+		free(set->slots);
+		*set = bigger;
+	}
+	key++;
+	for (i = u64set_slot(set, key); set->slots[i]; i = (i + 1) & (set->cap - 1))
+		if (set->slots[i] == key)
+			return 0;
+	set->slots[i] = key;
+	set->used++;
+	return 0;
+}
+
+struct early_notice {
+	enum da_notice_kind kind;
+	char *msg;
+};
+
+struct da_pipeline {
+	const struct da_opts *opts;
+	struct da_pipeline_config cfg;
+	struct da_trace_info *trace;
+
+	FILE *out;
+	bool out_owned;
+	char out_name[256];
+
+	struct da_engine *engine;
+	struct da_sink *sink;
+
+	struct da_record_writer *rec;
+	struct u64set rec_symbols;	/* addresses whose SYMBOL record is written */
+	struct u64set rec_stacks;	/* stack ids whose STACK record is written */
+	unsigned int rec_scopes;	/* scope slots named in the record so far */
+	bool rec_failed;
+
+	bool begun, ended;
+	bool have_seq;
+	uint64_t next_seq;
+	bool order_noticed;
+	int max_severity;
+	int result;
+
+	struct early_notice early[MAX_EARLY_NOTICES];
+	unsigned int n_early;
+	uint64_t early_dropped;
+};
+
+static void sink_notice(struct da_pipeline *p, enum da_notice_kind kind, const char *msg,
+			json_t *extra)
+{
+	if (!p->begun) {
+		if (p->n_early < MAX_EARLY_NOTICES) {
+			p->early[p->n_early].kind = kind;
+			p->early[p->n_early].msg = strdup(msg);
+			if (p->early[p->n_early].msg) {
+				p->n_early++;
+				json_decref(extra);
+				return;
+			}
+		}
+		p->early_dropped++;
+		json_decref(extra);
+		return;
+	}
+	p->sink->ops->notice(p->sink, kind, msg, extra);
+	json_decref(extra);
+	if (p->cfg.live)
+		fflush(p->out);
+}
+
+/* ---- engine callbacks ---- */
+
+static void on_finding(void *ctx, const struct da_finding *finding)
+{
+	struct da_pipeline *p = ctx;
+	const char *frames[MAX_STACK_FRAMES];
+	struct da_finding f = *finding;
+
+	if ((int)f.severity > p->max_severity)
+		p->max_severity = (int)f.severity;
+	if (p->opts->stacks && p->cfg.stack_resolver && f.trigger &&
+	    (f.trigger->flags & DA_F_STACK)) {
+		f.n_stack = p->cfg.stack_resolver(p->cfg.stack_ctx, f.trigger->stack_id, frames,
+						  MAX_STACK_FRAMES);
+		f.stack = frames;
+	}
+	p->sink->ops->finding(p->sink, &f);
+	if (p->cfg.live)
+		fflush(p->out);
+}
+
+static void on_notice(void *ctx, enum da_notice_kind kind, const char *message)
+{
+	sink_notice(ctx, kind, message, NULL);
+}
+
+/* ---- life cycle ---- */
+
+static struct da_sink *make_sink(enum da_format format)
+{
+	switch (format) {
+	case DA_FMT_JSON:
+		return da_sink_json_new();
+	case DA_FMT_KTAP:
+		return da_sink_ktap_new();
+	case DA_FMT_JUNIT:
+		return da_sink_junit_new();
+	case DA_FMT_TEXT:
+	default:
+		return da_sink_text_new();
+	}
+}
+
+struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *err,
+				    size_t errlen)
+{
+	struct da_pipeline *p = calloc(1, sizeof(*p));
+	struct da_engine_config ecfg = { 0 };
+	const struct da_opts *o = cfg->opts;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->opts = o;
+	p->cfg = *cfg;
+	p->trace = cfg->trace;
+	p->max_severity = -1;
+
+	if (o->output && strcmp(o->output, "-")) {
+		p->out = fopen(o->output, "we");
+		if (!p->out) {
+			snprintf(err, errlen, "cannot open %s: %s", o->output, strerror(errno));
+			goto fail;
+		}
+		p->out_owned = true;
+		snprintf(p->out_name, sizeof(p->out_name), "%s", o->output);
+	} else {
+		p->out = stdout;
+		snprintf(p->out_name, sizeof(p->out_name), "standard output");
+	}
+
+	if (o->record) {
+		p->rec = da_record_writer_open(o->record, err, errlen);
+		if (!p->rec)
+			goto fail;
+	}
+
+	p->sink = make_sink(o->format);
+	if (!p->sink) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	p->sink->out = p->out;
+	p->sink->opts = o;
+	p->sink->trace = cfg->trace;
+	p->sink->symbols = cfg->symbols;
+	p->sink->live = cfg->live;
+	p->sink->color = o->format == DA_FMT_TEXT &&
+			 (o->color > 0 || (o->color < 0 && isatty(fileno(p->out))));
+
+	ecfg.policy = &o->policy;
+	ecfg.symbols = cfg->symbols;
+	ecfg.trace = cfg->trace;
+	ecfg.output.ctx = p;
+	ecfg.output.finding = on_finding;
+	ecfg.output.notice = on_notice;
+	ecfg.max_buffers = o->max_buffers;
+	ecfg.max_attachments = o->max_attachments;
+	ecfg.history_len = o->history_len;
+	p->engine = da_engine_new(&ecfg);
+	if (!p->engine) {
+		snprintf(err, errlen, "cannot create the engine: out of memory (try smaller"
+				      " --max-buffers / --max-attachments)");
+		goto fail;
+	}
+	return p;
+
+fail:
+	da_pipeline_free(p);
+	return NULL;
+}
+
+static void record_failed(struct da_pipeline *p)
+{
+	/* the error itself is reported once, at the end, by da_record_writer_close */
+	p->rec_failed = true;
+}
+
+/* name scope slots added to the trace after the header was written */
+static void record_new_scopes(struct da_pipeline *p)
+{
+	while (p->rec_scopes < p->trace->n_scopes && p->rec_scopes < DA_MAX_SCOPES) {
+		if (da_record_write_scope(p->rec, p->rec_scopes,
+					  p->trace->scope_names[p->rec_scopes]))
+			record_failed(p);
+		p->rec_scopes++;
+	}
+}
+
+int da_pipeline_begin(struct da_pipeline *p)
+{
+	if (p->begun)
+		return 0;
+	p->begun = true;
+	if (p->rec) {
+		if (da_record_write_header(p->rec, p->trace))
+			record_failed(p);
+		p->rec_scopes = p->trace->n_scopes;
+	}
+	if (p->sink->ops->begin(p->sink))
+		return -1;
+	for (unsigned int i = 0; i < p->n_early; i++) {
+		sink_notice(p, p->early[i].kind, p->early[i].msg, NULL);
+		free(p->early[i].msg);
+	}
+	p->n_early = 0;
+	if (p->early_dropped)
+		da_pipeline_notice(p, DA_NOTICE_INPUT, "%llu more notices before the start were"
+				   " not kept", (unsigned long long)p->early_dropped);
+	if (p->cfg.live)
+		fflush(p->out);
+	return 0;
+}
+
+static void record_symbol(struct da_pipeline *p, uint64_t addr)
+{
+	const char *name;
+
+	if (!addr || u64set_has(&p->rec_symbols, addr))
+		return;
+	name = da_symbols_lookup(p->cfg.symbols, addr);
+	if (!name)
+		return;
+	if (da_record_write_symbol(p->rec, addr, name) || u64set_add(&p->rec_symbols, addr))
+		record_failed(p);
+}
+
+static void record_stack(struct da_pipeline *p, int32_t stack_id)
+{
+	const char *frames[MAX_STACK_FRAMES];
+	uint64_t key = (uint32_t)stack_id;
+	unsigned int n;
+
+	if (u64set_has(&p->rec_stacks, key))
+		return;
+	n = p->cfg.stack_resolver(p->cfg.stack_ctx, stack_id, frames, MAX_STACK_FRAMES);
+	if (da_record_write_stack(p->rec, stack_id, frames, n) || u64set_add(&p->rec_stacks, key))
+		record_failed(p);
+}
+
+static void record_event(struct da_pipeline *p, const struct da_event *ev)
+{
+	/* what replay needs to judge and name this event comes before it */
+	if (p->trace->n_scopes > p->rec_scopes)
+		record_new_scopes(p);
+	if (ev->op == DA_OP_ATTACH) {
+		record_symbol(p, ev->importer_ops);
+		record_symbol(p, ev->invalidate_cb);
+	}
+	if (p->opts->stacks && p->cfg.stack_resolver && (ev->flags & DA_F_STACK))
+		record_stack(p, ev->stack_id);
+	if (da_record_write_event(p->rec, ev))
+		record_failed(p);
+}
+
+static void report_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t count, bool gap)
+{
+	char msg[200];
+	json_t *extra;
+
+	if (count == 1)
+		snprintf(msg, sizeof(msg),
+			 "1 event lost (seq %llu)%s; buffers and attachments alive"
+			 " then are partial",
+			 (unsigned long long)first_seq, gap ? "" : ", counted by the source");
+	else
+		snprintf(msg, sizeof(msg), "%llu events lost (seq %llu to %llu)%s; buffers and"
+			 " attachments alive then are partial", (unsigned long long)count,
+			 (unsigned long long)first_seq, (unsigned long long)(first_seq + count - 1),
+			 gap ? "" : ", counted by the source");
+	/* first_seq/count let a JSON Lines replay apply losses that left no seq gap */
+	extra = json_pack("{s:I,s:I,s:b}", "first_seq", (json_int_t)first_seq, "count",
+			  (json_int_t)count, "seq_gap", gap);
+	sink_notice(p, DA_NOTICE_LOST, msg, extra);
+	/* after the notice, so what the engine says about it follows it */
+	da_engine_lost(p->engine, first_seq, count);
+}
+
+void da_pipeline_event(struct da_pipeline *p, const struct da_event *ev)
+{
+	if (!p->begun)
+		da_pipeline_begin(p);
+	if (!p->have_seq) {
+		p->have_seq = true;
+	} else if (ev->seq > p->next_seq) {
+		report_lost(p, p->next_seq, ev->seq - p->next_seq, true);
+	} else if (ev->seq < p->next_seq && !p->order_noticed) {
+		p->order_noticed = true;
+		da_pipeline_notice(p, DA_NOTICE_INPUT,
+				   "event seq %llu arrived after seq %llu: events out of order"
+				   " (judged in arrival order)",
+				   (unsigned long long)ev->seq,
+				   (unsigned long long)(p->next_seq - 1));
+	}
+	if (ev->seq >= p->next_seq)
+		p->next_seq = ev->seq + 1;
+
+	if (p->opts->events)
+		p->sink->ops->event(p->sink, ev);
+	if (p->rec)
+		record_event(p, ev);
+	da_engine_feed(p->engine, ev);
+}
+
+void da_pipeline_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t count)
+{
+	if (!count)
+		return;
+	if (!p->begun)
+		da_pipeline_begin(p);
+	if (p->rec && da_record_write_lost(p->rec, first_seq, count))
+		record_failed(p);
+	report_lost(p, first_seq, count, false);
+}
+
+void da_pipeline_tick(struct da_pipeline *p, uint64_t now_ns)
+{
+	if (!p->begun)
+		da_pipeline_begin(p);
+	if (p->rec && da_record_write_tick(p->rec, now_ns))
+		record_failed(p);
+	da_engine_tick(p->engine, now_ns);
+	if (p->cfg.live)
+		fflush(p->out);
+}
+
+void da_pipeline_notice(struct da_pipeline *p, enum da_notice_kind kind, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	sink_notice(p, kind, msg, NULL);
+	free(msg);
+}
+
+int da_pipeline_end(struct da_pipeline *p)
+{
+	struct da_summary sum;
+	char err[512];
+	int failed = 0;
+
+	if (p->ended)
+		return p->result;
+	if (!p->begun)
+		da_pipeline_begin(p);
+	p->ended = true;
+	da_engine_finish(p->engine);
+	da_engine_summary(p->engine, &sum);
+	if (p->sink->ops->end(p->sink, &sum) && p->sink->error) {
+		fprintf(stderr, DA_TOOL_NAME ": cannot write the report to %s: %s\n", p->out_name,
+			strerror(p->sink->error));
+		failed = 1;
+	}
+	if (p->out_owned) {
+		int bad = ferror(p->out);
+
+		if (fclose(p->out) || bad) {
+			if (!failed)
+				fprintf(stderr,
+					DA_TOOL_NAME ": cannot write the report to %s: %s\n",
+					p->out_name, strerror(errno ? errno : EIO));
+			failed = 1;
+		}
+		p->out = NULL;
+	} else if (fflush(p->out) || ferror(p->out)) {
+		if (!failed)
+			fprintf(stderr, DA_TOOL_NAME ": cannot write the report to %s: %s\n",
+				p->out_name, strerror(errno ? errno : EIO));
+		failed = 1;
+	}
+	if (p->rec) {
+		if (da_record_writer_close(p->rec, err, sizeof(err))) {
+			fprintf(stderr, DA_TOOL_NAME ": %s\n", err);
+			failed = 1;
+		}
+		p->rec = NULL;
+	}
+	p->result = failed ? -2 : p->max_severity;
+	return p->result;
+}
+
+void da_pipeline_summary(const struct da_pipeline *p, struct da_summary *out)
+{
+	da_engine_summary(p->engine, out);
+}
+
+void da_pipeline_free(struct da_pipeline *p)
+{
+	char err[512];
+
+	if (!p)
+		return;
+	if (p->engine)
+		da_engine_free(p->engine);
+	if (p->sink)
+		p->sink->ops->free(p->sink);
+	if (p->rec)
+		da_record_writer_close(p->rec, err, sizeof(err));
+	if (p->out_owned && p->out)
+		fclose(p->out);
+	for (unsigned int i = 0; i < p->n_early; i++)
+		free(p->early[i].msg);
+	free(p->rec_symbols.slots);
+	free(p->rec_stacks.slots);
+	free(p);
+}

@@ -1,0 +1,770 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The binary trace record: writer (--record) and reader (replay).  Layout in
+ * include/dmabuf_audit/record.h and docs/output.md.
+ *
+ * The writer frames each record with its length and a crc32, so the reader
+ * can say exactly where a file is cut or damaged and still hand over every
+ * record before that point.  Writing goes through a buffer; a ".gz" name
+ * goes through gzwrite.  Reading an EVENT is a copy of sizeof(struct
+ * da_event) bytes and one crc32: replaying a record runs at millions of
+ * events per second.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "dmabuf_audit/cli.h"
+#include "dmabuf_audit/record.h"
+#include "input.h"
+
+#define WBUF (256u << 10)
+
+struct da_record_writer {
+	char path[256];
+	FILE *file;		/* plain */
+	gzFile gz;		/* ".gz" */
+	unsigned char *buf;
+	size_t len;
+	uint64_t events;
+	int error;		/* errno of the first failure */
+	char errmsg[160];
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+struct da_record_writer *da_record_writer_open(const char *path, char *err, size_t errlen)
+{
+	struct da_record_writer *w = calloc(1, sizeof(*w));
+	uint32_t hdr[2] = { DA_RECORD_VERSION, 0 };
+
+	if (!w || !(w->buf = malloc(WBUF))) {
+		snprintf(err, errlen, "out of memory");
+		free(w);
+		return NULL;
+	}
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	if (ends_with(path, ".gz")) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		/* level 1: a live trace must not wait for the compressor */
+		if (fd >= 0 && !(w->gz = gzdopen(fd, "wb1")))
+			close(fd);
+		if (!w->gz) {
+			snprintf(err, errlen, "cannot create %s: %s", path,
+				 strerror(errno ? errno : ENOMEM));
+			free(w->buf);
+			free(w);
+			return NULL;
+		}
+	} else {
+		w->file = fopen(path, "wbe");
+		if (!w->file) {
+			snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+			free(w->buf);
+			free(w);
+			return NULL;
+		}
+	}
+	memcpy(w->buf, DA_RECORD_MAGIC, DA_RECORD_MAGIC_LEN);
+	memcpy(w->buf + DA_RECORD_MAGIC_LEN, hdr, sizeof(hdr));
+	w->len = DA_RECORD_FILE_HEADER_LEN;
+	return w;
+}
+
+const char *da_record_writer_path(const struct da_record_writer *w)
+{
+	return w->path;
+}
+
+static void set_error(struct da_record_writer *w, int errnum, const char *what)
+{
+	if (w->error)
+		return;
+	w->error = errnum ? errnum : EIO;
+	snprintf(w->errmsg, sizeof(w->errmsg), "%s", what ? what : strerror(w->error));
+}
+
+static int flush_buf(struct da_record_writer *w)
+{
+	if (!w->len || w->error)
+		return w->error ? -1 : 0;
+	if (w->gz) {
+		if (gzwrite(w->gz, w->buf, (unsigned int)w->len) != (int)w->len) {
+			int errnum;
+			const char *msg = gzerror(w->gz, &errnum);
+
+			set_error(w, errnum == Z_ERRNO ? errno : EIO,
+				  errnum == Z_ERRNO ? NULL : msg);
+		}
+	} else if (fwrite(w->buf, 1, w->len, w->file) != w->len) {
+		set_error(w, errno, NULL);
+	}
+	w->len = 0;
+	return w->error ? -1 : 0;
+}
+
+/* append one framed record: type, length, payload (in pieces), crc */
+struct piece {
+	const void *p;
+	size_t n;
+};
+
+static int put_record(struct da_record_writer *w, uint32_t type, const struct piece *pieces,
+		      unsigned int n_pieces)
+{
+	uint32_t len = 0, crc;
+	uint32_t head[2];
+	size_t total;
+
+	if (w->error)
+		return -1;
+	for (unsigned int i = 0; i < n_pieces; i++)
+		len += (uint32_t)pieces[i].n;
+	if (len > DA_RECORD_MAX_LEN) {
+		set_error(w, EINVAL, "record too long");
+		return -1;
+	}
+	total = sizeof(head) + len + sizeof(crc);
+	if (w->len + total > WBUF && flush_buf(w))
+		return -1;
+	head[0] = type;
+	head[1] = len;
+	crc = (uint32_t)crc32(0L, (const Bytef *)head, sizeof(head));
+	for (unsigned int i = 0; i < n_pieces; i++)
+		if (pieces[i].n)
+			crc = (uint32_t)crc32(crc, pieces[i].p, (uInt)pieces[i].n);
+	memcpy(w->buf + w->len, head, sizeof(head));
+	w->len += sizeof(head);
+	for (unsigned int i = 0; i < n_pieces; i++) {
+		memcpy(w->buf + w->len, pieces[i].p, pieces[i].n);
+		w->len += pieces[i].n;
+	}
+	memcpy(w->buf + w->len, &crc, sizeof(crc));
+	w->len += sizeof(crc);
+	return 0;
+}
+
+/* a growable scratch payload for records with strings */
+struct payload {
+	unsigned char data[8192];
+	size_t n;
+	bool overflow;
+};
+
+static void pl_put(struct payload *pl, const void *p, size_t n)
+{
+	if (pl->n + n > sizeof(pl->data)) {
+		pl->overflow = true;
+		return;
+	}
+	memcpy(pl->data + pl->n, p, n);
+	pl->n += n;
+}
+
+static void pl_u32(struct payload *pl, uint32_t v)
+{
+	pl_put(pl, &v, sizeof(v));
+}
+
+static void pl_str(struct payload *pl, const char *s, size_t max)
+{
+	uint16_t n = (uint16_t)strnlen(s, max < 65535 ? max : 65535);
+
+	pl_put(pl, &n, sizeof(n));
+	pl_put(pl, s, n);
+}
+
+static int put_payload(struct da_record_writer *w, uint32_t type, const struct payload *pl)
+{
+	struct piece pc = { pl->data, pl->n };
+
+	if (pl->overflow) {
+		set_error(w, EINVAL, "record too long");
+		return -1;
+	}
+	return put_record(w, type, &pc, 1);
+}
+
+int da_record_write_header(struct da_record_writer *w, const struct da_trace_info *trace)
+{
+	struct payload *pl = calloc(1, sizeof(*pl));
+	unsigned int n_hooks = trace->n_hooks < DA_MAX_HOOKS ? trace->n_hooks : DA_MAX_HOOKS;
+	unsigned int n_scopes = trace->n_scopes < DA_MAX_SCOPES ? trace->n_scopes : DA_MAX_SCOPES;
+	int ret;
+
+	if (!pl) {
+		set_error(w, ENOMEM, NULL);
+		return -1;
+	}
+	pl_u32(pl, DA_RECORD_BYTE_ORDER);
+	pl_u32(pl, sizeof(struct da_event));
+	pl_u32(pl, trace->quirks);
+	pl_u32(pl, n_hooks);
+	pl_u32(pl, n_scopes);
+	pl_str(pl, DA_VERSION, 64);
+	pl_str(pl, trace->kernel, sizeof(trace->kernel));
+	for (unsigned int i = 0; i < n_hooks; i++) {
+		const struct da_hook_status *h = &trace->hooks[i];
+		uint8_t attached = h->attached;
+
+		pl_str(pl, h->function, sizeof(h->function));
+		pl_str(pl, h->mode, sizeof(h->mode));
+		pl_put(pl, &attached, 1);
+		pl_str(pl, h->reason, sizeof(h->reason));
+	}
+	for (unsigned int i = 0; i < n_scopes; i++)
+		pl_str(pl, trace->scope_names[i], DA_FUNC_LEN);
+	ret = put_payload(w, DA_REC_HEADER, pl);
+	free(pl);
+	return ret;
+}
+
+int da_record_write_event(struct da_record_writer *w, const struct da_event *ev)
+{
+	struct piece pc = { ev, sizeof(*ev) };
+
+	w->events++;
+	return put_record(w, DA_REC_EVENT, &pc, 1);
+}
+
+int da_record_write_symbol(struct da_record_writer *w, uint64_t addr, const char *name)
+{
+	uint16_t n = (uint16_t)strnlen(name, 4096);
+	struct piece pc[3] = { { &addr, sizeof(addr) }, { &n, sizeof(n) }, { name, n } };
+
+	return put_record(w, DA_REC_SYMBOL, pc, 3);
+}
+
+int da_record_write_lost(struct da_record_writer *w, uint64_t first_seq, uint64_t count)
+{
+	uint64_t v[2] = { first_seq, count };
+	struct piece pc = { v, sizeof(v) };
+
+	return put_record(w, DA_REC_LOST, &pc, 1);
+}
+
+int da_record_write_stack(struct da_record_writer *w, int32_t stack_id, const char *const *frames,
+			  unsigned int n)
+{
+	struct payload *pl = calloc(1, sizeof(*pl));
+	int ret;
+
+	if (!pl) {
+		set_error(w, ENOMEM, NULL);
+		return -1;
+	}
+	if (n > DA_RECORD_MAX_FRAMES)
+		n = DA_RECORD_MAX_FRAMES;
+	pl_put(pl, &stack_id, sizeof(stack_id));
+	pl_u32(pl, n);
+	for (unsigned int i = 0; i < n; i++)
+		pl_str(pl, frames[i] ? frames[i] : "?", 256);
+	ret = put_payload(w, DA_REC_STACK, pl);
+	free(pl);
+	return ret;
+}
+
+int da_record_write_scope(struct da_record_writer *w, unsigned int slot, const char *name)
+{
+	uint32_t s = slot;
+	uint16_t n = (uint16_t)strnlen(name, DA_FUNC_LEN);
+	struct piece pc[3] = { { &s, sizeof(s) }, { &n, sizeof(n) }, { name, n } };
+
+	return put_record(w, DA_REC_SCOPE, pc, 3);
+}
+
+int da_record_write_tick(struct da_record_writer *w, uint64_t now_ns)
+{
+	struct piece pc = { &now_ns, sizeof(now_ns) };
+
+	return put_record(w, DA_REC_TICK, &pc, 1);
+}
+
+int da_record_writer_close(struct da_record_writer *w, char *err, size_t errlen)
+{
+	uint64_t events = w->events;
+	struct piece pc = { &events, sizeof(events) };
+	int ret = 0;
+
+	put_record(w, DA_REC_END, &pc, 1);
+	flush_buf(w);
+	if (w->gz) {
+		int r = gzclose(w->gz);
+
+		if (r != Z_OK)
+			set_error(w, r == Z_ERRNO ? errno : EIO,
+				  r == Z_ERRNO ? NULL : "compression failed");
+	} else if (w->file) {
+		if (fflush(w->file) || ferror(w->file))
+			set_error(w, errno, NULL);
+		if (fclose(w->file))
+			set_error(w, errno, NULL);
+	}
+	if (w->error) {
+		snprintf(err, errlen, "cannot write %s: %s", w->path, w->errmsg);
+		ret = -1;
+	}
+	free(w->buf);
+	free(w);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ reader */
+
+struct da_record_reader {
+	struct da_input in;
+	uint64_t events;
+	uint64_t record_offset;		/* of the record being read */
+	bool ended;
+	char strings[DA_RECORD_MAX_LEN + 1];	/* NUL-terminated copies for item strings */
+};
+
+struct da_record_reader *da_record_reader_open(const char *path, char *err, size_t errlen)
+{
+	struct da_record_reader *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (da_input_open(&r->in, path, err, errlen)) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void da_record_reader_close(struct da_record_reader *r)
+{
+	if (!r)
+		return;
+	da_input_close(&r->in);
+	free(r);
+}
+
+uint64_t da_record_reader_events(const struct da_record_reader *r)
+{
+	return r->events;
+}
+
+static const char *const type_names[DA_REC__COUNT] = {
+	[DA_REC_HEADER] = "HEADER", [DA_REC_EVENT] = "EVENT", [DA_REC_SYMBOL] = "SYMBOL",
+	[DA_REC_LOST] = "LOST",	    [DA_REC_STACK] = "STACK", [DA_REC_SCOPE] = "SCOPE",
+	[DA_REC_TICK] = "TICK",	    [DA_REC_END] = "END",
+};
+
+static const char *tname(uint32_t type)
+{
+	return type && type < DA_REC__COUNT ? type_names[type] : "unknown";
+}
+
+static const char *where(const struct da_record_reader *r)
+{
+	return r->in.compressed ? " of the uncompressed stream" : "";
+}
+
+/* a cursor over one record's payload */
+struct cursor {
+	const unsigned char *p;
+	size_t n, pos;
+	bool bad;
+};
+
+static void cur_get(struct cursor *c, void *dst, size_t n)
+{
+	if (c->bad || c->pos + n > c->n) {
+		c->bad = true;
+		memset(dst, 0, n);
+		return;
+	}
+	memcpy(dst, c->p + c->pos, n);
+	c->pos += n;
+}
+
+static uint32_t cur_u32(struct cursor *c)
+{
+	uint32_t v;
+
+	cur_get(c, &v, sizeof(v));
+	return v;
+}
+
+static uint64_t cur_u64(struct cursor *c)
+{
+	uint64_t v;
+
+	cur_get(c, &v, sizeof(v));
+	return v;
+}
+
+/* a string into dst (truncated to dstlen - 1), NUL-terminated */
+static void cur_str(struct cursor *c, char *dst, size_t dstlen)
+{
+	uint16_t n;
+
+	cur_get(c, &n, sizeof(n));
+	if (c->bad || c->pos + n > c->n) {
+		c->bad = true;
+		dst[0] = '\0';
+		return;
+	}
+	if (dstlen) {
+		size_t m = n < dstlen - 1 ? n : dstlen - 1;
+
+		memcpy(dst, c->p + c->pos, m);
+		dst[m] = '\0';
+	}
+	c->pos += n;
+}
+
+/*
+ * Read one framed record.  On success the payload is at *payload (valid
+ * until the next read) and 1 is returned; 0 at a clean end of input before
+ * any byte of a record; -1 with err.
+ */
+static int read_record(struct da_record_reader *r, uint32_t *type, const unsigned char **payload,
+		       uint32_t *len, char *err, size_t errlen)
+{
+	uint32_t head[2], crc, want;
+	ssize_t got;
+
+	r->record_offset = r->in.offset;
+	got = da_input_fill(&r->in, sizeof(head));
+	if (got < 0)
+		goto read_error;
+	if (got == 0)
+		return 0;
+	if ((size_t)got < sizeof(head)) {
+		uint32_t t = 0;
+
+		if (got >= 4)
+			memcpy(&t, da_input_ptr(&r->in), sizeof(t));
+		snprintf(err, errlen,
+			 "%s: truncated at byte offset %llu%s: %s%srecord cut inside its 8-byte"
+			 " type and length, after %zd bytes",
+			 r->in.name, (unsigned long long)r->record_offset, where(r),
+			 t && t < DA_REC__COUNT ? tname(t) : "", t && t < DA_REC__COUNT ? " " : "",
+			 got);
+		return -1;
+	}
+	memcpy(head, da_input_ptr(&r->in), sizeof(head));
+	*type = head[0];
+	*len = head[1];
+	if (*type == 0 || *type >= DA_REC__COUNT) {
+		snprintf(err, errlen,
+			 "%s: corrupt record at byte offset %llu%s: unknown record type %u",
+			 r->in.name, (unsigned long long)r->record_offset, where(r), *type);
+		return -1;
+	}
+	want = 0;
+	switch (*type) {
+	case DA_REC_EVENT:
+		want = sizeof(struct da_event);
+		break;
+	case DA_REC_LOST:
+		want = 16;
+		break;
+	case DA_REC_TICK:
+	case DA_REC_END:
+		want = 8;
+		break;
+	default:
+		break;
+	}
+	if ((want && *len != want) || *len > DA_RECORD_MAX_LEN) {
+		snprintf(err, errlen,
+			 "%s: corrupt record at byte offset %llu%s: %s record with length %u"
+			 " (expected %s%u)",
+			 r->in.name, (unsigned long long)r->record_offset, where(r), tname(*type),
+			 *len, want ? "" : "at most ", want ? want : DA_RECORD_MAX_LEN);
+		return -1;
+	}
+	got = da_input_fill(&r->in, sizeof(head) + *len + sizeof(crc));
+	if (got < 0)
+		goto read_error;
+	if ((size_t)got < sizeof(head) + *len + sizeof(crc)) {
+		snprintf(err, errlen,
+			 "%s: truncated at byte offset %llu%s: %s record needs %zu bytes, only %zd"
+			 " left",
+			 r->in.name, (unsigned long long)r->record_offset, where(r), tname(*type),
+			 sizeof(head) + *len + sizeof(crc), got);
+		return -1;
+	}
+	*payload = da_input_ptr(&r->in) + sizeof(head);
+	memcpy(&crc, *payload + *len, sizeof(crc));
+	{
+		uint32_t c = (uint32_t)crc32(0L, da_input_ptr(&r->in), sizeof(head) + *len);
+
+		if (c != crc) {
+			snprintf(err, errlen,
+				 "%s: corrupt record at byte offset %llu%s: checksum mismatch"
+				 " (%s record, length %u)",
+				 r->in.name, (unsigned long long)r->record_offset, where(r),
+				 tname(*type), *len);
+			return -1;
+		}
+	}
+	da_input_consume(&r->in, sizeof(head) + *len + sizeof(crc));
+	return 1;
+
+read_error:
+	snprintf(err, errlen, "%s: read error at byte offset %llu%s: %s", r->in.name,
+		 (unsigned long long)r->in.offset, where(r), r->in.error);
+	return -1;
+}
+
+int da_record_read_header(struct da_record_reader *r, struct da_trace_info *trace, char *err,
+			  size_t errlen)
+{
+	uint32_t file_hdr[2], type, len, bom, evsize;
+	const unsigned char *payload;
+	struct cursor c;
+	char version[65];
+	ssize_t got;
+	int ret;
+
+	got = da_input_fill(&r->in, DA_RECORD_FILE_HEADER_LEN);
+	if (got < 0) {
+		snprintf(err, errlen, "%s: read error: %s", r->in.name, r->in.error);
+		return -1;
+	}
+	if (got < DA_RECORD_MAGIC_LEN &&
+	    !memcmp(da_input_ptr(&r->in), DA_RECORD_MAGIC, (size_t)got)) {
+		snprintf(err, errlen, "%s: truncated at byte offset %zd: the magic is cut short",
+			 r->in.name, got);
+		return -1;
+	}
+	if (got < DA_RECORD_MAGIC_LEN ||
+	    memcmp(da_input_ptr(&r->in), DA_RECORD_MAGIC, DA_RECORD_MAGIC_LEN)) {
+		snprintf(err, errlen,
+			 "%s: not a " DA_TOOL_NAME " record: wrong magic at byte offset 0"
+			 " (expected \"" DA_RECORD_MAGIC "\")",
+			 r->in.name);
+		return -1;
+	}
+	if (got < DA_RECORD_FILE_HEADER_LEN) {
+		snprintf(err, errlen, "%s: truncated at byte offset %zd: file header cut short",
+			 r->in.name, got);
+		return -1;
+	}
+	memcpy(file_hdr, da_input_ptr(&r->in) + DA_RECORD_MAGIC_LEN, sizeof(file_hdr));
+	if (file_hdr[0] > DA_RECORD_VERSION &&
+	    __builtin_bswap32(file_hdr[0]) <= DA_RECORD_VERSION) {
+		snprintf(err, errlen,
+			 "%s: recorded on a host of the other byte order (format version %u"
+			 " byte-swapped); replay it on a host like the one that recorded it",
+			 r->in.name, __builtin_bswap32(file_hdr[0]));
+		return -1;
+	}
+	if (file_hdr[0] > DA_RECORD_VERSION) {
+		snprintf(err, errlen,
+			 "%s: written by a newer " DA_TOOL_NAME " (record format version %u; this"
+			 " is " DA_VERSION ", which reads up to version %u): replay it with a newer"
+			 " " DA_TOOL_NAME,
+			 r->in.name, file_hdr[0], DA_RECORD_VERSION);
+		return -1;
+	}
+	if (file_hdr[0] == 0) {
+		snprintf(err, errlen, "%s: corrupt file header: record format version 0",
+			 r->in.name);
+		return -1;
+	}
+	da_input_consume(&r->in, DA_RECORD_FILE_HEADER_LEN);
+
+	ret = read_record(r, &type, &payload, &len, err, errlen);
+	if (ret <= 0) {
+		if (ret == 0)
+			snprintf(
+				err, errlen,
+				"%s: truncated at byte offset %llu: no HEADER record after the file"
+				" header",
+				r->in.name, (unsigned long long)r->in.offset);
+		return -1;
+	}
+	if (type != DA_REC_HEADER) {
+		snprintf(err, errlen,
+			 "%s: corrupt record at byte offset %llu%s: expected the HEADER record,"
+			 " found %s",
+			 r->in.name, (unsigned long long)r->record_offset, where(r), tname(type));
+		return -1;
+	}
+	c = (struct cursor){ payload, len, 0, false };
+	bom = cur_u32(&c);
+	evsize = cur_u32(&c);
+	if (bom != DA_RECORD_BYTE_ORDER) {
+		snprintf(err, errlen,
+			 "%s: recorded on a host of the other byte order; replay it on a host"
+			 " like the one that recorded it",
+			 r->in.name);
+		return -1;
+	}
+	if (evsize != sizeof(struct da_event)) {
+		snprintf(err, errlen,
+			 "%s: events were recorded with a %u-byte event layout, this build uses %zu"
+			 " bytes: use the " DA_TOOL_NAME " build that recorded it",
+			 r->in.name, evsize, sizeof(struct da_event));
+		return -1;
+	}
+	memset(trace, 0, sizeof(*trace));
+	trace->quirks = cur_u32(&c);
+	trace->n_hooks = cur_u32(&c);
+	trace->n_scopes = cur_u32(&c);
+	if (trace->n_hooks > DA_MAX_HOOKS || trace->n_scopes > DA_MAX_SCOPES) {
+		snprintf(err, errlen,
+			 "%s: corrupt HEADER record at byte offset %llu: %u hooks, %u scopes",
+			 r->in.name, (unsigned long long)r->record_offset, trace->n_hooks,
+			 trace->n_scopes);
+		return -1;
+	}
+	cur_str(&c, version, sizeof(version));
+	cur_str(&c, trace->kernel, sizeof(trace->kernel));
+	for (unsigned int i = 0; i < trace->n_hooks; i++) {
+		struct da_hook_status *h = &trace->hooks[i];
+		uint8_t attached;
+
+		cur_str(&c, h->function, sizeof(h->function));
+		cur_str(&c, h->mode, sizeof(h->mode));
+		cur_get(&c, &attached, 1);
+		h->attached = attached;
+		cur_str(&c, h->reason, sizeof(h->reason));
+	}
+	for (unsigned int i = 0; i < trace->n_scopes; i++)
+		cur_str(&c, trace->scope_names[i], DA_FUNC_LEN);
+	if (c.bad || c.pos != c.n) {
+		snprintf(err, errlen,
+			 "%s: corrupt HEADER record at byte offset %llu: its fields do not fill"
+			 " its %u bytes",
+			 r->in.name, (unsigned long long)r->record_offset, len);
+		return -1;
+	}
+	return 0;
+}
+
+int da_record_next(struct da_record_reader *r, struct da_record_item *item, char *err,
+		   size_t errlen)
+{
+	const unsigned char *payload;
+	uint32_t type, len;
+	struct cursor c;
+	int ret;
+
+	if (r->ended)
+		return 0;
+	ret = read_record(r, &type, &payload, &len, err, errlen);
+	if (ret < 0)
+		return -1;
+	if (ret == 0) {
+		snprintf(err, errlen,
+			 "%s: truncated at byte offset %llu%s: the file ends without an END record"
+			 " (%llu events read; the writer stopped before closing it)",
+			 r->in.name, (unsigned long long)r->in.offset, where(r),
+			 (unsigned long long)r->events);
+		return -1;
+	}
+	item->type = type;
+	c = (struct cursor){ payload, len, 0, false };
+	switch (type) {
+	case DA_REC_EVENT:
+		memcpy(&item->event, payload, sizeof(item->event));
+		r->events++;
+		return 1;
+	case DA_REC_SYMBOL:
+		item->addr = cur_u64(&c);
+		cur_str(&c, r->strings, sizeof(r->strings));
+		item->name = r->strings;
+		break;
+	case DA_REC_LOST:
+		item->first_seq = cur_u64(&c);
+		item->count = cur_u64(&c);
+		break;
+	case DA_REC_STACK: {
+		size_t used = 0;
+
+		cur_get(&c, &item->stack_id, sizeof(item->stack_id));
+		item->n_frames = cur_u32(&c);
+		if (item->n_frames > DA_RECORD_MAX_FRAMES)
+			c.bad = true;
+		for (unsigned int i = 0; i < item->n_frames && !c.bad; i++) {
+			char *dst = r->strings + used;
+
+			cur_str(&c, dst, sizeof(r->strings) - used);
+			item->frames[i] = dst;
+			used += strlen(dst) + 1;
+		}
+		break;
+	}
+	case DA_REC_SCOPE:
+		item->slot = cur_u32(&c);
+		cur_str(&c, r->strings, DA_FUNC_LEN);
+		item->name = r->strings;
+		if (item->slot >= DA_MAX_SCOPES)
+			c.bad = true;
+		break;
+	case DA_REC_TICK:
+		item->now_ns = cur_u64(&c);
+		break;
+	case DA_REC_END:
+		item->count = cur_u64(&c);
+		if (item->count != r->events) {
+			snprintf(err, errlen,
+				 "%s: inconsistent END record at byte offset %llu%s: the writer"
+				 " wrote %llu events, %llu were read",
+				 r->in.name, (unsigned long long)r->record_offset, where(r),
+				 (unsigned long long)item->count, (unsigned long long)r->events);
+			return -1;
+		}
+		ret = (int)da_input_fill(&r->in, 1);
+		if (ret < 0) {
+			snprintf(err, errlen, "%s: read error at byte offset %llu%s after the END"
+				 " record: %s", r->in.name, (unsigned long long)r->in.offset,
+				 where(r), r->in.error);
+			return -1;
+		}
+		if (ret > 0) {
+			snprintf(err, errlen,
+				 "%s: unexpected data at byte offset %llu%s after the END record",
+				 r->in.name, (unsigned long long)r->in.offset, where(r));
+			return -1;
+		}
+		r->ended = true;
+		return 0;
+	case DA_REC_HEADER:
+		snprintf(err, errlen,
+			 "%s: corrupt record at byte offset %llu%s: a second HEADER record",
+			 r->in.name, (unsigned long long)r->record_offset, where(r));
+		return -1;
+	default:
+		break;
+	}
+	if (c.bad || c.pos != c.n) {
+		snprintf(err, errlen,
+			 "%s: corrupt record at byte offset %llu%s: %s record whose fields do not"
+			 " fill its %u bytes",
+			 r->in.name, (unsigned long long)r->record_offset, where(r), tname(type),
+			 len);
+		return -1;
+	}
+	return 1;
+}
+
+struct da_record_reader *da_record_reader_from_input(struct da_input *in)
+{
+	struct da_record_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->in = *in;
+	memset(in, 0, sizeof(*in));
+	return r;
+}
