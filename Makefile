@@ -59,13 +59,13 @@ all: $(BIN)
 deps:
 	@tools/install-deps.sh $(DEPS)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/dmabuf_audit/*.h src/*/*.h) | $(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/stubs
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/dmabuf_audit/*.h src/*/*.h) | $(BUILD)/obj/core $(BUILD)/obj/live
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # live code embeds the BPF skeletons
 $(LIVE_OBJS): $(SKELS)
 
-$(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/stubs $(BUILD)/bpf $(BUILD)/tests:
+$(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/bpf $(BUILD)/tests:
 	@mkdir -p $@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/dmabuf_audit/event.h | $(BUILD)/bpf
@@ -77,12 +77,8 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(CORE_LIB): $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-STUB_LIB := $(BUILD)/libstubs.a
-$(STUB_LIB): $(BUILD)/obj/stubs/stubs.o
-	rm -f $@ && ar rcs $@ $^
-
-$(BIN): $(BUILD)/obj/main.o $(LIVE_OBJS) $(CORE_LIB) $(STUB_LIB)
-	$(CC) $(CFLAGS) $(STATIC) -o $@ $(BUILD)/obj/main.o $(LIVE_OBJS) $(CORE_LIB) $(STUB_LIB) $(LDLIBS_LIVE)
+$(BIN): $(BUILD)/obj/main.o $(LIVE_OBJS) $(CORE_LIB)
+	$(CC) $(CFLAGS) $(STATIC) -o $@ $(BUILD)/obj/main.o $(LIVE_OBJS) $(CORE_LIB) $(LDLIBS_LIVE)
 
 # Unit tests link the core library only: proof that the engine needs no libbpf.
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPERS) $(CORE_LIB) | $(BUILD)/tests

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the core hooks (dmabuf_audit.bpf.c) and the revoke scope hooks
+ * (scope.bpf.c) share: the ring buffer, the counters (sequence number and
+ * loss count), the stack map, the --follow set, the filters, and the
+ * record reservation.  The scope object is opened once per scope function
+ * after the core object is loaded; the loader hands it the core object's
+ * maps with bpf_map__reuse_fd(), so every record of a run lands in one ring
+ * buffer with one sequence.
+ */
+#ifndef DMABUF_AUDIT_COMMON_BPF_H
+#define DMABUF_AUDIT_COMMON_BPF_H
+
+#include "kernel_types.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "dmabuf_audit/event.h"
+
+#define DA_STACK_DEPTH 127
+
+/* the loader sizes it (default 4 MiB) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DA_CTR__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* --stacks: the loader raises max_entries; 1 entry when off */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(value_size, DA_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* --follow: tgids of CMD and its descendants */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} followed SEC(".maps");
+
+/* Options, set by the loader before load (the verifier prunes what is off). */
+const volatile __u32 filter_tgid = 0; /* --pid */
+const volatile bool filter_follow = false; /* --follow */
+const volatile bool capture_stacks = false; /* --stacks */
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline bool da_filtered_out(__u32 tgid)
+{
+	if (filter_tgid && tgid != filter_tgid)
+		return true;
+	if (filter_follow && !bpf_map_lookup_elem(&followed, &tgid))
+		return true;
+	return false;
+}
+
+static __always_inline void da_count(__u32 idx)
+{
+	__u64 *val = bpf_map_lookup_elem(&counters, &idx);
+
+	if (val)
+		__sync_fetch_and_add(val, 1);
+}
+
+/*
+ * Reserve a zeroed record with the common fields filled, or NULL when the
+ * task is filtered out or the ring buffer is full.  The sequence number is
+ * taken just before the reservation, so a failed reservation (counted in
+ * DA_CTR_LOST) is also a gap in seq that userspace sees.
+ */
+static __always_inline struct da_event *da_reserve(void *ctx, __u8 op)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 idx = DA_CTR_SEQ;
+	struct da_event *e;
+	__u64 *next, seq;
+
+	if (da_filtered_out(pid_tgid >> 32))
+		return NULL;
+	next = bpf_map_lookup_elem(&counters, &idx);
+	if (!next)
+		return NULL;
+	seq = __sync_fetch_and_add(next, 1);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		da_count(DA_CTR_LOST);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->seq = seq;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->cpu = bpf_get_smp_processor_id();
+	e->op = op;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (capture_stacks) {
+		long id = bpf_get_stackid(ctx, &stacks, 0);
+
+		e->stack_id = (__s32)id;
+		if (id >= 0)
+			e->flags |= DA_F_STACK;
+	}
+	return e;
+}
+
+static __always_inline void da_submit(struct da_event *e)
+{
+	bpf_ringbuf_submit(e, 0);
+}
+
+#endif /* DMABUF_AUDIT_COMMON_BPF_H */

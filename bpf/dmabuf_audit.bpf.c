@@ -1,0 +1,885 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dma-buf core hooks.  Every hook has an fentry/fexit program and a
+ * kprobe/kretprobe twin that share one static body; the loader loads one
+ * of the two (bpf_program__set_autoload) and chooses the kernel function
+ * at run time (bpf_program__set_attach_target for fentry/fexit, the kprobe
+ * function name at attach), so no kernel function name is fixed here and a
+ * renamed function (dma_buf_move_notify -> dma_buf_invalidate_mappings) is
+ * only a different target.  The hook table is src/live/hooks.c.
+ *
+ * Ops that report a return value (export, attach, pin, map, vmap, mmap,
+ * fence_wait, revocable_check) are emitted at return; the others at entry.
+ * kprobe mode keeps the entry arguments for the kretprobe in `stash`,
+ * keyed by (tid, hook).
+ */
+#include "common.bpf.h"
+
+/* which invalidate function the invalidate hook is attached to (enum da_invalidate_fn) */
+const volatile __u8 invalidate_fn = DA_FN_MOVE_NOTIFY;
+/* resv->lock.base.owner is readable (non-RT); set by the loader from BTF */
+const volatile bool resv_owner_readable = true;
+
+/* stash and marker keys: (tid << 32) | hook */
+enum hook_id {
+	H_ATTACH = 1,
+	H_PIN,
+	H_MAP,
+	H_MAP_UNLOCKED,
+	H_UNMAP_UNLOCKED,
+	H_VMAP,
+	H_VMAP_UNLOCKED,
+	H_VUNMAP_UNLOCKED,
+	H_MMAP,
+	H_MMAP_FD,
+	H_FENCE_WAIT,
+	H_REVOCABLE,
+};
+
+struct stash_args {
+	__u64 arg[4];
+};
+
+/* kprobe mode: entry arguments for the kretprobe */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct stash_args);
+} stash SEC(".maps");
+
+/*
+ * An `_unlocked` variant calls the locked function: the task is marked
+ * between the variant's entry and return so that the locked hook stays
+ * silent and the call gives one event (locked=false).  The value is
+ * resv_held at the variant's entry.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} unlocked_calls SEC(".maps");
+
+/*
+ * Reservation objects whose fence waits are reported: those of buffers
+ * seen exported or invalidated, forgotten at release.  LRU: a full table
+ * forgets the oldest instead of refusing new buffers.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} tracked_resv SEC(".maps");
+
+/* resvs with an invalidate whose unlock has not been reported yet */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} invalidate_pending SEC(".maps");
+
+static __always_inline __u64 key_of(enum hook_id hook)
+{
+	return (bpf_get_current_pid_tgid() << 32) | hook;
+}
+
+static __always_inline void stash_put(enum hook_id hook, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+{
+	struct stash_args args = { { a0, a1, a2, a3 } };
+	__u64 key = key_of(hook);
+
+	bpf_map_update_elem(&stash, &key, &args, BPF_ANY);
+}
+
+/* Copies the stashed arguments out and forgets them; false when none. */
+static __always_inline bool stash_take(enum hook_id hook, struct stash_args *out)
+{
+	__u64 key = key_of(hook);
+	struct stash_args *args = bpf_map_lookup_elem(&stash, &key);
+
+	if (!args)
+		return false;
+	*out = *args;
+	bpf_map_delete_elem(&stash, &key);
+	return true;
+}
+
+static __always_inline bool in_unlocked_call(enum hook_id unlocked)
+{
+	__u64 key = key_of(unlocked);
+
+	return bpf_map_lookup_elem(&unlocked_calls, &key) != NULL;
+}
+
+static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
+{
+	__u64 key = key_of(unlocked);
+
+	bpf_map_update_elem(&unlocked_calls, &key, &held, BPF_ANY);
+}
+
+/* resv_held at the variant's entry, and forget the mark */
+static __always_inline __u8 unlocked_leave(enum hook_id unlocked)
+{
+	__u64 key = key_of(unlocked);
+	__u8 *held = bpf_map_lookup_elem(&unlocked_calls, &key);
+	__u8 val = held ? *held : DA_RESV_UNKNOWN;
+
+	bpf_map_delete_elem(&unlocked_calls, &key);
+	return val;
+}
+
+/* Does the calling task own the reservation lock? */
+static __always_inline __u8 resv_held_by_current(struct dma_resv *resv)
+{
+	long owner = 0;
+
+	if (!resv_owner_readable || !resv)
+		return DA_RESV_UNKNOWN;
+	if (!bpf_core_field_exists(resv->lock.base.owner))
+		return DA_RESV_UNKNOWN;
+	if (bpf_core_read(&owner, sizeof(owner), &resv->lock.base.owner))
+		return DA_RESV_UNKNOWN;
+	return (owner & ~7L) == (long)bpf_get_current_task() ? DA_RESV_HELD : DA_RESV_NOT_HELD;
+}
+
+static __always_inline struct dma_resv *resv_of(struct dma_buf *buf)
+{
+	return buf ? BPF_CORE_READ(buf, resv) : NULL;
+}
+
+static __always_inline void track_resv(struct dma_resv *resv)
+{
+	__u64 key = (__u64)resv;
+	__u8 one = 1;
+
+	if (resv)
+		bpf_map_update_elem(&tracked_resv, &key, &one, BPF_ANY);
+}
+
+/* the importer's invalidate callback, under whichever name this kernel uses */
+static __always_inline __u64 invalidate_cb_of(const struct dma_buf_attach_ops *ops)
+{
+	const struct dma_buf_attach_ops___move_notify *old = (const void *)ops;
+
+	if (!ops)
+		return 0;
+	if (bpf_core_field_exists(ops->invalidate_mappings))
+		return (__u64)BPF_CORE_READ(ops, invalidate_mappings);
+	if (bpf_core_field_exists(old->move_notify))
+		return (__u64)BPF_CORE_READ(old, move_notify);
+	return 0;
+}
+
+/* dev_name(): init_name until the kobject has its name */
+static __always_inline void read_dev_name(struct device *dev, char *dst, __u32 len)
+{
+	const char *name;
+
+	if (!dev)
+		return;
+	name = BPF_CORE_READ(dev, init_name);
+	if (!name)
+		name = BPF_CORE_READ(dev, kobj.name);
+	if (name)
+		bpf_probe_read_kernel_str(dst, len, name);
+}
+
+/* ---- bodies shared by both modes ---- */
+
+static __always_inline int on_export(void *ctx, struct dma_buf *buf)
+{
+	struct dma_resv *resv = NULL;
+	struct da_event *e;
+
+	if (!IS_ERR_VALUE(buf) && buf) {
+		resv = resv_of(buf);
+		track_resv(resv);
+	}
+	e = da_reserve(ctx, DA_OP_EXPORT);
+	if (!e)
+		return 0;
+	if (!buf || IS_ERR_VALUE(buf)) {
+		e->ret = buf ? (long)buf : -12;
+	} else {
+		e->buf = (__u64)buf;
+		e->resv = (__u64)resv;
+		e->size = BPF_CORE_READ(buf, size);
+		e->ino = BPF_CORE_READ(buf, file, f_inode, i_ino);
+		bpf_probe_read_kernel_str(e->name, sizeof(e->name), BPF_CORE_READ(buf, exp_name));
+	}
+	da_submit(e);
+	return 0;
+}
+
+static __always_inline int on_release(void *ctx, struct dentry *dentry)
+{
+	struct dma_buf *buf = BPF_CORE_READ(dentry, d_fsdata);
+	struct dma_resv *resv;
+	struct da_event *e;
+	__u64 key;
+
+	if (!buf)
+		return 0;
+	resv = resv_of(buf);
+	key = (__u64)resv;
+	bpf_map_delete_elem(&tracked_resv, &key);
+	bpf_map_delete_elem(&invalidate_pending, &key);
+	e = da_reserve(ctx, DA_OP_RELEASE);
+	if (!e)
+		return 0;
+	e->buf = (__u64)buf;
+	e->resv = (__u64)resv;
+	da_submit(e);
+	return 0;
+}
+
+static __always_inline int on_attach(void *ctx, struct dma_buf *buf, struct device *dev,
+				     const struct dma_buf_attach_ops *ops,
+				     struct dma_buf_attachment *attach)
+{
+	struct da_event *e = da_reserve(ctx, DA_OP_ATTACH);
+
+	if (!e)
+		return 0;
+	e->buf = (__u64)buf;
+	e->resv = (__u64)resv_of(buf);
+	e->importer_ops = (__u64)ops;
+	if (ops) {
+		e->flags |= DA_F_DYNAMIC;
+		e->invalidate_cb = invalidate_cb_of(ops);
+	}
+	if (!attach || IS_ERR_VALUE(attach)) {
+		e->ret = attach ? (long)attach : -12;
+	} else {
+		e->attach = (__u64)attach;
+		if (BPF_CORE_READ(attach, peer2peer))
+			e->flags |= DA_F_PEER2PEER;
+	}
+	read_dev_name(dev, e->name, sizeof(e->name));
+	da_submit(e);
+	return 0;
+}
+
+static __always_inline int on_detach(void *ctx, struct dma_buf *buf,
+				     struct dma_buf_attachment *attach)
+{
+	struct da_event *e = da_reserve(ctx, DA_OP_DETACH);
+
+	if (!e)
+		return 0;
+	e->buf = (__u64)buf;
+	e->attach = (__u64)attach;
+	e->resv = (__u64)resv_of(buf);
+	da_submit(e);
+	return 0;
+}
+
+/* pin, unpin: ret only for pin */
+static __always_inline int on_pin(void *ctx, __u8 op, struct dma_buf_attachment *attach, long ret)
+{
+	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
+	struct dma_resv *resv = resv_of(buf);
+	struct da_event *e = da_reserve(ctx, op);
+
+	if (!e)
+		return 0;
+	e->attach = (__u64)attach;
+	e->buf = (__u64)buf;
+	e->resv = (__u64)resv;
+	e->resv_held = resv_held_by_current(resv);
+	e->ret = ret;
+	da_submit(e);
+	return 0;
+}
+
+/*
+ * map (at return, sgt = the returned table or ERR_PTR) and unmap (at entry).
+ * held: resv_held, or 0 to read it now.
+ */
+static __always_inline int on_map(void *ctx, __u8 op, struct dma_buf_attachment *attach, __u64 sgt,
+				  bool locked, __u8 held)
+{
+	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
+	struct dma_resv *resv = resv_of(buf);
+	struct da_event *e = da_reserve(ctx, op);
+
+	if (!e)
+		return 0;
+	e->attach = (__u64)attach;
+	e->buf = (__u64)buf;
+	e->resv = (__u64)resv;
+	e->resv_held = held ? held : resv_held_by_current(resv);
+	if (locked)
+		e->flags |= DA_F_LOCKED;
+	if (op == DA_OP_MAP && IS_ERR_VALUE(sgt))
+		e->ret = (long)sgt;
+	else if (op == DA_OP_MAP && !sgt)
+		e->ret = -12;
+	else
+		e->sgt = sgt;
+	da_submit(e);
+	return 0;
+}
+
+/* vmap (ret), vunmap, mmap (ret) */
+static __always_inline int on_vmap(void *ctx, __u8 op, struct dma_buf *buf, long ret, bool locked,
+				   __u8 held)
+{
+	struct dma_resv *resv = resv_of(buf);
+	struct da_event *e = da_reserve(ctx, op);
+
+	if (!e)
+		return 0;
+	e->buf = (__u64)buf;
+	e->resv = (__u64)resv;
+	if (op != DA_OP_MMAP) {
+		e->resv_held = held ? held : resv_held_by_current(resv);
+		if (locked)
+			e->flags |= DA_F_LOCKED;
+	}
+	e->ret = ret;
+	da_submit(e);
+	return 0;
+}
+
+static __always_inline int on_invalidate(void *ctx, struct dma_buf *buf)
+{
+	struct dma_resv *resv = resv_of(buf);
+	struct da_event *e;
+	__u64 key = (__u64)resv;
+	__u8 one = 1;
+
+	if (resv) {
+		track_resv(resv);
+		bpf_map_update_elem(&invalidate_pending, &key, &one, BPF_ANY);
+	}
+	e = da_reserve(ctx, DA_OP_INVALIDATE);
+	if (!e)
+		return 0;
+	e->buf = (__u64)buf;
+	e->resv = (__u64)resv;
+	e->resv_held = resv_held_by_current(resv);
+	e->fn = invalidate_fn;
+	da_submit(e);
+	return 0;
+}
+
+static __always_inline bool resv_tracked(__u64 resv)
+{
+	return bpf_map_lookup_elem(&tracked_resv, &resv) != NULL;
+}
+
+static __always_inline int on_fence_wait(void *ctx, __u64 resv, __u64 usage, __u64 intr,
+					 __u64 timeout, long ret)
+{
+	struct da_event *e = da_reserve(ctx, DA_OP_FENCE_WAIT);
+
+	if (!e)
+		return 0;
+	e->resv = resv;
+	e->usage = (__u8)usage;
+	if (intr & 0xff)
+		e->flags |= DA_F_INTR;
+	e->timeout = timeout;
+	e->ret = ret;
+	da_submit(e);
+	return 0;
+}
+
+static __always_inline int on_revocable(void *ctx, struct dma_buf_attachment *attach, __u64 ret)
+{
+	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
+	struct da_event *e = da_reserve(ctx, DA_OP_REVOCABLE_CHECK);
+
+	if (!e)
+		return 0;
+	e->attach = (__u64)attach;
+	e->buf = (__u64)buf;
+	e->resv = (__u64)resv_of(buf);
+	e->ret = ret & 0xff ? 1 : 0;
+	da_submit(e);
+	return 0;
+}
+
+/* ww_mutex_unlock() of a resv with an invalidate pending: the revoke's lock section ends */
+static __always_inline int on_resv_unlock(void *ctx, void *lock)
+{
+	__u64 resv = (__u64)lock - bpf_core_field_offset(struct dma_resv, lock);
+	struct da_event *e;
+
+	if (!bpf_map_lookup_elem(&invalidate_pending, &resv))
+		return 0;
+	bpf_map_delete_elem(&invalidate_pending, &resv);
+	e = da_reserve(ctx, DA_OP_RESV_UNLOCK);
+	if (!e)
+		return 0;
+	e->resv = resv;
+	da_submit(e);
+	return 0;
+}
+
+/* ---- fentry / fexit ---- */
+
+SEC("fexit")
+int BPF_PROG(fexit_export, const void *info, struct dma_buf *ret)
+{
+	return on_export(ctx, ret);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_release, struct dentry *dentry)
+{
+	return on_release(ctx, dentry);
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_attach, struct dma_buf *buf, struct device *dev,
+	     const struct dma_buf_attach_ops *ops, void *priv, struct dma_buf_attachment *ret)
+{
+	return on_attach(ctx, buf, dev, ops, ret);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_detach, struct dma_buf *buf, struct dma_buf_attachment *attach)
+{
+	return on_detach(ctx, buf, attach);
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_pin, struct dma_buf_attachment *attach, int ret)
+{
+	return on_pin(ctx, DA_OP_PIN, attach, ret);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_unpin, struct dma_buf_attachment *attach)
+{
+	return on_pin(ctx, DA_OP_UNPIN, attach, 0);
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_map, struct dma_buf_attachment *attach, int dir, void *ret)
+{
+	if (in_unlocked_call(H_MAP_UNLOCKED))
+		return 0;
+	return on_map(ctx, DA_OP_MAP, attach, (__u64)ret, true, 0);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_map_unlocked, struct dma_buf_attachment *attach)
+{
+	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
+
+	unlocked_enter(H_MAP_UNLOCKED, resv_held_by_current(resv_of(buf)));
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_map_unlocked, struct dma_buf_attachment *attach, int dir, void *ret)
+{
+	__u8 held = unlocked_leave(H_MAP_UNLOCKED);
+
+	return on_map(ctx, DA_OP_MAP, attach, (__u64)ret, false, held);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_unmap, struct dma_buf_attachment *attach, void *sgt)
+{
+	if (in_unlocked_call(H_UNMAP_UNLOCKED))
+		return 0;
+	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, true, 0);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_unmap_unlocked, struct dma_buf_attachment *attach, void *sgt)
+{
+	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
+	__u8 held = resv_held_by_current(resv_of(buf));
+
+	unlocked_enter(H_UNMAP_UNLOCKED, held);
+	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, false, held);
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_unmap_unlocked)
+{
+	unlocked_leave(H_UNMAP_UNLOCKED);
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_vmap, struct dma_buf *buf, void *map, int ret)
+{
+	if (in_unlocked_call(H_VMAP_UNLOCKED))
+		return 0;
+	return on_vmap(ctx, DA_OP_VMAP, buf, ret, true, 0);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_vmap_unlocked, struct dma_buf *buf)
+{
+	unlocked_enter(H_VMAP_UNLOCKED, resv_held_by_current(resv_of(buf)));
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_vmap_unlocked, struct dma_buf *buf, void *map, int ret)
+{
+	__u8 held = unlocked_leave(H_VMAP_UNLOCKED);
+
+	return on_vmap(ctx, DA_OP_VMAP, buf, ret, false, held);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_vunmap, struct dma_buf *buf)
+{
+	if (in_unlocked_call(H_VUNMAP_UNLOCKED))
+		return 0;
+	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, true, 0);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_vunmap_unlocked, struct dma_buf *buf)
+{
+	__u8 held = resv_held_by_current(resv_of(buf));
+
+	unlocked_enter(H_VUNMAP_UNLOCKED, held);
+	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, false, held);
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_vunmap_unlocked)
+{
+	unlocked_leave(H_VUNMAP_UNLOCKED);
+	return 0;
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_mmap, struct dma_buf *buf, void *vma, unsigned long pgoff, int ret)
+{
+	return on_vmap(ctx, DA_OP_MMAP, buf, ret, false, 0);
+}
+
+/* mmap() of the dma-buf fd itself: the file's mmap operation */
+SEC("fexit")
+int BPF_PROG(fexit_mmap_fd, struct file *file, void *vma, int ret)
+{
+	return on_vmap(ctx, DA_OP_MMAP, BPF_CORE_READ(file, private_data), ret, false, 0);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_invalidate, struct dma_buf *buf)
+{
+	return on_invalidate(ctx, buf);
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_fence_wait, void *resv, int usage, bool intr, unsigned long timeout, long ret)
+{
+	if (!resv_tracked((__u64)resv))
+		return 0;
+	return on_fence_wait(ctx, (__u64)resv, usage, intr, timeout, ret);
+}
+
+SEC("fexit")
+int BPF_PROG(fexit_revocable, struct dma_buf_attachment *attach, bool ret)
+{
+	return on_revocable(ctx, attach, ret);
+}
+
+SEC("fentry")
+int BPF_PROG(fentry_resv_unlock, void *lock)
+{
+	return on_resv_unlock(ctx, lock);
+}
+
+/* ---- kprobe / kretprobe ---- */
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_export, struct dma_buf *ret)
+{
+	return on_export(ctx, ret);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_release, struct dentry *dentry)
+{
+	return on_release(ctx, dentry);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_attach, struct dma_buf *buf, struct device *dev, void *ops)
+{
+	stash_put(H_ATTACH, (__u64)buf, (__u64)dev, (__u64)ops, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_attach, struct dma_buf_attachment *ret)
+{
+	struct stash_args a;
+
+	if (!stash_take(H_ATTACH, &a))
+		return 0;
+	return on_attach(ctx, (void *)a.arg[0], (void *)a.arg[1], (void *)a.arg[2], ret);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_detach, struct dma_buf *buf, struct dma_buf_attachment *attach)
+{
+	return on_detach(ctx, buf, attach);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_pin, struct dma_buf_attachment *attach)
+{
+	stash_put(H_PIN, (__u64)attach, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_pin, int ret)
+{
+	struct stash_args a;
+
+	if (!stash_take(H_PIN, &a))
+		return 0;
+	return on_pin(ctx, DA_OP_PIN, (void *)a.arg[0], ret);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_unpin, struct dma_buf_attachment *attach)
+{
+	return on_pin(ctx, DA_OP_UNPIN, attach, 0);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_map, struct dma_buf_attachment *attach)
+{
+	if (in_unlocked_call(H_MAP_UNLOCKED))
+		return 0;
+	stash_put(H_MAP, (__u64)attach,
+		  resv_held_by_current(resv_of(attach ? BPF_CORE_READ(attach, dmabuf) : NULL)), 0,
+		  0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_map, void *ret)
+{
+	struct stash_args a;
+
+	if (!stash_take(H_MAP, &a))
+		return 0;
+	return on_map(ctx, DA_OP_MAP, (void *)a.arg[0], (__u64)ret, true, (__u8)a.arg[1]);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_map_unlocked, struct dma_buf_attachment *attach)
+{
+	__u8 held = resv_held_by_current(resv_of(attach ? BPF_CORE_READ(attach, dmabuf) : NULL));
+
+	unlocked_enter(H_MAP_UNLOCKED, held);
+	stash_put(H_MAP_UNLOCKED, (__u64)attach, held, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_map_unlocked, void *ret)
+{
+	struct stash_args a;
+
+	unlocked_leave(H_MAP_UNLOCKED);
+	if (!stash_take(H_MAP_UNLOCKED, &a))
+		return 0;
+	return on_map(ctx, DA_OP_MAP, (void *)a.arg[0], (__u64)ret, false, (__u8)a.arg[1]);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_unmap, struct dma_buf_attachment *attach, void *sgt)
+{
+	if (in_unlocked_call(H_UNMAP_UNLOCKED))
+		return 0;
+	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, true, 0);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_unmap_unlocked, struct dma_buf_attachment *attach, void *sgt)
+{
+	__u8 held = resv_held_by_current(resv_of(attach ? BPF_CORE_READ(attach, dmabuf) : NULL));
+
+	unlocked_enter(H_UNMAP_UNLOCKED, held);
+	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, false, held);
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_unmap_unlocked)
+{
+	unlocked_leave(H_UNMAP_UNLOCKED);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_vmap, struct dma_buf *buf)
+{
+	if (in_unlocked_call(H_VMAP_UNLOCKED))
+		return 0;
+	stash_put(H_VMAP, (__u64)buf, resv_held_by_current(resv_of(buf)), 0, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_vmap, int ret)
+{
+	struct stash_args a;
+
+	if (!stash_take(H_VMAP, &a))
+		return 0;
+	return on_vmap(ctx, DA_OP_VMAP, (void *)a.arg[0], ret, true, (__u8)a.arg[1]);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_vmap_unlocked, struct dma_buf *buf)
+{
+	__u8 held = resv_held_by_current(resv_of(buf));
+
+	unlocked_enter(H_VMAP_UNLOCKED, held);
+	stash_put(H_VMAP_UNLOCKED, (__u64)buf, held, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_vmap_unlocked, int ret)
+{
+	struct stash_args a;
+
+	unlocked_leave(H_VMAP_UNLOCKED);
+	if (!stash_take(H_VMAP_UNLOCKED, &a))
+		return 0;
+	return on_vmap(ctx, DA_OP_VMAP, (void *)a.arg[0], ret, false, (__u8)a.arg[1]);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_vunmap, struct dma_buf *buf)
+{
+	if (in_unlocked_call(H_VUNMAP_UNLOCKED))
+		return 0;
+	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, true, 0);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_vunmap_unlocked, struct dma_buf *buf)
+{
+	__u8 held = resv_held_by_current(resv_of(buf));
+
+	unlocked_enter(H_VUNMAP_UNLOCKED, held);
+	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, false, held);
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_vunmap_unlocked)
+{
+	unlocked_leave(H_VUNMAP_UNLOCKED);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_mmap, struct dma_buf *buf)
+{
+	stash_put(H_MMAP, (__u64)buf, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_mmap, int ret)
+{
+	struct stash_args a;
+
+	if (!stash_take(H_MMAP, &a))
+		return 0;
+	return on_vmap(ctx, DA_OP_MMAP, (void *)a.arg[0], ret, false, 0);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_mmap_fd, struct file *file)
+{
+	stash_put(H_MMAP_FD, (__u64)BPF_CORE_READ(file, private_data), 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_mmap_fd, int ret)
+{
+	struct stash_args a;
+
+	if (!stash_take(H_MMAP_FD, &a))
+		return 0;
+	return on_vmap(ctx, DA_OP_MMAP, (void *)a.arg[0], ret, false, 0);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_invalidate, struct dma_buf *buf)
+{
+	return on_invalidate(ctx, buf);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_fence_wait, void *resv, int usage, bool intr, unsigned long timeout)
+{
+	if (!resv_tracked((__u64)resv))
+		return 0;
+	stash_put(H_FENCE_WAIT, (__u64)resv, usage, intr, timeout);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_fence_wait, long ret)
+{
+	struct stash_args a;
+
+	if (!stash_take(H_FENCE_WAIT, &a))
+		return 0;
+	return on_fence_wait(ctx, a.arg[0], a.arg[1], a.arg[2], a.arg[3], ret);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_revocable, struct dma_buf_attachment *attach)
+{
+	stash_put(H_REVOCABLE, (__u64)attach, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_revocable, long ret)
+{
+	struct stash_args a;
+
+	if (!stash_take(H_REVOCABLE, &a))
+		return 0;
+	return on_revocable(ctx, (void *)a.arg[0], ret);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kprobe_resv_unlock, void *lock)
+{
+	return on_resv_unlock(ctx, lock);
+}
+
+/* --follow: children of followed processes are followed */
+SEC("tracepoint/sched/sched_process_fork")
+int follow_fork(struct trace_event_raw_sched_process_fork *ctx)
+{
+	__u32 parent = ctx->parent_pid;
+	__u32 child = ctx->child_pid;
+	__u32 parent_tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
+
+	/* the tracepoint runs in the parent: its tgid decides */
+	if (bpf_map_lookup_elem(&followed, &parent_tgid) || bpf_map_lookup_elem(&followed, &parent))
+		bpf_map_update_elem(&followed, &child, &one, BPF_ANY);
+	return 0;
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Revoke scope hooks: a function during which an exporter revokes (VFIO's
+ * vfio_pci_dma_buf_move(vdev, revoked) and vfio_pci_dma_buf_cleanup(vdev),
+ * or what the policy names).  Emits scope_enter at entry and scope_exit at
+ * return with fn = the scope slot, the first argument (the scope object)
+ * in importer_ops, and the revoked argument when the function has one.
+ *
+ * This object is opened once per scope function (its knobs are per
+ * instance) and may be loaded long after the core object, when the module
+ * that has the function appears; the loader gives it the core object's
+ * ring buffer, counters, stack map and --follow set (bpf_map__reuse_fd).
+ */
+#include "common.bpf.h"
+
+const volatile __u8 scope_slot = 0;
+/* index of the bool revoked argument, -1 when the function has none */
+const volatile int revoked_arg = -1;
+
+struct scope_args {
+	__u64 object;
+	__u64 revoked;
+};
+
+/* kprobe mode: entry arguments for the kretprobe, by tid */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct scope_args);
+} scope_stash SEC(".maps");
+
+static __always_inline int emit_scope(void *ctx, __u8 op, __u64 object, __u64 revoked)
+{
+	struct da_event *e = da_reserve(ctx, op);
+
+	if (!e)
+		return 0;
+	e->fn = scope_slot;
+	e->importer_ops = object;
+	if (revoked_arg >= 0) {
+		e->flags |= DA_F_HAS_REVOKED;
+		if (revoked & 0xff)
+			e->flags |= DA_F_REVOKED;
+	}
+	da_submit(e);
+	return 0;
+}
+
+static __always_inline void fentry_args(void *ctx, __u64 *object, __u64 *revoked)
+{
+	bpf_get_func_arg(ctx, 0, object);
+	if (revoked_arg >= 0)
+		bpf_get_func_arg(ctx, revoked_arg, revoked);
+}
+
+SEC("fentry")
+int scope_fentry(__u64 *ctx)
+{
+	__u64 object = 0, revoked = 0;
+
+	fentry_args(ctx, &object, &revoked);
+	return emit_scope(ctx, DA_OP_SCOPE_ENTER, object, revoked);
+}
+
+SEC("fexit")
+int scope_fexit(__u64 *ctx)
+{
+	__u64 object = 0, revoked = 0;
+
+	fentry_args(ctx, &object, &revoked);
+	return emit_scope(ctx, DA_OP_SCOPE_EXIT, object, revoked);
+}
+
+/*
+ * The revoked argument by index.  Each branch reads the register at a
+ * constant offset: without the barriers clang merges them into one load at
+ * a computed offset, a variable ctx access the 6.x verifiers refuse.
+ */
+static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, int idx)
+{
+	__u64 val = 0;
+
+	if (idx == 1) {
+		val = PT_REGS_PARM2(ctx);
+		barrier_var(val);
+	} else if (idx == 2) {
+		val = PT_REGS_PARM3(ctx);
+		barrier_var(val);
+	} else if (idx == 3) {
+		val = PT_REGS_PARM4(ctx);
+		barrier_var(val);
+	} else if (idx == 4) {
+		val = PT_REGS_PARM5(ctx);
+		barrier_var(val);
+	} else if (idx == 0) {
+		val = PT_REGS_PARM1(ctx);
+		barrier_var(val);
+	}
+	return val;
+}
+
+SEC("kprobe")
+int scope_kprobe(struct pt_regs *ctx)
+{
+	struct scope_args args = { .object = PT_REGS_PARM1(ctx) };
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (revoked_arg >= 0)
+		args.revoked = kprobe_arg(ctx, revoked_arg);
+	bpf_map_update_elem(&scope_stash, &tid, &args, BPF_ANY);
+	return emit_scope(ctx, DA_OP_SCOPE_ENTER, args.object, args.revoked);
+}
+
+SEC("kretprobe")
+int scope_kretprobe(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct scope_args *stashed = bpf_map_lookup_elem(&scope_stash, &tid);
+	struct scope_args args;
+
+	if (!stashed)
+		return 0;
+	args = *stashed;
+	bpf_map_delete_elem(&scope_stash, &tid);
+	return emit_scope(ctx, DA_OP_SCOPE_EXIT, args.object, args.revoked);
+}

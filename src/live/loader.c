@@ -1,0 +1,831 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The live session: decide every hook (BTF FUNC present? fentry attachable?
+ * else kprobe? else absent, with the reason), configure the core object
+ * (bpf/dmabuf_audit.bpf.c) before load, load, attach, and attach the revoke
+ * scope hooks (bpf/scope.bpf.c, one instance per scope function) now or
+ * when their module loads.  One cleanup path; nothing is pinned, so closing
+ * the session (or the process dying) detaches everything.
+ *
+ * Model: libbpf-bootstrap's bootstrap (open -> configure -> load -> attach)
+ * and libbpf-tools' trace_helpers.c (fentry_can_attach, kprobe_exists).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "dmabuf_audit.skel.h"
+#include "hooks.h"
+#include "scope.skel.h"
+
+#define DA_RINGBUF_SIZE (4u << 20)
+#define DA_STACK_ENTRIES 16384
+#define DA_STACK_DEPTH 127
+#define DA_MAX_LINKS 64
+/* module BTF appears a little after the module: checks to wait before using kprobes */
+#define DA_BTF_WAIT_POLLS 10
+
+struct live_scope {
+	struct scope_bpf *skel;
+	struct bpf_link *entry, *exit;
+	int btf_waits;
+};
+
+struct da_live {
+	const struct da_opts *opts;
+	struct da_trace_info *info;
+	struct btf *vmlinux_btf;
+	struct da_kernel_facts facts;
+	struct da_ksyms *ksyms;
+	struct da_symbols *syms;
+	struct dmabuf_audit_bpf *skel;
+	struct bpf_link *links[DA_MAX_LINKS];
+	unsigned int n_links;
+	struct da_hook_plan plans[DA_MAX_HOOKS];
+	unsigned int n_plans, n_core;
+	struct live_scope scopes[DA_MAX_HOOKS];
+	uint64_t modules_hash;
+	bool scopes_waiting;
+	bool ksyms_stale; /* modules changed since kallsyms was read */
+	/* module BTF parsed so far (split on vmlinux), by module name */
+	struct {
+		char name[DA_FUNC_LEN];
+		struct btf *btf;
+	} mod_btf[DA_MAX_LINKS];
+	unsigned int n_mod_btf;
+	/* what the kernel said when a tracing program was refused (for the message) */
+	int fentry_refusal;
+	bool kprobes_supported;
+	char *filter_functions; /* available_filter_functions, NULL if unreadable */
+	/* --stacks symbolization buffers */
+	char frames[DA_STACK_DEPTH][160];
+};
+
+static int libbpf_print_verbose(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return 0;
+}
+
+/* ---- what the kernel offers ---- */
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 1 << 16, len = 0;
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap);
+	while (buf) {
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+
+		len += n;
+		if (len < cap - 1) {
+			if (ferror(f)) {
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+		cap *= 2;
+		char *grown = realloc(buf, cap);
+
+		if (!grown)
+			free(buf);
+		buf = grown;
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+static bool kprobes_supported(void)
+{
+	return !access("/sys/bus/event_source/devices/kprobe/type", R_OK) ||
+	       !access("/sys/kernel/tracing/kprobe_events", W_OK) ||
+	       !access("/sys/kernel/debug/tracing/kprobe_events", W_OK);
+}
+
+/* a line "name" or "name [module]" of available_filter_functions */
+static bool filter_has(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = strstr(list, name); p; p = strstr(p + 1, name)) {
+		if ((p == list || p[-1] == '\n') && (p[len] == '\n' || p[len] == ' ' || !p[len]))
+			return true;
+	}
+	return false;
+}
+
+/* kprobe_exists(): traceable per ftrace when we can read its list, else in kallsyms */
+static bool kprobe_target_exists(struct da_live *l, const char *func)
+{
+	if (!l->kprobes_supported)
+		return false;
+	if (l->filter_functions)
+		return filter_has(l->filter_functions, func);
+	return da_ksyms_has_func(l->ksyms, func, NULL, 0);
+}
+
+/*
+ * fentry_can_attach(): load a two-instruction tracing program for `func`
+ * and attach it.  Returns 0 or -errno (EPERM on kernels that refuse
+ * tracing programs, e.g. the build machine's).
+ */
+static int probe_fentry(struct da_live *l, const char *func)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int id = btf__find_by_name_kind(l->vmlinux_btf, func, BTF_KIND_FUNC);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = id > 0 ? id : 0);
+	int prog, link, err = 0;
+
+	if (id <= 0)
+		return -ENOENT;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "da_probe", "GPL", insns, 2, &opts);
+	if (prog < 0)
+		return -errno;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	if (link < 0)
+		err = -errno;
+	else
+		close(link);
+	close(prog);
+	return err;
+}
+
+/* ---- planning ---- */
+
+static void plan_core_hook(struct da_live *l, const struct da_hook_def *def, struct da_hook_plan *p)
+{
+	enum da_attach_mode mode = l->opts->mode;
+	const char *func = NULL;
+	bool in_btf = false, kprobe_ok = false;
+	int err = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->def = def;
+	p->revoked_arg = -1;
+	p->slot = -1;
+	for (int i = 0; i < DA_HOOK_MAX_CANDIDATES && def->candidates[i]; i++) {
+		in_btf = da_btf_has_func(l->vmlinux_btf, def->candidates[i]);
+		kprobe_ok = kprobe_target_exists(l, def->candidates[i]);
+		if (in_btf || kprobe_ok ||
+		    da_ksyms_has_func(l->ksyms, def->candidates[i], NULL, 0)) {
+			func = def->candidates[i];
+			break;
+		}
+	}
+	if (!func) {
+		snprintf(p->function, sizeof(p->function), "%s", def->candidates[0]);
+		snprintf(p->reason, sizeof(p->reason), "%s",
+			 def->why_absent ? def->why_absent : "not in this kernel");
+		return;
+	}
+	snprintf(p->function, sizeof(p->function), "%s", func);
+	p->in_btf = in_btf;
+
+	if (mode != DA_MODE_KPROBE && in_btf) {
+		/* one refusal of tracing programs as such answers for every hook */
+		err = l->fentry_refusal == -EPERM || l->fentry_refusal == -EACCES ?
+			      l->fentry_refusal :
+			      probe_fentry(l, func);
+		if (!err) {
+			p->mode = DA_HM_FENTRY;
+			return;
+		}
+		if (err == -EPERM || err == -EACCES || err == -EINVAL || err == -EOPNOTSUPP)
+			if (!l->fentry_refusal)
+				l->fentry_refusal = err;
+	}
+	if (mode != DA_MODE_FENTRY && kprobe_ok) {
+		p->mode = DA_HM_KPROBE;
+		if (err)
+			snprintf(p->reason, sizeof(p->reason),
+				 "fentry refused (%s): kprobe fallback", strerror(-err));
+		return;
+	}
+	if (mode == DA_MODE_FENTRY && !in_btf)
+		snprintf(p->reason, sizeof(p->reason), "no BTF FUNC record: fentry impossible");
+	else if (err)
+		snprintf(p->reason, sizeof(p->reason), "fentry refused: %s%s", strerror(-err),
+			 mode == DA_MODE_FENTRY ? "" :
+			 !l->kprobes_supported	? "; no kprobe support in this kernel" :
+						  "; not a kprobe target either");
+	else if (!l->kprobes_supported)
+		snprintf(p->reason, sizeof(p->reason), "no kprobe support in this kernel");
+	else
+		snprintf(p->reason, sizeof(p->reason), "not traceable (not in the ftrace list)");
+}
+
+/* ---- the core object ---- */
+
+static int add_link(struct da_live *l, struct bpf_link *link)
+{
+	if (!link)
+		return -errno;
+	if (l->n_links == DA_MAX_LINKS) {
+		bpf_link__destroy(link);
+		return -E2BIG;
+	}
+	l->links[l->n_links++] = link;
+	return 0;
+}
+
+static struct bpf_program *prog_by_name(struct bpf_object *obj, const char *name)
+{
+	return name ? bpf_object__find_program_by_name(obj, name) : NULL;
+}
+
+/* the programs a plan loads, entry program first */
+static void plan_progs(struct da_live *l, const struct da_hook_plan *p, struct bpf_program **entry,
+		       struct bpf_program **exit)
+{
+	struct bpf_object *obj = l->skel->obj;
+
+	*entry = *exit = NULL;
+	if (p->mode == DA_HM_FENTRY) {
+		*entry = prog_by_name(obj, p->def->fentry);
+		*exit = prog_by_name(obj, p->def->fexit);
+	} else if (p->mode == DA_HM_KPROBE) {
+		*entry = prog_by_name(obj, p->def->kprobe);
+		*exit = prog_by_name(obj, p->def->kretprobe);
+	}
+}
+
+static int configure_core(struct da_live *l, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	int ret;
+
+	bpf_object__for_each_program(prog, l->skel->obj) bpf_program__set_autoload(prog, false);
+	for (unsigned int i = 0; i < l->n_core; i++) {
+		struct da_hook_plan *p = &l->plans[i];
+		struct bpf_program *progs[2];
+
+		plan_progs(l, p, &progs[0], &progs[1]);
+		for (int k = 0; k < 2; k++) {
+			if (!progs[k])
+				continue;
+			bpf_program__set_autoload(progs[k], true);
+			if (p->mode != DA_HM_FENTRY)
+				continue;
+			ret = bpf_program__set_attach_target(progs[k], 0, p->function);
+			if (ret) {
+				snprintf(err, errlen, "cannot target %s for hook %s: %s",
+					 p->function, p->def->id, strerror(-ret));
+				return -1;
+			}
+		}
+		if (p->def->op == DA_OP_INVALIDATE)
+			l->skel->rodata->invalidate_fn =
+				strcmp(p->function, "dma_buf_move_notify") ?
+					DA_FN_INVALIDATE_MAPPINGS :
+					DA_FN_MOVE_NOTIFY;
+	}
+	bpf_program__set_autoload(l->skel->progs.follow_fork, l->opts->follow);
+	l->skel->rodata->filter_tgid = l->opts->pid > 0 ? (__u32)l->opts->pid : 0;
+	l->skel->rodata->filter_follow = l->opts->follow;
+	l->skel->rodata->capture_stacks = l->opts->stacks;
+	l->skel->rodata->resv_owner_readable = l->facts.resv_owner;
+	bpf_map__set_max_entries(l->skel->maps.events, DA_RINGBUF_SIZE);
+	if (l->opts->stacks)
+		bpf_map__set_max_entries(l->skel->maps.stacks, DA_STACK_ENTRIES);
+	return 0;
+}
+
+static int attach_core(struct da_live *l, char *err, size_t errlen)
+{
+	int ret;
+
+	for (unsigned int i = 0; i < l->n_core; i++) {
+		struct da_hook_plan *p = &l->plans[i];
+		struct bpf_program *progs[2];
+
+		plan_progs(l, p, &progs[0], &progs[1]);
+		for (int k = 0; k < 2; k++) {
+			if (!progs[k])
+				continue;
+			if (p->mode == DA_HM_FENTRY)
+				ret = add_link(l, bpf_program__attach(progs[k]));
+			else
+				ret = add_link(l, bpf_program__attach_kprobe(progs[k], k == 1,
+									     p->function));
+			if (ret) {
+				snprintf(p->reason, sizeof(p->reason), "attach failed: %s",
+					 strerror(-ret));
+				snprintf(err, errlen, "cannot attach %s to %s (hook %s): %s",
+					 bpf_program__name(progs[k]), p->function, p->def->id,
+					 strerror(-ret));
+				return -1;
+			}
+		}
+		p->attached = p->mode == DA_HM_FENTRY || p->mode == DA_HM_KPROBE;
+	}
+	if (l->opts->follow) {
+		ret = add_link(l, bpf_program__attach(l->skel->progs.follow_fork));
+		if (ret) {
+			snprintf(err, errlen, "cannot attach the fork tracepoint for --follow: %s",
+				 strerror(-ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- scope hooks ---- */
+
+static void detach_scope(struct live_scope *s)
+{
+	bpf_link__destroy(s->entry);
+	bpf_link__destroy(s->exit);
+	scope_bpf__destroy(s->skel);
+	s->entry = s->exit = NULL;
+	s->skel = NULL;
+}
+
+static int try_attach_scope(struct da_live *l, struct da_hook_plan *p, struct live_scope *s,
+			    bool kprobe)
+{
+	struct bpf_map *shared[][2] = {
+		{ NULL, l->skel->maps.events },
+		{ NULL, l->skel->maps.counters },
+		{ NULL, l->skel->maps.stacks },
+		{ NULL, l->skel->maps.followed },
+	};
+	int ret;
+
+	s->skel = scope_bpf__open();
+	if (!s->skel)
+		return -errno;
+	shared[0][0] = s->skel->maps.events;
+	shared[1][0] = s->skel->maps.counters;
+	shared[2][0] = s->skel->maps.stacks;
+	shared[3][0] = s->skel->maps.followed;
+	for (unsigned int i = 0; i < 4; i++) {
+		ret = bpf_map__reuse_fd(shared[i][0], bpf_map__fd(shared[i][1]));
+		if (ret)
+			goto fail;
+	}
+	s->skel->rodata->scope_slot = (__u8)p->slot;
+	s->skel->rodata->revoked_arg = p->revoked_arg;
+	s->skel->rodata->filter_tgid = l->opts->pid > 0 ? (__u32)l->opts->pid : 0;
+	s->skel->rodata->filter_follow = l->opts->follow;
+	s->skel->rodata->capture_stacks = l->opts->stacks;
+	bpf_program__set_autoload(s->skel->progs.scope_fentry, !kprobe);
+	bpf_program__set_autoload(s->skel->progs.scope_fexit, !kprobe);
+	bpf_program__set_autoload(s->skel->progs.scope_kprobe, kprobe);
+	bpf_program__set_autoload(s->skel->progs.scope_kretprobe, kprobe);
+	if (!kprobe) {
+		ret = bpf_program__set_attach_target(s->skel->progs.scope_fentry, 0, p->function);
+		if (!ret)
+			ret = bpf_program__set_attach_target(s->skel->progs.scope_fexit, 0,
+							     p->function);
+		if (ret)
+			goto fail;
+	}
+	ret = scope_bpf__load(s->skel);
+	if (ret)
+		goto fail;
+	if (kprobe) {
+		s->entry =
+			bpf_program__attach_kprobe(s->skel->progs.scope_kprobe, false, p->function);
+		s->exit = s->entry ? bpf_program__attach_kprobe(s->skel->progs.scope_kretprobe,
+								true, p->function) :
+				     NULL;
+	} else {
+		s->entry = bpf_program__attach(s->skel->progs.scope_fentry);
+		s->exit = s->entry ? bpf_program__attach(s->skel->progs.scope_fexit) : NULL;
+	}
+	if (!s->entry || !s->exit) {
+		ret = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	detach_scope(s);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+static void refresh_ksyms(struct da_live *l)
+{
+	struct da_ksyms *fresh = da_ksyms_load();
+
+	if (fresh) {
+		da_ksyms_free(l->ksyms);
+		l->ksyms = fresh;
+	}
+	free(l->filter_functions);
+	l->filter_functions = read_file("/sys/kernel/tracing/available_filter_functions");
+	if (!l->filter_functions)
+		l->filter_functions =
+			read_file("/sys/kernel/debug/tracing/available_filter_functions");
+	l->ksyms_stale = false;
+}
+
+/* the split BTF of a loaded module, parsed once; NULL while it has none (yet) */
+static struct btf *module_btf(struct da_live *l, const char *module)
+{
+	char path[64 + DA_FUNC_LEN];
+	struct btf *btf;
+
+	for (unsigned int i = 0; i < l->n_mod_btf; i++)
+		if (!strcmp(l->mod_btf[i].name, module))
+			return l->mod_btf[i].btf;
+	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", module);
+	if (access(path, R_OK) || l->n_mod_btf == DA_MAX_LINKS)
+		return NULL;
+	btf = btf__parse_split(path, l->vmlinux_btf);
+	if (!btf)
+		return NULL;
+	snprintf(l->mod_btf[l->n_mod_btf].name, DA_FUNC_LEN, "%s", module);
+	l->mod_btf[l->n_mod_btf++].btf = btf;
+	return btf;
+}
+
+/* the loaded module whose BTF has `func`, and whether some module has no BTF yet */
+static bool find_in_module_btf(struct da_live *l, const char *func, char *module, size_t len,
+			       bool *missing_btf)
+{
+	char *text = read_file("/proc/modules"), *line, *save = NULL;
+	bool found = false;
+
+	*missing_btf = false;
+	if (!text)
+		return false;
+	for (line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[DA_FUNC_LEN];
+		struct btf *btf;
+
+		if (sscanf(line, "%63s", name) != 1)
+			continue;
+		btf = module_btf(l, name);
+		if (!btf)
+			*missing_btf = true;
+		else if (da_btf_has_func(btf, func)) {
+			snprintf(module, len, "%s", name);
+			found = true;
+		}
+	}
+	free(text);
+	return found;
+}
+
+/*
+ * Attach a scope hook whose function is present now (vmlinux, or a loaded
+ * module).  Returns true when it is settled (attached or definitely not).
+ */
+static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live_scope *s)
+{
+	enum da_attach_mode mode = l->opts->mode;
+	char module[DA_FUNC_LEN] = "";
+	bool in_vmlinux = da_btf_has_func(l->vmlinux_btf, p->function);
+	bool in_btf = in_vmlinux, missing_btf = false;
+	int err = 0;
+
+	if (!in_btf && mode != DA_MODE_KPROBE)
+		in_btf = find_in_module_btf(l, p->function, module, sizeof(module), &missing_btf);
+	if (!in_btf) {
+		/* no BTF has it: a module without BTF (yet), or its module is not loaded */
+		if (l->ksyms_stale)
+			refresh_ksyms(l);
+		if (!da_ksyms_has_func(l->ksyms, p->function, module, sizeof(module)))
+			return false;
+		/* module BTF appears a little after the module */
+		if (mode != DA_MODE_KPROBE && missing_btf && s->btf_waits++ < DA_BTF_WAIT_POLLS)
+			return false;
+	}
+	if (module[0])
+		snprintf(p->module, sizeof(p->module), "%s", module);
+	p->in_btf = in_btf;
+	if (mode != DA_MODE_KPROBE && in_btf) {
+		err = try_attach_scope(l, p, s, false);
+		if (!err) {
+			p->mode = DA_HM_FENTRY;
+			p->attached = true;
+			p->reason[0] = '\0';
+			return true;
+		}
+	}
+	if (mode != DA_MODE_FENTRY) {
+		if (l->ksyms_stale)
+			refresh_ksyms(l);
+		if (kprobe_target_exists(l, p->function)) {
+			int kerr = try_attach_scope(l, p, s, true);
+
+			if (!kerr) {
+				p->mode = DA_HM_KPROBE;
+				p->attached = true;
+				p->reason[0] = '\0';
+				return true;
+			}
+			err = kerr;
+		}
+	}
+	p->mode = DA_HM_ABSENT;
+	snprintf(p->reason, sizeof(p->reason), "%s%s: %s", module[0] ? "module " : "vmlinux",
+		 module, err ? strerror(-err) : "no BTF and no kprobe");
+	return true;
+}
+
+static uint64_t modules_hash(void)
+{
+	char *text = read_file("/proc/modules");
+	uint64_t h = 1469598103934665603ull;
+
+	if (!text)
+		return 0;
+	/* name, size and state: a module going Loading -> Live changes it too */
+	for (const char *c = text; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	free(text);
+	return h;
+}
+
+static void check_scopes(struct da_live *l, struct da_pipeline *p)
+{
+	l->scopes_waiting = false;
+	for (unsigned int i = l->n_core; i < l->n_plans; i++) {
+		struct da_hook_plan *plan = &l->plans[i];
+
+		if (plan->mode != DA_HM_MODULE)
+			continue;
+		if (!resolve_scope(l, plan, &l->scopes[i])) {
+			l->scopes_waiting |= l->scopes[i].btf_waits > 0;
+			continue;
+		}
+		if (p && plan->attached)
+			da_pipeline_notice(p, DA_NOTICE_HOOK,
+					   "revoke scope hook %s attached (%s, module %s)",
+					   plan->function, da_plan_mode_name(plan),
+					   plan->module[0] ? plan->module : "vmlinux");
+		else if (p)
+			da_pipeline_notice(p, DA_NOTICE_HOOK,
+					   "revoke scope hook %s not attached: %s", plan->function,
+					   plan->reason);
+	}
+	da_plan_to_trace(l->plans, l->n_plans, &l->facts, l->info);
+}
+
+void da_live_check_modules(struct da_live *l, struct da_pipeline *p)
+{
+	uint64_t h = modules_hash();
+
+	if (h == l->modules_hash && !l->scopes_waiting)
+		return;
+	/* kallsyms is large: read again only when a name is needed (kprobes, symbols) */
+	if (h != l->modules_hash) {
+		l->modules_hash = h;
+		l->ksyms_stale = true;
+	}
+	check_scopes(l, p);
+}
+
+/* ---- symbols ---- */
+
+static const char *resolve_symbol(void *ctx, uint64_t addr)
+{
+	struct da_live *l = ctx;
+	const char *name = da_ksyms_exact(l->ksyms, addr);
+
+	/* an ops table of a module loaded since kallsyms was read */
+	if (!name && l->ksyms_stale) {
+		refresh_ksyms(l);
+		name = da_ksyms_exact(l->ksyms, addr);
+	}
+	return name;
+}
+
+unsigned int da_live_resolve_stack(void *ctx, int32_t stack_id, const char **frames,
+				   unsigned int max)
+{
+	struct da_live *l = ctx;
+	__u64 ips[DA_STACK_DEPTH] = { 0 };
+	unsigned int n = 0;
+	uint32_t key = (uint32_t)stack_id;
+
+	if (stack_id < 0 || bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.stacks), &key, ips))
+		return 0;
+	/* our own programs and trampolines are in kallsyms only since we loaded them */
+	if (l->ksyms_stale)
+		refresh_ksyms(l);
+	for (unsigned int i = 0; i < DA_STACK_DEPTH && n < max && ips[i]; i++) {
+		uint64_t off = 0;
+		const char *name = da_ksyms_nearest(l->ksyms, ips[i], &off);
+
+		if (name)
+			snprintf(l->frames[n], sizeof(l->frames[n]), "%s+0x%llx", name,
+				 (unsigned long long)off);
+		else
+			snprintf(l->frames[n], sizeof(l->frames[n]), "0x%llx",
+				 (unsigned long long)ips[i]);
+		frames[n] = l->frames[n];
+		n++;
+	}
+	return n;
+}
+
+/* ---- the session ---- */
+
+static void refusal_message(struct da_live *l, char *err, size_t errlen)
+{
+	const char *mode = l->opts->mode == DA_MODE_KPROBE ? "kprobe" : "fentry";
+
+	if (l->fentry_refusal && l->opts->mode != DA_MODE_KPROBE)
+		snprintf(
+			err, errlen,
+			"the kernel refused to load BPF tracing programs (fentry): %s%s.\n"
+			"  It may be: no CAP_BPF/CAP_PERFMON (run as root), kernel lockdown, or a VM "
+			"kernel built without BPF tracing support.\n"
+			"  `make demo` and `make vmtest` run dmabuf-audit in a guest kernel under "
+			"QEMU.",
+			strerror(-l->fentry_refusal),
+			l->kprobes_supported || l->opts->mode == DA_MODE_FENTRY ?
+				"" :
+				", and it has no kprobe support for a fallback");
+	else
+		snprintf(err, errlen,
+			 "no dma-buf hook could be attached in %s mode%s.\n"
+			 "  Run `dmabuf-audit hooks` for the reason per hook; `make demo` and "
+			 "`make vmtest` run dmabuf-audit in a guest kernel under QEMU.",
+			 l->opts->mode == DA_MODE_AUTO ? "auto" : mode,
+			 l->kprobes_supported ? "" : " (the kernel has no kprobe support)");
+}
+
+int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct da_live **out,
+		 char *err, size_t errlen)
+{
+	struct da_live *l = calloc(1, sizeof(*l));
+	struct utsname uts;
+	unsigned int planned = 0;
+	int ret;
+
+	*out = NULL;
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	libbpf_set_print(opts->verbose ? libbpf_print_verbose : libbpf_print_quiet);
+	l->opts = opts;
+	l->info = info;
+	if (!uname(&uts))
+		snprintf(info->kernel, sizeof(info->kernel), "%s", uts.release);
+	snprintf(info->source, sizeof(info->source), "live");
+
+	l->vmlinux_btf = btf__load_vmlinux_btf();
+	/* CO-RE needs it in every mode */
+	if (!l->vmlinux_btf) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s): CO-RE needs "
+			 "CONFIG_DEBUG_INFO_BTF=y",
+			 strerror(errno));
+		free(l);
+		return -1;
+	}
+	da_kernel_facts_from_btf(l->vmlinux_btf, &l->facts);
+	l->ksyms = da_ksyms_load();
+	l->kprobes_supported = kprobes_supported();
+	l->filter_functions = read_file("/sys/kernel/tracing/available_filter_functions");
+	if (!l->filter_functions)
+		l->filter_functions =
+			read_file("/sys/kernel/debug/tracing/available_filter_functions");
+	l->modules_hash = modules_hash();
+	l->syms = da_symbols_new();
+	if (!l->syms) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	da_symbols_set_resolver(l->syms, resolve_symbol, l);
+
+	for (unsigned int i = 0; i < da_n_core_hooks; i++) {
+		plan_core_hook(l, &da_core_hooks[i], &l->plans[i]);
+		planned += l->plans[i].mode != DA_HM_ABSENT;
+	}
+	l->n_core = da_n_core_hooks;
+	l->n_plans = l->n_core + da_plan_scope_hooks(&opts->policy, info, l->plans + l->n_core,
+						     DA_MAX_HOOKS - l->n_core);
+	da_plan_to_trace(l->plans, l->n_plans, &l->facts, info);
+	*out = l;
+	if (!planned) {
+		refusal_message(l, err, errlen);
+		return -1;
+	}
+
+	l->skel = dmabuf_audit_bpf__open();
+	if (!l->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	if (configure_core(l, err, errlen))
+		return -1;
+	ret = dmabuf_audit_bpf__load(l->skel);
+	if (ret) {
+		if (ret == -EPERM || ret == -EACCES) {
+			l->fentry_refusal = ret;
+			refusal_message(l, err, errlen);
+		} else {
+			snprintf(err, errlen,
+				 "the kernel refused the BPF programs: %s (run with -v for the "
+				 "verifier log)",
+				 strerror(-ret));
+		}
+		return -1;
+	}
+	ret = attach_core(l, err, errlen);
+	da_plan_to_trace(l->plans, l->n_plans, &l->facts, info);
+	if (ret)
+		return -1;
+	check_scopes(l, NULL);
+	/* name our programs and trampolines in --stacks frames: read kallsyms again when needed */
+	l->ksyms_stale = true;
+	return 0;
+fail:
+	da_live_close(l);
+	return -1;
+}
+
+void da_live_detach(struct da_live *l)
+{
+	for (unsigned int i = l->n_core; i < l->n_plans; i++) {
+		bpf_link__destroy(l->scopes[i].entry);
+		bpf_link__destroy(l->scopes[i].exit);
+		l->scopes[i].entry = l->scopes[i].exit = NULL;
+	}
+	for (unsigned int i = 0; i < l->n_links; i++)
+		bpf_link__destroy(l->links[i]);
+	l->n_links = 0;
+}
+
+void da_live_close(struct da_live *l)
+{
+	if (!l)
+		return;
+	da_live_detach(l);
+	for (unsigned int i = l->n_core; i < l->n_plans; i++)
+		detach_scope(&l->scopes[i]);
+	dmabuf_audit_bpf__destroy(l->skel);
+	for (unsigned int i = 0; i < l->n_mod_btf; i++)
+		btf__free(l->mod_btf[i].btf);
+	btf__free(l->vmlinux_btf);
+	da_ksyms_free(l->ksyms);
+	da_symbols_free(l->syms);
+	free(l->filter_functions);
+	free(l);
+}
+
+const struct da_hook_plan *da_live_plans(const struct da_live *l, unsigned int *n)
+{
+	*n = l->n_plans;
+	return l->plans;
+}
+
+const struct da_kernel_facts *da_live_facts(const struct da_live *l)
+{
+	return &l->facts;
+}
+
+struct da_symbols *da_live_symbols(struct da_live *l)
+{
+	return l->syms;
+}
+
+int da_live_follow(struct da_live *l, int pid)
+{
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.followed), &key, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int da_live_ringbuf_fd(const struct da_live *l)
+{
+	return bpf_map__fd(l->skel->maps.events);
+}
+
+int da_live_counters_fd(const struct da_live *l)
+{
+	return bpf_map__fd(l->skel->maps.counters);
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The live source: poll the ring buffer and hand events to the pipeline in
+ * seq order.  Records from different CPUs can reach the ring slightly out
+ * of seq order (the number is taken just before the reservation), so a
+ * small reorder window holds them until the missing ones arrive.  A
+ * missing seq is declared lost when the BPF loss counter accounts for it,
+ * or after a short timeout; the pipeline then sees the gap and tells the
+ * engine.  Losses it cannot see as a gap (before the first event, after
+ * the last) are reported with da_pipeline_lost().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "hooks.h"
+
+#define WINDOW 8192 /* power of two */
+#define GAP_TIMEOUT_NS 200000000ull /* a record in flight commits within microseconds */
+
+struct da_source {
+	struct da_live *live;
+	struct da_pipeline *p;
+	int verbose;
+	struct ring_buffer *rb;
+	int counters_fd;
+	struct da_event *slots;
+	bool *present;
+	uint64_t next; /* next seq to deliver */
+	uint64_t end; /* highest seq seen + 1 */
+	uint64_t gap_since; /* when the gap at `next` was first seen, 0 = none */
+	bool delivered_any;
+	uint64_t events;
+	uint64_t gaps; /* seqs declared lost */
+	uint64_t gaps_charged; /* ... of which BPF's loss counter accounted for */
+	uint64_t late; /* records that came after their seq was declared lost */
+	uint64_t malformed;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t read_counter(struct da_source *s, uint32_t idx)
+{
+	uint64_t val = 0;
+
+	bpf_map_lookup_elem(s->counters_fd, &idx, &val);
+	return val;
+}
+
+static void debug_print(const struct da_event *e)
+{
+	fprintf(stderr,
+		"[event] seq=%llu cpu=%u pid=%u tid=%u comm=%.16s op=%s buf=0x%llx attach=0x%llx "
+		"resv=0x%llx sgt=0x%llx ops=0x%llx cb=0x%llx ino=%llu size=%llu ret=%lld "
+		"flags=0x%x held=%u usage=%u fn=%u timeout=%llu name=%.32s\n",
+		(unsigned long long)e->seq, e->cpu, e->pid, e->tid, e->comm, da_op_name(e->op),
+		(unsigned long long)e->buf, (unsigned long long)e->attach,
+		(unsigned long long)e->resv, (unsigned long long)e->sgt,
+		(unsigned long long)e->importer_ops, (unsigned long long)e->invalidate_cb,
+		(unsigned long long)e->ino, (unsigned long long)e->size, (long long)e->ret,
+		e->flags, e->resv_held, e->usage, e->fn, (unsigned long long)e->timeout, e->name);
+}
+
+static void deliver(struct da_source *s, const struct da_event *e)
+{
+	if (s->verbose >= 2)
+		debug_print(e);
+	s->events++;
+	s->delivered_any = true;
+	da_pipeline_event(s->p, e);
+}
+
+/* seq `next` is lost: skip it */
+static void skip_lost(struct da_source *s)
+{
+	/* before the first delivered event the pipeline has no base to see a gap from */
+	if (!s->delivered_any)
+		da_pipeline_lost(s->p, s->next, 1);
+	s->gaps++;
+	s->next++;
+	s->gap_since = 0;
+}
+
+static void deliver_ready(struct da_source *s)
+{
+	while (s->next < s->end && s->present[s->next & (WINDOW - 1)]) {
+		s->present[s->next & (WINDOW - 1)] = false;
+		deliver(s, &s->slots[s->next & (WINDOW - 1)]);
+		s->next++;
+		s->gap_since = 0;
+	}
+}
+
+/* Decide the gaps at the head of the window; force: nothing more will arrive. */
+static void resolve_gaps(struct da_source *s, bool force)
+{
+	uint64_t bpf_lost = read_counter(s, DA_CTR_LOST);
+
+	deliver_ready(s);
+	while (s->next < s->end) {
+		if (bpf_lost > s->gaps_charged) {
+			s->gaps_charged++;
+		} else if (!force) {
+			uint64_t now = now_ns();
+
+			if (!s->gap_since) {
+				s->gap_since = now;
+				return;
+			}
+			if (now - s->gap_since < GAP_TIMEOUT_NS)
+				return;
+		}
+		skip_lost(s);
+		deliver_ready(s);
+	}
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct da_source *s = ctx;
+	struct da_event e;
+
+	if (size < sizeof(e)) {
+		s->malformed++;
+		return 0;
+	}
+	/* copy out: ring buffer records are only 8-byte aligned */
+	memcpy(&e, data, sizeof(e));
+	if (e.seq < s->next) {
+		s->late++;
+		return 0;
+	}
+	/* far ahead of a gap: the window is full, the oldest missing ones are lost */
+	while (e.seq >= s->next + WINDOW) {
+		if (s->present[s->next & (WINDOW - 1)]) {
+			deliver_ready(s);
+		} else {
+			if (read_counter(s, DA_CTR_LOST) > s->gaps_charged)
+				s->gaps_charged++;
+			skip_lost(s);
+		}
+	}
+	s->slots[e.seq & (WINDOW - 1)] = e;
+	s->present[e.seq & (WINDOW - 1)] = true;
+	if (e.seq + 1 > s->end)
+		s->end = e.seq + 1;
+	deliver_ready(s);
+	return 0;
+}
+
+struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int verbose)
+{
+	struct da_source *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->live = live;
+	s->p = p;
+	s->verbose = verbose;
+	s->counters_fd = da_live_counters_fd(live);
+	s->slots = calloc(WINDOW, sizeof(*s->slots));
+	s->present = calloc(WINDOW, sizeof(*s->present));
+	s->rb = ring_buffer__new(da_live_ringbuf_fd(live), on_sample, s, NULL);
+	if (!s->slots || !s->present || !s->rb) {
+		da_source_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int da_source_poll(struct da_source *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->rb, timeout_ms);
+
+	if (n == -EINTR)
+		n = 0;
+	if (n < 0)
+		return n;
+	resolve_gaps(s, false);
+	if (n == 0)
+		da_pipeline_tick(s->p, now_ns());
+	return n;
+}
+
+void da_source_drain(struct da_source *s)
+{
+	uint64_t total;
+
+	ring_buffer__consume(s->rb);
+	resolve_gaps(s, true);
+	/* seqs taken after the last record that arrived: reservations that failed */
+	total = read_counter(s, DA_CTR_SEQ);
+	if (total > s->end) {
+		uint64_t count = total - s->end;
+
+		da_pipeline_lost(s->p, s->end, count);
+		s->gaps += count;
+		s->gaps_charged += count;
+		s->next = s->end = total;
+	}
+	if (s->gaps != read_counter(s, DA_CTR_LOST))
+		da_pipeline_notice(s->p, DA_NOTICE_LOST,
+				   "%llu events missing but the BPF side counted %llu drops "
+				   "(%llu arrived too late to be judged in order)",
+				   (unsigned long long)s->gaps,
+				   (unsigned long long)read_counter(s, DA_CTR_LOST),
+				   (unsigned long long)s->late);
+	if (s->verbose)
+		fprintf(stderr,
+			DA_TOOL_NAME ": %llu events delivered, %llu lost (BPF ring buffer drops: "
+				     "%llu), %llu late, %llu malformed\n",
+			(unsigned long long)s->events, (unsigned long long)s->gaps,
+			(unsigned long long)read_counter(s, DA_CTR_LOST),
+			(unsigned long long)s->late, (unsigned long long)s->malformed);
+}
+
+void da_source_free(struct da_source *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	free(s->slots);
+	free(s->present);
+	free(s);
+}

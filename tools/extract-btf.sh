@@ -1,0 +1,56 @@
+#!/bin/bash
+# extract-btf.sh VMLINUZ OUT [--elf]
+#
+# Extract the kernel's BTF from a bzImage (x86 vmlinuz) without booting it:
+# the boot header names the compressed payload (offset and length, boot
+# protocol 2.08+), which is the vmlinux ELF compressed with xz (Debian 6.1),
+# zstd (6.12, 7.x) or gzip.  OUT gets the raw .BTF section (what
+# /sys/kernel/btf/vmlinux holds; `dmabuf-audit hooks --btf OUT` and
+# `bpftool btf dump file OUT` read it); with --elf, OUT gets the whole
+# decompressed vmlinux ELF instead (a BTF base for out-of-tree module builds).
+# The output is written atomically, so an interrupted run leaves no half file.
+set -euo pipefail
+
+vmlinuz=${1:?usage: extract-btf.sh VMLINUZ OUT [--elf]}
+out=${2:?usage: extract-btf.sh VMLINUZ OUT [--elf]}
+want_elf=0
+[ "${3:-}" = --elf ] && want_elf=1
+
+die() { echo "extract-btf: $*" >&2; exit 2; }
+
+[ -r "$vmlinuz" ] || die "cannot read $vmlinuz"
+
+# little-endian unsigned integer of $2 bytes at offset $1
+le() { od -An -tu"$2" -j "$1" -N "$2" "$vmlinuz" | tr -d ' '; }
+
+[ "$(dd if="$vmlinuz" bs=1 skip=514 count=4 status=none)" = HdrS ] ||
+	die "$vmlinuz is not an x86 bzImage (no HdrS boot header)"
+setup_sects=$(le 497 1)
+[ "$setup_sects" -eq 0 ] && setup_sects=4
+payload_offset=$(le 584 4)
+payload_length=$(le 588 4)
+[ "$payload_length" -gt 0 ] || die "$vmlinuz: boot header names no payload (protocol < 2.08?)"
+start=$(((setup_sects + 1) * 512 + payload_offset))
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+dd if="$vmlinuz" of="$tmp/payload" bs=1M iflag=skip_bytes,count_bytes skip="$start" \
+	count="$payload_length" status=none
+magic=$(od -An -tx1 -N 6 "$tmp/payload" | tr -d ' \n')
+case "$magic" in
+fd377a585a00*) xz -dc <"$tmp/payload" >"$tmp/vmlinux" 2>/dev/null || true ;;
+28b52ffd*) zstd -qdc <"$tmp/payload" >"$tmp/vmlinux" 2>/dev/null || true ;;
+1f8b*) gzip -dc <"$tmp/payload" >"$tmp/vmlinux" 2>/dev/null || true ;;
+*) die "$vmlinuz: unknown payload compression (magic $magic)" ;;
+esac
+[ "$(od -An -tx1 -N 4 "$tmp/vmlinux" | tr -d ' \n')" = 7f454c46 ] ||
+	die "$vmlinuz: the decompressed payload is not an ELF file"
+
+if [ "$want_elf" = 1 ]; then
+	mv "$tmp/vmlinux" "$tmp/out"
+else
+	objcopy --dump-section .BTF="$tmp/out" "$tmp/vmlinux" "$tmp/discard" 2>/dev/null || true
+	[ -s "$tmp/out" ] || die "$vmlinuz: the kernel has no .BTF section (CONFIG_DEBUG_INFO_BTF off?)"
+fi
+mv "$tmp/out" "$out.tmp.$$"
+mv "$out.tmp.$$" "$out"
