@@ -1,0 +1,502 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge the guest suite's results on the host (python3 stdlib only).
+
+usage: compare.py --bin BIN --expect DIR SERIES:OUTDIR [SERIES:OUTDIR ...]
+
+OUTDIR is what tools/vmtest.sh left for one kernel: results.stream (the
+guest's second serial port), console.log, boot.rc, build.failed (when the
+initramfs could not be built), times.txt.  The stream is decoded into
+OUTDIR/results/, then every expectation in DIR (tests/vm/expect/*.json) is
+compared with what the guest saw, using the JSON reports dmabuf-audit wrote
+(parsed with json, never grepped).  Prints TAP ("ok N - ...", "not ok N -
+...", "# ..." diagnostics), then a table scenario x kernel -> expected /
+seen, and the time each kernel took.  Exit 1 when any test failed.
+"""
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+# kernel log lines that mean a scenario hurt the kernel
+KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace:|general protection|"
+                            r"kernel panic|Kernel panic|list_del corruption|refcount_t:")
+SEV_EXIT = {"critical": 1, "high": 1, "warning": 0, "info": 0}
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def result(self, ok, name, diags=()):
+        self.n += 1
+        if not ok:
+            self.failed += 1
+        print("%s %d - %s" % ("ok" if ok else "not ok", self.n, name))
+        for d in diags:
+            for line in str(d).splitlines() or [""]:
+                print("#   " + line)
+        sys.stdout.flush()
+
+
+def decode_stream(outdir):
+    """results.stream -> outdir/results/NAME; returns (names, done_marker_seen)."""
+    dest = os.path.join(outdir, "results")
+    os.makedirs(dest, exist_ok=True)
+    names, done, cur, buf, errors = [], False, None, [], []
+    path = os.path.join(outdir, "results.stream")
+    if not os.path.exists(path):
+        return names, done, errors
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if line.startswith("=== DAT-FILE "):
+                if cur is not None:
+                    errors.append("%s: transfer cut (no end marker)" % cur[0])
+                fields = line[len("=== DAT-FILE "):].split()
+                cur, buf = (fields + ["", ""])[:2], []
+            elif line.startswith("=== DAT-END ") and cur is not None:
+                name, md5 = os.path.basename(cur[0]), cur[1]
+                cur = None
+                try:
+                    data = base64.b64decode("".join(buf), validate=True)
+                except ValueError:
+                    errors.append("%s: not valid base64" % name)
+                    continue
+                if md5 and hashlib.md5(data).hexdigest() != md5:
+                    errors.append("%s: md5 mismatch, damaged in transfer" % name)
+                    continue
+                with open(os.path.join(dest, name), "wb") as out:
+                    out.write(data)
+                names.append(name)
+            elif line == "=== DAT-DONE":
+                done = True
+            elif cur is not None:
+                buf.append(line)
+    if cur is not None:
+        errors.append("%s: transfer cut (no end marker)" % cur[0])
+    return names, done, errors
+
+
+def read(path, default=None):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return default
+
+
+def read_meta(path):
+    meta = {}
+    for line in (read(path, "") or "").splitlines():
+        k, _, v = line.partition(" ")
+        meta[k] = v.strip()
+    return meta
+
+
+def parse_jsonl(text):
+    """Every line must be a JSON object; returns (objects, error)."""
+    objs = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            return objs, "report line %d is not JSON: %s" % (i, e)
+        if not isinstance(obj, dict) or "type" not in obj:
+            return objs, "report line %d has no type" % i
+        objs.append(obj)
+    if not objs:
+        return objs, "empty report"
+    if objs[0]["type"] != "header":
+        return objs, "first report line is not the header"
+    if objs[-1]["type"] != "summary":
+        return objs, "last report line is not the summary"
+    return objs, None
+
+
+def kernel_trouble(dmesg):
+    return [l for l in (dmesg or "").splitlines() if KERNEL_TROUBLE.search(l)]
+
+
+def summarize(findings):
+    counts = {}
+    for f in findings:
+        key = (f.get("rule"), f.get("severity"))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def fmt_counts(counts):
+    if not counts:
+        return "none"
+    return ", ".join("%s:%s x%d" % (r, s, n) for (r, s), n in sorted(counts.items()))
+
+
+def expected_counts(exp):
+    return {(f["rule"], f["severity"]): f["count"] for f in exp.get("findings", [])}
+
+
+def check_findings(exp, findings, diags):
+    """Exact rule/severity/count, and whose buffer and attachment."""
+    ok = True
+    want, seen = expected_counts(exp), summarize(findings)
+    if want != seen:
+        ok = False
+        diags.append("expected findings: %s" % fmt_counts(want))
+        diags.append("seen findings:     %s" % fmt_counts(seen))
+        for f in findings:
+            diags.append("  %s %s: %s" % (f.get("severity"), f.get("rule"), f.get("message")))
+    for spec in exp.get("findings", []):
+        for f in findings:
+            if f.get("rule") != spec["rule"]:
+                continue
+            buf = f.get("buffer") or {}
+            att = f.get("attachment") or {}
+            if "exporter" in spec and buf.get("exporter") != spec["exporter"]:
+                ok = False
+                diags.append("%s: buffer exporter %r, expected %r" %
+                             (spec["rule"], buf.get("exporter"), spec["exporter"]))
+            if "device" in spec and att.get("dev") != spec["device"]:
+                ok = False
+                diags.append("%s: attachment device %r, expected %r" %
+                             (spec["rule"], att.get("dev"), spec["device"]))
+    return ok
+
+
+def common_checks(res, name, diags, want_status=True):
+    """The case ran, did what it meant to, the kernel stayed healthy."""
+    meta = read_meta(os.path.join(res, name + ".meta"))
+    if not meta:
+        diags.append("no result: the case did not run or the guest stopped before it ended")
+        return None
+    ok = True
+    if want_status:
+        status = (read(os.path.join(res, name + ".status"), "") or "").strip()
+        if not status.startswith("ok"):
+            ok = False
+            diags.append("the trigger failed: %s" % (status or "no status written"))
+            out = read(os.path.join(res, name + ".out"), "")
+            if out:
+                diags.append(out.strip()[-2000:])
+    trouble = kernel_trouble(read(os.path.join(res, name + ".dmesg"), ""))
+    if trouble:
+        ok = False
+        diags.append("kernel warnings during the case:")
+        diags.extend("  " + l for l in trouble[:20])
+    if meta.get("traced") != "1":
+        ok = False
+        diags.append("not traced: `dmabuf-audit run` did not work in this guest (see run-probe)")
+    meta["_ok"] = ok
+    return meta
+
+
+def load_report(res, name, diags):
+    text = read(os.path.join(res, name + ".report"))
+    if text is None:
+        out = read(os.path.join(res, name + ".out"), "")
+        diags.append("no report written" + (": " + out.strip()[-1500:] if out else ""))
+        return None
+    objs, err = parse_jsonl(text)
+    if err:
+        diags.append(err)
+        return None
+    return objs
+
+
+def event_lines(objs, limit=80):
+    """The case's trace (run --events), compactly, for diagnosis."""
+    events = [o for o in objs if o["type"] == "event"]
+    if not events:
+        return []
+    keys = ("buf", "attach", "sgt", "resv", "dev", "exporter", "scope", "revoked", "usage",
+            "resv_held", "fn", "ret")
+    lines = ["the case's events (%d):" % len(events)]
+    for e in events[:limit]:
+        lines.append("  %s %s %s %s" % (e.get("seq"), e.get("comm"), e.get("op"), " ".join(
+            "%s=%s" % (k, e[k]) for k in keys if e.get(k) is not None)))
+    if len(events) > limit:
+        lines.append("  ... %d more" % (len(events) - limit))
+    return lines
+
+
+def check_scenario(series, res, exp, row):
+    name = "scn-" + exp["scenario"]
+    diags = []
+    row["expected"] = fmt_counts(expected_counts(exp))
+    meta = common_checks(res, name, diags)
+    if meta is None:
+        row[series] = "not run"
+        return False, diags
+    ok = meta["_ok"]
+    objs = load_report(res, name, diags) if meta.get("traced") == "1" else None
+    if objs is None:
+        row[series] = "no report"
+        return False, diags
+    findings = [o for o in objs if o["type"] == "finding"]
+    seen = fmt_counts(summarize(findings))
+    if not check_findings(exp, findings, diags):
+        ok = False
+        diags.extend(event_lines(objs))
+    rc = int(meta.get("rc", "-1"))
+    if rc != exp["exit"]:
+        ok = False
+        diags.append("dmabuf-audit run exited %d, expected %d" % (rc, exp["exit"]))
+    row[series] = ("ok: " if ok else "FAIL: ") + seen
+    return ok, diags
+
+
+def buffer_events(objs, ino):
+    """Events of the buffer exported with inode `ino` (its attachments too)."""
+    events = [o for o in objs if o["type"] == "event"]
+    bufs = {e.get("buf") for e in events if e.get("op") == "export" and str(e.get("ino")) == str(ino)}
+    attaches = {e.get("attach") for e in events if e.get("op") == "attach" and e.get("buf") in bufs}
+    return [e for e in events if e.get("buf") in bufs or (e.get("attach") in attaches and e.get("attach"))]
+
+
+def check_real(series, res, exp, row):
+    name = "real-" + exp["real"]
+    diags = []
+    row["expected"] = "none; events " + ",".join(
+        "%s=%d" % kv for kv in sorted(exp.get("events", {}).items())) + "".join(
+        " (%s: %s)" % (k, ",".join("%s=%d" % kv for kv in sorted(v.items())))
+        for k, v in sorted(exp.get("events_by_kernel", {}).items()))
+    meta = common_checks(res, name, diags)
+    if meta is None:
+        row[series] = "not run"
+        return False, diags
+    ok = meta["_ok"]
+    objs = load_report(res, name, diags) if meta.get("traced") == "1" else None
+    if objs is None:
+        row[series] = "no report"
+        return False, diags
+    findings = [o for o in objs if o["type"] == "finding"]
+    if not check_findings(exp, findings, diags):
+        ok = False
+    rc = int(meta.get("rc", "-1"))
+    if rc != exp["exit"]:
+        ok = False
+        diags.append("dmabuf-audit run exited %d, expected %d" % (rc, exp["exit"]))
+    status = (read(os.path.join(res, name + ".status"), "") or "").split()
+    ino = status[2] if len(status) >= 3 and status[1] == "ino" else None
+    seen_ops = {}
+    if ino is None:
+        ok = False
+        diags.append("the trigger did not report the buffer's inode")
+    else:
+        for e in buffer_events(objs, ino):
+            seen_ops[e["op"]] = seen_ops.get(e["op"], 0) + 1
+        for op, n in sorted(effective_events(exp, series).items()):
+            if seen_ops.get(op, 0) != n:
+                ok = False
+                diags.append("buffer ino %s: %d %s event(s), expected %d" %
+                             (ino, seen_ops.get(op, 0), op, n))
+        if not seen_ops:
+            diags.append("no event names buffer ino %s" % ino)
+    row[series] = ("ok: " if ok else "FAIL: ") + fmt_counts(summarize(findings)) + "; " + \
+        ",".join("%s=%d" % kv for kv in sorted(seen_ops.items()))
+    return ok, diags
+
+
+def effective_events(exp, series):
+    ev = dict(exp.get("events", {}))
+    ev.update(exp.get("events_by_kernel", {}).get(series, {}))
+    return ev
+
+
+def ktap_not_ok(text):
+    return [l for l in text.splitlines() if re.match(r"^\s*not ok\b", l)]
+
+
+def check_selftest(series, res, exp, row, binary):
+    name = "selftest-" + exp["selftest"]
+    diags = []
+    row["expected"] = "none; own exit status kept"
+    raw = read_meta(os.path.join(res, name + "-raw.meta"))
+    meta = common_checks(res, name, diags, want_status=False)
+    if meta is None or not raw:
+        row[series] = "not run"
+        if not raw:
+            diags.append("the untraced run of the selftest is missing")
+        return False, diags
+    ok = meta["_ok"]
+    report = read(os.path.join(res, name + ".report"))
+    nfind = None
+    if report is None:
+        ok = False
+        diags.append("no KTAP report written")
+    else:
+        if not report.startswith("KTAP version 1"):
+            ok = False
+            diags.append("the report is not KTAP version 1")
+        bad = ktap_not_ok(report)
+        nfind = len(bad)
+        if bad:
+            ok = False
+            diags.append("findings on the kernel's own selftest:")
+            diags.extend("  " + l for l in bad)
+            diags.extend("  " + l for l in report.splitlines() if l.startswith("#"))
+    if meta.get("rc") != raw.get("rc"):
+        ok = False
+        diags.append("traced exit status %s differs from the test's own %s" %
+                     (meta.get("rc"), raw.get("rc")))
+    # the buffers it made must be in the trace: replay the record on the host
+    rec = os.path.join(res, name + ".rec")
+    nbuf = None
+    if not os.path.exists(rec):
+        ok = False
+        diags.append("no --record trace came back")
+    else:
+        p = subprocess.run([binary, "replay", "--events", "--format", "json", rec],
+                           capture_output=True, text=True)
+        objs, err = parse_jsonl(p.stdout)
+        if err:
+            ok = False
+            diags.append("replaying the record failed: %s %s" % (err, p.stderr.strip()[-500:]))
+        else:
+            nbuf = sum(1 for o in objs if o["type"] == "event" and o.get("op") == "export")
+            if nbuf < exp.get("min_buffers", 1):
+                ok = False
+                diags.append("%d buffer exports in the trace, expected at least %d" %
+                             (nbuf, exp.get("min_buffers", 1)))
+    row[series] = "%s: exit %s (own %s), %s findings, %s buffers" % (
+        "ok" if ok else "FAIL", meta.get("rc"), raw.get("rc"),
+        "?" if nfind is None else nfind, "?" if nbuf is None else nbuf)
+    return ok, diags
+
+
+def console_tail(outdir, n=40):
+    text = read(os.path.join(outdir, "console.log"), "") or ""
+    return text.splitlines()[-n:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--expect", required=True)
+    ap.add_argument("kernels", nargs="+", help="SERIES:OUTDIR")
+    args = ap.parse_args()
+
+    expects = []
+    for fn in sorted(os.listdir(args.expect)):
+        if fn.endswith(".json"):
+            with open(os.path.join(args.expect, fn)) as f:
+                exp = json.load(f)
+            exp["_file"] = fn
+            expects.append(exp)
+    # expectations must be consistent with the severities they list
+    tap = Tap()
+    for exp in expects:
+        if "scenario" in exp:
+            implied = max([SEV_EXIT[f["severity"]] for f in exp["findings"]] or [0])
+            if implied != exp["exit"]:
+                tap.result(False, "expectation %s: exit %d but severities imply %d" %
+                           (exp["_file"], exp["exit"], implied))
+
+    table, order = {}, []
+    times = {}
+    for spec in args.kernels:
+        series, _, outdir = spec.partition(":")
+        res = os.path.join(outdir, "results")
+        names, done, stream_errors = decode_stream(outdir)
+        times[series] = read_meta(os.path.join(outdir, "times.txt"))
+        guest = read_meta(os.path.join(res, "guest.txt"))
+        if os.path.exists(os.path.join(outdir, "build.failed")):
+            tap.result(False, "%s: build the guest initramfs" % series,
+                       (read(os.path.join(outdir, "build.log"), "") or "").splitlines()[-30:])
+        boot_rc = (read(os.path.join(outdir, "boot.rc"), "") or "").strip()
+        ok = boot_rc == "0" and done and not stream_errors
+        diags = ["results stream: " + e for e in stream_errors]
+        if boot_rc == "124":
+            diags.append("the guest did not finish in time (killed)")
+        elif boot_rc != "0":
+            diags.append("qemu exited %s" % (boot_rc or "(did not run)"))
+        if not done:
+            diags.append("the guest did not report the end of the suite; last phase: %s" %
+                         guest.get("phase", "(none)"))
+        if not ok:
+            diags.append("guest console (last lines):")
+            diags.extend("  " + l for l in console_tail(outdir))
+        tap.result(ok, "%s: guest booted, ran the suite, powered off" % series, diags)
+
+        mod = guest.get("module")
+        diags = [] if mod == "loaded" else [read(os.path.join(res, "insmod.txt"), "") or "no result"]
+        tap.result(mod == "loaded", "%s: dmabuf_audit_test.ko loaded (module BTF: %s)" %
+                   (series, guest.get("module_btf", "?")), diags)
+
+        probe = guest.get("run_probe_rc")
+        diags = []
+        if probe != "0":
+            diags.append("`dmabuf-audit run -- /bin/true` exited %s:" % probe)
+            diags.append((read(os.path.join(res, "probe.out"), "") or "").strip())
+        tap.result(probe == "0", "%s: dmabuf-audit run works in the guest" % series, diags)
+
+        for exp in expects:
+            if "scenario" in exp:
+                key, check = "scenario " + exp["scenario"], check_scenario
+                args_ = (series, res, exp)
+            elif "real" in exp:
+                if series not in exp.get("kernels", []):
+                    continue
+                key, check = "real drivers " + exp["real"], check_real
+                args_ = (series, res, exp)
+            elif "selftest" in exp:
+                if series not in exp.get("kernels", []):
+                    continue
+                key = "selftest " + exp["selftest"]
+                check = lambda s, r, e, row: check_selftest(s, r, e, row, args.bin)
+                args_ = (series, res, exp)
+            else:
+                continue
+            if key not in table:
+                table[key] = {}
+                order.append(key)
+            ok, diags = check(*args_, table[key])
+            tap.result(ok, "%s: %s" % (series, key), diags)
+
+        # every scenario of the module has an expectation, and vice versa
+        listed = (read(os.path.join(res, "scenarios.txt"), "") or "").split()
+        known = {e["scenario"] for e in expects if "scenario" in e}
+        if listed:
+            missing = sorted(set(listed) - known)
+            extra = sorted(known - set(listed))
+            diags = []
+            if missing:
+                diags.append("scenarios without an expectation file: " + " ".join(missing))
+            if extra:
+                diags.append("expectations without a scenario in the module: " + " ".join(extra))
+            tap.result(not missing and not extra,
+                       "%s: module scenarios and expectation files match" % series, diags)
+
+    print("1..%d" % tap.n)
+    # the table: scenario x kernel -> expected / seen
+    series_list = [s.partition(":")[0] for s in args.kernels]
+    w0 = max([len(k) for k in order] + [8])
+    w1 = max([len(table[k].get("expected", "")) for k in order] + [8])
+    print("#")
+    print("# %-*s  %-*s  %s" % (w0, "case", w1, "expected", "  |  ".join(
+        "%s seen" % s for s in series_list)))
+    for k in order:
+        row = table[k]
+        print("# %-*s  %-*s  %s" % (w0, k, w1, row.get("expected", ""), "  |  ".join(
+            row.get(s, "-") for s in series_list)))
+    print("#")
+    for s in series_list:
+        t = times.get(s, {})
+        print("# %s: build %ss, guest %ss (boot to /init %s ms), total %ss" % (
+            s, t.get("build_s", "?"), t.get("guest_s", "?"),
+            read_meta(os.path.join([o for o in args.kernels if o.startswith(s + ":")][0]
+                                   .partition(":")[2], "results", "guest.txt")).get("boot_ms", "?"),
+            t.get("total_s", "?")))
+    print("# %d tests, %d failed" % (tap.n, tap.failed))
+    return 1 if tap.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+#!/bin/bash
+# vm-boot.sh VMLINUZ INITRD OUTDIR TIMEOUT_SEC
+#
+# Boot one guest under QEMU (TCG: KVM is not dependable on these machines,
+# see docs/testing.md) with the console on the first serial port
+# (OUTDIR/console.log) and the results stream on the second
+# (OUTDIR/results.stream, decoded by tests/vm/compare.py).  The guest powers
+# itself off when done (panic=-1 -no-reboot: a panic ends the boot too).
+# Exit status: QEMU's, or 124 when TIMEOUT_SEC passed (the guest is killed).
+# Environment: VM_MEM (default 1G), VM_SMP (default 2), VM_CONSOLE=1 also
+# copies the console to standard error while it runs.
+set -euo pipefail
+vmlinuz=${1:?usage: vm-boot.sh VMLINUZ INITRD OUTDIR TIMEOUT_SEC}
+initrd=${2:?missing INITRD}
+outdir=${3:?missing OUTDIR}
+limit=${4:?missing TIMEOUT_SEC}
+mkdir -p "$outdir"
+: >"$outdir/console.log"
+: >"$outdir/results.stream"
+
+command -v qemu-system-x86_64 >/dev/null || {
+	echo "vm-boot: qemu-system-x86_64 is not installed (make deps)" >&2
+	exit 2
+}
+
+tail_pid=
+if [ "${VM_CONSOLE:-0}" = 1 ]; then
+	tail -n +1 -f "$outdir/console.log" >&2 &
+	tail_pid=$!
+fi
+
+set +e
+timeout -s KILL "$limit" qemu-system-x86_64 \
+	-machine q35,accel=tcg -cpu max -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" \
+	-kernel "$vmlinuz" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 edd=off quiet loglevel=4 oops=panic" \
+	-display none -monitor none -no-reboot \
+	-serial "file:$outdir/console.log" -serial "file:$outdir/results.stream" \
+	</dev/null >"$outdir/qemu.log" 2>&1
+rc=$?
+set -e
+[ "$rc" = 137 ] && rc=124
+if [ -n "$tail_pid" ]; then
+	sleep 0.5
+	kill "$tail_pid" 2>/dev/null || true
+	wait "$tail_pid" 2>/dev/null || true
+fi
+exit "$rc"

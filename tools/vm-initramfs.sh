@@ -1,0 +1,123 @@
+#!/bin/bash
+# vm-initramfs.sh SERIES BIN OUT.cpio.gz [--demo] [--scenarios "A B|all"] [--real] [--selftests]
+#
+# Pack the guest initramfs for one Debian kernel series: busybox (static),
+# the static dmabuf-audit binary BIN, the test module built for that kernel
+# (tools/build-kmod.sh), the static trigger programs (tests/vm/*.c), the guest
+# runner tests/vm/init as /init, the test policy, and with --real the vgem
+# modules (decompressed on the host: busybox insmod reads plain .ko only) plus
+# with --selftests the kernel's own dma-buf selftests (tools/vm-selftests.sh).
+# Prints KREL=... and VMLINUZ=... for the caller to eval.
+set -euo pipefail
+VM_LOG_TAG=vm-initramfs
+# shellcheck source=tools/vm-lib.sh
+. "$(dirname "$0")/vm-lib.sh"
+
+series=${1:?usage: vm-initramfs.sh SERIES BIN OUT.cpio.gz [options]}
+bin=${2:?missing BIN}
+out=${3:?missing OUT.cpio.gz}
+shift 3
+mode=vmtest
+scenarios=all
+real=0
+selftests=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--demo) mode=demo ;;
+	--scenarios) scenarios=$2; shift ;;
+	--real) real=1 ;;
+	--selftests) selftests=1 ;;
+	*) vm_die "unknown option $1" ;;
+	esac
+	shift
+done
+
+[ -x "$bin" ] || vm_die "$bin is not built (make)"
+readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter' &&
+	vm_die "$bin is not a static binary: it cannot run in the bare initramfs"
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] || vm_die "busybox is not installed (make deps: busybox-static)"
+readelf -l "$busybox" | grep -q 'Requesting program interpreter' &&
+	vm_die "$busybox is not static (install busybox-static)"
+command -v cpio >/dev/null || vm_die "cpio is not installed (make deps)"
+
+case "$series" in
+7.*) vm_kernel "$series" --modules ;;
+*) vm_kernel "$series" ;;
+esac
+
+work=$DA_ROOT/build/vm/$KREL
+root=$work/root
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,etc/dmabuf-audit,lib/dat/modules,proc,sys,dev,tmp,results,selftests}
+
+# busybox and its applets
+cp "$busybox" "$root/bin/busybox"
+for a in $("$busybox" --list); do
+	[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+done
+
+# the tool, the triggers, the module
+cp "$bin" "$root/bin/dmabuf-audit"
+mkdir -p "$DA_ROOT/build/vm/bin"
+for prog in dat-trigger dat-prime; do
+	if [ ! -x "$DA_ROOT/build/vm/bin/$prog" ] ||
+		[ "$DA_ROOT/tests/vm/$prog.c" -nt "$DA_ROOT/build/vm/bin/$prog" ]; then
+		gcc -static -O2 -Wall -Wextra -o "$DA_ROOT/build/vm/bin/$prog" \
+			"$DA_ROOT/tests/vm/$prog.c" || vm_die "building $prog failed"
+	fi
+	cp "$DA_ROOT/build/vm/bin/$prog" "$root/bin/"
+done
+"$DA_TOOLS/build-kmod.sh" "$series" "$work/kmod" >&2
+cp "$work/kmod/dmabuf_audit_test.ko" "$root/lib/dat/"
+
+cp "$DA_ROOT/tests/vm/init" "$root/init"
+chmod +x "$root/init"
+cp "$DA_ROOT/tests/vm/policy" "$root/etc/dmabuf-audit/policy"
+
+# real drivers: vgem and its dependencies, in load order
+if [ "$real" = 1 ]; then
+	[ -n "$MODDIR" ] || vm_die "no modules for $KREL"
+	# depends= of a module file (.ko, .ko.xz, .ko.zst)
+	mod_file() { find "$MODDIR/kernel" -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" | head -n 1; }
+	mod_cat() {
+		case "$1" in
+		*.xz) xz -dc "$1" ;;
+		*.zst) zstd -qdc "$1" ;;
+		*) cat "$1" ;;
+		esac
+	}
+	order=()
+	add_mod() {
+		local name=${1//-/_} f deps d m
+		for m in "${order[@]:-}"; do [ "$m" = "$name.ko" ] && return 0; done
+		f=$(mod_file "$name")
+		[ -z "$f" ] && f=$(mod_file "${name//_/-}")
+		[ -n "$f" ] || vm_die "module $name not found in $MODDIR"
+		deps=$(mod_cat "$f" | strings | sed -n 's/^depends=//p' | head -n 1)
+		for d in ${deps//,/ }; do add_mod "$d"; done
+		mod_cat "$f" >"$root/lib/dat/modules/$name.ko"
+		order+=("$name.ko")
+	}
+	add_mod vgem
+	printf '%s\n' "${order[@]}" >"$root/lib/dat/modules.order"
+fi
+
+if [ "$selftests" = 1 ]; then
+	"$DA_TOOLS/vm-selftests.sh" "$series" "$root/selftests" >&2
+fi
+
+cat >"$root/etc/vmtest.conf" <<EOF
+DAT_MODE=$mode
+DAT_SCENARIOS="$scenarios"
+DAT_REAL=$real
+DAT_SELFTESTS=$selftests
+DAT_CASE_TIMEOUT=120
+EOF
+[ "$mode" = demo ] && cp "$DA_ROOT/tests/vm/demo.sh" "$root/etc/demo.sh"
+
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
+mv "$out.tmp" "$out"
+echo "KREL=$KREL"
+echo "VMLINUZ=$VMLINUZ"

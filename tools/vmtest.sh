@@ -1,0 +1,58 @@
+#!/bin/bash
+# vmtest.sh BIN SERIES... (make vmtest KERNELS="6.1 6.12 7.3")
+#
+# The guest scenario suite.  For each Debian kernel series: build the guest
+# initramfs (tools/vm-initramfs.sh: test module, triggers, BIN, policy; the
+# real-driver test where the kernel has udmabuf and vgem; the kernel's own
+# dma-buf selftests on 6.12), boot it once under QEMU TCG
+# (tools/vm-boot.sh; every scenario runs in that one boot, each under its own
+# `dmabuf-audit run`), then judge everything on the host with
+# tests/vm/compare.py: TAP lines (one per kernel x case), a table
+# case x kernel -> expected / seen, and the time each kernel took.
+# Outputs in build/vmtest/SERIES/.  Environment: VMTEST_TIMEOUT (seconds per
+# guest, default 1500), VM_CONSOLE=1 (show the guest console while it runs).
+set -uo pipefail
+VM_LOG_TAG=vmtest
+# shellcheck source=tools/vm-lib.sh
+. "$(dirname "$0")/vm-lib.sh"
+
+bin=${1:?usage: vmtest.sh BIN SERIES...}
+shift
+[ $# -gt 0 ] || vm_die "usage: vmtest.sh BIN SERIES..."
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+limit=${VMTEST_TIMEOUT:-1500}
+
+specs=()
+for series in "$@"; do
+	out=$DA_ROOT/build/vmtest/$series
+	rm -rf "$out"
+	mkdir -p "$out"
+	specs+=("$series:$out")
+	t0=$(date +%s)
+	opts=()
+	case "$series" in
+	6.1) ;;				# no udmabuf, no dma-heaps in Debian's 6.1
+	6.12) opts+=(--real --selftests) ;;
+	*) opts+=(--real) ;;
+	esac
+	echo "# $series: building the guest initramfs"
+	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" "${opts[@]}" \
+		>"$out/initramfs.env" 2>"$out/build.log"; then
+		touch "$out/build.failed"
+		echo "# $series: initramfs build failed (see $out/build.log)"
+		continue
+	fi
+	grep '^build-kmod:' "$out/build.log" | sed 's/^/# /'
+	eval "$(cat "$out/initramfs.env")"
+	t1=$(date +%s)
+	echo "# $series: booting $KREL under QEMU TCG (limit ${limit}s)"
+	"$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
+	echo $? >"$out/boot.rc"
+	t2=$(date +%s)
+	printf 'build_s %d\nguest_s %d\ntotal_s %d\n' $((t1 - t0)) $((t2 - t1)) $((t2 - t0)) \
+		>"$out/times.txt"
+	echo "# $series: guest finished in $((t2 - t1))s (exit $(cat "$out/boot.rc"))"
+done
+
+python3 "$DA_ROOT/tests/vm/compare.py" --bin "$bin" --expect "$DA_ROOT/tests/vm/expect" \
+	"${specs[@]}"
