@@ -1,5 +1,6 @@
 #!/bin/bash
 # fetch-kernel.sh VERSION [--headers] [--modules] [--source]
+# fetch-kernel.sh --mirror      print the Debian mirror URI this machine uses
 #
 # Fetch a Debian kernel for the guest tests and print where it is, as shell
 # assignments a caller can eval:
@@ -123,6 +124,11 @@ unpack() {
 	dpkg -x "$deb" "$dest"
 	touch "$mark"
 }
+
+if [ "$series" = --mirror ]; then
+	mirror_uri
+	exit 0
+fi
 
 refresh_lists
 

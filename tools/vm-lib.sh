@@ -14,34 +14,10 @@ DA_ROOT=$(cd "$DA_TOOLS/.." && pwd)
 vm_log() { echo "${VM_LOG_TAG:-vm}: $*" >&2; }
 vm_die() { vm_log "$*"; exit 2; }
 
-# The Debian archive URI from the machine's own apt sources, the same way
-# tools/fetch-kernel.sh finds it (no host name is written in the repo).
+# The Debian archive URI from the machine's own apt sources (no host name
+# is written in the repo): tools/fetch-kernel.sh knows how to find it.
 vm_mirror_uri() {
-	local f uri
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		uri=$(awk '
-			/^[[:space:]]*$/ { if (u != "" && s ~ /(bookworm|trixie|sid)/ && s !~ /security/) { print u; exit } u = ""; s = ""; next }
-			/^URIs:/ { u = $2 }
-			/^Suites:/ { s = $0 }
-			END { if (u != "" && s ~ /(bookworm|trixie|sid)/ && s !~ /security/) print u }
-		' "$f" | head -n 1)
-		if [ -n "$uri" ]; then
-			echo "$uri"
-			return 0
-		fi
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		uri=$(awk '$1 == "deb" && $0 !~ /security/ {
-			for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; exit }
-		}' "$f" | head -n 1)
-		if [ -n "$uri" ]; then
-			echo "$uri"
-			return 0
-		fi
-	done
-	return 1
+	"$DA_TOOLS/fetch-kernel.sh" --mirror 2>/dev/null
 }
 
 # vm_kernel SERIES [fetch-kernel options]: sets KREL KDIR VMLINUZ MODDIR HEADERS

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "dmabuf_audit/engine.h"
+#include "dmabuf_audit/record.h"
 #include "engine_priv.h" /* table sizes, for the exact memory figure */
 
 #define SIMS 40000 /* buffers alive at once */
@@ -408,6 +409,38 @@ static size_t fixed_bytes(const struct da_engine *e)
 	       sizeof(struct da_engine);
 }
 
+struct symbol_sink {
+	struct da_record_writer *w;
+};
+
+static void write_symbol(void *ctx, uint64_t addr, const char *name)
+{
+	da_record_write_symbol(((struct symbol_sink *)ctx)->w, addr, name);
+}
+
+static int write_record(const char *path, const struct da_trace_info *trace,
+			struct da_symbols *syms, const struct da_event *evs, uint64_t n)
+{
+	struct symbol_sink sink;
+	char err[512];
+
+	sink.w = da_record_writer_open(path, err, sizeof(err));
+	if (!sink.w) {
+		fprintf(stderr, "bench: %s\n", err);
+		return -1;
+	}
+	da_record_write_header(sink.w, trace);
+	da_symbols_foreach(syms, write_symbol, &sink);
+	for (uint64_t i = 0; i < n; i++)
+		da_record_write_event(sink.w, &evs[i]);
+	if (da_record_writer_close(sink.w, err, sizeof(err))) {
+		fprintf(stderr, "bench: %s\n", err);
+		return -1;
+	}
+	printf("\nwrote the same %" PRIu64 " events as a binary record: %s\n", n, path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 10000000ull, nbufs;
@@ -426,7 +459,7 @@ int main(int argc, char **argv)
 	int runs = 3;
 
 	if (n < 1000) {
-		fprintf(stderr, "usage: bench_engine [EVENTS >= 1000]\n");
+		fprintf(stderr, "usage: bench_engine [EVENTS >= 1000 [RECORD]]\n");
 		return 2;
 	}
 	/* one core: the engine is single-threaded; no migrations mid-run */
@@ -535,6 +568,9 @@ int main(int argc, char **argv)
 		       n / t_eng[r] / 1e6);
 	printf("  engine best %8.3f s  %8.1f M events/s  = %.1f ns/event, %.1fx the bare loop's time\n",
 	       best_eng, n / best_eng / 1e6, best_eng * 1e9 / n, best_eng / t_bare);
+	/* the same events as a binary record, for the replay leg of tools/bench.sh */
+	if (argc > 2 && write_record(argv[2], &trace, syms, evs, n))
+		return 1;
 	free(evs);
 	da_symbols_free(syms);
 	return nfindings ? 1 : 0;

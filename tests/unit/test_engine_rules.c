@@ -9,48 +9,8 @@
 
 #include "trace_builder.h"
 
-#define T1 101
-#define T2 202
-#define T3 303
-#define BUF1 0xffff888100001000ull
-#define BUF2 0xffff888100002000ull
-#define RESV1 0xffff888100001100ull
-#define RESV2 0xffff888100002100ull
-#define ATT1 0xffff888200001000ull
-#define ATT2 0xffff888200002000ull
-#define SGT1 0xffff888300001000ull
-#define SGT2 0xffff888300002000ull
-#define VDEV 0xffff888400000000ull
-
-#define HELD DA_RESV_HELD
-#define NOT_HELD DA_RESV_NOT_HELD
-#define ENODEV 19
 #define EOPNOTSUPP 95
 #define ERESTARTSYS 512
-
-#define MOVE "vfio_pci_dma_buf_move"
-#define CLEANUP "vfio_pci_dma_buf_cleanup"
-
-#define E(rule, sev, buf, att)                         \
-	{                                              \
-		DA_RULE_##rule, DA_SEV_##sev, buf, att \
-	}
-
-static bool start(struct tb *tb)
-{
-	tb_init(tb);
-	return tb_start(tb);
-}
-
-static bool end_and_expect_none(struct tb *tb)
-{
-	bool ok;
-
-	tb_finish(tb);
-	ok = TB_EXPECT_NONE(tb);
-	tb_free(tb);
-	return ok;
-}
 
 /* a VFIO-exported buffer (a revoking exporter by default policy) */
 static void vfio_export(struct tb *tb, uint64_t buf, uint64_t resv)
@@ -91,7 +51,7 @@ static bool aar_map_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
@@ -115,7 +75,7 @@ static bool aar_vmap_mmap_fire(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	vfio_revoke(&tb, BUF1, RESV1, -1);
 	tb_vmap(&tb, T2, BUF1, true, HELD, 0);
@@ -134,7 +94,7 @@ static bool aar_unrevoke_then_map_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	vfio_revoke(&tb, BUF1, RESV1, 1);
@@ -143,7 +103,7 @@ static bool aar_unrevoke_then_map_quiet(void)
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* a dynamic unpinned attachment invalidated and mapped again: a move */
@@ -151,7 +111,7 @@ static bool move_then_remap_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 7);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
@@ -162,7 +122,7 @@ static bool move_then_remap_quiet(void)
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT2, true, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- access-attempt-after-revoke ---- */
@@ -172,7 +132,7 @@ static bool attempt_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	vfio_revoke(&tb, BUF1, RESV1, 1);
@@ -191,7 +151,7 @@ static bool failed_map_unrevoked_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, -12); /* ENOMEM: not about revoke */
@@ -199,7 +159,7 @@ static bool failed_map_unrevoked_quiet(void)
 	tb_mmap(&tb, T2, BUF1, -22);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- missing-fence-wait ---- */
@@ -209,7 +169,7 @@ static bool missing_wait_scope_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
@@ -241,7 +201,7 @@ static bool missing_wait_unlock_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "mock_exporter", 1);
 	iommufd_import(&tb, T2, BUF1, ATT1);
 	tb_invalidate(&tb, T1, BUF1, HELD); /* reaches a pinned attachment: a revoke */
@@ -264,7 +224,7 @@ static bool missing_wait_other_deadlines_fire(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	vfio_export(&tb, BUF2, RESV2);
 	dyn_attach(&tb, T2, BUF1, ATT1);
@@ -287,7 +247,7 @@ static bool open_scope_at_end_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
@@ -295,7 +255,7 @@ static bool open_scope_at_end_quiet(void)
 	CHECK(tb_has_notice(
 		&tb, DA_NOTICE_INPUT,
 		"1 revokes were inside revoke scopes still open at the end of the trace"));
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* a revoke with a BOOKKEEP wait inside the scope: nothing */
@@ -303,7 +263,7 @@ static bool bookkeep_wait_in_scope_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
@@ -315,7 +275,7 @@ static bool bookkeep_wait_in_scope_quiet(void)
 	tb_scope_exit(&tb, T1, MOVE, 1);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* fence rules are about revokes, not moves */
@@ -323,14 +283,14 @@ static bool move_without_wait_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "xe", 5);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_invalidate(&tb, T1, BUF1, HELD);
 	tb_resv_unlock(&tb, T1, RESV1);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- weak-fence-wait ---- */
@@ -340,7 +300,7 @@ static bool weak_wait_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
@@ -360,7 +320,7 @@ static bool kernel_then_bookkeep_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
@@ -368,7 +328,7 @@ static bool kernel_then_bookkeep_quiet(void)
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 5);
 	tb_scope_exit(&tb, T1, MOVE, 1);
 	tb_release(&tb, T1, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- fence-wait-incomplete ---- */
@@ -378,7 +338,7 @@ static bool incomplete_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	vfio_export(&tb, BUF2, RESV2);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
@@ -405,7 +365,7 @@ static bool weak_and_incomplete_fire(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
@@ -424,7 +384,7 @@ static bool bookkeep_timeout_kernel_done_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
@@ -443,7 +403,7 @@ static bool timeout_then_done_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
@@ -451,7 +411,7 @@ static bool timeout_then_done_quiet(void)
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1); /* retried until done */
 	tb_scope_exit(&tb, T1, MOVE, 1);
 	tb_release(&tb, T1, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- revoke-unhandled-importer ---- */
@@ -462,7 +422,7 @@ static bool unhandled_importers_fire(void)
 	bool ok;
 	uint64_t att3 = ATT2 + 0x1000;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	/* static importer with a mapping */
 	tb_attach(&tb, T2, BUF1, ATT1, "0000:05:00.0", NULL, NULL, 0);
@@ -496,7 +456,7 @@ static bool unhandled_idle_and_revocable_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "mock_exporter", 3); /* not revoking by policy */
 	tb_attach(&tb, T2, BUF1, ATT1, "0000:05:00.0", NULL, NULL, 0); /* static, idle */
 	iommufd_import(&tb, T3, BUF1, ATT2); /* pinned and revocable */
@@ -505,7 +465,7 @@ static bool unhandled_idle_and_revocable_quiet(void)
 	tb_detach(&tb, T3, BUF1, ATT2);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- non-revocable-importer-accepted ---- */
@@ -515,7 +475,7 @@ static bool nonrevocable_kernel_answer_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	/* 7.1+: the exporter asked, the kernel said no, and it attached anyway */
 	tb_revocable_check(&tb, T2, BUF1, ATT1, 0);
@@ -539,7 +499,7 @@ static bool nonrevocable_learned_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "mock_exporter", 1);
 	tb_export(&tb, T1, BUF2, RESV2, "mock_exporter", 2);
 	iommufd_import(&tb, T2, BUF1, ATT1);
@@ -570,7 +530,7 @@ static bool nonrevocable_kernel_answer_wins(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "mock_exporter", 1);
 	tb_export(&tb, T1, BUF2, RESV2, "mock_exporter", 2);
 	/* attached while the exporter is not known to revoke: nothing to say yet */
@@ -600,7 +560,7 @@ static bool nonrevocable_refused_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	tb_revocable_check(&tb, T2, BUF1, ATT1, 0);
 	tb_attach(&tb, T2, BUF1, ATT1, "mlx5_0", "ib_umem_dmabuf_attach_pinned_ops", NULL,
@@ -616,7 +576,7 @@ static bool nonrevocable_refused_quiet(void)
 	tb_detach(&tb, T2, BUF2, ATT1);
 	tb_release(&tb, T2, BUF1);
 	tb_release(&tb, T2, BUF2);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- pinning-importer-missing-pin ---- */
@@ -626,7 +586,7 @@ static bool missing_pin_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
@@ -646,7 +606,7 @@ static bool pinned_map_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "mlx5_0", "ib_umem_dmabuf_attach_pinned_ops",
 		  "ib_umem_dmabuf_unsupported_move_notify", 0);
@@ -658,7 +618,7 @@ static bool pinned_map_quiet(void)
 	/* an attachment first seen mid-life: its pins are unknown, no verdict */
 	tb_map(&tb, T2, BUF2, ATT2, SGT2, true, HELD, 0);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- pin-leak ---- */
@@ -668,7 +628,7 @@ static bool pin_leak_detach_and_release_fire(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
 		  "amdgpu_dma_buf_move_notify", 0);
@@ -692,7 +652,7 @@ static bool pin_balanced_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
@@ -700,7 +660,7 @@ static bool pin_balanced_quiet(void)
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- unbalanced-unpin ---- */
@@ -710,7 +670,7 @@ static bool unbalanced_unpin_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
@@ -730,12 +690,12 @@ static bool unpin_of_late_attachment_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	/* pinned before tracing began */
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- mapping-leak ---- */
@@ -745,7 +705,7 @@ static bool mapping_leak_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "system", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "vgem", NULL, NULL, 0);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD, 0);
@@ -769,7 +729,7 @@ static bool static_import_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "udmabuf", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "vgem", NULL, NULL, 0);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD, 0);
@@ -781,7 +741,7 @@ static bool static_import_quiet(void)
 	tb_vunmap(&tb, T2, BUF1, false, NOT_HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- unbalanced-unmap ---- */
@@ -791,7 +751,7 @@ static bool unbalanced_unmap_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "system", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "vgem", NULL, NULL, 0);
 	tb_attach(&tb, T3, BUF1, ATT2, "vgem", NULL, NULL, 0);
@@ -820,7 +780,7 @@ static bool resv_not_held_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, NOT_HELD, 0);
@@ -847,7 +807,7 @@ static bool resv_quiet_cases(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD, 0); /* _unlocked takes it */
@@ -859,7 +819,7 @@ static bool resv_quiet_cases(void)
 	tb_vunmap(&tb, T2, BUF1, false, NOT_HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* 6.1: vmap uses dmabuf->lock; locked map/unmap need the resv for dynamic importers only */
@@ -894,7 +854,7 @@ static bool resv_legacy_quirk(void)
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
 	tb_invalidate(&tb, T1, BUF1, NOT_HELD);
 	tb_release(&tb, T1, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- revoke-stalled ---- */
@@ -904,7 +864,7 @@ static bool stalled_fires_once(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
@@ -939,7 +899,7 @@ static bool stalled_by_event(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	tb_scope_enter(&tb, T1, CLEANUP, -1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
@@ -959,7 +919,7 @@ static bool short_scope_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	dyn_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
@@ -974,7 +934,7 @@ static bool short_scope_quiet(void)
 	tb_tick(&tb);
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- use-after-release ---- */
@@ -984,7 +944,7 @@ static bool uar_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "system", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "vgem", NULL, NULL, 0);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD, 0);
@@ -1009,7 +969,7 @@ static bool address_reuse_quiet(void)
 	struct tb tb;
 	struct da_summary sum;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	for (int round = 0; round < 3; round++) {
 		tb_export(&tb, T1, BUF1, RESV1, "system", 10 + round);
 		tb_attach(&tb, T2, BUF1, ATT1, "vgem", NULL, NULL, 0);
@@ -1021,7 +981,7 @@ static bool address_reuse_quiet(void)
 	tb_finish(&tb);
 	da_engine_summary(tb.eng, &sum);
 	CHECK(sum.buffers == 3 && sum.attachments == 3 && sum.partial == 0);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* ---- pinned-importer-left-revoked ---- */
@@ -1031,7 +991,7 @@ static bool left_revoked_fires(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	iommufd_import(&tb, T2, BUF1, ATT1);
 	vfio_revoke(&tb, BUF1, RESV1, 1);
@@ -1051,7 +1011,7 @@ static bool left_revoked_detached_first_quiet(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	vfio_export(&tb, BUF1, RESV1);
 	iommufd_import(&tb, T2, BUF1, ATT1);
 	vfio_revoke(&tb, BUF1, RESV1, 1);
@@ -1063,7 +1023,7 @@ static bool left_revoked_detached_first_quiet(void)
 	tb_unpin(&tb, T2, BUF1, ATT2, HELD);
 	tb_detach(&tb, T2, BUF1, ATT2);
 	tb_release(&tb, T2, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 int main(void)

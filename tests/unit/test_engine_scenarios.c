@@ -11,47 +11,6 @@
 
 #include "trace_builder.h"
 
-#define T1 101
-#define T2 202
-#define T3 303
-#define BUF1 0xffff888100001000ull
-#define BUF2 0xffff888100002000ull
-#define RESV1 0xffff888100001100ull
-#define RESV2 0xffff888100002100ull
-#define ATT1 0xffff888200001000ull
-#define ATT2 0xffff888200002000ull
-#define SGT1 0xffff888300001000ull
-#define SGT2 0xffff888300002000ull
-#define VDEV 0xffff888400000000ull
-
-#define HELD DA_RESV_HELD
-#define NOT_HELD DA_RESV_NOT_HELD
-#define ENODEV 19
-
-#define MOVE "vfio_pci_dma_buf_move"
-#define CLEANUP "vfio_pci_dma_buf_cleanup"
-
-#define E(rule, sev, buf, att)                         \
-	{                                              \
-		DA_RULE_##rule, DA_SEV_##sev, buf, att \
-	}
-
-static bool start(struct tb *tb)
-{
-	tb_init(tb);
-	return tb_start(tb);
-}
-
-static bool end_and_expect_none(struct tb *tb)
-{
-	bool ok;
-
-	tb_finish(tb);
-	ok = TB_EXPECT_NONE(tb);
-	tb_free(tb);
-	return ok;
-}
-
 static bool history_has_op(const struct tb_finding *f, enum da_op op)
 {
 	for (unsigned int i = 0; i < f->n_history; i++)
@@ -92,7 +51,7 @@ static bool vfio_619_revoke_missing_wait(void)
 	const struct tb_finding *f;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 4242);
 	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
@@ -128,7 +87,7 @@ static bool vfio_73_revoke_correct(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_revocable_check(&tb, T2, BUF1, ATT1, 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
@@ -156,7 +115,7 @@ static bool vfio_73_revoke_correct(void)
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_detach(&tb, T3, BUF1, ATT2);
 	tb_release(&tb, T3, BUF1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /*
@@ -171,7 +130,7 @@ static bool iommufd_70_missing_pin(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
@@ -192,7 +151,7 @@ static bool v3_kernel_usage_wait(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
@@ -217,7 +176,7 @@ static bool nested_scopes(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_export(&tb, T1, BUF2, RESV2, "vfio_pci_core", 2);
 	tb_scope_enter(&tb, T1, CLEANUP, -1, VDEV);
@@ -249,7 +208,7 @@ static bool nested_stall_once(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
 		  "amdgpu_dma_buf_move_notify", 0);
@@ -287,7 +246,7 @@ static bool interleaved_tasks_and_cpus(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	for (int i = 0; i < 8; i++) {
 		bufs[i] = BUF1 + 0x10000ull * i;
 		atts[i] = ATT1 + 0x10000ull * i;
@@ -340,7 +299,7 @@ static bool partial_history(void)
 	struct tb tb;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	/* existed before tracing: unpin/unmap/detach/release with no history */
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
@@ -378,7 +337,7 @@ static bool lost_events_gap(void)
 	uint64_t buf3 = BUF2 + 0x1000, att3 = ATT2 + 0x1000;
 	bool ok;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
 		  "amdgpu_dma_buf_move_notify", 0);
@@ -429,7 +388,7 @@ static bool scope_entry_unseen(void)
 	struct tb tb;
 
 	for (int lost = 0; lost <= 1; lost++) {
-		CHECK(start(&tb));
+		CHECK(tb_begin(&tb));
 		tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 		tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
 			  "amdgpu_dma_buf_move_notify", 0);
@@ -445,7 +404,7 @@ static bool scope_entry_unseen(void)
 		CHECK(tb_has_notice(&tb, DA_NOTICE_INPUT,
 				    "1 revoke scope exits had no matching entry"));
 		CHECK(tb_has_notice(&tb, DA_NOTICE_LOST, "1 verdicts about revoked buffers"));
-		CHECK(end_and_expect_none(&tb));
+		CHECK(tb_end_expect_none(&tb));
 	}
 	return true;
 }
@@ -459,7 +418,7 @@ static bool scope_exit_lost(void)
 {
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_export(&tb, T1, BUF2, RESV2, "amdgpu", 2);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
@@ -475,7 +434,7 @@ static bool scope_exit_lost(void)
 	CHECK(tb_has_notice(&tb, DA_NOTICE_LOST,
 			    "1 revoke scopes were open when events were lost"));
 	CHECK(tb_has_notice(&tb, DA_NOTICE_LOST, "1 revokes were not judged for a fence wait"));
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /*
@@ -573,7 +532,7 @@ static bool task_table_overflow(void)
 	CHECK(tb_has_notice(&tb, DA_NOTICE_INPUT, "1 invalidates by tasks inside untracked"));
 	CHECK(tb_has_notice(&tb, DA_NOTICE_LOST, "1 verdicts about revoked buffers"));
 	CHECK(!tb_has_notice(&tb, DA_NOTICE_INPUT, "no matching entry"));
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* the mapping table (sized like the attachment table) full: the attachment goes partial */
@@ -597,7 +556,7 @@ static bool mapping_table_full(void)
 	CHECK(sum.partial == 1 && sum.partial_evicted == 1);
 	CHECK(tb_has_notice(&tb, DA_NOTICE_EVICTED,
 			    "1 mappings did not fit the mapping table (2 entries)"));
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* more revokes pending a wait at once than the table holds: judged up to the cap, the rest said */
@@ -710,7 +669,7 @@ static bool dead_slots_recycled_quietly(void)
 	CHECK(!tb_has_notice(&tb, DA_NOTICE_EVICTED, "table full"));
 	CHECK(tb_has_notice(&tb, DA_NOTICE_PARTIAL, "1 buffer seen again after eviction"));
 	CHECK(tb.nnotice == 1);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 static bool evidence_history(void)
@@ -839,7 +798,7 @@ static bool summary_and_input(void)
 	struct da_event ev;
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	CHECK(da_engine_max_severity(tb.eng) == -1);
 	tb_export(&tb, T1, BUF1, RESV1, "system", 1);
 	tb_export_ret(&tb, T1, 0, -12); /* failed export */
@@ -859,7 +818,7 @@ static bool summary_and_input(void)
 	CHECK(tb_has_notice(&tb, DA_NOTICE_INPUT, "unknown op"));
 	CHECK(tb_has_notice(&tb, DA_NOTICE_INPUT, "1 revoke scope exits had no matching entry"));
 	CHECK(tb.nnotice == 2);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 /* a reused attachment address on another buffer is a new attachment */
@@ -868,7 +827,7 @@ static bool attachment_address_reuse(void)
 	struct da_summary sum;
 	struct tb tb;
 
-	CHECK(start(&tb));
+	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "system", 1);
 	tb_export(&tb, T1, BUF2, RESV2, "system", 2);
 	tb_attach(&tb, T2, BUF1, ATT1, "vgem", NULL, NULL, 0);
@@ -884,7 +843,7 @@ static bool attachment_address_reuse(void)
 	tb_finish(&tb);
 	da_engine_summary(tb.eng, &sum);
 	CHECK(sum.attachments == 2 && sum.partial == 0);
-	return end_and_expect_none(&tb);
+	return tb_end_expect_none(&tb);
 }
 
 int main(void)

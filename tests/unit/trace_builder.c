@@ -474,3 +474,19 @@ int tap_run(const struct tap_test *tests, unsigned int n)
 	fflush(stdout);
 	return failed ? 1 : 0;
 }
+
+bool tb_begin(struct tb *tb)
+{
+	tb_init(tb);
+	return tb_start(tb);
+}
+
+bool tb_end_expect_none(struct tb *tb)
+{
+	bool ok;
+
+	tb_finish(tb);
+	ok = TB_EXPECT_NONE(tb);
+	tb_free(tb);
+	return ok;
+}

@@ -135,6 +135,38 @@ int tb_find(struct tb *tb, enum da_rule rule);
 bool tb_has_notice(struct tb *tb, enum da_notice_kind kind, const char *needle);
 void tb_dump(struct tb *tb);
 
+/* Names shared by the test files: tasks, kernel-looking pointers, scopes. */
+#define T1 101
+#define T2 202
+#define T3 303
+#define BUF1 0xffff888100001000ull
+#define BUF2 0xffff888100002000ull
+#define RESV1 0xffff888100001100ull
+#define RESV2 0xffff888100002100ull
+#define ATT1 0xffff888200001000ull
+#define ATT2 0xffff888200002000ull
+#define SGT1 0xffff888300001000ull
+#define SGT2 0xffff888300002000ull
+#define VDEV 0xffff888400000000ull
+
+#define HELD DA_RESV_HELD
+#define NOT_HELD DA_RESV_NOT_HELD
+#define ENODEV 19
+
+#define MOVE "vfio_pci_dma_buf_move"
+#define CLEANUP "vfio_pci_dma_buf_cleanup"
+
+/* one expected finding: E(MISSING_FENCE_WAIT, CRITICAL, BUF1, 0) */
+#define E(rule, sev, buf, att)                         \
+	{                                              \
+		DA_RULE_##rule, DA_SEV_##sev, buf, att \
+	}
+
+/* tb_init + tb_start */
+bool tb_begin(struct tb *tb);
+/* tb_finish, expect no finding at all, tb_free */
+bool tb_end_expect_none(struct tb *tb);
+
 /* TAP */
 #define CHECK(cond)                                                                       \
 	do {                                                                              \
