@@ -1,5 +1,6 @@
 #!/bin/bash
-# vm-initramfs.sh SERIES BIN OUT.cpio.gz [--demo] [--scenarios "A B|all"] [--real] [--selftests]
+# vm-initramfs.sh SERIES BIN OUT.cpio.gz [--demo] [--scenarios "A B|all"] [--kprobe "A B"]
+#                 [--real] [--selftests]
 #
 # Pack the guest initramfs for one Debian kernel series: busybox (static),
 # the static dmabuf-audit binary BIN, the test module built for that kernel
@@ -19,12 +20,14 @@ out=${3:?missing OUT.cpio.gz}
 shift 3
 mode=vmtest
 scenarios=all
+kprobe_scenarios=
 real=0
 selftests=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--demo) mode=demo ;;
 	--scenarios) scenarios=$2; shift ;;
+	--kprobe) kprobe_scenarios=$2; shift ;;
 	--real) real=1 ;;
 	--selftests) selftests=1 ;;
 	*) vm_die "unknown option $1" ;;
@@ -110,6 +113,7 @@ fi
 cat >"$root/etc/vmtest.conf" <<EOF
 DAT_MODE=$mode
 DAT_SCENARIOS="$scenarios"
+DAT_KPROBE_SCENARIOS="$kprobe_scenarios"
 DAT_REAL=$real
 DAT_SELFTESTS=$selftests
 DAT_CASE_TIMEOUT=120

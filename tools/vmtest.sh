@@ -21,6 +21,10 @@ shift
 [ $# -gt 0 ] || vm_die "usage: vmtest.sh BIN SERIES..."
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 limit=${VMTEST_TIMEOUT:-1500}
+# run again with the kprobe fallback forced: between them they use every
+# core hook (map/unmap locked and unlocked, pin/unpin, vmap, fence waits,
+# scopes, the resv unlock)
+kprobe_scenarios="missing-fence-wait ok-revoke ok-static ok-vmap unbalanced-unpin"
 
 specs=()
 for series in "$@"; do
@@ -37,6 +41,7 @@ for series in "$@"; do
 	esac
 	echo "# $series: building the guest initramfs"
 	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" "${opts[@]}" \
+		--kprobe "$kprobe_scenarios" \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
 		touch "$out/build.failed"
 		echo "# $series: initramfs build failed (see $out/build.log)"
@@ -55,4 +60,5 @@ for series in "$@"; do
 done
 
 python3 "$DA_ROOT/tests/vm/compare.py" --bin "$bin" --expect "$DA_ROOT/tests/vm/expect" \
+	--policy "$DA_ROOT/tests/vm/policy" --kprobe-scenarios "$kprobe_scenarios" \
 	"${specs[@]}"

@@ -59,6 +59,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/iosys-map.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
@@ -409,6 +410,21 @@ static void dat_exp_release(struct dma_buf *dmabuf)
 	kfree(exp);
 }
 
+/* CPU access to the backing page; refused once revoked, like map */
+static int dat_exp_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct dat_exporter *exp = dmabuf->priv;
+
+	if (exp->revoking && exp->revoked && !exp->bug_map_after_revoke)
+		return -ENODEV;
+	iosys_map_set_vaddr(map, page_address(exp->page));
+	return 0;
+}
+
+static void dat_exp_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+}
+
 static const struct dma_buf_ops dat_dynamic_exporter_ops = {
 	.attach = dat_exp_attach,
 	.detach = dat_exp_detach,
@@ -416,6 +432,8 @@ static const struct dma_buf_ops dat_dynamic_exporter_ops = {
 	.unpin = dat_exp_unpin,
 	.map_dma_buf = dat_exp_map,
 	.unmap_dma_buf = dat_exp_unmap,
+	.vmap = dat_exp_vmap,
+	.vunmap = dat_exp_vunmap,
 	.release = dat_exp_release,
 };
 
@@ -424,6 +442,8 @@ static const struct dma_buf_ops dat_static_exporter_ops = {
 	.detach = dat_exp_detach,
 	.map_dma_buf = dat_exp_map,
 	.unmap_dma_buf = dat_exp_unmap,
+	.vmap = dat_exp_vmap,
+	.vunmap = dat_exp_vunmap,
 	.release = dat_exp_release,
 };
 
@@ -1224,6 +1244,73 @@ static void scn_ok_pinned_import(struct dat_scn *s)
 	dat_exporter_put(exp);
 }
 
+/*
+ * vmap the way the kernel in use wants it: 6.2+ under the caller's resv lock
+ * (locked variant) and through the _unlocked variant; 6.1 serialises vmap
+ * with dma_buf.lock itself, so the caller takes nothing.
+ */
+static int dat_vmap_cycle(struct dat_scn *s, struct dat_exporter *exp, bool unlocked)
+{
+	struct iosys_map map;
+	int ret;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	if (unlocked) {
+		ret = dma_buf_vmap_unlocked(exp->dmabuf, &map);
+		if (!ret)
+			dma_buf_vunmap_unlocked(exp->dmabuf, &map);
+		return ret;
+	}
+	dma_resv_lock(exp->dmabuf->resv, NULL);
+	ret = dma_buf_vmap(exp->dmabuf, &map);
+	if (!ret)
+		dma_buf_vunmap(exp->dmabuf, &map);
+	dma_resv_unlock(exp->dmabuf->resv);
+#else
+	if (unlocked)
+		return 0;	/* no _unlocked variant before 6.2 */
+	ret = dma_buf_vmap(exp->dmabuf, &map);
+	if (!ret)
+		dma_buf_vunmap(exp->dmabuf, &map);
+#endif
+	return ret;
+}
+
+/* access-after-revoke through vmap: the exporter hands out a CPU mapping */
+static void scn_access_after_revoke_vmap(struct dat_scn *s)
+{
+	struct dat_exporter *exp = dat_exporter_new(s, DAT_REVOKER);
+	int ret;
+
+	if (!exp)
+		return;
+	exp->bug_map_after_revoke = true;
+	ret = dat_vmap_cycle(s, exp, false);
+	if (ret)
+		dat_fail(s, "vmap before the revoke failed: %d", ret);
+	dat_exporter_revoke(exp, true);
+	ret = dat_vmap_cycle(s, exp, false);
+	if (ret)
+		dat_fail(s, "the buggy exporter refused the vmap: %d", ret);
+	dat_exporter_put(exp);
+}
+
+/* correct: vmap/vunmap, locked and unlocked, on a buffer nobody revoked */
+static void scn_ok_vmap(struct dat_scn *s)
+{
+	struct dat_exporter *exp = dat_exporter_new(s, DAT_REVOKER);
+	int ret;
+
+	if (!exp)
+		return;
+	ret = dat_vmap_cycle(s, exp, false);
+	if (!ret)
+		ret = dat_vmap_cycle(s, exp, true);
+	if (ret)
+		dat_fail(s, "vmap failed: %d", ret);
+	dat_exporter_put(exp);
+}
+
 struct dat_scenario {
 	const char *name;
 	void (*run)(struct dat_scn *s);
@@ -1233,6 +1320,7 @@ struct dat_scenario {
 static const struct dat_scenario dat_scenarios[] = {
 	{ "access-after-revoke", scn_access_after_revoke },
 	{ "access-attempt-after-revoke", scn_access_attempt_after_revoke },
+	{ "access-after-revoke-vmap", scn_access_after_revoke_vmap },
 	{ "missing-fence-wait", scn_missing_fence_wait },
 	{ "weak-fence-wait", scn_weak_fence_wait },
 	{ "fence-wait-incomplete", scn_fence_wait_incomplete },
@@ -1255,6 +1343,7 @@ static const struct dat_scenario dat_scenarios[] = {
 	{ "ok-unrevoke-map", scn_ok_unrevoke_map },
 	{ "ok-pinned-import", scn_ok_pinned_import },
 	{ "ok-refuse-nonrevocable", scn_ok_refuse_nonrevocable },
+	{ "ok-vmap", scn_ok_vmap },
 };
 
 /* ------------------------------------------------------------------ debugfs */

@@ -226,8 +226,8 @@ def event_lines(objs, limit=80):
     return lines
 
 
-def check_scenario(series, res, exp, row):
-    name = "scn-" + exp["scenario"]
+def check_scenario(series, res, exp, row, prefix="scn-"):
+    name = prefix + exp["scenario"]
     diags = []
     row["expected"] = fmt_counts(expected_counts(exp))
     meta = common_checks(res, name, diags)
@@ -249,6 +249,182 @@ def check_scenario(series, res, exp, row):
         ok = False
         diags.append("dmabuf-audit run exited %d, expected %d" % (rc, exp["exit"]))
     row[series] = ("ok: " if ok else "FAIL: ") + seen
+    return ok, diags
+
+
+def series_version(series):
+    return tuple(int(x) for x in series.split("."))
+
+
+# core hooks every kernel must attach, and the optional ones per version
+CORE_HOOKS = ("export", "release", "attach", "detach", "pin", "unpin", "map", "map_unlocked",
+              "unmap", "unmap_unlocked", "vmap", "vmap_unlocked", "vunmap", "vunmap_unlocked",
+              "mmap", "mmap_fd", "invalidate", "fence_wait", "revocable_check", "resv_unlock")
+
+
+def check_hooks(series, res, kprobe):
+    """`hooks` in the guest: every core hook attached in the expected mode,
+    the right targets for this kernel, the test module's scopes attached."""
+    name = "hooks-kprobe.json" if kprobe else "hooks.json"
+    diags = []
+    text = read(os.path.join(res, name))
+    try:
+        doc = json.loads(text or "")
+    except ValueError as e:
+        return False, ["%s is not JSON (%s): %s" % (name, e, (text or "")[:500])]
+    ver = series_version(series)
+    absent = set()
+    if ver < (6, 2):
+        absent |= {"vmap_unlocked", "vunmap_unlocked"}
+    if ver < (7, 1):
+        absent.add("revocable_check")
+    want_fn = {"invalidate": "dma_buf_invalidate_mappings" if ver >= (7, 1)
+               else "dma_buf_move_notify"}
+    modes = ("kprobe", "kretprobe") if kprobe else ("fentry", "fexit")
+    hooks = {h.get("hook"): h for h in doc.get("hooks", []) if h.get("kind") == "core"}
+    ok = True
+    for hook in CORE_HOOKS:
+        h = hooks.get(hook)
+        if h is None:
+            ok = False
+            diags.append("hook %s not reported" % hook)
+            continue
+        if hook in absent:
+            if h.get("attached") or h.get("mode") != "absent" or not h.get("reason"):
+                ok = False
+                diags.append("hook %s should be absent with a reason on %s: %s" % (hook, series, h))
+            continue
+        if not h.get("attached") or h.get("mode") not in modes:
+            ok = False
+            diags.append("hook %s (%s): mode %s, attached %s, reason %r" % (
+                hook, h.get("function"), h.get("mode"), h.get("attached"), h.get("reason")))
+        if hook in want_fn and h.get("function") != want_fn[hook]:
+            ok = False
+            diags.append("hook %s targets %s, expected %s" % (hook, h.get("function"),
+                                                             want_fn[hook]))
+    scopes = {h.get("function"): h for h in doc.get("hooks", []) if h.get("kind") == "scope"}
+    for fn in ("dat_exporter_revoke", "dat_exporter_cleanup"):
+        h = scopes.get(fn)
+        if not h or not h.get("attached") or h.get("mode") not in modes:
+            ok = False
+            diags.append("scope %s not attached in %s mode: %s" % (fn, "/".join(modes), h))
+    for fn in ("vfio_pci_dma_buf_move", "vfio_pci_dma_buf_cleanup"):
+        h = scopes.get(fn)
+        if not h or h.get("module") != "vfio_pci_core":
+            ok = False
+            diags.append("VFIO scope %s not reported as a vfio_pci_core module hook: %s" % (fn, h))
+    return ok, diags
+
+
+def check_run_false(res, guest):
+    """run -- /bin/false: no finding, CMD's own status 1."""
+    diags = []
+    rc = guest.get("run_false_rc")
+    ok = rc == "1"
+    if not ok:
+        diags.append("dmabuf-audit run -- /bin/false exited %s, expected 1" % rc)
+        diags.append((read(os.path.join(res, "false.out"), "") or "").strip()[-1000:])
+    objs, err = parse_jsonl(read(os.path.join(res, "false.report"), "") or "")
+    if err:
+        return False, diags + [err]
+    findings = [o for o in objs if o["type"] == "finding"]
+    if findings:
+        ok = False
+        diags.append("findings on /bin/false: %s" % fmt_counts(summarize(findings)))
+    return ok, diags
+
+
+def finding_key(f):
+    att = f.get("attachment") or {}
+    return (f.get("rule"), f.get("severity"), f.get("seq"), (f.get("buffer") or {}).get("ptr"),
+            att.get("ptr"), f.get("message"))
+
+
+def check_round_trip(res, expects, binary, policy):
+    """Each scenario ran with --record: replaying the record on the host
+    must give the live report's findings and summary."""
+    diags, n = [], 0
+    ok = True
+    for exp in expects:
+        if "scenario" not in exp:
+            continue
+        name = "scn-" + exp["scenario"]
+        rec = os.path.join(res, name + ".rec")
+        live, err = parse_jsonl(read(os.path.join(res, name + ".report"), "") or "")
+        if err or not os.path.exists(rec):
+            ok = False
+            diags.append("%s: no live report or no record (%s)" % (name, err or "no .rec"))
+            continue
+        p = subprocess.run([binary, "replay", "--policy", policy, "--format", "json", rec],
+                           capture_output=True, text=True)
+        replayed, err = parse_jsonl(p.stdout)
+        if err:
+            ok = False
+            diags.append("%s: replay failed (exit %d): %s %s" % (name, p.returncode, err,
+                                                                p.stderr.strip()[-300:]))
+            continue
+        n += 1
+        a = sorted(finding_key(f) for f in live if f["type"] == "finding")
+        b = sorted(finding_key(f) for f in replayed if f["type"] == "finding")
+        sa = {k: v for k, v in live[-1].items() if k != "type"}
+        sb = {k: v for k, v in replayed[-1].items() if k != "type"}
+        if a != b:
+            ok = False
+            diags.append("%s: findings differ: live %s, replayed %s" % (name, a, b))
+        if sa != sb:
+            ok = False
+            diags.append("%s: summary differs: live %s, replayed %s" % (name, sa, sb))
+    if n == 0:
+        ok = False
+        diags.append("no scenario record to replay")
+    return ok, n, diags
+
+
+WATCH_OPS = {"export", "attach", "map", "scope_enter", "invalidate", "scope_exit", "detach",
+             "release"}
+
+
+def check_watch(res, guest, expects):
+    """watch --events --format json while the missing-fence-wait scenario ran,
+    stopped with SIGINT: header, the scenario's events, the live finding, a
+    summary that counts what was printed, exit status 1."""
+    diags = []
+    ok = True
+    status = (read(os.path.join(res, "watch.status"), "") or "").strip()
+    if not status.startswith("ok"):
+        ok = False
+        diags.append("the trigger under watch failed: %s" % (status or "no status"))
+    if guest.get("watch_rc") != "1":
+        ok = False
+        diags.append("watch exited %s after SIGINT, expected 1 (a critical finding)" %
+                     guest.get("watch_rc"))
+        diags.append((read(os.path.join(res, "watch.out"), "") or "").strip()[-1000:])
+    objs, err = parse_jsonl(read(os.path.join(res, "watch.report"), "") or "")
+    if err:
+        return False, diags + [err]
+    events = [o for o in objs if o["type"] == "event"]
+    exports = [e for e in events if e.get("op") == "export" and e.get("exporter") == "dat_revoker"]
+    if len(exports) != 1 or not exports[0].get("ino") or not exports[0].get("size"):
+        ok = False
+        diags.append("expected one dat_revoker export with ino and size: %s" % exports)
+    else:
+        # the buffer's own events, and the revoke scope around them
+        ops = {e.get("op") for e in buffer_events(objs, exports[0]["ino"])}
+        ops |= {e.get("op") for e in events if e.get("scope") == "dat_exporter_revoke"}
+        missing = WATCH_OPS - ops
+        if missing:
+            ok = False
+            diags.append("ops missing from the live event stream: %s" %
+                         " ".join(sorted(missing)))
+    exp = [e for e in expects if e.get("scenario") == "missing-fence-wait"][0]
+    findings = [o for o in objs if o["type"] == "finding"]
+    if not check_findings(exp, findings, diags):
+        ok = False
+    summary = objs[-1]
+    if summary.get("events") != len(events) or summary.get("lost") != 0:
+        ok = False
+        diags.append("summary says %s events, %s lost; %d event lines printed" % (
+            summary.get("events"), summary.get("lost"), len(events)))
     return ok, diags
 
 
@@ -380,6 +556,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--expect", required=True)
+    ap.add_argument("--policy", required=True, help="the policy the guest ran with")
+    ap.add_argument("--kprobe-scenarios", default="", help="scenarios also run with --mode kprobe")
     ap.add_argument("kernels", nargs="+", help="SERIES:OUTDIR")
     args = ap.parse_args()
 
@@ -437,6 +615,13 @@ def main():
             diags.append((read(os.path.join(res, "probe.out"), "") or "").strip())
         tap.result(probe == "0", "%s: dmabuf-audit run works in the guest" % series, diags)
 
+        for kprobe in (False, True):
+            ok, diags = check_hooks(series, res, kprobe)
+            tap.result(ok, "%s: hooks: every core hook attached (%s), targets right for %s" %
+                       (series, "kprobe fallback" if kprobe else "fentry/fexit", series), diags)
+        ok, diags = check_run_false(res, guest)
+        tap.result(ok, "%s: run -- /bin/false exits 1 with no finding" % series, diags)
+
         for exp in expects:
             if "scenario" in exp:
                 key, check = "scenario " + exp["scenario"], check_scenario
@@ -459,6 +644,26 @@ def main():
                 order.append(key)
             ok, diags = check(*args_, table[key])
             tap.result(ok, "%s: %s" % (series, key), diags)
+
+        # the kprobe fallback on a subset of scenarios: same findings
+        for sc in args.kprobe_scenarios.split():
+            exp = [e for e in expects if e.get("scenario") == sc]
+            if not exp:
+                tap.result(False, "%s: kprobe scenario %s has no expectation" % (series, sc))
+                continue
+            key = "kprobe " + sc
+            if key not in table:
+                table[key] = {}
+                order.append(key)
+            ok, diags = check_scenario(series, res, exp[0], table[key], prefix="kp-")
+            tap.result(ok, "%s: scenario %s with --mode kprobe" % (series, sc), diags)
+
+        ok, n, diags = check_round_trip(res, expects, args.bin, args.policy)
+        tap.result(ok, "%s: %d scenario records replayed on the host give the live findings "
+                   "and summary" % (series, n), diags)
+        ok, diags = check_watch(res, guest, expects)
+        tap.result(ok, "%s: watch --events --format json sees a revoke bug live, stops on SIGINT" %
+                   series, diags)
 
         # every scenario of the module has an expectation, and vice versa
         listed = (read(os.path.join(res, "scenarios.txt"), "") or "").split()
