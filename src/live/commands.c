@@ -73,7 +73,12 @@ static void trace_free(struct live_trace *t)
 	da_live_close(t->live);
 }
 
-static int trace_open(struct live_trace *t, const struct da_opts *opts)
+/*
+ * live: findings are printed as they happen (watch); otherwise the report
+ * comes at the end, grouped by buffer (run: a CI log reads best that way,
+ * and CMD's own output does not interleave with it).
+ */
+static int trace_open(struct live_trace *t, const struct da_opts *opts, int live)
 {
 	struct da_pipeline_config cfg = { 0 };
 	unsigned int n;
@@ -92,7 +97,7 @@ static int trace_open(struct live_trace *t, const struct da_opts *opts)
 	cfg.symbols = da_live_symbols(t->live);
 	cfg.stack_resolver = opts->stacks ? da_live_resolve_stack : NULL;
 	cfg.stack_ctx = t->live;
-	cfg.live = 1;
+	cfg.live = live;
 	t->p = da_pipeline_new(&cfg, err, sizeof(err));
 	if (!t->p) {
 		fprintf(stderr, DA_TOOL_NAME ": %s\n", err);
@@ -159,7 +164,7 @@ int da_cmd_watch(struct da_opts *opts)
 	int max;
 
 	install_signals();
-	if (trace_open(&t, opts))
+	if (trace_open(&t, opts, 1))
 		return DA_EXIT_USAGE;
 	if (opts->duration > 0)
 		deadline = mono_ns() + (uint64_t)(opts->duration * 1e9);
@@ -234,7 +239,7 @@ int da_cmd_run(struct da_opts *opts, int argc, char **argv)
 		return DA_EXIT_USAGE;
 	}
 	install_signals();
-	if (trace_open(&t, opts))
+	if (trace_open(&t, opts, 0))
 		return DA_EXIT_USAGE; /* CMD is not started */
 	if (signals_seen) {
 		/* stopped during setup: CMD is not started */
