@@ -165,8 +165,7 @@ static void uar_buffer(struct da_engine *eng, const struct da_event *ev, struct 
 	if (!rule_on(eng, DA_RULE_USE_AFTER_RELEASE) || buf_partial(eng, b) ||
 	    b->death_epoch != eng->epoch)
 		return;
-	eng_fctx_from_event(&fc, ev);
-	fc.buf = b;
+	eng_fctx_from_event(&fc, ev, b, NULL);
 	if (ev->attach) {
 		uint32_t ai = att_find(eng, ev->attach);
 
@@ -188,10 +187,8 @@ static void uar_attachment(struct da_engine *eng, const struct da_event *ev, str
 	if (!rule_on(eng, DA_RULE_USE_AFTER_RELEASE) || att_partial(eng, a) ||
 	    a->epoch != eng->epoch)
 		return;
-	eng_fctx_from_event(&fc, ev);
+	eng_fctx_from_event(&fc, ev, bi != NIL ? &eng->bufs[bi] : NULL, a);
 	fc.buf_ptr = ev->buf;
-	fc.buf = bi != NIL ? &eng->bufs[bi] : NULL;
-	fc.att = a;
 	eng_emit(eng, DA_RULE_USE_AFTER_RELEASE, &fc,
 		 "%s names %s, %s at seq %" PRIu64 " and not attached again at that address since",
 		 call_name(ev), eng_att_label(eng, a, a->ptr, al, sizeof(al)),
@@ -279,9 +276,7 @@ static void check_resv(struct da_engine *eng, const struct da_event *ev, struct 
 		    !(a && (a->flags & AF_KNOWN) && (a->flags & AF_DYNAMIC)))
 			return;
 	}
-	eng_fctx_from_event(&fc, ev);
-	fc.buf = b;
-	fc.att = a;
+	eng_fctx_from_event(&fc, ev, b, a);
 	eng_emit(
 		eng, DA_RULE_RESV_NOT_HELD, &fc,
 		"%s on buffer %s ran without the calling task (tid %u) holding the buffer's reservation lock (resv 0x%" PRIx64
@@ -320,9 +315,7 @@ static void check_access(struct da_engine *eng, const struct da_event *ev, struc
 		eng->notes.access_unjudged++;
 		return;
 	}
-	eng_fctx_from_event(&fc, ev);
-	fc.buf = b;
-	fc.att = a;
+	eng_fctx_from_event(&fc, ev, b, a);
 	eng_buf_label(eng, b, b->ptr, bl, sizeof(bl));
 	if (success)
 		eng_emit(
@@ -353,9 +346,7 @@ static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev,
 		reason = "the kernel's dma_buf_attach_revocable() returned false for it";
 	else
 		reason = unhandled_reason(eng, a, why, sizeof(why));
-	eng_fctx_from_event(&fc, ev);
-	fc.buf = b;
-	fc.att = a;
+	eng_fctx_from_event(&fc, ev, b, a);
 	eng_emit(
 		eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED, &fc,
 		"%s of buffer %s succeeded for non-revocable %s (%s); exporter %s is %s and must refuse it (-EOPNOTSUPP)",
@@ -501,9 +492,7 @@ static void on_revoke(struct da_engine *eng, const struct da_event *ev, uint32_t
 		reason = unhandled_reason(eng, a, why, sizeof(why));
 		if (!reason)
 			continue;
-		eng_fctx_from_event(&fc, ev);
-		fc.buf = b;
-		fc.att = a;
+		eng_fctx_from_event(&fc, ev, b, a);
 		fc.extra_jpos[0] = s ? s->enter_jpos : 0;
 		eng_emit(
 			eng, DA_RULE_REVOKE_UNHANDLED_IMPORTER, &fc,
@@ -538,9 +527,7 @@ static void on_unrevoke(struct da_engine *eng, const struct da_event *ev, struct
 			eng->notes.access_unjudged++;
 			continue;
 		}
-		eng_fctx_from_event(&fc, ev);
-		fc.buf = b;
-		fc.att = a;
+		eng_fctx_from_event(&fc, ev, b, a);
 		fc.extra_jpos[0] = s ? s->enter_jpos : 0;
 		eng_emit(
 			eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED, &fc,
@@ -880,9 +867,7 @@ static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_
 		a->flags |= AF_ENDED_BY_RELEASE;
 		if (!a->pins || att_partial(eng, a) || !rule_on(eng, DA_RULE_PIN_LEAK))
 			continue;
-		eng_fctx_from_event(&fc, ev);
-		fc.buf = b;
-		fc.att = a;
+		eng_fctx_from_event(&fc, ev, b, a);
 		eng_emit(
 			eng, DA_RULE_PIN_LEAK, &fc,
 			"buffer %s was released while %s was still attached with pin count %u (attached at seq %" PRIu64
@@ -992,9 +977,7 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		 (uint64_t)ev->seq);
 	deadline_unscoped(eng, b, ev, deadline);
 	if (!att_partial(eng, a)) {
-		eng_fctx_from_event(&fc, ev);
-		fc.buf = b;
-		fc.att = a;
+		eng_fctx_from_event(&fc, ev, b, a);
 		if (a->pins && rule_on(eng, DA_RULE_PIN_LEAK))
 			eng_emit(eng, DA_RULE_PIN_LEAK, &fc,
 				 "%s was detached with pin count %u (attached at seq %" PRIu64
@@ -1063,9 +1046,7 @@ static void on_unpin(struct da_engine *eng, const struct da_event *ev, uint64_t 
 	}
 	if (att_partial(eng, a) || !rule_on(eng, DA_RULE_UNBALANCED_UNPIN))
 		return;
-	eng_fctx_from_event(&fc, ev);
-	fc.buf = &eng->bufs[bi];
-	fc.att = a;
+	eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
 	eng_emit(eng, DA_RULE_UNBALANCED_UNPIN, &fc,
 		 "dma_buf_unpin() of %s whose pin count is already 0 (attached at seq %" PRIu64 ")",
 		 eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->seq_mark);
@@ -1089,9 +1070,7 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 		return;
 	if ((a->flags & AF_PINNING) && !a->pins && !att_partial(eng, a) &&
 	    rule_on(eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN)) {
-		eng_fctx_from_event(&fc, ev);
-		fc.buf = &eng->bufs[bi];
-		fc.att = a;
+		eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
 		eng_emit(
 			eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN, &fc,
 			"pinning importer %s mapped it (sgt 0x%" PRIx64
@@ -1117,9 +1096,7 @@ static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t 
 	if (eng_map_del(eng, ai, ev->sgt) || att_partial(eng, a) ||
 	    !rule_on(eng, DA_RULE_UNBALANCED_UNMAP))
 		return;
-	eng_fctx_from_event(&fc, ev);
-	fc.buf = &eng->bufs[bi];
-	fc.att = a;
+	eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
 	eng_emit(
 		eng, DA_RULE_UNBALANCED_UNMAP, &fc,
 		"%s of sg_table 0x%" PRIx64

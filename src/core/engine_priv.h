@@ -461,7 +461,8 @@ struct fctx {
 	uint64_t extra_jpos[2]; /* scope enter/exit to show with the history */
 };
 
-void eng_fctx_from_event(struct fctx *fc, const struct da_event *ev);
+void eng_fctx_from_event(struct fctx *fc, const struct da_event *ev, struct ebuf *buf,
+			 struct eatt *att);
 void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void eng_notice(struct da_engine *eng, enum da_notice_kind kind, const char *fmt, ...)

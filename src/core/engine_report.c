@@ -57,9 +57,12 @@ const char *eng_att_label(struct da_engine *eng, const struct eatt *a, uint64_t 
 	return out;
 }
 
-void eng_fctx_from_event(struct fctx *fc, const struct da_event *ev)
+void eng_fctx_from_event(struct fctx *fc, const struct da_event *ev, struct ebuf *buf,
+			 struct eatt *att)
 {
 	memset(fc, 0, sizeof(*fc));
+	fc->buf = buf;
+	fc->att = att;
 	fc->trigger = ev;
 	fc->seq = ev->seq;
 	fc->ts = ev->ts_ns;

@@ -226,19 +226,27 @@ def event_lines(objs, limit=80):
     return lines
 
 
+def load_case(series, res, name, diags, row):
+    """A traced case's meta and JSON report; (meta, None) with row[series]
+    saying why when there is nothing to judge."""
+    meta = common_checks(res, name, diags)
+    if meta is None:
+        row[series] = "not run"
+        return None, None
+    objs = load_report(res, name, diags) if meta.get("traced") == "1" else None
+    if objs is None:
+        row[series] = "no report"
+    return meta, objs
+
+
 def check_scenario(series, res, exp, row, prefix="scn-"):
     name = prefix + exp["scenario"]
     diags = []
     row["expected"] = fmt_counts(expected_counts(exp))
-    meta = common_checks(res, name, diags)
-    if meta is None:
-        row[series] = "not run"
+    meta, objs = load_case(series, res, name, diags, row)
+    if objs is None:
         return False, diags
     ok = meta["_ok"]
-    objs = load_report(res, name, diags) if meta.get("traced") == "1" else None
-    if objs is None:
-        row[series] = "no report"
-        return False, diags
     findings = [o for o in objs if o["type"] == "finding"]
     seen = fmt_counts(summarize(findings))
     if not check_findings(exp, findings, diags):
@@ -443,15 +451,10 @@ def check_real(series, res, exp, row):
         "%s=%d" % kv for kv in sorted(exp.get("events", {}).items())) + "".join(
         " (%s: %s)" % (k, ",".join("%s=%d" % kv for kv in sorted(v.items())))
         for k, v in sorted(exp.get("events_by_kernel", {}).items()))
-    meta = common_checks(res, name, diags)
-    if meta is None:
-        row[series] = "not run"
+    meta, objs = load_case(series, res, name, diags, row)
+    if objs is None:
         return False, diags
     ok = meta["_ok"]
-    objs = load_report(res, name, diags) if meta.get("traced") == "1" else None
-    if objs is None:
-        row[series] = "no report"
-        return False, diags
     findings = [o for o in objs if o["type"] == "finding"]
     if not check_findings(exp, findings, diags):
         ok = False
