@@ -4,9 +4,10 @@
  * Format and rationale: docs/output.md.  In short:
  *
  *   file    := magic[8] "DABUFREC", u32 version, u32 flags (0), record*
- *   record  := u32 type, u32 length, payload[length], u32 crc32
+ *   record  := u32 type, u32 length, payload[length], u32 checksum
  *
- * crc32 (zlib) covers type, length and payload.  Integers are in the byte
+ * The checksum covers type, length and payload: CRC-32C (Castagnoli) since
+ * version 2, zlib's CRC-32 in version 1 (still read).  Integers are in the byte
  * order of the writing host (x86_64: little-endian); the HEADER record
  * carries a byte-order mark and sizeof(struct da_event), so a record from a
  * host of the other order or from a build with a different event layout is
@@ -28,7 +29,7 @@
 #define DA_RECORD_MAGIC "DABUFREC"
 #define DA_RECORD_MAGIC_LEN 8
 /* bump together with any change to the records below or to struct da_event */
-#define DA_RECORD_VERSION 1
+#define DA_RECORD_VERSION 2
 /* file header: magic, u32 version, u32 flags */
 #define DA_RECORD_FILE_HEADER_LEN 16
 #define DA_RECORD_BYTE_ORDER 0x01020304u

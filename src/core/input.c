@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "input.h"
@@ -12,11 +13,24 @@
 #define CHUNK (256u << 10)
 #define SMALL_READ (4u << 10)
 
+/* A regular file that does not start with the gzip magic (1f 8b). */
+static bool is_plain_file(int fd)
+{
+	unsigned char magic[2];
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return false;
+	return pread(fd, magic, sizeof(magic), 0) != sizeof(magic) || magic[0] != 0x1f ||
+	       magic[1] != 0x8b;
+}
+
 int da_input_open(struct da_input *in, const char *path, char *err, size_t errlen)
 {
 	int fd;
 
 	memset(in, 0, sizeof(*in));
+	in->fd = -1;
 	if (!strcmp(path, "-")) {
 		fd = dup(STDIN_FILENO);
 		snprintf(in->name, sizeof(in->name), "standard input");
@@ -28,20 +42,22 @@ int da_input_open(struct da_input *in, const char *path, char *err, size_t errle
 		snprintf(err, errlen, "cannot open %s: %s", in->name, strerror(errno));
 		return -1;
 	}
-	in->gz = gzdopen(fd, "rb");
-	if (!in->gz) {
+	if (is_plain_file(fd)) {
+		/* zlib's transparent mode would copy every byte once more */
+		in->fd = fd;
+	} else if (!(in->gz = gzdopen(fd, "rb"))) {
 		snprintf(err, errlen, "cannot read %s: %s", in->name,
 			 strerror(errno ? errno : ENOMEM));
 		close(fd);
 		return -1;
 	}
-	gzbuffer(in->gz, CHUNK);
+	if (in->gz)
+		gzbuffer(in->gz, CHUNK);
 	in->cap = CHUNK;
 	in->buf = malloc(in->cap + 1);
 	if (!in->buf) {
 		snprintf(err, errlen, "out of memory");
-		gzclose(in->gz);
-		in->gz = NULL;
+		da_input_close(in);
 		return -1;
 	}
 	return 0;
@@ -103,6 +119,23 @@ static int read_more(struct da_input *in)
 	 * small, so the events just before a truncation are still judged.
 	 */
 	want = in->cap - in->end;
+	if (in->fd >= 0) {
+		ssize_t got;
+
+		do
+			got = read(in->fd, in->buf + in->end, want);
+		while (got < 0 && errno == EINTR);
+		if (got < 0) {
+			snprintf(in->error, sizeof(in->error), "%s", strerror(errno));
+			return -1;
+		}
+		if (got == 0) {
+			in->eof = true;
+			return 0;
+		}
+		in->end += (size_t)got;
+		return 1;
+	}
 	if ((in->compressed || !in->offset) && want > SMALL_READ)
 		want = SMALL_READ;
 	n = gzread(in->gz, in->buf + in->end, (unsigned int)want);
@@ -204,6 +237,9 @@ void da_input_close(struct da_input *in)
 {
 	if (in->gz)
 		gzclose(in->gz);
+	if (in->fd >= 0)
+		close(in->fd);
 	free(in->buf);
 	memset(in, 0, sizeof(*in));
+	in->fd = -1;
 }

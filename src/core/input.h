@@ -17,7 +17,8 @@
 #define DA_INPUT_MAX_LINE (16u << 20)
 
 struct da_input {
-	gzFile gz;
+	gzFile gz;		/* gzip, or a stream that may be (pipes) */
+	int fd;			/* a plain regular file, read directly: -1 when gz */
 	char name[256];		/* for messages: the path, or "standard input" */
 	unsigned char *buf;
 	size_t cap;

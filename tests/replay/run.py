@@ -49,7 +49,7 @@ SEVERITIES = ["info", "warning", "high", "critical"]
 
 # ---------------------------------------------------------------- the record format
 MAGIC = b"DABUFREC"
-VERSION = 1
+VERSION = 2
 FILE_HEADER_LEN = 16
 REC_HEADER, REC_EVENT, REC_SYMBOL, REC_LOST, REC_STACK, REC_SCOPE, REC_TICK, REC_END = range(1, 9)
 # struct da_event (include/dmabuf_audit/event.h), host order = little-endian on x86_64
@@ -60,9 +60,35 @@ OPS = ["none", "export", "release", "attach", "detach", "pin", "unpin", "map", "
 F_DYNAMIC, F_PEER2PEER, F_LOCKED, F_INTR, F_REVOKED, F_HAS_REVOKED, F_STACK = (1 << i for i in range(7))
 
 
-def rec(rtype, payload):
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli), written independently of the tool's."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc = CRC32C_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283  # the standard check value
+
+
+def rec(rtype, payload, version=VERSION):
+    """One framed record; format version 1 used zlib's CRC-32, 2 CRC-32C."""
     head = struct.pack("<II", rtype, len(payload))
-    return head + payload + struct.pack("<I", zlib.crc32(head + payload))
+    crc = zlib.crc32(head + payload) if version == 1 else crc32c(head + payload)
+    return head + payload + struct.pack("<I", crc)
 
 
 def s16(text):
@@ -718,7 +744,7 @@ def test_bad_record(tap):
     def end_count():
         blob = bytearray(data)
         struct.pack_into("<Q", blob, end_rec[0] + 8, len(ev_recs) + 5)
-        struct.pack_into("<I", blob, end_rec[0] + 16, zlib.crc32(bytes(blob[end_rec[0]:end_rec[0] + 16])))
+        struct.pack_into("<I", blob, end_rec[0] + 16, crc32c(bytes(blob[end_rec[0]:end_rec[0] + 16])))
         check_cut(None, bytes(blob), end_rec[0], len(ev_recs), ["END", f"wrote {len(ev_recs) + 5} events"])
     tap.check("bad record: END count that does not match -> exit 2", end_count)
 
@@ -806,6 +832,39 @@ def test_writer_format(tap):
     path = tmp("written.bin")
     with open(path, "wb") as f:
         f.write(record_file(recs))
+
+    def checksums():
+        """Version 1 files (zlib CRC-32) still replay; the table CRC-32C and the
+        SSE4.2 instruction agree (with each other and with this script)."""
+        data = record_file(recs)
+        v1 = bytearray(data[:8] + struct.pack("<II", 1, 0))
+        for off, rtype, length in walk_records(data):
+            v1 += rec(rtype, data[off + 8:off + 8 + length], version=1)
+        old = tmp("written-v1.bin")
+        with open(old, "wb") as f:
+            f.write(bytes(v1))
+        base = subprocess.run([BIN, "replay", "--format", "json", "--events", path],
+                              capture_output=True, text=True)
+        expect(base.returncode in (0, 1), f"v2: exit {base.returncode}: {base.stderr.strip()}")
+        for what, args, env in (("version 1", [old], None),
+                                ("table CRC-32C", [path], dict(os.environ, DA_RECORD_SOFT_CRC="1"))):
+            p = subprocess.run([BIN, "replay", "--format", "json", "--events"] + args,
+                               capture_output=True, text=True, env=env)
+            strip = lambda text: [o for o in map(json.loads, text.splitlines()) if o["type"] != "header"]
+            expect(p.returncode == base.returncode and strip(p.stdout) == strip(base.stdout),
+                   f"{what}: exit {p.returncode}: {p.stderr.strip()}")
+        # a flipped payload byte is caught by the table path too
+        bad = bytearray(data)
+        bad[walk_records(data)[2][0] + 20] ^= 0x40
+        bad_path = tmp("written-bad.bin")
+        with open(bad_path, "wb") as f:
+            f.write(bytes(bad))
+        p = subprocess.run([BIN, "replay", "--format", "json", bad_path], capture_output=True,
+                           text=True, env=dict(os.environ, DA_RECORD_SOFT_CRC="1"))
+        expect(p.returncode == 2 and "checksum" in p.stderr, f"exit {p.returncode}: {p.stderr.strip()}")
+        return None
+    tap.check("record format: version 1 (zlib CRC-32) still reads; CRC-32C table == instruction",
+              checksums)
 
     def fn():
         rc, out, err = run(["replay", "--format", "json", "--events", path])
