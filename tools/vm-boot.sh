@@ -7,6 +7,10 @@
 # (OUTDIR/results.stream, decoded by tests/vm/compare.py).  The guest powers
 # itself off when done (panic=-1 -no-reboot: a panic ends the boot too).
 # Exit status: QEMU's, or 124 when TIMEOUT_SEC passed (the guest is killed).
+# A guest kernel that dies during its own boot, before /init sent anything
+# (seen once with 7.3 under multi-threaded TCG: an "Oops: int3" while the
+# kernel patched its text), is booted once more; OUTDIR/boot-retry says so
+# and the first console is kept as OUTDIR/console.attempt1.log.
 # Environment: VM_MEM (default 1G), VM_SMP (default 2), VM_CONSOLE=1 also
 # copies the console to standard error while it runs.
 set -euo pipefail
@@ -15,9 +19,6 @@ initrd=${2:?missing INITRD}
 outdir=${3:?missing OUTDIR}
 limit=${4:?missing TIMEOUT_SEC}
 mkdir -p "$outdir"
-: >"$outdir/console.log"
-: >"$outdir/results.stream"
-
 command -v qemu-system-x86_64 >/dev/null || {
 	echo "vm-boot: qemu-system-x86_64 is not installed (make deps)" >&2
 	exit 2
@@ -29,17 +30,33 @@ if [ "${VM_CONSOLE:-0}" = 1 ]; then
 	tail_pid=$!
 fi
 
-set +e
-timeout -s KILL "$limit" qemu-system-x86_64 \
-	-machine q35,accel=tcg -cpu max -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" \
-	-kernel "$vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 edd=off quiet loglevel=4 oops=panic" \
-	-display none -monitor none -no-reboot \
-	-serial "file:$outdir/console.log" -serial "file:$outdir/results.stream" \
-	</dev/null >"$outdir/qemu.log" 2>&1
-rc=$?
-set -e
-[ "$rc" = 137 ] && rc=124
+boot() {
+	: >"$outdir/console.log"
+	: >"$outdir/results.stream"
+	set +e
+	timeout -s KILL "$limit" qemu-system-x86_64 \
+		-machine q35,accel=tcg -cpu max -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" \
+		-kernel "$vmlinuz" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 edd=off quiet loglevel=4 oops=panic" \
+		-display none -monitor none -no-reboot \
+		-serial "file:$outdir/console.log" -serial "file:$outdir/results.stream" \
+		</dev/null >"$outdir/qemu.log" 2>&1
+	rc=$?
+	set -e
+	[ "$rc" = 137 ] && rc=124
+	return 0
+}
+
+rm -f "$outdir/boot-retry" "$outdir/console.attempt1.log"
+boot
+if [ ! -s "$outdir/results.stream" ] && grep -qE 'Oops|Kernel panic' "$outdir/console.log"; then
+	why=$(grep -m1 -E 'Oops|Kernel panic' "$outdir/console.log" | sed 's/^\[[^]]*\] //')
+	echo "vm-boot: the guest kernel died during its boot, before /init ($why);" \
+		"booting it once more" >&2
+	echo "$why" >"$outdir/boot-retry"
+	cp "$outdir/console.log" "$outdir/console.attempt1.log"
+	boot
+fi
 if [ -n "$tail_pid" ]; then
 	sleep 0.5
 	kill "$tail_pid" 2>/dev/null || true

@@ -604,6 +604,10 @@ def main():
         if not ok:
             diags.append("guest console (last lines):")
             diags.extend("  " + l for l in console_tail(outdir))
+        retry = read(os.path.join(outdir, "boot-retry"))
+        if retry:
+            diags.append("booted twice: the first boot died before /init (%s); its console is in"
+                         " console.attempt1.log" % retry.strip())
         tap.result(ok, "%s: guest booted, ran the suite, powered off" % series, diags)
 
         mod = guest.get("module")
