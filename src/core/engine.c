@@ -359,15 +359,56 @@ static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev,
 /* Pending revokes: the fence-wait rules */
 
 /*
- * Judge a pending revoke at its deadline.  `deadline` completes "before
- * ..."; `exit_jpos` is the journal position of the scope exit (0 if none).
+ * What ended a pending revoke's time to wait, completing "before ...".  It
+ * follows from the event that reached the deadline (none: the end of the
+ * trace), so it is written only when a revoke is judged, never per event.
+ */
+static const char *deadline_text(struct da_engine *eng, const struct da_event *trigger,
+				 char *out, size_t len)
+{
+	if (!trigger)
+		return "the end of the trace";
+	switch (trigger->op) {
+	case DA_OP_SCOPE_EXIT:
+		snprintf(out, len, "the exit of %s (seq %" PRIu64 ")",
+			 eng_scope_name(eng, trigger->fn), (uint64_t)trigger->seq);
+		break;
+	case DA_OP_EXPORT:
+		snprintf(out, len, "its address was reused by a new export (seq %" PRIu64 ")",
+			 (uint64_t)trigger->seq);
+		break;
+	case DA_OP_RELEASE:
+		snprintf(out, len, "the buffer was released (seq %" PRIu64 ")",
+			 (uint64_t)trigger->seq);
+		break;
+	case DA_OP_DETACH:
+		snprintf(out, len, "attachment 0x%" PRIx64 " was detached (seq %" PRIu64 ")",
+			 (uint64_t)trigger->attach, (uint64_t)trigger->seq);
+		break;
+	case DA_OP_RESV_UNLOCK:
+		snprintf(out, len, "the reservation lock was released (seq %" PRIu64 ")",
+			 (uint64_t)trigger->seq);
+		break;
+	default:
+		snprintf(out, len, "%s (seq %" PRIu64 ")", call_name(trigger),
+			 (uint64_t)trigger->seq);
+		break;
+	}
+	return out;
+}
+
+/*
+ * Judge a pending revoke at its deadline, reached by `trigger` (NULL: the
+ * end of the trace); `exit_jpos` is the journal position of the scope exit
+ * (0 if none).
  */
 static void judge_pending(struct da_engine *eng, uint32_t pi, const struct da_event *trigger,
-			  uint64_t enter_jpos, uint64_t exit_jpos, const char *deadline)
+			  uint64_t enter_jpos, uint64_t exit_jpos)
 {
 	struct epend *p = &eng->pends[pi];
 	struct ebuf *b = NULL;
-	char bl[96], what[256];
+	char bl[96], what[256], dl[160];
+	const char *deadline;
 	struct fctx fc;
 
 	if (p->buf != NIL && eng->bufs[p->buf].serial == p->buf_serial)
@@ -388,6 +429,7 @@ static void judge_pending(struct da_engine *eng, uint32_t pi, const struct da_ev
 	fc.buf = b;
 	fc.extra_jpos[0] = enter_jpos;
 	fc.extra_jpos[1] = exit_jpos;
+	deadline = deadline_text(eng, trigger, dl, sizeof(dl));
 	snprintf(what, sizeof(what), "the revoke of buffer %s by %s at seq %" PRIu64,
 		 eng_buf_label(eng, b, 0, bl, sizeof(bl)), da_invalidate_fn_name(p->fn),
 		 p->inv_seq);
@@ -416,11 +458,10 @@ static void judge_pending(struct da_engine *eng, uint32_t pi, const struct da_ev
 }
 
 /* the deadline of a revoke outside any scope: unlock, detach or release */
-static void deadline_unscoped(struct da_engine *eng, struct ebuf *b, const struct da_event *ev,
-			      const char *deadline)
+static void deadline_unscoped(struct da_engine *eng, struct ebuf *b, const struct da_event *ev)
 {
 	if (b->pend != NIL && !eng->pends[b->pend].scope_id)
-		judge_pending(eng, b->pend, ev, 0, 0, deadline);
+		judge_pending(eng, b->pend, ev, 0, 0);
 }
 
 static void start_pending(struct da_engine *eng, const struct da_event *ev, uint32_t bi,
@@ -754,12 +795,9 @@ static void pop_scope(struct da_engine *eng, uint32_t ti, const struct da_event 
 {
 	struct etask *t = &eng->tasks[ti];
 	struct escope *s = &t->scopes[t->depth - 1];
-	char deadline[128];
 
-	snprintf(deadline, sizeof(deadline), "the exit of %s (seq %" PRIu64 ")",
-		 eng_scope_name(eng, ev->fn), (uint64_t)ev->seq);
 	while (s->pends.head != NIL)
-		judge_pending(eng, s->pends.head, ev, s->enter_jpos, jpos, deadline);
+		judge_pending(eng, s->pends.head, ev, s->enter_jpos, jpos);
 	if (t->depth >= 2) {
 		struct escope *parent = &t->scopes[t->depth - 2];
 
@@ -816,7 +854,6 @@ static void on_export(struct da_engine *eng, const struct da_event *ev, uint64_t
 {
 	uint32_t bi, gen = 1;
 	struct ebuf *b;
-	char deadline[96];
 
 	if (ev->ret || !ev->buf)
 		return; /* failed export: nothing was created */
@@ -826,12 +863,8 @@ static void on_export(struct da_engine *eng, const struct da_event *ev, uint64_t
 		gen = b->gen + 1;
 		if (b->flags & BF_LIVE)
 			eng->notes.replaced[0]++;
-		if (b->pend != NIL) {
-			snprintf(deadline, sizeof(deadline),
-				 "its address was reused by a new export (seq %" PRIu64 ")",
-				 (uint64_t)ev->seq);
-			judge_pending(eng, b->pend, ev, 0, 0, deadline);
-		}
+		if (b->pend != NIL)
+			judge_pending(eng, b->pend, ev, 0, 0);
 		eng_buf_free(eng, bi);
 	}
 	bi = eng_buf_new(eng, ev->buf, gen, 0);
@@ -847,7 +880,7 @@ static void on_export(struct da_engine *eng, const struct da_event *ev, uint64_t
 static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi = resolve_buf(eng, ev, jpos, true), ai;
-	char bl[96], al[160], deadline[96];
+	char bl[96], al[160];
 	struct ebuf *b;
 
 	if (bi == NIL)
@@ -857,9 +890,7 @@ static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_
 		uar_buffer(eng, ev, b);
 		return;
 	}
-	snprintf(deadline, sizeof(deadline), "the buffer was released (seq %" PRIu64 ")",
-		 (uint64_t)ev->seq);
-	deadline_unscoped(eng, b, ev, deadline);
+	deadline_unscoped(eng, b, ev);
 	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next) {
 		struct eatt *a = &eng->atts[ai];
 		struct fctx fc;
@@ -962,7 +993,7 @@ static void on_revocable_check(struct da_engine *eng, const struct da_event *ev,
 
 static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	char al[160], list[384] = "", deadline[128];
+	char al[160], list[384] = "";
 	uint32_t bi, ai;
 	struct ebuf *b;
 	struct eatt *a;
@@ -972,10 +1003,7 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		return;
 	b = &eng->bufs[bi];
 	a = &eng->atts[ai];
-	snprintf(deadline, sizeof(deadline),
-		 "attachment 0x%" PRIx64 " was detached (seq %" PRIu64 ")", a->ptr,
-		 (uint64_t)ev->seq);
-	deadline_unscoped(eng, b, ev, deadline);
+	deadline_unscoped(eng, b, ev);
 	if (!att_partial(eng, a)) {
 		eng_fctx_from_event(&fc, ev, b, a);
 		if (a->pins && rule_on(eng, DA_RULE_PIN_LEAK))
@@ -1166,13 +1194,10 @@ static void on_fence_wait(struct da_engine *eng, const struct da_event *ev, uint
 
 static void on_resv_unlock(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	char deadline[96];
 	bool linked = false;
 
 	if (!ev->resv)
 		return;
-	snprintf(deadline, sizeof(deadline), "the reservation lock was released (seq %" PRIu64 ")",
-		 (uint64_t)ev->seq);
 	for (uint32_t bi = eng->rhash[hash_ptr(ev->resv, eng->bbits)]; bi != NIL;
 	     bi = eng->bufs[bi].rnext) {
 		struct ebuf *b = &eng->bufs[bi];
@@ -1183,7 +1208,7 @@ static void on_resv_unlock(struct da_engine *eng, const struct da_event *ev, uin
 			eng_journal_link(eng, b, jpos);
 			linked = true;
 		}
-		deadline_unscoped(eng, b, ev, deadline);
+		deadline_unscoped(eng, b, ev);
 	}
 }
 
@@ -1222,6 +1247,28 @@ void da_engine_free(struct da_engine *eng)
 	free(eng);
 }
 
+void da_engine_prefetch(const struct da_engine *eng, const struct da_event *ev, bool entities)
+{
+	uint32_t ab = hash_ptr(ev->attach, eng->abits), bb = hash_ptr(ev->buf, eng->bbits);
+	uint32_t mb = eng_map_bucket(eng, ev->sgt), i;
+
+	if (!entities) {
+		if (ev->attach)
+			__builtin_prefetch(&eng->ahash[ab]);
+		if (ev->buf)
+			__builtin_prefetch(&eng->bhash[bb]);
+		if (ev->sgt)
+			__builtin_prefetch(&eng->mhash[mb]);
+		return;
+	}
+	if (ev->attach && (i = eng->ahash[ab]) != NIL)
+		__builtin_prefetch(&eng->atts[i]);
+	if (ev->buf && (i = eng->bhash[bb]) != NIL)
+		__builtin_prefetch(&eng->bufs[i]);
+	if (ev->sgt && (i = eng->mhash[mb]) != NIL)
+		__builtin_prefetch(&eng->maps[i]);
+}
+
 void da_engine_feed(struct da_engine *eng, const struct da_event *ev)
 {
 	uint64_t jpos;
@@ -1232,24 +1279,7 @@ void da_engine_feed(struct da_engine *eng, const struct da_event *ev)
 	 * attachment, the buffer and the sg_table side by side: the CPU waits
 	 * for them once instead of one after the other.
 	 */
-	if (ev->attach) {
-		uint32_t i = eng->ahash[hash_ptr(ev->attach, eng->abits)];
-
-		if (i != NIL)
-			__builtin_prefetch(&eng->atts[i]);
-	}
-	if (ev->buf) {
-		uint32_t i = eng->bhash[hash_ptr(ev->buf, eng->bbits)];
-
-		if (i != NIL)
-			__builtin_prefetch(&eng->bufs[i]);
-	}
-	if (ev->sgt) {
-		uint32_t i = eng->mhash[eng_map_bucket(eng, ev->sgt)];
-
-		if (i != NIL)
-			__builtin_prefetch(&eng->maps[i]);
-	}
+	da_engine_prefetch(eng, ev, true);
 	eng->sum.events++;
 	eng->last_seq = ev->seq;
 	if (ev->ts_ns > eng->last_ts)
@@ -1378,12 +1408,12 @@ void da_engine_finish(struct da_engine *eng)
 		if (order)
 			order[n++] = pi;
 		else
-			judge_pending(eng, pi, NULL, 0, 0, "the end of the trace");
+			judge_pending(eng, pi, NULL, 0, 0);
 	}
 	if (order) {
 		qsort_r(order, n, sizeof(*order), cmp_pend_seq, eng->pends);
 		for (uint32_t i = 0; i < n; i++)
-			judge_pending(eng, order[i], NULL, 0, 0, "the end of the trace");
+			judge_pending(eng, order[i], NULL, 0, 0);
 		free(order);
 	}
 	eng_final_notices(eng);

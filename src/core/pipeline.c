@@ -381,6 +381,17 @@ void da_pipeline_event(struct da_pipeline *p, const struct da_event *ev)
 	da_engine_feed(p->engine, ev);
 }
 
+void da_pipeline_events(struct da_pipeline *p, const struct da_event *evs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i + DA_ENGINE_PREFETCH_BUCKETS < n)
+			da_engine_prefetch(p->engine, &evs[i + DA_ENGINE_PREFETCH_BUCKETS], false);
+		if (i + DA_ENGINE_PREFETCH_ENTITIES < n)
+			da_engine_prefetch(p->engine, &evs[i + DA_ENGINE_PREFETCH_ENTITIES], true);
+		da_pipeline_event(p, &evs[i]);
+	}
+}
+
 void da_pipeline_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t count)
 {
 	if (!count)

@@ -140,10 +140,25 @@ static int start_pipeline(struct replay *r, bool with_stacks)
 	return 0;
 }
 
+/* events handed to the pipeline together (see da_pipeline_events) */
+#define REPLAY_BATCH 64
+
+struct event_batch {
+	struct da_event ev[REPLAY_BATCH];
+	size_t n;
+};
+
+static void batch_flush(struct replay *r, struct event_batch *b)
+{
+	da_pipeline_events(r->p, b->ev, b->n);
+	b->n = 0;
+}
+
 static int replay_record(struct replay *r)
 {
 	struct da_record_reader *rd = da_record_reader_from_input(&r->in);
 	struct da_record_item *item;
+	struct event_batch *batch;
 	int ret;
 
 	if (!rd) {
@@ -162,16 +177,24 @@ static int replay_record(struct replay *r)
 	/* the header describes the recorded kernel; the source is this file */
 	memcpy(r->trace.source, source, sizeof(source));
 	item = malloc(sizeof(*item));
-	if (!item || start_pipeline(r, true)) {
+	batch = malloc(sizeof(*batch));
+	if (!item || !batch || start_pipeline(r, true)) {
 		free(item);
+		free(batch);
 		da_record_reader_close(rd);
 		return -1;
 	}
+	batch->n = 0;
 	while ((ret = da_record_next(rd, item, r->err, sizeof(r->err))) > 0) {
+		if (item->type == DA_REC_EVENT) {
+			batch->ev[batch->n++] = item->event;
+			if (batch->n == REPLAY_BATCH)
+				batch_flush(r, batch);
+			continue;
+		}
+		/* every other record takes effect between the events around it */
+		batch_flush(r, batch);
 		switch (item->type) {
-		case DA_REC_EVENT:
-			da_pipeline_event(r->p, &item->event);
-			break;
 		case DA_REC_SYMBOL:
 			if (da_symbols_add(r->syms, item->addr, item->name))
 				goto oom;
@@ -195,14 +218,15 @@ static int replay_record(struct replay *r)
 			break;
 		}
 	}
+	batch_flush(r, batch);
 	if (ret < 0)
 		r->input_error = true;
-	free(item);
-	da_record_reader_close(rd);
-	return 0;
+	goto out;
 oom:
 	snprintf(r->err, sizeof(r->err), "out of memory");
 	r->input_error = true;
+out:
+	free(batch);
 	free(item);
 	da_record_reader_close(rd);
 	return 0;
