@@ -25,10 +25,12 @@ $cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
 	"$build/libdmabuf-audit-core.a" -ljansson -lz
 "$out" "$events" "$record"
 
+# the record was just written: let its writeback finish, not compete with replay
+sync "$record"
 cpu=0
 echo
 echo "replay of the binary record ($(du -m "$record" | cut -f1) MB) by $bin, one core"
-for i in 1 2; do
+for i in 1 2 3; do
 	start=$(date +%s.%N)
 	taskset -c "$cpu" "$bin" replay --format json -o /dev/null "$record"
 	end=$(date +%s.%N)
