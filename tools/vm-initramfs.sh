@@ -76,6 +76,7 @@ cp "$work/kmod/dmabuf_audit_test.ko" "$root/lib/dat/"
 
 cp "$DA_ROOT/tests/vm/init" "$root/init"
 chmod +x "$root/init"
+install -m 0755 "$DA_ROOT/tests/vm/dat-reload" "$root/bin/dat-reload"
 cp "$DA_ROOT/tests/vm/policy" "$root/etc/dmabuf-audit/policy"
 
 # real drivers: vgem and its dependencies, in load order

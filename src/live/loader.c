@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -38,6 +39,8 @@ struct live_scope {
 	struct scope_bpf *skel;
 	struct bpf_link *entry, *exit;
 	int btf_waits;
+	/* kprobe on a module function: the module instance it was armed in */
+	uint64_t module_instance;
 };
 
 struct da_live {
@@ -355,6 +358,29 @@ static int attach_core(struct da_live *l, char *err, size_t errlen)
 
 /* ---- scope hooks ---- */
 
+/*
+ * Which instance of a module is loaded (coming or live): the inode of
+ * /sys/module/NAME, new on every load; 0 when it is not loaded or is going.
+ */
+static uint64_t module_instance(const char *name)
+{
+	char path[64 + DA_FUNC_LEN], state[16] = "";
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(state, sizeof(state), f) || !strcmp(state, "going\n")) {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
 static void detach_scope(struct live_scope *s)
 {
 	bpf_link__destroy(s->entry);
@@ -421,6 +447,7 @@ static int try_attach_scope(struct da_live *l, struct da_hook_plan *p, struct li
 		ret = -errno;
 		goto fail;
 	}
+	s->module_instance = kprobe && p->module[0] ? module_instance(p->module) : 0;
 	return 0;
 fail:
 	detach_scope(s);
@@ -549,6 +576,62 @@ static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live
 	return true;
 }
 
+static void forget_module_btf(struct da_live *l, const char *module)
+{
+	for (unsigned int i = 0; i < l->n_mod_btf; i++) {
+		if (strcmp(l->mod_btf[i].name, module))
+			continue;
+		btf__free(l->mod_btf[i].btf);
+		l->mod_btf[i] = l->mod_btf[--l->n_mod_btf];
+		return;
+	}
+}
+
+/*
+ * A kprobe does not hold its module: when the module goes, the kprobe is
+ * left dead and a later load of the module does not revive it.  So a scope
+ * kprobed in a module that is gone, or that is another instance (unloaded
+ * and loaded again between two checks), is detached and waits for the
+ * module again.  (fentry holds the module: it cannot go while attached.)
+ */
+static bool disarm_unloaded_scopes(struct da_live *l, struct da_pipeline *p)
+{
+	bool any = false;
+
+	/* without sysfs instances cannot be told apart: leave the kprobes be */
+	if (access("/sys/module", X_OK))
+		return false;
+	for (unsigned int i = l->n_core; i < l->n_plans; i++) {
+		struct da_hook_plan *plan = &l->plans[i];
+		struct live_scope *s = &l->scopes[i];
+		char module[DA_FUNC_LEN];
+		uint64_t now;
+
+		if (!plan->attached || plan->mode != DA_HM_KPROBE || !plan->module[0])
+			continue;
+		now = module_instance(plan->module);
+		if (now && now == s->module_instance)
+			continue;
+		snprintf(module, sizeof(module), "%s", plan->module);
+		detach_scope(s);
+		s->btf_waits = 0;
+		forget_module_btf(l, module);
+		plan->attached = false;
+		plan->mode = DA_HM_MODULE;
+		snprintf(plan->reason, sizeof(plan->reason), "module %s: resolved when loaded",
+			 module);
+		l->ksyms_stale = true;
+		any = true;
+		if (p)
+			da_pipeline_notice(p, DA_NOTICE_HOOK,
+					   "revoke scope hook %s detached: module %s %s; attached"
+					   " again when it loads",
+					   plan->function, module,
+					   now ? "was unloaded and loaded again" : "was unloaded");
+	}
+	return any;
+}
+
 static uint64_t modules_hash(void)
 {
 	char *text = read_file("/proc/modules");
@@ -591,8 +674,10 @@ static void check_scopes(struct da_live *l, struct da_pipeline *p)
 void da_live_check_modules(struct da_live *l, struct da_pipeline *p)
 {
 	uint64_t h = modules_hash();
+	/* a reload between two checks may leave /proc/modules as it was */
+	bool disarmed = disarm_unloaded_scopes(l, p);
 
-	if (h == l->modules_hash && !l->scopes_waiting)
+	if (h == l->modules_hash && !l->scopes_waiting && !disarmed)
 		return;
 	/* kallsyms is large: read again only when a name is needed (kprobes, symbols) */
 	if (h != l->modules_hash) {

@@ -436,6 +436,45 @@ def check_watch(res, guest, expects):
     return ok, diags
 
 
+def check_module_load(series, res, guest, expects, name, reload):
+    """A revoke scope whose module loads while `run` traces (module-late,
+    default mode), or whose module is unloaded and loaded again under a
+    forced kprobe (module-reload): the scope is attached when the module
+    comes, so the scenario's revoke is judged at the scope's exit, exactly
+    as in scenario missing-fence-wait."""
+    diags = []
+    row = {}
+    exp = [e for e in expects if e.get("scenario") == "missing-fence-wait"][0]
+    meta, objs = load_case(series, res, name, diags, row)
+    if objs is None:
+        return False, diags
+    ok = meta["_ok"]
+    findings = [o for o in objs if o["type"] == "finding"]
+    if not check_findings(exp, findings, diags):
+        ok = False
+    scope = "dat_exporter_revoke"
+    late = [f for f in findings if "before the exit of %s" % scope in (f.get("message") or "")]
+    if findings and not late:
+        ok = False
+        diags.append("the revoke was not judged at the exit of %s: the scope was not attached"
+                     % scope)
+    if int(meta.get("rc", "-1")) != exp["exit"]:
+        ok = False
+        diags.append("dmabuf-audit run exited %s, expected %d" % (meta.get("rc"), exp["exit"]))
+    notices = [o.get("message", "") for o in objs if o["type"] == "notice"]
+    want_mode = "kprobe" if reload else (
+        "fentry" if guest.get("module_btf") == "yes" else "kprobe")
+    want = ["revoke scope hook %s attached (%s, module dmabuf_audit_test)" % (scope, want_mode)]
+    if reload:
+        want.insert(0, "revoke scope hook %s detached: module dmabuf_audit_test was unloaded" %
+                    scope)
+    for w in want:
+        if not any(n.startswith(w) for n in notices):
+            ok = False
+            diags.append("no notice %r; notices: %s" % (w, notices))
+    return ok, diags
+
+
 def buffer_events(objs, ino):
     """Events of the buffer exported with inode `ino` (its attachments too)."""
     events = [o for o in objs if o["type"] == "event"]
@@ -671,6 +710,12 @@ def main():
         ok, diags = check_watch(res, guest, expects)
         tap.result(ok, "%s: watch --events --format json sees a revoke bug live, stops on SIGINT" %
                    series, diags)
+        ok, diags = check_module_load(series, res, guest, expects, "module-late", False)
+        tap.result(ok, "%s: a revoke scope in a module loaded after the tool started is attached"
+                   % series, diags)
+        ok, diags = check_module_load(series, res, guest, expects, "module-reload", True)
+        tap.result(ok, "%s: a kprobed revoke scope is attached again when its module is reloaded"
+                   % series, diags)
 
         # every scenario of the module has an expectation, and vice versa
         listed = (read(os.path.join(res, "scenarios.txt"), "") or "").split()
