@@ -35,7 +35,7 @@ boot() {
 	: >"$outdir/results.stream"
 	set +e
 	timeout -s KILL "$limit" qemu-system-x86_64 \
-		-machine q35,accel=tcg -cpu max -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" \
+		-machine q35 -accel tcg,thread=single -cpu max -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" \
 		-kernel "$vmlinuz" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 edd=off quiet loglevel=4 oops=panic" \
 		-display none -monitor none -no-reboot \
