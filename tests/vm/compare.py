@@ -239,18 +239,27 @@ def load_case(series, res, name, diags, row):
     return meta, objs
 
 
+def judge_case(series, res, name, exp, diags, row):
+    """load_case, then the findings against `exp`: (meta, objs, findings, ok),
+    or None when there is nothing to judge."""
+    meta, objs = load_case(series, res, name, diags, row)
+    if objs is None:
+        return None
+    findings = [o for o in objs if o["type"] == "finding"]
+    ok = check_findings(exp, findings, diags) and meta["_ok"]
+    return meta, objs, findings, ok
+
+
 def check_scenario(series, res, exp, row, prefix="scn-"):
     name = prefix + exp["scenario"]
     diags = []
     row["expected"] = fmt_counts(expected_counts(exp))
-    meta, objs = load_case(series, res, name, diags, row)
-    if objs is None:
+    judged = judge_case(series, res, name, exp, diags, row)
+    if judged is None:
         return False, diags
-    ok = meta["_ok"]
-    findings = [o for o in objs if o["type"] == "finding"]
+    meta, objs, findings, ok = judged
     seen = fmt_counts(summarize(findings))
-    if not check_findings(exp, findings, diags):
-        ok = False
+    if not ok:
         diags.extend(event_lines(objs))
     rc = int(meta.get("rc", "-1"))
     if rc != exp["exit"]:
@@ -445,13 +454,10 @@ def check_module_load(series, res, guest, expects, name, reload):
     diags = []
     row = {}
     exp = [e for e in expects if e.get("scenario") == "missing-fence-wait"][0]
-    meta, objs = load_case(series, res, name, diags, row)
-    if objs is None:
+    judged = judge_case(series, res, name, exp, diags, row)
+    if judged is None:
         return False, diags
-    ok = meta["_ok"]
-    findings = [o for o in objs if o["type"] == "finding"]
-    if not check_findings(exp, findings, diags):
-        ok = False
+    meta, objs, findings, ok = judged
     scope = "dat_exporter_revoke"
     late = [f for f in findings if "before the exit of %s" % scope in (f.get("message") or "")]
     if findings and not late:
@@ -490,13 +496,10 @@ def check_real(series, res, exp, row):
         "%s=%d" % kv for kv in sorted(exp.get("events", {}).items())) + "".join(
         " (%s: %s)" % (k, ",".join("%s=%d" % kv for kv in sorted(v.items())))
         for k, v in sorted(exp.get("events_by_kernel", {}).items()))
-    meta, objs = load_case(series, res, name, diags, row)
-    if objs is None:
+    judged = judge_case(series, res, name, exp, diags, row)
+    if judged is None:
         return False, diags
-    ok = meta["_ok"]
-    findings = [o for o in objs if o["type"] == "finding"]
-    if not check_findings(exp, findings, diags):
-        ok = False
+    meta, objs, findings, ok = judged
     rc = int(meta.get("rc", "-1"))
     if rc != exp["exit"]:
         ok = False
