@@ -2,7 +2,8 @@
 # dmabuf-audit — see README.md.
 #
 #   make deps     install the build and test dependencies (Debian packages)
-#   make          build build/dmabuf-audit (static, BPF skeleton embedded)
+#   make          install missing build dependencies, then build
+#                 build/dmabuf-audit (static, BPF skeleton embedded)
 #   make check    unit and replay tests: no kernel needed
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, guest tests on $(CI_KERNELS)
@@ -40,9 +41,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function 
 
 CORE_SRCS := $(wildcard src/core/*.c)
 LIVE_SRCS := $(wildcard src/live/*.c)
+CMD_SRCS := $(wildcard src/cmd/*.c)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 CORE_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 LIVE_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIVE_SRCS))
+CMD_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CMD_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -54,18 +57,22 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests
 
-all: $(BIN)
+# A plain `make` on a fresh machine installs what is missing first (or says
+# what to install when it cannot); the build itself runs in a sub-make so
+# that nothing is compiled before the headers are there.
+all: deps
+	@$(MAKE) --no-print-directory $(BIN)
 
 deps:
 	@tools/install-deps.sh $(DEPS)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/dmabuf_audit/*.h src/*/*.h) | $(BUILD)/obj/core $(BUILD)/obj/live
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/dmabuf_audit/*.h src/*/*.h) | $(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/cmd
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # live code embeds the BPF skeletons
-$(LIVE_OBJS): $(SKELS)
+$(LIVE_OBJS) $(CMD_OBJS): $(SKELS)
 
-$(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/bpf $(BUILD)/tests:
+$(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/cmd $(BUILD)/bpf $(BUILD)/tests:
 	@mkdir -p $@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/dmabuf_audit/event.h | $(BUILD)/bpf
@@ -77,8 +84,8 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(CORE_LIB): $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(BUILD)/obj/main.o $(LIVE_OBJS) $(CORE_LIB)
-	$(CC) $(CFLAGS) $(STATIC) -o $@ $(BUILD)/obj/main.o $(LIVE_OBJS) $(CORE_LIB) $(LDLIBS_LIVE)
+$(BIN): $(BUILD)/obj/main.o $(CMD_OBJS) $(LIVE_OBJS) $(CORE_LIB)
+	$(CC) $(CFLAGS) $(STATIC) -o $@ $(BUILD)/obj/main.o $(CMD_OBJS) $(LIVE_OBJS) $(CORE_LIB) $(LDLIBS_LIVE)
 
 # Unit tests link the core library only: proof that the engine needs no libbpf.
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPERS) $(CORE_LIB) | $(BUILD)/tests
@@ -106,7 +113,6 @@ vmtest-full: $(BIN)
 # summary line "N passed, N failed" and the exit status.
 test:
 	@rm -rf $(BUILD)/test-results
-	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all
 	-@$(MAKE) --no-print-directory -k check
 	-@$(MAKE) --no-print-directory test-hooks-btf
@@ -116,7 +122,8 @@ test:
 test-summary:
 	@tools/test-summary.sh $(BUILD)/test-results
 
-demo: $(BIN)
+# The first command on a fresh machine: dependencies, build, then the guest.
+demo: all
 	@tools/demo.sh $(BIN)
 
 bench: $(BIN) $(CORE_LIB)

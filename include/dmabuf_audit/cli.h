@@ -14,7 +14,7 @@
 #define DA_VERSION "0.1.0"
 #endif
 
-/* Exit status, interface.md */
+/* Exit status: docs/output.md "Exit status" */
 #define DA_EXIT_OK 0
 #define DA_EXIT_FINDINGS_DEFAULT 1
 #define DA_EXIT_USAGE 2

@@ -20,7 +20,7 @@
 #define DA_COMM_LEN 16
 #define DA_NAME_LEN 32
 
-/* Ops, in the order and with the names of ../docs/interface: "op". */
+/* Ops, in the order and with the names of docs/output.md ("op"). */
 enum da_op {
 	DA_OP_NONE = 0,
 	DA_OP_EXPORT,		/* dma_buf_export() returned */
@@ -45,7 +45,7 @@ enum da_op {
 
 #define DA_OP_BIT(op) (1u << (op))
 
-/* flags: booleans of the op, see interface.md */
+/* flags: booleans of the op, see docs/output.md */
 #define DA_F_DYNAMIC		(1u << 0)	/* attach: importer_ops != NULL */
 #define DA_F_PEER2PEER		(1u << 1)	/* attach: attach->peer2peer */
 #define DA_F_LOCKED		(1u << 2)	/* map/unmap/vmap/vunmap: locked variant */

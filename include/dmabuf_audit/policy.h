@@ -61,7 +61,7 @@ struct da_policy {
 	struct da_allow allow[DA_POLICY_MAX_ALLOW];
 };
 
-/* The built-in policy (rules.md defaults). */
+/* The built-in policy (docs/rules.md defaults). */
 void da_policy_init_default(struct da_policy *pol);
 /*
  * Apply a policy file on top of *pol.  0 on success; -1 with a message in

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The rule catalogue: stable IDs (../shared/design/rules.md, docs/rules.md),
+ * The rule catalogue: stable IDs (docs/rules.md),
  * default severities, and what each rule needs to observe.  One table, used
  * by the engine, the policy parser, `hooks` (enforceability) and the
  * KTAP/JUnit sinks (one test per rule).

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Names of ops and enum values, as interface.md spells them. */
+/* Names of ops and enum values, as docs/output.md spells them. */
 #include <string.h>
 
 #include "dmabuf_audit/event.h"

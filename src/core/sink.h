@@ -20,10 +20,10 @@
 #include "dmabuf_audit/symbols.h"
 #include "dmabuf_audit/trace.h"
 
-/* JSON Lines header "schema" (interface.md): bumped when a field changes meaning. */
+/* JSON Lines header "schema" (docs/output.md): bumped when a field changes meaning. */
 #define DA_JSON_SCHEMA 1
 
-/* ---- the fields of each op (interface.md's table, plus documented extensions) ---- */
+/* ---- the fields of each op (docs/output.md's table) ---- */
 
 enum da_evfield {
 	DA_EVF_BUF,
@@ -82,7 +82,7 @@ json_t *da_json_ptr(uint64_t v);			/* "0x…", null for 0 */
 json_t *da_json_sym(struct da_symbols *syms, uint64_t addr);	/* name, "0x…" or null */
 json_t *da_json_str(const char *s, size_t max);	/* null for "" or NULL; never fails on bytes */
 json_t *da_json_text(const char *s);			/* "" for NULL; never fails on bytes */
-/* the event object of interface.md; with_type adds "type":"event" */
+/* the event object of docs/output.md; with_type adds "type":"event" */
 json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
 			 const struct da_trace_info *trace, bool with_type);
 json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
@@ -94,7 +94,7 @@ const char *da_notice_kind_name(enum da_notice_kind kind);
 int da_json_write_line(FILE *out, json_t *obj);
 
 /*
- * Decode one JSON event object (interface.md; hand-written input needs only
+ * Decode one JSON event object (docs/output.md; hand-written input needs only
  * op, the op's identifying pointers and ret).  seq_default and ts_default
  * are used when the object has no seq / ts_ns (file order; time stands
  * still rather than jumping back to 0).  Scope names are given slots in *trace; symbol names of

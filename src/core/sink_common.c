@@ -21,7 +21,7 @@
 #define F(name, fl) { DA_EVF_##name, (fl) }
 
 /*
- * interface.md's table, in its order.  Extensions (documented in
+ * docs/output.md's table, in its order.  Extensions (documented in
  * docs/output.md): `resv` on every op that names a buffer (written when
  * known, the engine indexes buffers by it), `locked` and `resv_held` on
  * vmap/vunmap (resv-not-held judges them), `object` on scope ops, `buf` on

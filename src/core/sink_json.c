@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * --format json: JSON Lines as interface.md defines them.  Everything is
+ * --format json: JSON Lines as docs/output.md defines them.  Everything is
  * written as it happens (header, events, findings, notices), so a live run
  * and a replay of its events produce the same lines in the same order; the
  * summary is the last line.

@@ -180,7 +180,7 @@ else
 fi
 
 # The live path on this machine.  The build host refuses BPF tracing
-# programs (docs: shared testing.md): watch must then exit 2 with a message
+# programs (docs/testing.md, "Why guests"): watch must then exit 2 with a message
 # that says what was refused and where to run it instead, without libbpf's
 # log.  On a kernel that accepts them, watch attaches and exits 0.
 "$bin" watch --duration 1 >"$work/watch.out" 2>"$work/watch.err"

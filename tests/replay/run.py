@@ -37,7 +37,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRACES = os.path.join(HERE, "traces")
 
-# The stable rule IDs of the contract (rules.md), in da_rules order.
+# The stable rule IDs of the contract (docs/rules.md), in da_rules order.
 RULES = [
     "access-after-revoke", "access-attempt-after-revoke", "missing-fence-wait",
     "weak-fence-wait", "fence-wait-incomplete", "revoke-unhandled-importer",
