@@ -38,4 +38,23 @@ uint64_t da_symbols_intern(struct da_symbols *syms, const char *name);
 void da_symbols_foreach(struct da_symbols *syms,
 			void (*fn)(void *ctx, uint64_t addr, const char *name), void *ctx);
 
+/*
+ * Stack id -> frames ("symbol+0xoff", innermost first): the STACK records of
+ * a binary trace, for --stacks when replaying it.  Hashed on the id, and
+ * bounded so that a damaged or hostile record cannot take all memory: at most
+ * DA_STACKS_MAX stacks (a live run's stack map holds 16384) and
+ * DA_STACKS_MAX_BYTES of frame text.  Setting an id again replaces its frames.
+ */
+#define DA_STACKS_MAX 65536
+#define DA_STACKS_MAX_BYTES (64u << 20)
+
+struct da_stacks;
+
+struct da_stacks *da_stacks_new(void);
+void da_stacks_free(struct da_stacks *stacks);
+/* 0; -ENOMEM; -ENOSPC when the table would go past its bounds */
+int da_stacks_set(struct da_stacks *stacks, int32_t id, const char *const *frames, unsigned int n);
+/* a da_stack_resolver_fn (pipeline.h) over ctx = struct da_stacks * */
+unsigned int da_stacks_resolve(void *ctx, int32_t stack_id, const char **frames, unsigned int max);
+
 #endif /* DMABUF_AUDIT_SYMBOLS_H */
