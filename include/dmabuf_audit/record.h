@@ -74,6 +74,18 @@ int da_record_write_tick(struct da_record_writer *w, uint64_t now_ns);
 int da_record_writer_close(struct da_record_writer *w, char *err, size_t errlen);
 const char *da_record_writer_path(const struct da_record_writer *w);
 
+/* ---- what the readers accept (record and JSON Lines alike) ---- */
+
+/*
+ * 0 when every field of ev is within its domain (known op, flags, enum
+ * values, fn a slot among the n_scopes named so far, NUL-terminated comm and
+ * name, zero padding, 64-bit values that JSON can carry); else -1 with the
+ * field and its value in why.
+ */
+int da_event_check(const struct da_event *ev, unsigned int n_scopes, char *why, size_t len);
+/* 0 for a loss of count >= 1 events from first_seq whose last seq fits in 2^63-1; else -1 + why */
+int da_lost_check(uint64_t first_seq, uint64_t count, char *why, size_t len);
+
 /* ---- reader ---- */
 
 struct da_record_reader;
@@ -100,7 +112,7 @@ int da_record_read_header(struct da_record_reader *r, struct da_trace_info *trac
  * The next record after the header.  1 with *item filled, 0 after a
  * verified END record (and nothing after it), -1 with a message in err that
  * names the byte offset and what was wrong (truncated, checksum, unknown
- * type, bad length, event count mismatch).
+ * type, bad length, a field outside its domain, event count mismatch).
  */
 int da_record_next(struct da_record_reader *r, struct da_record_item *item, char *err,
 		   size_t errlen);

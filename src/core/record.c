@@ -12,6 +12,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +396,88 @@ int da_record_writer_close(struct da_record_writer *w, char *err, size_t errlen)
 	return ret;
 }
 
+/* ------------------------------------------------------------ event domain */
+
+/*
+ * What a well-formed event holds: the BPF side zeroes every event before
+ * filling it (bpf/common.bpf.h), and the JSON reader builds events from
+ * names, so any value outside these domains is damage or forgery.  Checked
+ * for every event a reader hands over, so that a checksummed but invalid
+ * record is refused instead of being judged as "DMA_RESV_USAGE_unknown".
+ */
+#define DA_F_KNOWN                                                                        \
+	(DA_F_DYNAMIC | DA_F_PEER2PEER | DA_F_LOCKED | DA_F_INTR | DA_F_REVOKED |         \
+	 DA_F_HAS_REVOKED | DA_F_STACK)
+
+static int bad_field(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int bad_field(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* fn: the invalidate function, a scope slot, or 0 for the other ops */
+static int check_event_fn(const struct da_event *ev, unsigned int n_scopes, char *why, size_t len)
+{
+	if (ev->op == DA_OP_INVALIDATE && ev->fn > DA_FN_INVALIDATE_MAPPINGS)
+		return bad_field(why, len, "invalidate fn %u out of range (0-%u)", ev->fn,
+				 DA_FN_INVALIDATE_MAPPINGS);
+	if ((ev->op == DA_OP_SCOPE_ENTER || ev->op == DA_OP_SCOPE_EXIT) && ev->fn >= n_scopes)
+		return bad_field(why, len, "scope slot %u beyond the %u scope%s named so far",
+				 ev->fn, n_scopes, n_scopes == 1 ? "" : "s");
+	if (ev->op != DA_OP_INVALIDATE && ev->op != DA_OP_SCOPE_ENTER &&
+	    ev->op != DA_OP_SCOPE_EXIT && ev->fn)
+		return bad_field(why, len, "fn %u on a %s event, which has none", ev->fn,
+				 da_op_name(ev->op));
+	return 0;
+}
+
+int da_event_check(const struct da_event *ev, unsigned int n_scopes, char *why, size_t len)
+{
+	if (ev->op == DA_OP_NONE || ev->op >= DA_OP__COUNT)
+		return bad_field(why, len, "op %u out of range (1-%u)", ev->op, DA_OP__COUNT - 1);
+	if (ev->flags & ~DA_F_KNOWN)
+		return bad_field(why, len, "unknown flags bits 0x%x", ev->flags & ~DA_F_KNOWN);
+	if (ev->resv_held > DA_RESV_HELD)
+		return bad_field(why, len, "resv_held %u out of range (0-%u)", ev->resv_held,
+				 DA_RESV_HELD);
+	if (ev->usage > DA_USAGE_BOOKKEEP)
+		return bad_field(why, len, "fence wait usage %u out of range (0-%u)", ev->usage,
+				 DA_USAGE_BOOKKEEP);
+	if (check_event_fn(ev, n_scopes, why, len))
+		return -1;
+	if (ev->pad[0] || ev->pad[1] || ev->pad[2])
+		return bad_field(why, len, "padding bytes are not zero");
+	if (!memchr(ev->comm, '\0', sizeof(ev->comm)))
+		return bad_field(why, len, "comm without a terminating NUL");
+	if (!memchr(ev->name, '\0', sizeof(ev->name)))
+		return bad_field(why, len, "name without a terminating NUL");
+	if ((ev->flags & DA_F_STACK) && ev->stack_id < 0)
+		return bad_field(why, len, "stack flag with stack id %d", ev->stack_id);
+	/* JSON integers are signed 64-bit: what is written must read back */
+	if (ev->seq > INT64_MAX || ev->ts_ns > INT64_MAX || ev->ino > INT64_MAX ||
+	    ev->size > INT64_MAX)
+		return bad_field(why, len, "seq, ts_ns, ino or size beyond 2^63-1");
+	return 0;
+}
+
+int da_lost_check(uint64_t first_seq, uint64_t count, char *why, size_t len)
+{
+	if (!count)
+		return bad_field(why, len, "a loss of 0 events");
+	if (first_seq > INT64_MAX || count > (uint64_t)INT64_MAX - first_seq + 1)
+		return bad_field(why, len,
+				 "seq %" PRIu64 " + %" PRIu64 " lost events goes beyond 2^63-1",
+				 first_seq, count);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ reader */
 
 struct da_record_reader {
@@ -401,6 +485,7 @@ struct da_record_reader {
 	uint64_t events;
 	uint64_t record_offset;		/* of the record being read */
 	checksum_fn checksum;		/* of the file's format version */
+	unsigned int n_scopes;		/* named so far: HEADER, then SCOPE records */
 	bool ended;
 	char strings[DA_RECORD_MAX_LEN + 1];	/* NUL-terminated copies for item strings */
 };
@@ -439,6 +524,14 @@ static const char *const type_names[DA_REC__COUNT] = {
 	[DA_REC_TICK] = "TICK",	    [DA_REC_END] = "END",
 };
 
+/* payload length of the fixed-size records; 0 = variable, up to DA_RECORD_MAX_LEN */
+static const uint32_t fixed_len[DA_REC__COUNT] = {
+	[DA_REC_EVENT] = sizeof(struct da_event),
+	[DA_REC_LOST] = 16,
+	[DA_REC_TICK] = 8,
+	[DA_REC_END] = 8,
+};
+
 static const char *tname(uint32_t type)
 {
 	return type && type < DA_REC__COUNT ? type_names[type] : "unknown";
@@ -447,6 +540,31 @@ static const char *tname(uint32_t type)
 static const char *where(const struct da_record_reader *r)
 {
 	return r->in.compressed ? " of the uncompressed stream" : "";
+}
+
+/* "corrupt record at byte offset N: <what>" for the record being read */
+static int corrupt(const struct da_record_reader *r, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int corrupt(const struct da_record_reader *r, char *err, size_t errlen, const char *fmt, ...)
+{
+	int n = snprintf(err, errlen, "%s: corrupt record at byte offset %llu%s: ", r->in.name,
+			 (unsigned long long)r->record_offset, where(r));
+	va_list ap;
+
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int read_error(const struct da_record_reader *r, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: read error at byte offset %llu%s: %s", r->in.name,
+		 (unsigned long long)r->in.offset, where(r), r->in.error);
+	return -1;
 }
 
 /* a cursor over one record's payload */
@@ -483,41 +601,34 @@ static uint64_t cur_u64(struct cursor *c)
 	return v;
 }
 
-/* a string into dst (truncated to dstlen - 1), NUL-terminated */
+/*
+ * A string into dst, NUL-terminated.  One that does not fit dst, or holds a
+ * NUL byte, makes the cursor bad: no name is silently cut or changed.
+ */
 static void cur_str(struct cursor *c, char *dst, size_t dstlen)
 {
 	uint16_t n;
 
 	cur_get(c, &n, sizeof(n));
-	if (c->bad || c->pos + n > c->n) {
+	if (c->bad || c->pos + n > c->n || n >= dstlen || memchr(c->p + c->pos, '\0', n)) {
 		c->bad = true;
 		dst[0] = '\0';
 		return;
 	}
-	if (dstlen) {
-		size_t m = n < dstlen - 1 ? n : dstlen - 1;
-
-		memcpy(dst, c->p + c->pos, m);
-		dst[m] = '\0';
-	}
+	memcpy(dst, c->p + c->pos, n);
+	dst[n] = '\0';
 	c->pos += n;
 }
 
-/*
- * Read one framed record.  On success the payload is at *payload (valid
- * until the next read) and 1 is returned; 0 at a clean end of input before
- * any byte of a record; -1 with err.
- */
-static int read_record(struct da_record_reader *r, uint32_t *type, const unsigned char **payload,
-		       uint32_t *len, char *err, size_t errlen)
+/* the record's 8-byte type and length, checked against the type */
+static int read_record_head(struct da_record_reader *r, uint32_t *type, uint32_t *len, char *err,
+			    size_t errlen)
 {
-	uint32_t head[2], crc, want;
-	ssize_t got;
+	uint32_t head[2], want;
+	ssize_t got = da_input_fill(&r->in, sizeof(head));
 
-	r->record_offset = r->in.offset;
-	got = da_input_fill(&r->in, sizeof(head));
 	if (got < 0)
-		goto read_error;
+		return read_error(r, err, errlen);
 	if (got == 0)
 		return 0;
 	if ((size_t)got < sizeof(head)) {
@@ -536,84 +647,65 @@ static int read_record(struct da_record_reader *r, uint32_t *type, const unsigne
 	memcpy(head, da_input_ptr(&r->in), sizeof(head));
 	*type = head[0];
 	*len = head[1];
-	if (*type == 0 || *type >= DA_REC__COUNT) {
-		snprintf(err, errlen,
-			 "%s: corrupt record at byte offset %llu%s: unknown record type %u",
-			 r->in.name, (unsigned long long)r->record_offset, where(r), *type);
-		return -1;
-	}
-	want = 0;
-	switch (*type) {
-	case DA_REC_EVENT:
-		want = sizeof(struct da_event);
-		break;
-	case DA_REC_LOST:
-		want = 16;
-		break;
-	case DA_REC_TICK:
-	case DA_REC_END:
-		want = 8;
-		break;
-	default:
-		break;
-	}
-	if ((want && *len != want) || *len > DA_RECORD_MAX_LEN) {
-		snprintf(err, errlen,
-			 "%s: corrupt record at byte offset %llu%s: %s record with length %u"
-			 " (expected %s%u)",
-			 r->in.name, (unsigned long long)r->record_offset, where(r), tname(*type),
-			 *len, want ? "" : "at most ", want ? want : DA_RECORD_MAX_LEN);
-		return -1;
-	}
-	got = da_input_fill(&r->in, sizeof(head) + *len + sizeof(crc));
+	if (*type == 0 || *type >= DA_REC__COUNT)
+		return corrupt(r, err, errlen, "unknown record type %u", *type);
+	want = fixed_len[*type];
+	if ((want && *len != want) || *len > DA_RECORD_MAX_LEN)
+		return corrupt(r, err, errlen, "%s record with length %u (expected %s%u)",
+			       tname(*type), *len, want ? "" : "at most ",
+			       want ? want : DA_RECORD_MAX_LEN);
+	return 1;
+}
+
+/*
+ * Read one framed record.  On success the payload is at *payload (valid
+ * until the next read) and 1 is returned; 0 at a clean end of input before
+ * any byte of a record; -1 with err.
+ */
+static int read_record(struct da_record_reader *r, uint32_t *type, const unsigned char **payload,
+		       uint32_t *len, char *err, size_t errlen)
+{
+	size_t total;
+	uint32_t crc;
+	ssize_t got;
+	int ret;
+
+	r->record_offset = r->in.offset;
+	ret = read_record_head(r, type, len, err, errlen);
+	if (ret <= 0)
+		return ret;
+	total = 8 + *len + sizeof(crc);
+	got = da_input_fill(&r->in, total);
 	if (got < 0)
-		goto read_error;
-	if ((size_t)got < sizeof(head) + *len + sizeof(crc)) {
+		return read_error(r, err, errlen);
+	if ((size_t)got < total) {
 		snprintf(err, errlen,
 			 "%s: truncated at byte offset %llu%s: %s record needs %zu bytes, only %zd"
 			 " left",
 			 r->in.name, (unsigned long long)r->record_offset, where(r), tname(*type),
-			 sizeof(head) + *len + sizeof(crc), got);
+			 total, got);
 		return -1;
 	}
-	*payload = da_input_ptr(&r->in) + sizeof(head);
+	*payload = da_input_ptr(&r->in) + 8;
 	memcpy(&crc, *payload + *len, sizeof(crc));
-	{
-		uint32_t c = r->checksum(0, da_input_ptr(&r->in), sizeof(head) + *len);
-
-		if (c != crc) {
-			snprintf(err, errlen,
-				 "%s: corrupt record at byte offset %llu%s: checksum mismatch"
-				 " (%s record, length %u)",
-				 r->in.name, (unsigned long long)r->record_offset, where(r),
-				 tname(*type), *len);
-			return -1;
-		}
-	}
-	da_input_consume(&r->in, sizeof(head) + *len + sizeof(crc));
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* the fuzzers skip the checksum to reach the decoding behind it */
+	if (r->checksum(0, da_input_ptr(&r->in), 8 + *len) != crc)
+		return corrupt(r, err, errlen, "checksum mismatch (%s record, length %u)",
+			       tname(*type), *len);
+#endif
+	da_input_consume(&r->in, total);
 	return 1;
-
-read_error:
-	snprintf(err, errlen, "%s: read error at byte offset %llu%s: %s", r->in.name,
-		 (unsigned long long)r->in.offset, where(r), r->in.error);
-	return -1;
 }
 
-int da_record_read_header(struct da_record_reader *r, struct da_trace_info *trace, char *err,
-			  size_t errlen)
+/* magic and format version; picks the checksum */
+static int read_file_header(struct da_record_reader *r, char *err, size_t errlen)
 {
-	uint32_t file_hdr[2], type, len, bom, evsize;
-	const unsigned char *payload;
-	struct cursor c;
-	char version[65];
-	ssize_t got;
-	int ret;
+	uint32_t file_hdr[2];
+	ssize_t got = da_input_fill(&r->in, DA_RECORD_FILE_HEADER_LEN);
 
-	got = da_input_fill(&r->in, DA_RECORD_FILE_HEADER_LEN);
-	if (got < 0) {
-		snprintf(err, errlen, "%s: read error: %s", r->in.name, r->in.error);
-		return -1;
-	}
+	if (got < 0)
+		return read_error(r, err, errlen);
 	if (got < DA_RECORD_MAGIC_LEN &&
 	    !memcmp(da_input_ptr(&r->in), DA_RECORD_MAGIC, (size_t)got)) {
 		snprintf(err, errlen, "%s: truncated at byte offset %zd: the magic is cut short",
@@ -650,34 +742,45 @@ int da_record_read_header(struct da_record_reader *r, struct da_trace_info *trac
 			 r->in.name, file_hdr[0], DA_RECORD_VERSION);
 		return -1;
 	}
-	if (file_hdr[0] == 0) {
-		snprintf(err, errlen, "%s: corrupt file header: record format version 0",
-			 r->in.name);
+	if (file_hdr[0] == 0 || file_hdr[1] != 0) {
+		snprintf(err, errlen, "%s: corrupt file header: record format version %u, flags %u"
+			 " (expected flags 0)", r->in.name, file_hdr[0], file_hdr[1]);
 		return -1;
 	}
 	r->checksum = record_checksum(file_hdr[0]);
 	da_input_consume(&r->in, DA_RECORD_FILE_HEADER_LEN);
+	return 0;
+}
 
-	ret = read_record(r, &type, &payload, &len, err, errlen);
-	if (ret <= 0) {
-		if (ret == 0)
-			snprintf(
-				err, errlen,
-				"%s: truncated at byte offset %llu: no HEADER record after the file"
-				" header",
-				r->in.name, (unsigned long long)r->in.offset);
-		return -1;
+/* the hooks and scopes of the HEADER payload, after its fixed fields */
+static void decode_header_tables(struct cursor *c, struct da_trace_info *trace)
+{
+	for (unsigned int i = 0; i < trace->n_hooks; i++) {
+		struct da_hook_status *h = &trace->hooks[i];
+		uint8_t attached;
+
+		cur_str(c, h->function, sizeof(h->function));
+		cur_str(c, h->mode, sizeof(h->mode));
+		cur_get(c, &attached, 1);
+		if (attached > 1)
+			c->bad = true;
+		h->attached = attached;
+		cur_str(c, h->reason, sizeof(h->reason));
 	}
-	if (type != DA_REC_HEADER) {
-		snprintf(err, errlen,
-			 "%s: corrupt record at byte offset %llu%s: expected the HEADER record,"
-			 " found %s",
-			 r->in.name, (unsigned long long)r->record_offset, where(r), tname(type));
-		return -1;
+	for (unsigned int i = 0; i < trace->n_scopes && !c->bad; i++) {
+		cur_str(c, trace->scope_names[i], DA_FUNC_LEN);
+		if (!trace->scope_names[i][0])
+			c->bad = true;
 	}
-	c = (struct cursor){ payload, len, 0, false };
-	bom = cur_u32(&c);
-	evsize = cur_u32(&c);
+}
+
+static int decode_header(struct da_record_reader *r, const unsigned char *payload, uint32_t len,
+			 struct da_trace_info *trace, char *err, size_t errlen)
+{
+	struct cursor c = { payload, len, 0, false };
+	uint32_t bom = cur_u32(&c), evsize = cur_u32(&c);
+	char version[65];
+
 	if (bom != DA_RECORD_BYTE_ORDER) {
 		snprintf(err, errlen,
 			 "%s: recorded on a host of the other byte order; replay it on a host"
@@ -696,33 +799,154 @@ int da_record_read_header(struct da_record_reader *r, struct da_trace_info *trac
 	trace->quirks = cur_u32(&c);
 	trace->n_hooks = cur_u32(&c);
 	trace->n_scopes = cur_u32(&c);
-	if (trace->n_hooks > DA_MAX_HOOKS || trace->n_scopes > DA_MAX_SCOPES) {
+	if (trace->n_hooks > DA_MAX_HOOKS || trace->n_scopes > DA_MAX_SCOPES ||
+	    (trace->quirks & ~(DA_QUIRK_LEGACY_LOCKING | DA_QUIRK_NO_RESV_OWNER))) {
 		snprintf(err, errlen,
-			 "%s: corrupt HEADER record at byte offset %llu: %u hooks, %u scopes",
-			 r->in.name, (unsigned long long)r->record_offset, trace->n_hooks,
-			 trace->n_scopes);
+			 "%s: corrupt HEADER record at byte offset %llu: %u hooks, %u scopes,"
+			 " quirks 0x%x", r->in.name, (unsigned long long)r->record_offset,
+			 trace->n_hooks, trace->n_scopes, trace->quirks);
 		return -1;
 	}
 	cur_str(&c, version, sizeof(version));
 	cur_str(&c, trace->kernel, sizeof(trace->kernel));
-	for (unsigned int i = 0; i < trace->n_hooks; i++) {
-		struct da_hook_status *h = &trace->hooks[i];
-		uint8_t attached;
-
-		cur_str(&c, h->function, sizeof(h->function));
-		cur_str(&c, h->mode, sizeof(h->mode));
-		cur_get(&c, &attached, 1);
-		h->attached = attached;
-		cur_str(&c, h->reason, sizeof(h->reason));
-	}
-	for (unsigned int i = 0; i < trace->n_scopes; i++)
-		cur_str(&c, trace->scope_names[i], DA_FUNC_LEN);
+	decode_header_tables(&c, trace);
 	if (c.bad || c.pos != c.n) {
 		snprintf(err, errlen,
 			 "%s: corrupt HEADER record at byte offset %llu: its fields do not fill"
-			 " its %u bytes",
+			 " its %u bytes (or a string does not fit its field)",
 			 r->in.name, (unsigned long long)r->record_offset, len);
 		return -1;
+	}
+	r->n_scopes = trace->n_scopes;
+	return 0;
+}
+
+int da_record_read_header(struct da_record_reader *r, struct da_trace_info *trace, char *err,
+			  size_t errlen)
+{
+	const unsigned char *payload;
+	uint32_t type, len;
+	int ret;
+
+	if (read_file_header(r, err, errlen))
+		return -1;
+	ret = read_record(r, &type, &payload, &len, err, errlen);
+	if (ret <= 0) {
+		if (ret == 0)
+			snprintf(err, errlen,
+				 "%s: truncated at byte offset %llu: no HEADER record after the"
+				 " file header",
+				 r->in.name, (unsigned long long)r->in.offset);
+		return -1;
+	}
+	if (type != DA_REC_HEADER)
+		return corrupt(r, err, errlen, "expected the HEADER record, found %s",
+			       tname(type));
+	return decode_header(r, payload, len, trace, err, errlen);
+}
+
+static int decode_event(struct da_record_reader *r, const unsigned char *payload,
+			struct da_record_item *item, char *err, size_t errlen)
+{
+	char why[128];
+
+	memcpy(&item->event, payload, sizeof(item->event));
+	if (da_event_check(&item->event, r->n_scopes, why, sizeof(why)))
+		return corrupt(r, err, errlen, "EVENT record: %s", why);
+	r->events++;
+	return 1;
+}
+
+static void decode_stack(struct da_record_reader *r, struct cursor *c, struct da_record_item *item)
+{
+	size_t used = 0;
+
+	cur_get(c, &item->stack_id, sizeof(item->stack_id));
+	item->n_frames = cur_u32(c);
+	if (item->n_frames > DA_RECORD_MAX_FRAMES || item->stack_id < 0)
+		c->bad = true;
+	for (unsigned int i = 0; i < item->n_frames && !c->bad; i++) {
+		char *dst = r->strings + used;
+
+		/* a frame is at most 256 characters (the writer's bound), never empty */
+		cur_str(c, dst, 257);
+		if (!dst[0])
+			c->bad = true;
+		item->frames[i] = dst;
+		used += strlen(dst) + 1;
+	}
+}
+
+/* the END record: the event count matches, and nothing follows */
+static int decode_end(struct da_record_reader *r, struct da_record_item *item, char *err,
+		      size_t errlen)
+{
+	ssize_t more;
+
+	if (item->count != r->events) {
+		snprintf(err, errlen,
+			 "%s: inconsistent END record at byte offset %llu%s: the writer wrote %llu"
+			 " events, %llu were read",
+			 r->in.name, (unsigned long long)r->record_offset, where(r),
+			 (unsigned long long)item->count, (unsigned long long)r->events);
+		return -1;
+	}
+	more = da_input_fill(&r->in, 1);
+	if (more < 0) {
+		snprintf(err, errlen, "%s: read error at byte offset %llu%s after the END record: %s",
+			 r->in.name, (unsigned long long)r->in.offset, where(r), r->in.error);
+		return -1;
+	}
+	if (more > 0) {
+		snprintf(err, errlen, "%s: unexpected data at byte offset %llu%s after the END record",
+			 r->in.name, (unsigned long long)r->in.offset, where(r));
+		return -1;
+	}
+	r->ended = true;
+	return 0;
+}
+
+/* the fields of a SYMBOL, LOST, STACK, SCOPE, TICK or END payload, with their domains */
+static int decode_fields(struct da_record_reader *r, struct cursor *c, struct da_record_item *item,
+			 char *why, size_t whylen)
+{
+	switch (item->type) {
+	case DA_REC_SYMBOL:
+		item->addr = cur_u64(c);
+		cur_str(c, r->strings, sizeof(r->strings));
+		item->name = r->strings;
+		if (!c->bad && (!item->addr || !item->name[0]))
+			return bad_field(why, whylen, "a symbol needs an address and a name");
+		break;
+	case DA_REC_LOST:
+		item->first_seq = cur_u64(c);
+		item->count = cur_u64(c);
+		return da_lost_check(item->first_seq, item->count, why, whylen);
+	case DA_REC_STACK:
+		decode_stack(r, c, item);
+		break;
+	case DA_REC_SCOPE:
+		item->slot = cur_u32(c);
+		cur_str(c, r->strings, DA_FUNC_LEN);
+		item->name = r->strings;
+		/* a slot is renamed, or the next one is named */
+		if (!c->bad && (item->slot > r->n_scopes || item->slot >= DA_MAX_SCOPES ||
+				!item->name[0]))
+			return bad_field(why, whylen, "scope slot %u (%u named so far)",
+					 item->slot, r->n_scopes);
+		if (item->slot == r->n_scopes)
+			r->n_scopes++;
+		break;
+	case DA_REC_TICK:
+		item->now_ns = cur_u64(c);
+		if (item->now_ns > INT64_MAX)
+			return bad_field(why, whylen, "time beyond 2^63-1 ns");
+		break;
+	case DA_REC_END:
+		item->count = cur_u64(c);
+		break;
+	default:
+		break;
 	}
 	return 0;
 }
@@ -733,6 +957,7 @@ int da_record_next(struct da_record_reader *r, struct da_record_item *item, char
 	const unsigned char *payload;
 	uint32_t type, len;
 	struct cursor c;
+	char why[160];
 	int ret;
 
 	if (r->ended)
@@ -749,88 +974,19 @@ int da_record_next(struct da_record_reader *r, struct da_record_item *item, char
 		return -1;
 	}
 	item->type = type;
+	if (type == DA_REC_EVENT)
+		return decode_event(r, payload, item, err, errlen);
+	if (type == DA_REC_HEADER)
+		return corrupt(r, err, errlen, "a second HEADER record");
 	c = (struct cursor){ payload, len, 0, false };
-	switch (type) {
-	case DA_REC_EVENT:
-		memcpy(&item->event, payload, sizeof(item->event));
-		r->events++;
-		return 1;
-	case DA_REC_SYMBOL:
-		item->addr = cur_u64(&c);
-		cur_str(&c, r->strings, sizeof(r->strings));
-		item->name = r->strings;
-		break;
-	case DA_REC_LOST:
-		item->first_seq = cur_u64(&c);
-		item->count = cur_u64(&c);
-		break;
-	case DA_REC_STACK: {
-		size_t used = 0;
-
-		cur_get(&c, &item->stack_id, sizeof(item->stack_id));
-		item->n_frames = cur_u32(&c);
-		if (item->n_frames > DA_RECORD_MAX_FRAMES)
-			c.bad = true;
-		for (unsigned int i = 0; i < item->n_frames && !c.bad; i++) {
-			char *dst = r->strings + used;
-
-			cur_str(&c, dst, sizeof(r->strings) - used);
-			item->frames[i] = dst;
-			used += strlen(dst) + 1;
-		}
-		break;
-	}
-	case DA_REC_SCOPE:
-		item->slot = cur_u32(&c);
-		cur_str(&c, r->strings, DA_FUNC_LEN);
-		item->name = r->strings;
-		if (item->slot >= DA_MAX_SCOPES)
-			c.bad = true;
-		break;
-	case DA_REC_TICK:
-		item->now_ns = cur_u64(&c);
-		break;
-	case DA_REC_END:
-		item->count = cur_u64(&c);
-		if (item->count != r->events) {
-			snprintf(err, errlen,
-				 "%s: inconsistent END record at byte offset %llu%s: the writer"
-				 " wrote %llu events, %llu were read",
-				 r->in.name, (unsigned long long)r->record_offset, where(r),
-				 (unsigned long long)item->count, (unsigned long long)r->events);
-			return -1;
-		}
-		ret = (int)da_input_fill(&r->in, 1);
-		if (ret < 0) {
-			snprintf(err, errlen, "%s: read error at byte offset %llu%s after the END"
-				 " record: %s", r->in.name, (unsigned long long)r->in.offset,
-				 where(r), r->in.error);
-			return -1;
-		}
-		if (ret > 0) {
-			snprintf(err, errlen,
-				 "%s: unexpected data at byte offset %llu%s after the END record",
-				 r->in.name, (unsigned long long)r->in.offset, where(r));
-			return -1;
-		}
-		r->ended = true;
-		return 0;
-	case DA_REC_HEADER:
-		snprintf(err, errlen,
-			 "%s: corrupt record at byte offset %llu%s: a second HEADER record",
-			 r->in.name, (unsigned long long)r->record_offset, where(r));
-		return -1;
-	default:
-		break;
-	}
-	if (c.bad || c.pos != c.n) {
-		snprintf(err, errlen,
-			 "%s: corrupt record at byte offset %llu%s: %s record whose fields do not"
-			 " fill its %u bytes",
-			 r->in.name, (unsigned long long)r->record_offset, where(r), tname(type),
-			 len);
-		return -1;
-	}
+	if (decode_fields(r, &c, item, why, sizeof(why)))
+		return corrupt(r, err, errlen, "%s record: %s", tname(type), why);
+	if (c.bad || c.pos != c.n)
+		return corrupt(r, err, errlen,
+			       "%s record whose fields do not fill its %u bytes (or a string does"
+			       " not fit its field)", tname(type), len);
+	if (type == DA_REC_END)
+		return decode_end(r, item, err, errlen);
 	return 1;
 }
 
