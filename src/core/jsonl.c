@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmabuf_audit/record.h"
 #include "sink.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -49,17 +50,54 @@ static const char *json_kind(const json_t *v)
 	}
 }
 
-/* "0x…" (or an integer); null = 0 */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Exactly "0x" followed by 1-16 hex digits: strtoull would also take a sign,
+ * white space or a second "0x" ("0x-1", "0x 2", "0x0x5").
+ */
+static int parse_hex_ptr(const char *s, __u64 *out)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+	int d;
+
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return -1;
+	for (s += 2; *s; s++, n++) {
+		d = hex_digit(*s);
+		if (d < 0 || n == 16)
+			return -1;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (!n)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "0x…" (or a non-negative integer); null = 0 */
 static int get_ptr(json_t *v, const char *key, __u64 *out, char *err, size_t errlen)
 {
 	const char *s;
-	char *end;
 
 	if (json_is_null(v)) {
 		*out = 0;
 		return 0;
 	}
 	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return fail(err, errlen, "'%s' must be a pointer, not the negative integer"
+				    " %lld", key, (long long)json_integer_value(v));
 		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}
@@ -68,14 +106,12 @@ static int get_ptr(json_t *v, const char *key, __u64 *out, char *err, size_t err
 			    "'%s' must be a pointer string like \"0xffff8881…\", not %s", key,
 			    json_kind(v));
 	s = json_string_value(v);
-	errno = 0;
-	if ((s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) || !s[2])
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return fail(err, errlen, "'%s' must be a pointer string like \"0xffff8881…\", not"
 			    " \"%s\"", key, s);
-	*out = strtoull(s + 2, &end, 16);
-	if (errno || *end)
-		return fail(err, errlen, "'%s': \"%s\" is not a 64-bit hexadecimal pointer", key,
-			    s);
+	if (parse_hex_ptr(s, out))
+		return fail(err, errlen, "'%s': \"%s\" is not a pointer (\"0x\" and 1 to 16 hex"
+			    " digits)", key, s);
 	return 0;
 }
 
@@ -360,7 +396,8 @@ int da_event_from_json(json_t *obj, struct da_event *ev, uint64_t seq_default, u
 	/* dynamic means importer_ops != NULL (event.h); hand-written input may leave it out */
 	if (op == DA_OP_ATTACH && !have_dynamic && ev->importer_ops)
 		ev->flags |= DA_F_DYNAMIC;
-	return 0;
+	/* the same domain a binary record's events are held to */
+	return da_event_check(ev, trace->n_scopes, err, errlen);
 }
 
 int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, size_t errlen)
