@@ -351,17 +351,45 @@ static int parse_line(struct parser *ps, struct da_policy *pol, char *line)
 		tok[0]);
 }
 
+/*
+ * A policy line is a directive of a few words: 4 KiB is far more than any
+ * needs, and a bound means a file of NUL bytes or one endless line (e.g.
+ * --policy /dev/zero) is refused at once instead of filling memory.
+ */
+#define POLICY_MAX_LINE 4096
+
+/*
+ * The next line into buf (NUL-terminated, without its '\n'): 1, 0 at the
+ * end of the file, -1 with the error in ps (a read error, a NUL byte, a
+ * line longer than POLICY_MAX_LINE).
+ */
+static int read_policy_line(struct parser *ps, FILE *f, char *buf)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			return fail(ps, "NUL byte in line (not a text file?)");
+		if (n == POLICY_MAX_LINE)
+			return fail(ps, "line longer than %d bytes", POLICY_MAX_LINE);
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	if (c == EOF && ferror(f))
+		return fail(ps, "read error: %s", strerror(errno));
+	return c != EOF || n;
+}
+
 int da_policy_load(struct da_policy *pol, const char *path, char *err, size_t errlen)
 {
 	struct parser ps = { .path = path, .err = err, .errlen = errlen };
+	char line[POLICY_MAX_LINE + 1];
 	struct da_policy *work;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int ret = 0;
+	int ret = 0, got;
 	FILE *f;
 
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (!f) {
 		snprintf(err, errlen, "%s: cannot open policy file: %s", path, strerror(errno));
 		return -1;
@@ -373,22 +401,14 @@ int da_policy_load(struct da_policy *pol, const char *path, char *err, size_t er
 		return -1;
 	}
 	*work = *pol;
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		ps.line++;
-		if (memchr(line, '\0', (size_t)len)) {
-			ret = fail(&ps, "NUL byte in line (not a text file?)");
-			break;
-		}
+	for (ps.line = 1; (got = read_policy_line(&ps, f, line)) > 0; ps.line++) {
 		if (parse_line(&ps, work, line)) {
 			ret = -1;
 			break;
 		}
 	}
-	if (!ret && ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+	if (got < 0)
 		ret = -1;
-	}
-	free(line);
 	fclose(f);
 	if (!ret)
 		*pol = *work;
