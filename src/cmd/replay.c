@@ -27,7 +27,7 @@ struct replay {
 	struct da_symbols *syms;
 	struct da_stacks *stacks;
 	struct da_pipeline *p;
-	char err[768];		/* input error, reported after the report */
+	char err[768]; /* input error, reported after the report */
 	bool input_error;
 };
 
@@ -177,8 +177,10 @@ int da_cmd_replay(struct da_opts *opts, const char *path)
 	int status = DA_EXIT_USAGE, max;
 
 	if (same_file(path, opts->record) || same_file(path, opts->output)) {
-		fprintf(stderr, DA_TOOL_NAME " replay: %s is the input: refusing to overwrite it with"
-				" %s\n", path, same_file(path, opts->record) ? "--record" : "-o");
+		fprintf(stderr,
+			DA_TOOL_NAME " replay: %s is the input: refusing to overwrite it with"
+				     " %s\n",
+			path, same_file(path, opts->record) ? "--record" : "-o");
 		return DA_EXIT_USAGE;
 	}
 	r.reader = da_trace_reader_open(path, err, sizeof(err));
@@ -198,7 +200,7 @@ int da_cmd_replay(struct da_opts *opts, const char *path)
 		if (r.input_error) {
 			fprintf(stderr, DA_TOOL_NAME " replay: %s\n", r.err);
 			fprintf(stderr, DA_TOOL_NAME " replay: the report covers the events before"
-					" that point\n");
+						     " that point\n");
 			status = DA_EXIT_USAGE;
 		} else {
 			status = max == -2 ? DA_EXIT_USAGE : da_exit_status(opts, max);

@@ -433,7 +433,7 @@ static int check_event_fn(const struct da_event *ev, unsigned int n_scopes, char
 				 ev->fn, n_scopes, n_scopes == 1 ? "" : "s");
 	if (ev->op != DA_OP_INVALIDATE && ev->op != DA_OP_SCOPE_ENTER &&
 	    ev->op != DA_OP_SCOPE_EXIT && ev->fn)
-		return bad_field(why, len, "fn %u on a %s event, which has none", ev->fn,
+		return bad_field(why, len, "fn %u on op %s, which has none", ev->fn,
 				 da_op_name(ev->op));
 	return 0;
 }

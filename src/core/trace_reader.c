@@ -21,15 +21,15 @@
 #define SNIFF_LEN 64
 
 struct da_trace_reader {
-	struct da_input in;		/* JSON Lines; a record reader takes it over */
-	struct da_record_reader *rec;	/* binary record, else NULL */
+	struct da_input in; /* JSON Lines; a record reader takes it over */
+	struct da_record_reader *rec; /* binary record, else NULL */
 	struct da_trace_info *trace;
 	struct da_symbols *syms;
 	/* JSON Lines */
 	uint64_t line_no, last_seq, last_ts;
 	bool seen_events;
-	json_t *first;			/* the first line, when it is not a header */
-	char first_err[768];		/* the first line's error, returned by the first next */
+	json_t *first; /* the first line, when it is not a header */
+	char first_err[768]; /* the first line's error, returned by the first next */
 };
 
 static bool is_space(unsigned char c)
@@ -70,7 +70,8 @@ static int sniff(struct da_trace_reader *r, char *err, size_t errlen)
 	if (i < (size_t)got ? head[i] == '{' : got == SNIFF_LEN)
 		return 0;
 	if (i == (size_t)got)
-		snprintf(err, errlen, "%s holds only white space: not a recorded trace", r->in.name);
+		snprintf(err, errlen, "%s holds only white space: not a recorded trace",
+			 r->in.name);
 	else
 		snprintf(err, errlen,
 			 "%s: not a " DA_TOOL_NAME " trace: wrong magic at byte offset 0 (a binary"
@@ -136,7 +137,8 @@ static json_t *parse_line(struct da_trace_reader *r, const char *line, size_t le
 	}
 	if (!json_is_object(o)) {
 		snprintf(err, errlen, "%s: line %llu: expected a JSON object, got %s", r->in.name,
-			 (unsigned long long)r->line_no, json_is_array(o) ? "an array" : "a scalar");
+			 (unsigned long long)r->line_no,
+			 json_is_array(o) ? "an array" : "a scalar");
 		json_decref(o);
 		return NULL;
 	}
@@ -233,7 +235,8 @@ static int jsonl_notice(struct da_trace_reader *r, json_t *o, struct da_record_i
 	    json_integer_value(n) < 0) {
 		snprintf(err, errlen,
 			 "%s: line %llu: a lost notice without non-negative integer first_seq and"
-			 " count", r->in.name, (unsigned long long)r->line_no);
+			 " count",
+			 r->in.name, (unsigned long long)r->line_no);
 		return -1;
 	}
 	item->type = DA_REC_LOST;
@@ -276,7 +279,8 @@ static int jsonl_item(struct da_trace_reader *r, json_t *o, struct da_record_ite
 		return 0;
 	snprintf(err, errlen,
 		 "%s: line %llu: unknown line type \"%s\" (expected header, event, finding,"
-		 " notice or summary)", r->in.name, (unsigned long long)r->line_no, t);
+		 " notice or summary)",
+		 r->in.name, (unsigned long long)r->line_no, t);
 	return -1;
 }
 
