@@ -10,6 +10,8 @@
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
 #   make demo     boot a guest and watch dmabuf-audit catch a revoke bug
 #   make bench    engine/replay throughput and memory
+#   make fuzz     libFuzzer targets for the record, JSON Lines and policy
+#                 readers (build/fuzz/); make fuzz-smoke runs each briefly
 
 CC ?= gcc
 CLANG ?= clang
@@ -26,7 +28,7 @@ FULL_KERNELS ?= 6.1 6.12 7.3
 # Debian packages, by name (make deps).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
-	debootstrap xz-utils zstd kmod
+	debootstrap xz-utils zstd kmod libclang-rt-14-dev
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -55,7 +57,7 @@ BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
-	test-hooks-btf test-summary unit replay-tests
+	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -97,8 +99,37 @@ unit: $(UNIT_BINS)
 replay-tests: $(BIN)
 	@tools/run-suite.sh replay tests/replay/run.py $(BIN)
 
+badinput-tests: $(BIN)
+	@tools/run-suite.sh badinput tests/badinput/run.py $(BIN)
+
+# libFuzzer targets: the core readers built with clang's fuzzer and
+# sanitizers; FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION skips record checksums
+# so mutations reach the decoding behind them.
+FUZZ := $(BUILD)/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -std=gnu11 -D_GNU_SOURCE \
+	-DDA_VERSION='"$(VERSION)"' -Iinclude -Itests/fuzz
+FUZZ_OBJS := $(patsubst src/core/%.c,$(FUZZ)/obj/%.o,$(CORE_SRCS))
+# seconds each target runs in make fuzz-smoke (and so in make check)
+FUZZ_SMOKE_SECONDS ?= 15
+
+$(FUZZ)/obj:
+	@mkdir -p $@
+
+$(FUZZ)/obj/%.o: src/core/%.c $(wildcard include/dmabuf_audit/*.h src/core/*.h) | $(FUZZ)/obj
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJS) $(LDLIBS_CORE)
+
+fuzz: $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz
+	@tools/run-suite.sh fuzz tests/fuzz/run.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS)
+
 # make check: no kernel needed
-check: unit replay-tests
+check: unit replay-tests badinput-tests fuzz-smoke
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
