@@ -83,7 +83,7 @@ const char *da_record_writer_path(const struct da_record_writer *w);
  * field and its value in why.
  */
 int da_event_check(const struct da_event *ev, unsigned int n_scopes, char *why, size_t len);
-/* 0 for a loss of count >= 1 events from first_seq whose last seq fits in 2^63-1; else -1 + why */
+/* 0 for a loss of count >= 1 events from first_seq with first_seq + count <= 2^63-1; else -1 + why */
 int da_lost_check(uint64_t first_seq, uint64_t count, char *why, size_t len);
 
 /* ---- reader ---- */

@@ -471,7 +471,8 @@ int da_lost_check(uint64_t first_seq, uint64_t count, char *why, size_t len)
 {
 	if (!count)
 		return bad_field(why, len, "a loss of 0 events");
-	if (first_seq > INT64_MAX || count > (uint64_t)INT64_MAX - first_seq + 1)
+	/* both, and the seq after the loss, must read back from JSON's signed integers */
+	if (first_seq > INT64_MAX || count > (uint64_t)INT64_MAX - first_seq)
 		return bad_field(why, len,
 				 "seq %" PRIu64 " + %" PRIu64 " lost events goes beyond 2^63-1",
 				 first_seq, count);

@@ -237,8 +237,9 @@ static bool record_lost_scope_stack_validated(void)
 			  ": LOST record: seq 18446744073709551600 + 9223372036854775808 lost"
 			  " events goes beyond 2^63-1"));
 	CHECK(record_with(EXTRA_LOST, 0, (1ull << 63) + 1, "goes beyond 2^63-1"));
-	CHECK(record_with(EXTRA_LOST, 1, 1ull << 63, "goes beyond 2^63-1"));
-	CHECK(record_with(EXTRA_LOST, 0, 1ull << 63, ""));
+	CHECK(record_with(EXTRA_LOST, 0, 1ull << 63, "goes beyond 2^63-1"));
+	CHECK(record_with(EXTRA_LOST, 1, INT64_MAX, "goes beyond 2^63-1"));
+	CHECK(record_with(EXTRA_LOST, 0, INT64_MAX, ""));
 	CHECK(record_with(EXTRA_SCOPE, 0, 0, ""));
 	CHECK(record_with(EXTRA_SCOPE, 5, 0, ": SCOPE record: scope slot 5 (0 named so far)"));
 	CHECK(record_with(EXTRA_STACK, 3, 1, ""));
@@ -367,6 +368,8 @@ static bool jsonl_lost_notices_validated(void)
 	CHECK(jsonl_error(LOST("4", "2"), ""));
 	CHECK(jsonl_error(LOST("4", "0"), "line 1: lost notice: a loss of 0 events"));
 	CHECK(jsonl_error(LOST("9223372036854775807", "2"), "lost events goes beyond 2^63-1"));
+	CHECK(jsonl_error(LOST("1", "9223372036854775807"), "lost events goes beyond 2^63-1"));
+	CHECK(jsonl_error(LOST("0", "9223372036854775807"), ""));
 	CHECK(jsonl_error(LOST("-16", "2"), "line 1: a lost notice without non-negative integer"));
 	CHECK(jsonl_error(LOST("4", "-9223372036854775808"), "without non-negative integer"));
 	return true;
