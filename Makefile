@@ -125,8 +125,11 @@ $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_OBJS)
 
 fuzz: $(FUZZ_TARGETS)
 
-fuzz-smoke: fuzz
-	@tools/run-suite.sh fuzz tests/fuzz/run.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS)
+# kept between builds (make would delete them as intermediates)
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-smoke: fuzz $(BIN)
+	@tools/run-suite.sh fuzz tests/fuzz/run.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS) $(BIN)
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests fuzz-smoke

@@ -1,13 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# run.sh FUZZ_DIR SECONDS: run each libFuzzer target built in FUZZ_DIR (make
-# fuzz) for SECONDS from seed corpora taken from the test fixtures, and print
-# one TAP line per target ("ok N - fuzz record 15s, 123456 runs, no crash").
+# run.sh FUZZ_DIR SECONDS [BIN]: run each libFuzzer target built in FUZZ_DIR
+# (make fuzz) for SECONDS from seed corpora taken from the test fixtures, and
+# print one TAP line per target ("ok N - fuzz record 15s, 123456 runs, no
+# crash").  With BIN, the hand-written JSON traces are also recorded as
+# binary seeds (they hold SCOPE, SYMBOL and LOST records the fixtures lack).
 # A crash, a sanitizer report or a leak fails the target; the input that did
 # it is kept as FUZZ_DIR/crash-TARGET-* (make it a regression test).
 set -u
 dir=$1
 secs=${2:-15}
+bin=${3:-}
 here=$(dirname "$0")
 top=$here/../..
 n=0
@@ -44,6 +47,12 @@ run_target() {
 }
 
 seed record "$top"/tests/replay/fixtures/*.rec
+if [ -n "$bin" ]; then
+	for t in "$top"/tests/replay/traces/*.jsonl; do
+		"$bin" replay --record "$dir/seeds-record/$(basename "$t" .jsonl).bin" -o /dev/null \
+			"$t" 2>/dev/null
+	done
+fi
 seed jsonl "$top"/tests/replay/traces/*.jsonl "$top"/tests/replay/fixtures/*.live.json
 seed policy "$top"/tests/vm/policy
 cp "$top/tests/replay/fixtures/policy" "$dir/seeds-policy/fixtures-policy"
