@@ -29,8 +29,10 @@ struct da_trace_reader *da_trace_reader_open(const char *path, char *err, size_t
 bool da_trace_reader_is_record(const struct da_trace_reader *r);
 /*
  * Read what describes the trace (the record's HEADER, or the JSON header
- * line) into *trace; trace->source is left as the caller set it.  Names
- * from the trace go into syms; trace and syms must live until close.
+ * line) into *trace; trace->source is left as the caller set it.  JSON
+ * Lines intern their symbol names in syms and add scope slots to trace as
+ * events name them (a record's SYMBOL and SCOPE records come out as items
+ * instead); trace and syms must live until close.
  * 0, or -1 with err: nothing can be judged (no report).  A bad first JSON
  * line is not an error here: the first da_trace_reader_next returns it,
  * after the report header, as for any later line.

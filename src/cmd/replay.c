@@ -11,6 +11,7 @@
  * byte offset or line) goes to standard error and the exit status is 2.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,19 @@ static void batch_flush(struct replay *r, struct event_batch *b)
 	b->n = 0;
 }
 
+static int input_failed(struct replay *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int input_failed(struct replay *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 /* a record other than EVENT: it takes effect between the events around it */
 static int apply_item(struct replay *r, const struct da_record_item *item)
 {
@@ -78,7 +92,7 @@ static int apply_item(struct replay *r, const struct da_record_item *item)
 	switch (item->type) {
 	case DA_REC_SYMBOL:
 		if (da_symbols_add(r->syms, item->addr, item->name))
-			return snprintf(r->err, sizeof(r->err), "out of memory"), -1;
+			return input_failed(r, "out of memory");
 		break;
 	case DA_REC_LOST:
 		da_pipeline_lost(r->p, item->first_seq, item->count);
@@ -86,13 +100,13 @@ static int apply_item(struct replay *r, const struct da_record_item *item)
 	case DA_REC_STACK:
 		ret = da_stacks_set(r->stacks, item->stack_id, item->frames, item->n_frames);
 		if (ret == -ENOSPC)
-			return snprintf(r->err, sizeof(r->err),
-					"%s: more than %u distinct stacks or %u MiB of stack"
-					" frames: not a trace a live run writes",
-					r->trace.source, DA_STACKS_MAX, DA_STACKS_MAX_BYTES >> 20),
-			       -1;
+			return input_failed(r,
+					    "%s: more than %u distinct stacks or %u MiB of stack"
+					    " frames: not a trace a live run writes",
+					    r->trace.source, DA_STACKS_MAX,
+					    DA_STACKS_MAX_BYTES >> 20);
 		if (ret)
-			return snprintf(r->err, sizeof(r->err), "out of memory"), -1;
+			return input_failed(r, "out of memory");
 		break;
 	case DA_REC_SCOPE:
 		snprintf(r->trace.scope_names[item->slot], DA_FUNC_LEN, "%s", item->name);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Private to src/core: buffered input for `replay`, plain or gzip (zlib's
+ * Private to src/core: buffered input for the trace readers, plain or gzip (zlib's
  * gz* API reads both, so the format is detected by content, not by name),
  * with the byte offset of every position so errors can name it.
  */
@@ -54,7 +54,7 @@ static inline void da_input_consume(struct da_input *in, size_t n)
 int da_input_line(struct da_input *in, char **line, size_t *len);
 void da_input_close(struct da_input *in);
 
-/* record.c: a record reader over an input replay opened and sniffed (takes it over) */
+/* record.c: a record reader over an input the trace reader opened and sniffed (takes it over) */
 struct da_record_reader *da_record_reader_from_input(struct da_input *in);
 
 #endif /* DMABUF_AUDIT_INPUT_H */
