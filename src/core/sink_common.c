@@ -1,88 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What every sink shares: the fields of each op (one table drives the JSON
- * encoder, the JSON decoder and the text event line, so the three cannot
- * drift apart), the JSON encoding of events, findings, headers and
- * summaries, and the store of rendered findings for reports written at the
- * end.
+ * What every sink shares: the JSON encoding of events (walking the field
+ * table of event_schema.c), findings, headers and summaries, and the text
+ * rendering of an event's fields.  The finding store is finding_store.c.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dmabuf_audit/rules.h"
 #include "sink.h"
-
-#define R DA_EVF_REQUIRED
-#define NZ DA_EVF_NONZERO
-#define F(name, fl) { DA_EVF_##name, (fl) }
-
-/*
- * docs/output.md's table, in its order.  Extensions (documented in
- * docs/output.md): `resv` on every op that names a buffer (written when
- * known, the engine indexes buffers by it), `locked` and `resv_held` on
- * vmap/vunmap (resv-not-held judges them), `object` on scope ops, `buf` on
- * resv_unlock when known.  Without them a JSON Lines replay would not see
- * what the live engine saw.
- */
-const struct da_op_spec da_op_specs[DA_OP__COUNT] = {
-	[DA_OP_EXPORT] = { 6, { F(BUF, R), F(INO, 0), F(EXPORTER, 0), F(SIZE, 0), F(RESV, R),
-				F(RET, R) } },
-	[DA_OP_RELEASE] = { 2, { F(BUF, R), F(RESV, NZ) } },
-	[DA_OP_ATTACH] = { 9, { F(BUF, R), F(ATTACH, R), F(DEV, 0), F(DYNAMIC, 0),
-				F(IMPORTER_OPS, 0), F(INVALIDATE_CB, 0), F(PEER2PEER, 0),
-				F(RET, R), F(RESV, NZ) } },
-	[DA_OP_DETACH] = { 3, { F(BUF, R), F(ATTACH, R), F(RESV, NZ) } },
-	[DA_OP_PIN] = { 5, { F(ATTACH, R), F(BUF, R), F(RESV_HELD, 0), F(RET, R), F(RESV, NZ) } },
-	[DA_OP_UNPIN] = { 4, { F(ATTACH, R), F(BUF, R), F(RESV_HELD, 0), F(RESV, NZ) } },
-	[DA_OP_MAP] = { 7, { F(ATTACH, R), F(BUF, R), F(SGT, R), F(LOCKED, 0), F(RESV_HELD, 0),
-			     F(RET, R), F(RESV, NZ) } },
-	[DA_OP_UNMAP] = { 6, { F(ATTACH, R), F(BUF, R), F(SGT, R), F(LOCKED, 0),
-			       F(RESV_HELD, 0), F(RESV, NZ) } },
-	[DA_OP_VMAP] = { 5, { F(BUF, R), F(LOCKED, 0), F(RESV_HELD, 0), F(RET, R), F(RESV, NZ) } },
-	[DA_OP_VUNMAP] = { 5, { F(BUF, R), F(LOCKED, 0), F(RESV_HELD, 0), F(RET, 0),
-				F(RESV, NZ) } },
-	[DA_OP_MMAP] = { 3, { F(BUF, R), F(RET, R), F(RESV, NZ) } },
-	[DA_OP_INVALIDATE] = { 4, { F(BUF, R), F(RESV_HELD, 0), F(FN, 0), F(RESV, NZ) } },
-	[DA_OP_FENCE_WAIT] = { 5, { F(RESV, R), F(USAGE, 0), F(INTR, 0), F(TIMEOUT, 0),
-				    F(RET, R) } },
-	[DA_OP_REVOCABLE_CHECK] = { 4, { F(ATTACH, R), F(BUF, R), F(RET, R), F(RESV, NZ) } },
-	[DA_OP_SCOPE_ENTER] = { 3, { F(SCOPE, R), F(REVOKED, 0), F(OBJECT, NZ) } },
-	[DA_OP_SCOPE_EXIT] = { 3, { F(SCOPE, R), F(REVOKED, 0), F(OBJECT, NZ) } },
-	[DA_OP_RESV_UNLOCK] = { 2, { F(RESV, R), F(BUF, NZ) } },
-};
-
-#undef F
-#undef R
-#undef NZ
-
-const char *const da_evfield_names[DA_EVF__COUNT] = {
-	[DA_EVF_BUF] = "buf",
-	[DA_EVF_ATTACH] = "attach",
-	[DA_EVF_RESV] = "resv",
-	[DA_EVF_SGT] = "sgt",
-	[DA_EVF_OBJECT] = "object",
-	[DA_EVF_INO] = "ino",
-	[DA_EVF_SIZE] = "size",
-	[DA_EVF_EXPORTER] = "exporter",
-	[DA_EVF_DEV] = "dev",
-	[DA_EVF_DYNAMIC] = "dynamic",
-	[DA_EVF_PEER2PEER] = "peer2peer",
-	[DA_EVF_LOCKED] = "locked",
-	[DA_EVF_INTR] = "intr",
-	[DA_EVF_REVOKED] = "revoked",
-	[DA_EVF_IMPORTER_OPS] = "importer_ops",
-	[DA_EVF_INVALIDATE_CB] = "invalidate_cb",
-	[DA_EVF_RESV_HELD] = "resv_held",
-	[DA_EVF_USAGE] = "usage",
-	[DA_EVF_TIMEOUT] = "timeout",
-	[DA_EVF_FN] = "fn",
-	[DA_EVF_SCOPE] = "scope",
-	[DA_EVF_RET] = "ret",
-};
 
 static const char *const notice_names[] = {
 	[DA_NOTICE_PARTIAL] = "partial",
@@ -186,13 +115,6 @@ static json_t *resv_held_json(unsigned int v)
 	return json_null();
 }
 
-static const char *scope_name(const struct da_trace_info *trace, unsigned int slot)
-{
-	if (trace && slot < trace->n_scopes)
-		return trace->scope_names[slot];
-	return NULL;
-}
-
 static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct da_symbols *syms,
 			  const struct da_trace_info *trace)
 {
@@ -239,7 +161,7 @@ static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct d
 	case DA_EVF_FN:
 		return json_string(da_invalidate_fn_name(ev->fn));
 	case DA_EVF_SCOPE:
-		name = scope_name(trace, ev->fn);
+		name = da_event_scope_name(trace, ev->fn);
 		if (name)
 			return da_json_str(name, DA_FUNC_LEN);
 		/* a slot the trace info does not name (should not happen): keep it distinct */
@@ -249,31 +171,6 @@ static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct d
 	default:
 		return json_null();
 	}
-}
-
-/* value of a field as a number, for DA_EVF_NONZERO */
-static uint64_t field_raw(const struct da_event *ev, enum da_evfield f)
-{
-	switch (f) {
-	case DA_EVF_BUF:
-		return ev->buf;
-	case DA_EVF_RESV:
-		return ev->resv;
-	case DA_EVF_OBJECT:
-		return ev->importer_ops;
-	default:
-		return 1;
-	}
-}
-
-static bool field_present(const struct da_event *ev, const struct da_evfield_spec *spec)
-{
-	if ((spec->flags & DA_EVF_NONZERO) && !field_raw(ev, spec->field))
-		return false;
-	/* "revoked" exists only where the scope function takes that argument */
-	if (spec->field == DA_EVF_REVOKED && !(ev->flags & DA_F_HAS_REVOKED))
-		return false;
-	return true;
 }
 
 json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
@@ -297,7 +194,7 @@ json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
 		return o;
 	spec = &da_op_specs[ev->op];
 	for (unsigned int i = 0; i < spec->n; i++) {
-		if (!field_present(ev, &spec->f[i]))
+		if (!da_evfield_present(ev, &spec->f[i]))
 			continue;
 		json_object_set_new(o, da_evfield_names[spec->f[i].field],
 				    field_json(ev, spec->f[i].field, syms, trace));
@@ -503,7 +400,7 @@ void da_event_details(char *buf, size_t len, const struct da_event *ev, struct d
 		enum da_evfield f = spec->f[i].field;
 		const char *key = da_evfield_names[f];
 
-		if (!field_present(ev, &spec->f[i]))
+		if (!da_evfield_present(ev, &spec->f[i]))
 			continue;
 		switch (f) {
 		case DA_EVF_BUF:
@@ -573,7 +470,7 @@ void da_event_details(char *buf, size_t len, const struct da_event *ev, struct d
 			append(buf, len, &pos, " fn=%s", da_invalidate_fn_name(ev->fn));
 			break;
 		case DA_EVF_SCOPE:
-			s = scope_name(trace, ev->fn);
+			s = da_event_scope_name(trace, ev->fn);
 			if (s)
 				append(buf, len, &pos, " scope=%s", s);
 			else
@@ -591,138 +488,3 @@ void da_event_details(char *buf, size_t len, const struct da_event *ev, struct d
 		memmove(buf, buf + 1, strlen(buf));
 }
 
-/* ---------------------------------------------------------------- store */
-
-int da_store_init(struct da_store *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->spill = tmpfile();
-	if (!st->spill) {
-		/* no writable temporary directory (a bare initramfs): keep it in memory */
-		st->spill = open_memstream(&st->mem, &st->memlen);
-		if (!st->spill)
-			return -1;
-	}
-	return 0;
-}
-
-int da_store_add(struct da_store *st, const struct da_finding *f, const char *text, size_t len)
-{
-	struct da_store_entry *e;
-
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		void *p = realloc(st->entries, cap * sizeof(*st->entries));
-
-		if (!p) {
-			st->error = ENOMEM;
-			return -1;
-		}
-		st->entries = p;
-		st->cap = cap;
-	}
-	if (fseek(st->spill, 0, SEEK_END)) {
-		st->error = errno;
-		return -1;
-	}
-	e = &st->entries[st->n];
-	e->offset = ftell(st->spill);
-	e->len = len;
-	e->buf_ptr = f->buffer.ptr;
-	e->buf_ino = f->buffer.ino;
-	e->buf_size = f->buffer.size;
-	if (f->buffer.exporter)
-		da_clean_str(e->exporter, sizeof(e->exporter), f->buffer.exporter,
-			     sizeof(e->exporter));
-	else
-		e->exporter[0] = '\0';
-	e->rule = (uint8_t)f->rule;
-	e->severity = (uint8_t)f->severity;
-	e->index = (uint32_t)st->n;
-	if (e->offset < 0 || fwrite(text, 1, len, st->spill) != len) {
-		st->error = errno ? errno : EIO;
-		return -1;
-	}
-	st->n++;
-	return 0;
-}
-
-char *da_store_text(struct da_store *st, const struct da_store_entry *e)
-{
-	char *s = malloc(e->len + 1);
-
-	if (!s)
-		return NULL;
-	if (fflush(st->spill) || fseek(st->spill, e->offset, SEEK_SET) ||
-	    fread(s, 1, e->len, st->spill) != e->len) {
-		free(s);
-		st->error = errno ? errno : EIO;
-		return NULL;
-	}
-	s[e->len] = '\0';
-	return s;
-}
-
-static int by_rule(const void *a, const void *b)
-{
-	const struct da_store_entry *x = a, *y = b;
-
-	if (x->rule != y->rule)
-		return x->rule < y->rule ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-void da_store_sort_by_rule(struct da_store *st)
-{
-	if (st->n)
-		qsort(st->entries, st->n, sizeof(*st->entries), by_rule);
-}
-
-static int by_key(const void *a, const void *b)
-{
-	const struct da_store_entry *x = a, *y = b;
-
-	if (x->buf_ptr != y->buf_ptr)
-		return x->buf_ptr < y->buf_ptr ? -1 : 1;
-	if (x->buf_ino != y->buf_ino)
-		return x->buf_ino < y->buf_ino ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* after by_key, group holds the group's first arrival index */
-static int by_group(const void *a, const void *b)
-{
-	const struct da_store_entry *x = a, *y = b;
-
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-void da_store_sort_by_buffer(struct da_store *st)
-{
-	size_t i, start;
-
-	if (!st->n)
-		return;
-	qsort(st->entries, st->n, sizeof(*st->entries), by_key);
-	/* each group sorted by arrival: its first entry is its first finding */
-	for (start = 0, i = 1; i <= st->n; i++) {
-		if (i < st->n && st->entries[i].buf_ptr == st->entries[start].buf_ptr &&
-		    st->entries[i].buf_ino == st->entries[start].buf_ino)
-			continue;
-		for (size_t j = start; j < i; j++)
-			st->entries[j].group = st->entries[start].index;
-		start = i;
-	}
-	qsort(st->entries, st->n, sizeof(*st->entries), by_group);
-}
-
-void da_store_fini(struct da_store *st)
-{
-	if (st->spill)
-		fclose(st->spill);
-	free(st->mem);
-	free(st->entries);
-	memset(st, 0, sizeof(*st));
-}

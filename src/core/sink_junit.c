@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dmabuf_audit/rules.h"
+#include "finding_store.h"
 #include "sink.h"
 
 struct junit_sink {

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 
 #include "dmabuf_audit/rules.h"
+#include "finding_store.h"
 #include "sink.h"
 
 struct ktap_sink {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dmabuf_audit/rules.h"
+#include "finding_store.h"
 #include "sink.h"
 
 /* notices kept for the end of a report; more are counted, not printed */
