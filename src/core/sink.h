@@ -30,6 +30,7 @@
  * where JSON emitters usually go wrong (control characters, invalid UTF-8 in
  * a task comm, big integers).
  */
+json_t *da_json_u64(uint64_t v);			/* integer, or "digits" from 2^63 on */
 json_t *da_json_ptr(uint64_t v);			/* "0x…", null for 0 */
 json_t *da_json_sym(struct da_symbols *syms, uint64_t addr);	/* name, "0x…" or null */
 json_t *da_json_str(const char *s, size_t max);	/* null for "" or NULL; never fails on bytes */

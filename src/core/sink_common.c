@@ -40,6 +40,24 @@ json_t *da_json_ptr(uint64_t v)
 	return json_string(buf);
 }
 
+/*
+ * jansson's integers are signed 64-bit: a u64 at or above 2^63 would come
+ * out negative.  Such a value is written as a string of its decimal digits
+ * (docs/output.md): exact, never negative, and the line stays valid JSON
+ * that every reader can parse (an integer literal past 2^63-1 is refused by
+ * jansson's and many other parsers).  No live run gets there: seqs, times
+ * and counters start at 0 and grow by one per event or nanosecond.
+ */
+json_t *da_json_u64(uint64_t v)
+{
+	char buf[24];
+
+	if (v <= INT64_MAX)
+		return json_integer((json_int_t)v);
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return json_string(buf);
+}
+
 json_t *da_json_sym(struct da_symbols *syms, uint64_t addr)
 {
 	const char *name;
@@ -132,9 +150,9 @@ static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct d
 	case DA_EVF_OBJECT:
 		return da_json_ptr(ev->importer_ops);
 	case DA_EVF_INO:
-		return json_integer((json_int_t)ev->ino);
+		return da_json_u64(ev->ino);
 	case DA_EVF_SIZE:
-		return json_integer((json_int_t)ev->size);
+		return da_json_u64(ev->size);
 	case DA_EVF_EXPORTER:
 	case DA_EVF_DEV:
 		return da_json_str(ev->name, sizeof(ev->name));
@@ -157,7 +175,7 @@ static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct d
 	case DA_EVF_USAGE:
 		return json_string(da_usage_name(ev->usage));
 	case DA_EVF_TIMEOUT:
-		return json_integer((json_int_t)ev->timeout);
+		return da_json_u64(ev->timeout);
 	case DA_EVF_FN:
 		return json_string(da_invalidate_fn_name(ev->fn));
 	case DA_EVF_SCOPE:
@@ -183,8 +201,8 @@ json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
 		return NULL;
 	if (with_type)
 		json_object_set_new(o, "type", json_string("event"));
-	json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
-	json_object_set_new(o, "ts_ns", json_integer((json_int_t)ev->ts_ns));
+	json_object_set_new(o, "seq", da_json_u64(ev->seq));
+	json_object_set_new(o, "ts_ns", da_json_u64(ev->ts_ns));
 	json_object_set_new(o, "cpu", json_integer(ev->cpu));
 	json_object_set_new(o, "pid", json_integer(ev->pid));
 	json_object_set_new(o, "tid", json_integer(ev->tid));
@@ -234,19 +252,19 @@ json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
 	json_object_set_new(o, "rule", json_string((unsigned int)f->rule < DA_RULE__COUNT ?
 							   da_rules[f->rule].name : "?"));
 	json_object_set_new(o, "severity", json_string(da_severity_name(f->severity)));
-	json_object_set_new(o, "seq", json_integer((json_int_t)f->seq));
-	json_object_set_new(o, "ts_ns", json_integer((json_int_t)f->ts_ns));
+	json_object_set_new(o, "seq", da_json_u64(f->seq));
+	json_object_set_new(o, "ts_ns", da_json_u64(f->ts_ns));
 	json_object_set_new(o, "pid", f->pid || f->tid ? json_integer(f->pid) : json_null());
 	json_object_set_new(o, "tid", f->pid || f->tid ? json_integer(f->tid) : json_null());
 	json_object_set_new(o, "comm", f->comm ? da_json_str(f->comm, DA_COMM_LEN) : json_null());
 
 	b = json_object();
 	json_object_set_new(b, "ptr", da_json_ptr(f->buffer.ptr));
-	json_object_set_new(b, "ino", f->buffer.ino ? json_integer((json_int_t)f->buffer.ino)
+	json_object_set_new(b, "ino", f->buffer.ino ? da_json_u64(f->buffer.ino)
 						    : json_null());
 	json_object_set_new(b, "exporter", f->buffer.exporter && *f->buffer.exporter ?
 						   da_json_str(f->buffer.exporter, SIZE_MAX) : json_null());
-	json_object_set_new(b, "size", f->buffer.size ? json_integer((json_int_t)f->buffer.size)
+	json_object_set_new(b, "size", f->buffer.size ? da_json_u64(f->buffer.size)
 						      : json_null());
 	json_object_set_new(o, "buffer", b);
 	json_object_set_new(o, "attachment", f->has_attachment ?
@@ -273,25 +291,25 @@ json_t *da_summary_to_json(const struct da_summary *sum)
 	json_t *o = json_object(), *fs = json_object(), *br = json_object(), *pr = json_object();
 
 	json_object_set_new(o, "type", json_string("summary"));
-	json_object_set_new(o, "events", json_integer((json_int_t)sum->events));
-	json_object_set_new(o, "lost", json_integer((json_int_t)sum->lost));
-	json_object_set_new(o, "buffers", json_integer((json_int_t)sum->buffers));
-	json_object_set_new(o, "attachments", json_integer((json_int_t)sum->attachments));
-	json_object_set_new(o, "partial", json_integer((json_int_t)sum->partial));
+	json_object_set_new(o, "events", da_json_u64(sum->events));
+	json_object_set_new(o, "lost", da_json_u64(sum->lost));
+	json_object_set_new(o, "buffers", da_json_u64(sum->buffers));
+	json_object_set_new(o, "attachments", da_json_u64(sum->attachments));
+	json_object_set_new(o, "partial", da_json_u64(sum->partial));
 	for (int s = DA_SEV__COUNT - 1; s >= 0; s--)
 		json_object_set_new(fs, da_severity_name(s),
-				    json_integer((json_int_t)sum->findings[s]));
+				    da_json_u64(sum->findings[s]));
 	json_object_set_new(o, "findings", fs);
 	for (int r = 0; r < DA_RULE__COUNT; r++)
 		json_object_set_new(br, da_rules[r].name,
-				    json_integer((json_int_t)sum->by_rule[r]));
+				    da_json_u64(sum->by_rule[r]));
 	json_object_set_new(o, "by_rule", br);
-	json_object_set_new(pr, "late", json_integer((json_int_t)sum->partial_late));
-	json_object_set_new(pr, "lost", json_integer((json_int_t)sum->partial_lost));
-	json_object_set_new(pr, "evicted", json_integer((json_int_t)sum->partial_evicted));
+	json_object_set_new(pr, "late", da_json_u64(sum->partial_late));
+	json_object_set_new(pr, "lost", da_json_u64(sum->partial_lost));
+	json_object_set_new(pr, "evicted", da_json_u64(sum->partial_evicted));
 	json_object_set_new(o, "partial_reasons", pr);
-	json_object_set_new(o, "evicted", json_integer((json_int_t)sum->evicted));
-	json_object_set_new(o, "suppressed", json_integer((json_int_t)sum->suppressed));
+	json_object_set_new(o, "evicted", da_json_u64(sum->evicted));
+	json_object_set_new(o, "suppressed", da_json_u64(sum->suppressed));
 	return o;
 }
 
@@ -464,7 +482,7 @@ void da_event_details(char *buf, size_t len, const struct da_event *ev, struct d
 			append(buf, len, &pos, " usage=%s", da_usage_name(ev->usage));
 			break;
 		case DA_EVF_TIMEOUT:
-			append(buf, len, &pos, " timeout=%" PRId64, (int64_t)ev->timeout);
+			append(buf, len, &pos, " timeout=%" PRIu64, (uint64_t)ev->timeout);
 			break;
 		case DA_EVF_FN:
 			append(buf, len, &pos, " fn=%s", da_invalidate_fn_name(ev->fn));
