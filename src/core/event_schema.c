@@ -75,24 +75,70 @@ const char *const da_evfield_names[DA_EVF__COUNT] = {
 };
 
 
-/* value of a field as a number, for DA_EVF_NONZERO */
-static uint64_t field_raw(const struct da_event *ev, enum da_evfield f)
+bool da_evfield_ptr(const struct da_event *ev, enum da_evfield f, uint64_t *ptr)
 {
 	switch (f) {
 	case DA_EVF_BUF:
-		return ev->buf;
+		*ptr = ev->buf;
+		return true;
+	case DA_EVF_ATTACH:
+		*ptr = ev->attach;
+		return true;
 	case DA_EVF_RESV:
-		return ev->resv;
+		*ptr = ev->resv;
+		return true;
+	case DA_EVF_SGT:
+		*ptr = ev->sgt;
+		return true;
 	case DA_EVF_OBJECT:
-		return ev->importer_ops;
+		*ptr = ev->importer_ops;
+		return true;
 	default:
-		return 1;
+		return false;
+	}
+}
+
+bool da_evfield_u64(const struct da_event *ev, enum da_evfield f, uint64_t *value)
+{
+	switch (f) {
+	case DA_EVF_INO:
+		*value = ev->ino;
+		return true;
+	case DA_EVF_SIZE:
+		*value = ev->size;
+		return true;
+	case DA_EVF_TIMEOUT:
+		*value = ev->timeout;
+		return true;
+	default:
+		return false;
+	}
+}
+
+unsigned int da_evfield_flag(enum da_evfield f)
+{
+	switch (f) {
+	case DA_EVF_DYNAMIC:
+		return DA_F_DYNAMIC;
+	case DA_EVF_PEER2PEER:
+		return DA_F_PEER2PEER;
+	case DA_EVF_LOCKED:
+		return DA_F_LOCKED;
+	case DA_EVF_INTR:
+		return DA_F_INTR;
+	case DA_EVF_REVOKED:
+		return DA_F_REVOKED;
+	default:
+		return 0;
 	}
 }
 
 bool da_evfield_present(const struct da_event *ev, const struct da_evfield_spec *spec)
 {
-	if ((spec->flags & DA_EVF_NONZERO) && !field_raw(ev, spec->field))
+	uint64_t ptr;
+
+	/* DA_EVF_NONZERO is on pointer fields only */
+	if ((spec->flags & DA_EVF_NONZERO) && da_evfield_ptr(ev, spec->field, &ptr) && !ptr)
 		return false;
 	/* "revoked" exists only where the scope function takes that argument */
 	if (spec->field == DA_EVF_REVOKED && !(ev->flags & DA_F_HAS_REVOKED))

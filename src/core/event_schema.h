@@ -66,6 +66,12 @@ struct da_op_spec {
 extern const struct da_op_spec da_op_specs[DA_OP__COUNT];
 extern const char *const da_evfield_names[DA_EVF__COUNT];
 
+/* A pointer field (buf, attach, resv, sgt, object): true and its value in *ptr. */
+bool da_evfield_ptr(const struct da_event *ev, enum da_evfield f, uint64_t *ptr);
+/* An unsigned number field (ino, size, timeout): true and its value in *value. */
+bool da_evfield_u64(const struct da_event *ev, enum da_evfield f, uint64_t *value);
+/* A boolean field (dynamic, peer2peer, locked, intr, revoked): its DA_F_* bit, else 0. */
+unsigned int da_evfield_flag(enum da_evfield f);
 /* Whether an encoder writes this field of ev (NONZERO fields, "revoked"). */
 bool da_evfield_present(const struct da_event *ev, const struct da_evfield_spec *spec);
 /* The scope function a scope event's slot names in trace, or NULL. */

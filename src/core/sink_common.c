@@ -133,39 +133,32 @@ static json_t *resv_held_json(unsigned int v)
 	return json_null();
 }
 
+static json_t *scope_json(const struct da_trace_info *trace, unsigned int slot)
+{
+	const char *name = da_event_scope_name(trace, slot);
+
+	if (name)
+		return da_json_str(name, DA_FUNC_LEN);
+	/* a slot the trace info does not name (should not happen): keep it distinct */
+	return json_sprintf("scope#%u", slot);
+}
+
 static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct da_symbols *syms,
 			  const struct da_trace_info *trace)
 {
-	const char *name;
+	unsigned int flag = da_evfield_flag(f);
+	uint64_t value;
 
+	if (da_evfield_ptr(ev, f, &value))
+		return da_json_ptr(value);
+	if (da_evfield_u64(ev, f, &value))
+		return da_json_u64(value);
+	if (flag)
+		return json_boolean(ev->flags & flag);
 	switch (f) {
-	case DA_EVF_BUF:
-		return da_json_ptr(ev->buf);
-	case DA_EVF_ATTACH:
-		return da_json_ptr(ev->attach);
-	case DA_EVF_RESV:
-		return da_json_ptr(ev->resv);
-	case DA_EVF_SGT:
-		return da_json_ptr(ev->sgt);
-	case DA_EVF_OBJECT:
-		return da_json_ptr(ev->importer_ops);
-	case DA_EVF_INO:
-		return da_json_u64(ev->ino);
-	case DA_EVF_SIZE:
-		return da_json_u64(ev->size);
 	case DA_EVF_EXPORTER:
 	case DA_EVF_DEV:
 		return da_json_str(ev->name, sizeof(ev->name));
-	case DA_EVF_DYNAMIC:
-		return json_boolean(ev->flags & DA_F_DYNAMIC);
-	case DA_EVF_PEER2PEER:
-		return json_boolean(ev->flags & DA_F_PEER2PEER);
-	case DA_EVF_LOCKED:
-		return json_boolean(ev->flags & DA_F_LOCKED);
-	case DA_EVF_INTR:
-		return json_boolean(ev->flags & DA_F_INTR);
-	case DA_EVF_REVOKED:
-		return json_boolean(ev->flags & DA_F_REVOKED);
 	case DA_EVF_IMPORTER_OPS:
 		return da_json_sym(syms, ev->importer_ops);
 	case DA_EVF_INVALIDATE_CB:
@@ -174,16 +167,10 @@ static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct d
 		return resv_held_json(ev->resv_held);
 	case DA_EVF_USAGE:
 		return json_string(da_usage_name(ev->usage));
-	case DA_EVF_TIMEOUT:
-		return da_json_u64(ev->timeout);
 	case DA_EVF_FN:
 		return json_string(da_invalidate_fn_name(ev->fn));
 	case DA_EVF_SCOPE:
-		name = da_event_scope_name(trace, ev->fn);
-		if (name)
-			return da_json_str(name, DA_FUNC_LEN);
-		/* a slot the trace info does not name (should not happen): keep it distinct */
-		return json_sprintf("scope#%u", ev->fn);
+		return scope_json(trace, ev->fn);
 	case DA_EVF_RET:
 		return json_integer((json_int_t)ev->ret);
 	default:
@@ -388,10 +375,11 @@ static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 		*pos += (size_t)n < len - *pos ? (size_t)n : len - *pos - 1;
 }
 
-static void append_sym(char *buf, size_t len, size_t *pos, const char *key,
-		       struct da_symbols *syms, uint64_t addr)
+/* a pointer or symbol field: "key=name", "key=0x…" or "key=NULL" */
+static void append_addr(char *buf, size_t len, size_t *pos, const char *key,
+			struct da_symbols *syms, uint64_t addr)
 {
-	const char *name = da_symbols_lookup(syms, addr);
+	const char *name = syms ? da_symbols_lookup(syms, addr) : NULL;
 
 	if (!addr)
 		append(buf, len, pos, " %s=NULL", key);
@@ -401,106 +389,97 @@ static void append_sym(char *buf, size_t len, size_t *pos, const char *key,
 		append(buf, len, pos, " %s=0x%" PRIx64, key, addr);
 }
 
+/*
+ * How the text line shows a boolean field: its word when the flag is set
+ * and when it is clear (NULL: nothing is shown).
+ */
+static const char *const flag_words[DA_EVF__COUNT][2] = {
+	[DA_EVF_DYNAMIC] = { "static", "dynamic" },
+	[DA_EVF_PEER2PEER] = { NULL, "peer2peer" },
+	[DA_EVF_LOCKED] = { "unlocked", "locked" },
+	[DA_EVF_INTR] = { NULL, "intr" },
+	[DA_EVF_REVOKED] = { "revoked=false", "revoked=true" },
+};
+
+static const char *const resv_held_words[] = {
+	[DA_RESV_HELD] = "resv_held",
+	[DA_RESV_NOT_HELD] = "resv_NOT_held",
+};
+
+static void append_field(char *buf, size_t len, size_t *pos, const struct da_event *ev,
+			 enum da_evfield f, struct da_symbols *syms,
+			 const struct da_trace_info *trace)
+{
+	const char *key = da_evfield_names[f], *word, *scope;
+	unsigned int flag = da_evfield_flag(f);
+	char name[DA_NAME_LEN + 1];
+	uint64_t value;
+
+	if (da_evfield_ptr(ev, f, &value)) {
+		append_addr(buf, len, pos, key, NULL, value);
+		return;
+	}
+	if (da_evfield_u64(ev, f, &value)) {
+		append(buf, len, pos, " %s=%" PRIu64, key, value);
+		return;
+	}
+	if (flag) {
+		word = flag_words[f][!!(ev->flags & flag)];
+		if (word)
+			append(buf, len, pos, " %s", word);
+		return;
+	}
+	switch (f) {
+	case DA_EVF_EXPORTER:
+	case DA_EVF_DEV:
+		da_clean_str(name, sizeof(name), ev->name, sizeof(ev->name));
+		append(buf, len, pos, " %s=%s", key, name[0] ? name : "?");
+		break;
+	case DA_EVF_IMPORTER_OPS:
+	case DA_EVF_INVALIDATE_CB:
+		append_addr(buf, len, pos, key, syms,
+			    f == DA_EVF_IMPORTER_OPS ? ev->importer_ops : ev->invalidate_cb);
+		break;
+	case DA_EVF_RESV_HELD:
+		word = ev->resv_held < sizeof(resv_held_words) / sizeof(resv_held_words[0]) ?
+			       resv_held_words[ev->resv_held] : NULL;
+		if (word)
+			append(buf, len, pos, " %s", word);
+		break;
+	case DA_EVF_USAGE:
+		append(buf, len, pos, " usage=%s", da_usage_name(ev->usage));
+		break;
+	case DA_EVF_FN:
+		append(buf, len, pos, " fn=%s", da_invalidate_fn_name(ev->fn));
+		break;
+	case DA_EVF_SCOPE:
+		scope = da_event_scope_name(trace, ev->fn);
+		if (scope)
+			append(buf, len, pos, " scope=%s", scope);
+		else
+			append(buf, len, pos, " scope=scope#%u", ev->fn);
+		break;
+	case DA_EVF_RET:
+		append(buf, len, pos, " ret=%" PRId64, (int64_t)ev->ret);
+		break;
+	default:
+		break;
+	}
+}
+
 void da_event_details(char *buf, size_t len, const struct da_event *ev, struct da_symbols *syms,
 		      const struct da_trace_info *trace)
 {
 	const struct da_op_spec *spec;
 	size_t pos = 0;
-	char name[DA_NAME_LEN + 1];
-	const char *s;
-	uint64_t u;
 
 	buf[0] = '\0';
 	if (ev->op >= DA_OP__COUNT)
 		return;
 	spec = &da_op_specs[ev->op];
-	for (unsigned int i = 0; i < spec->n; i++) {
-		enum da_evfield f = spec->f[i].field;
-		const char *key = da_evfield_names[f];
-
-		if (!da_evfield_present(ev, &spec->f[i]))
-			continue;
-		switch (f) {
-		case DA_EVF_BUF:
-		case DA_EVF_ATTACH:
-		case DA_EVF_RESV:
-		case DA_EVF_SGT:
-		case DA_EVF_OBJECT:
-			u = f == DA_EVF_BUF    ? ev->buf :
-			    f == DA_EVF_ATTACH ? ev->attach :
-			    f == DA_EVF_RESV   ? ev->resv :
-			    f == DA_EVF_SGT    ? ev->sgt :
-						 ev->importer_ops;
-			if (u)
-				append(buf, len, &pos, " %s=0x%" PRIx64, key, u);
-			else
-				append(buf, len, &pos, " %s=NULL", key);
-			break;
-		case DA_EVF_INO:
-			append(buf, len, &pos, " ino=%" PRIu64, (uint64_t)ev->ino);
-			break;
-		case DA_EVF_SIZE:
-			append(buf, len, &pos, " size=%" PRIu64, (uint64_t)ev->size);
-			break;
-		case DA_EVF_EXPORTER:
-		case DA_EVF_DEV:
-			da_clean_str(name, sizeof(name), ev->name, sizeof(ev->name));
-			append(buf, len, &pos, " %s=%s", key, name[0] ? name : "?");
-			break;
-		case DA_EVF_DYNAMIC:
-			append(buf, len, &pos, " %s",
-			       ev->flags & DA_F_DYNAMIC ? "dynamic" : "static");
-			break;
-		case DA_EVF_PEER2PEER:
-			if (ev->flags & DA_F_PEER2PEER)
-				append(buf, len, &pos, " peer2peer");
-			break;
-		case DA_EVF_LOCKED:
-			append(buf, len, &pos, " %s",
-			       ev->flags & DA_F_LOCKED ? "locked" : "unlocked");
-			break;
-		case DA_EVF_INTR:
-			if (ev->flags & DA_F_INTR)
-				append(buf, len, &pos, " intr");
-			break;
-		case DA_EVF_REVOKED:
-			append(buf, len, &pos, " revoked=%s",
-			       ev->flags & DA_F_REVOKED ? "true" : "false");
-			break;
-		case DA_EVF_IMPORTER_OPS:
-		case DA_EVF_INVALIDATE_CB:
-			append_sym(buf, len, &pos, key, syms,
-				   f == DA_EVF_IMPORTER_OPS ? ev->importer_ops : ev->invalidate_cb);
-			break;
-		case DA_EVF_RESV_HELD:
-			if (ev->resv_held == DA_RESV_HELD)
-				append(buf, len, &pos, " resv_held");
-			else if (ev->resv_held == DA_RESV_NOT_HELD)
-				append(buf, len, &pos, " resv_NOT_held");
-			break;
-		case DA_EVF_USAGE:
-			append(buf, len, &pos, " usage=%s", da_usage_name(ev->usage));
-			break;
-		case DA_EVF_TIMEOUT:
-			append(buf, len, &pos, " timeout=%" PRIu64, (uint64_t)ev->timeout);
-			break;
-		case DA_EVF_FN:
-			append(buf, len, &pos, " fn=%s", da_invalidate_fn_name(ev->fn));
-			break;
-		case DA_EVF_SCOPE:
-			s = da_event_scope_name(trace, ev->fn);
-			if (s)
-				append(buf, len, &pos, " scope=%s", s);
-			else
-				append(buf, len, &pos, " scope=scope#%u", ev->fn);
-			break;
-		case DA_EVF_RET:
-			append(buf, len, &pos, " ret=%" PRId64, (int64_t)ev->ret);
-			break;
-		default:
-			break;
-		}
-	}
+	for (unsigned int i = 0; i < spec->n; i++)
+		if (da_evfield_present(ev, &spec->f[i]))
+			append_field(buf, len, &pos, ev, spec->f[i].field, syms, trace);
 	/* drop the leading space */
 	if (buf[0] == ' ')
 		memmove(buf, buf + 1, strlen(buf));
