@@ -135,6 +135,15 @@ void da_store_sort_by_buffer(struct da_store *st)
 	qsort(st->entries, st->n, sizeof(*st->entries), by_group);
 }
 
+size_t da_store_rule_end(const struct da_store *st, size_t first, int rule)
+{
+	size_t end = first;
+
+	while (end < st->n && st->entries[end].rule == rule)
+		end++;
+	return end;
+}
+
 void da_store_fini(struct da_store *st)
 {
 	if (st->spill)

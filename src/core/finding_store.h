@@ -40,11 +40,17 @@ struct da_store {
 };
 
 int da_store_init(struct da_store *st);
+static inline bool da_store_is_open(const struct da_store *st)
+{
+	return st->spill != NULL;
+}
 /* append a rendered text for a finding; 0 or -1 */
 int da_store_add(struct da_store *st, const struct da_finding *f, const char *text, size_t len);
 /* read entry e's text into a malloc'd string (NUL-terminated); NULL on error */
 char *da_store_text(struct da_store *st, const struct da_store_entry *e);
 void da_store_sort_by_rule(struct da_store *st);
+/* after da_store_sort_by_rule: the end of rule's run of entries that starts at first */
+size_t da_store_rule_end(const struct da_store *st, size_t first, int rule);
 /* by buffer (in order of each buffer's first finding), then arrival */
 void da_store_sort_by_buffer(struct da_store *st);
 /* also safe on a zeroed store that was never initialised */

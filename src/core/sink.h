@@ -90,10 +90,40 @@ struct da_sink {
 	int error;		/* a write failed (errno), reported at the end */
 };
 
+/*
+ * Every sink names its ops <prefix>_begin, _event, _finding, _notice, _end
+ * and _free; DA_SINK_OPS(prefix) is its table.
+ */
+#define DA_SINK_OPS(prefix)                                                      \
+	{                                                                        \
+		.begin = prefix##_begin, .event = prefix##_event,                \
+		.finding = prefix##_finding, .notice = prefix##_notice,          \
+		.end = prefix##_end, .free = prefix##_free,                      \
+	}
+
+/* A zeroed sink of `size` bytes (a struct that begins with struct da_sink); NULL on ENOMEM. */
+struct da_sink *da_sink_alloc(size_t size, const struct da_sink_ops *ops);
+
 struct da_sink *da_sink_text_new(void);
 struct da_sink *da_sink_json_new(void);
 struct da_sink *da_sink_ktap_new(void);
 struct da_sink *da_sink_junit_new(void);
+
+/* ---- helpers of the sinks that keep their findings for the end (text report, KTAP, JUnit) ---- */
+
+struct da_store;
+struct da_store_entry;
+/* how such a sink renders one finding into its store */
+typedef void (*da_sink_render_fn)(FILE *out, const struct da_sink *s, const struct da_finding *f);
+/* da_store_init; 0, or -1 with s->error set */
+int da_sink_store_open(struct da_sink *s, struct da_store *st);
+/* render f into st; a failure is left in s->error */
+void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
+			   da_sink_render_fn render);
+/* entry e's text (free it), or NULL with s->error set */
+char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e);
+/* how many of the trace's hooks are attached */
+unsigned int da_hooks_attached(const struct da_trace_info *trace);
 
 /* Severity at or above --fail-on: the finding fails its rule's KTAP/JUnit test. */
 static inline bool da_sev_fails(const struct da_opts *opts, int severity)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dmabuf_audit/rules.h"
+#include "finding_store.h"
 #include "sink.h"
 
 static const char *const notice_names[] = {
@@ -485,3 +486,57 @@ void da_event_details(char *buf, size_t len, const struct da_event *ev, struct d
 		memmove(buf, buf + 1, strlen(buf));
 }
 
+
+/* ---------------------------------------------------------------- sinks */
+
+struct da_sink *da_sink_alloc(size_t size, const struct da_sink_ops *ops)
+{
+	struct da_sink *s = calloc(1, size);
+
+	if (s)
+		s->ops = ops;
+	return s;
+}
+
+unsigned int da_hooks_attached(const struct da_trace_info *trace)
+{
+	unsigned int attached = 0;
+
+	for (unsigned int i = 0; i < trace->n_hooks; i++)
+		attached += trace->hooks[i].attached;
+	return attached;
+}
+
+int da_sink_store_open(struct da_sink *s, struct da_store *st)
+{
+	if (!da_store_init(st))
+		return 0;
+	s->error = errno ? errno : ENOMEM;
+	return -1;
+}
+
+void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
+			   da_sink_render_fn render)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem) {
+		s->error = errno ? errno : ENOMEM;
+		return;
+	}
+	render(mem, s, f);
+	if (fclose(mem) || da_store_add(st, f, text, len))
+		s->error = st->error ? st->error : ENOMEM;
+	free(text);
+}
+
+char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e)
+{
+	char *text = da_store_text(st, e);
+
+	if (!text)
+		s->error = st->error ? st->error : ENOMEM;
+	return text;
+}
