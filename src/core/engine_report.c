@@ -245,9 +245,9 @@ static const char *entities(char *out, size_t len, uint64_t nbuf, uint64_t natt)
 static const char not_judged[] =
 	"leaks, balances, use-after-release and pinning-importer-missing-pin are not judged for them";
 
-void eng_final_notices(struct da_engine *eng)
+/* entities not judged by the history rules, one notice per reason */
+static void partial_notices(struct da_engine *eng, const struct enotes *n)
 {
-	struct enotes *n = &eng->notes;
 	char e[96];
 
 	if (n->late[0] || n->late[1])
@@ -262,6 +262,13 @@ void eng_final_notices(struct da_engine *eng)
 			   "%s seen again after eviction from a full table: %s",
 			   entities(e, sizeof(e), n->evicted_seen[0], n->evicted_seen[1]),
 			   not_judged);
+}
+
+/* what did not fit the engine's fixed tables */
+static void table_notices(struct da_engine *eng, const struct enotes *n)
+{
+	char e[96];
+
 	if (n->evicted[0] || n->evicted[1])
 		eng_notice(
 			eng, DA_NOTICE_EVICTED,
@@ -279,6 +286,11 @@ void eng_final_notices(struct da_engine *eng)
 			   "%" PRIu64
 			   " pins went beyond a pin count of 65535: those attachments are partial",
 			   n->pins_saturated);
+}
+
+/* revokes whose fence wait was not judged */
+static void fence_notices(struct da_engine *eng, const struct enotes *n)
+{
 	if (n->fence_unjudged_loss)
 		eng_notice(
 			eng, DA_NOTICE_LOST,
@@ -309,11 +321,11 @@ void eng_final_notices(struct da_engine *eng)
 			"%" PRIu64
 			" verdicts about revoked buffers (access after revoke, pinned importers left revoked) were not made: events were lost since the revoke (an un-revoke or detach may have been missed)",
 			n->access_unjudged);
-	if (n->replaced[0] || n->replaced[1])
-		eng_notice(
-			eng, DA_NOTICE_INPUT,
-			"%s were replaced by a new export/attach at the same address without their release/detach being seen",
-			entities(e, sizeof(e), n->replaced[0], n->replaced[1]));
+}
+
+/* revoke scopes that could not be followed */
+static void scope_notices(struct da_engine *eng, const struct enotes *n)
+{
 	if (n->scopes_untracked)
 		eng_notice(
 			eng, DA_NOTICE_INPUT,
@@ -338,6 +350,11 @@ void eng_final_notices(struct da_engine *eng)
 			"%" PRIu64
 			" revoke scope exits had no matching entry (entered before tracing began, or the entry was lost)",
 			n->scope_exit_unmatched);
+}
+
+/* importers and names beyond what the engine interns */
+static void interned_notices(struct da_engine *eng, const struct enotes *n)
+{
 	if (n->ops_full)
 		eng_notice(
 			eng, DA_NOTICE_INPUT,
@@ -349,4 +366,22 @@ void eng_final_notices(struct da_engine *eng)
 			   "%" PRIu64
 			   " exporter/device names were not kept: more than %d distinct names",
 			   n->names_full, DA_ENGINE_MAX_NAMES - 1);
+}
+
+/* in a fixed order: a replay gives the notices of the live run in the same order */
+void eng_final_notices(struct da_engine *eng)
+{
+	const struct enotes *n = &eng->notes;
+	char e[96];
+
+	partial_notices(eng, n);
+	table_notices(eng, n);
+	fence_notices(eng, n);
+	if (n->replaced[0] || n->replaced[1])
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%s were replaced by a new export/attach at the same address without their release/detach being seen",
+			entities(e, sizeof(e), n->replaced[0], n->replaced[1]));
+	scope_notices(eng, n);
+	interned_notices(eng, n);
 }
