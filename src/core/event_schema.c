@@ -4,6 +4,9 @@
  * table as data.  The JSON writer (sink_common.c), the JSON reader
  * (jsonl.c) and the text event line all walk it, so they cannot drift apart.
  */
+#include <stddef.h>
+#include <string.h>
+
 #include "event_schema.h"
 
 #define R DA_EVF_REQUIRED
@@ -75,44 +78,44 @@ const char *const da_evfield_names[DA_EVF__COUNT] = {
 };
 
 
+/* where the pointer and unsigned number fields are kept in struct da_event (all __u64) */
+enum slot_kind { SLOT_NONE, SLOT_PTR, SLOT_U64 };
+
+#define SLOT(kind, member) { SLOT_##kind, offsetof(struct da_event, member) }
+
+static const struct {
+	uint8_t kind;		/* enum slot_kind */
+	uint16_t offset;
+} slots[DA_EVF__COUNT] = {
+	[DA_EVF_BUF] = SLOT(PTR, buf),
+	[DA_EVF_ATTACH] = SLOT(PTR, attach),
+	[DA_EVF_RESV] = SLOT(PTR, resv),
+	[DA_EVF_SGT] = SLOT(PTR, sgt),
+	[DA_EVF_OBJECT] = SLOT(PTR, importer_ops),	/* scope ops reuse importer_ops */
+	[DA_EVF_INO] = SLOT(U64, ino),
+	[DA_EVF_SIZE] = SLOT(U64, size),
+	[DA_EVF_TIMEOUT] = SLOT(U64, timeout),
+};
+
+#undef SLOT
+
+static bool slot_value(const struct da_event *ev, enum da_evfield f, enum slot_kind kind,
+		       uint64_t *value)
+{
+	if ((unsigned int)f >= DA_EVF__COUNT || slots[f].kind != kind)
+		return false;
+	memcpy(value, (const char *)ev + slots[f].offset, sizeof(*value));
+	return true;
+}
+
 bool da_evfield_ptr(const struct da_event *ev, enum da_evfield f, uint64_t *ptr)
 {
-	switch (f) {
-	case DA_EVF_BUF:
-		*ptr = ev->buf;
-		return true;
-	case DA_EVF_ATTACH:
-		*ptr = ev->attach;
-		return true;
-	case DA_EVF_RESV:
-		*ptr = ev->resv;
-		return true;
-	case DA_EVF_SGT:
-		*ptr = ev->sgt;
-		return true;
-	case DA_EVF_OBJECT:
-		*ptr = ev->importer_ops;
-		return true;
-	default:
-		return false;
-	}
+	return slot_value(ev, f, SLOT_PTR, ptr);
 }
 
 bool da_evfield_u64(const struct da_event *ev, enum da_evfield f, uint64_t *value)
 {
-	switch (f) {
-	case DA_EVF_INO:
-		*value = ev->ino;
-		return true;
-	case DA_EVF_SIZE:
-		*value = ev->size;
-		return true;
-	case DA_EVF_TIMEOUT:
-		*value = ev->timeout;
-		return true;
-	default:
-		return false;
-	}
+	return slot_value(ev, f, SLOT_U64, value);
 }
 
 unsigned int da_evfield_flag(enum da_evfield f)

@@ -80,13 +80,18 @@ char *da_store_text(struct da_store *st, const struct da_store_entry *e)
 	return s;
 }
 
+/* qsort order of two keys */
+static int order(uint64_t x, uint64_t y)
+{
+	return x < y ? -1 : x > y;
+}
+
+/* by rule, then arrival */
 static int by_rule(const void *a, const void *b)
 {
 	const struct da_store_entry *x = a, *y = b;
 
-	if (x->rule != y->rule)
-		return x->rule < y->rule ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+	return x->rule != y->rule ? order(x->rule, y->rule) : order(x->index, y->index);
 }
 
 void da_store_sort_by_rule(struct da_store *st)
@@ -95,25 +100,22 @@ void da_store_sort_by_rule(struct da_store *st)
 		qsort(st->entries, st->n, sizeof(*st->entries), by_rule);
 }
 
+/* by buffer (pointer, then inode), then arrival */
 static int by_key(const void *a, const void *b)
 {
 	const struct da_store_entry *x = a, *y = b;
 
 	if (x->buf_ptr != y->buf_ptr)
-		return x->buf_ptr < y->buf_ptr ? -1 : 1;
-	if (x->buf_ino != y->buf_ino)
-		return x->buf_ino < y->buf_ino ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+		return order(x->buf_ptr, y->buf_ptr);
+	return x->buf_ino != y->buf_ino ? order(x->buf_ino, y->buf_ino) : order(x->index, y->index);
 }
 
-/* after by_key, group holds the group's first arrival index */
+/* after by_key, group holds the group's first arrival index: by group, then arrival */
 static int by_group(const void *a, const void *b)
 {
 	const struct da_store_entry *x = a, *y = b;
 
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+	return x->group != y->group ? order(x->group, y->group) : order(x->index, y->index);
 }
 
 void da_store_sort_by_buffer(struct da_store *st)
