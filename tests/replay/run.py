@@ -939,7 +939,7 @@ def test_writer_format(tap):
         recs2 = [header_record("7.3.4", scopes=["vfio_pci_dma_buf_move"])]
         body = [
             event_record(1, "export", buf=B, resv=R, ino=1, size=4096, name=b"vfio_pci_core"),
-            event_record(2, "attach", buf=B, attach=A, importer_ops=OPSYM, invalidate_cb=CBSYM, flags=F_DYNAMIC, name=b"iommufd"),
+            event_record(2, "attach", buf=B, attach=A, importer_ops=OPSYM, invalidate_cb=CBSYM, flags=F_DYNAMIC, name=b"iommu"),
             event_record(3, "pin", buf=B, attach=A, resv_held=2),
             event_record(4, "map", buf=B, attach=A, sgt=S, flags=F_LOCKED, resv_held=2),
             event_record(5, "scope_enter", importer_ops=0xf000, flags=F_HAS_REVOKED | F_REVOKED, fn=0),

@@ -29,7 +29,7 @@ static void dyn_attach(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)
 static void iommufd_import(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)
 {
 	tb_revocable_check(tb, tid, buf, att, 1);
-	tb_attach(tb, tid, buf, att, "iommufd", "iopt_dmabuf_attach_revoke_ops",
+	tb_attach(tb, tid, buf, att, "iommu", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
 	tb_pin(tb, tid, buf, att, HELD, 0);
 }
@@ -567,7 +567,7 @@ static bool nonrevocable_refused_quiet(void)
 		  -EOPNOTSUPP);
 	/* a revocable importer is accepted */
 	tb_revocable_check(&tb, T3, BUF1, ATT2, 1);
-	tb_attach(&tb, T3, BUF1, ATT2, "iommufd", "iopt_dmabuf_attach_revoke_ops",
+	tb_attach(&tb, T3, BUF1, ATT2, "iommu", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
 	tb_detach(&tb, T3, BUF1, ATT2);
 	/* a static importer on a non-revoking exporter is fine */
@@ -588,7 +588,7 @@ static bool missing_pin_fires(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
+	tb_attach(&tb, T2, BUF1, ATT1, "iommu", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
@@ -597,7 +597,7 @@ static bool missing_pin_fires(void)
 	ok = TB_EXPECT(&tb, E(PINNING_IMPORTER_MISSING_PIN, HIGH, BUF1, ATT1));
 	CHECK(ok);
 	CHECK(!strcmp(tb.find[0].importer_sym, "iopt_dmabuf_attach_revoke_ops"));
-	CHECK(!strcmp(tb.find[0].dev, "iommufd"));
+	CHECK(!strcmp(tb.find[0].dev, "iommu"));
 	tb_free(&tb);
 	return true;
 }

@@ -53,7 +53,7 @@ static bool vfio_619_revoke_missing_wait(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 4242);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
+	tb_attach(&tb, T2, BUF1, ATT1, "iommu", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	invalidate_fn(&tb, T1, BUF1, DA_FN_MOVE_NOTIFY);
@@ -90,7 +90,7 @@ static bool vfio_73_revoke_correct(void)
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_revocable_check(&tb, T2, BUF1, ATT1, 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
+	tb_attach(&tb, T2, BUF1, ATT1, "iommu", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
 	tb_resv_unlock(&tb, T2, RESV1);
@@ -132,7 +132,7 @@ static bool iommufd_70_missing_pin(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
+	tb_attach(&tb, T2, BUF1, ATT1, "iommu", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
 	tb_resv_unlock(&tb, T2, RESV1);
@@ -153,7 +153,7 @@ static bool v3_kernel_usage_wait(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
+	tb_attach(&tb, T2, BUF1, ATT1, "iommu", "iopt_dmabuf_attach_revoke_ops",
 		  "iopt_revoke_notify", 0);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
