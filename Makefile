@@ -4,7 +4,7 @@
 #   make deps     install the build and test dependencies (Debian packages)
 #   make          install missing build dependencies, then build
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
-#   make check    unit and replay tests: no kernel needed
+#   make check    unit, replay and repository self-check tests: no kernel needed
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, guest tests on $(CI_KERNELS)
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
@@ -55,7 +55,7 @@ BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
-	test-hooks-btf test-summary unit replay-tests
+	test-hooks-btf test-summary unit replay-tests repo-check
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -97,8 +97,13 @@ unit: $(UNIT_BINS)
 replay-tests: $(BIN)
 	@tools/run-suite.sh replay tests/replay/run.py $(BIN)
 
+# Docs and comments point only at files in the repository; no C function
+# outside tests/ over 100 lines.
+repo-check:
+	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
+
 # make check: no kernel needed
-check: unit replay-tests
+check: unit replay-tests repo-check
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
