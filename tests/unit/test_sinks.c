@@ -15,8 +15,8 @@
 #include "dmabuf_audit/pipeline.h"
 #include "trace_builder.h"
 
-#define SEQ_NEAR_END 18446744073709551600ull	/* 2^64 - 16 */
-#define COUNT_HALF 9223372036854775808ull	/* 2^63 */
+#define SEQ_NEAR_END 18446744073709551600ull /* 2^64 - 16 */
+#define COUNT_HALF 9223372036854775808ull /* 2^63 */
 
 /* The report of a trace that only loses `count` events from `first_seq`, in `format`. */
 static char *report_of_loss(enum da_format format, uint64_t first_seq, uint64_t count)
@@ -180,10 +180,8 @@ static bool event_u64_fields(void)
 int main(void)
 {
 	static const struct tap_test tests[] = {
-		TAP_TEST(lost_near_seq_end_text),
-		TAP_TEST(lost_near_seq_end_json),
-		TAP_TEST(lost_small_json_integers),
-		TAP_TEST(lost_to_last_seq_text),
+		TAP_TEST(lost_near_seq_end_text),   TAP_TEST(lost_near_seq_end_json),
+		TAP_TEST(lost_small_json_integers), TAP_TEST(lost_to_last_seq_text),
 		TAP_TEST(event_u64_fields),
 	};
 
