@@ -215,10 +215,17 @@ def planted_tree():
     return d
 
 
-def expect_planted(tap):
+def same(got, want):
+    """no problems when got is want; else what differs"""
+    if got == want:
+        return []
+    return [f"missed: {x}" for x in want if x not in got] + [f"wrong: {x}" for x in got if x not in want]
+
+
+def planted_checks():
+    """(name, problems) of each check run on the planted tree: each must find what was planted"""
     d = planted_tree()
-    refs = sorted(missing_references(d))
-    want_refs = sorted([
+    want_refs = [
         "README.md:1: no such file: docs/gone.md",
         "docs/a.md:1: no such document: b.md",
         "docs/a.md:1: no such document: interface.md",
@@ -226,50 +233,44 @@ def expect_planted(tap):
         "docs/a.md:2: no such document: rules.md",
         "docs/a.md:2: points outside the repository: /work/shared/design/testing.md",
         "src/core/x.c:2: no such file: src/core/y.c",
-    ])
-    tap.check("the reference check finds each planted bad reference, and nothing else",
-              refs == want_refs, refs)
-    funcs = [msg for rel, name, msg in long_functions(d)]
+    ]
+    results = [("the reference check finds each planted bad reference, and nothing else",
+                same(sorted(missing_references(d)), sorted(want_refs)))]
     want_funcs = ["src/core/x.c:8: long_one() is 102 lines (at most 100)"]
-    tap.check("the length check finds the planted 102-line function, and nothing else",
-              funcs == want_funcs, funcs)
+    results.append(("the length check finds the planted 102-line function, and nothing else",
+                    same([msg for rel, name, msg in long_functions(d)], want_funcs)))
     os.makedirs(os.path.join(d, SELF))
     with open(os.path.join(d, PENDING), "w") as f:
         f.write("# pending\nsrc/core/x.c long_one\nsrc/core/x.c short_one\n")
     problems, notes = long_function_problems(d)
     want = [f"src/core/x.c: short_one() is no longer over 100 lines: delete its line from {PENDING}"]
-    tap.check("a pending long function is a note; a pending one no longer long is a failure",
-              problems == want and len(notes) == 1, problems + notes)
+    results.append(("a pending long function is a note; a pending one no longer long is a failure",
+                    same(problems, want) + ([] if len(notes) == 1 else [f"notes: {notes}"])))
     shutil.rmtree(d)
+    return results
 
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def check(self, name, ok, details=()):
-        self.n += 1
-        if not ok:
-            self.failed += 1
-            for line in details:
-                print(f"# {line}")
-        print(f"{'' if ok else 'not '}ok {self.n} - {name}")
+def tap_line(number, name, problems):
+    """One TAP result: "ok N - name", or "not ok N - name" after its problems as diagnostics."""
+    for line in problems:
+        print(f"# {line}")
+    print(f"{'not ' if problems else ''}ok {number} - {name}")
+    return not problems
 
 
 def main():
     repo = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
     repo = os.path.normpath(repo)
-    tap = Tap()
-    expect_planted(tap)
-    bad = missing_references(repo)
-    tap.check("no doc or comment points at a missing file or outside the repository", not bad, bad)
-    bad, notes = long_function_problems(repo)
+    results = planted_checks()
+    results.append(("no doc or comment points at a missing file or outside the repository",
+                    missing_references(repo)))
+    problems, notes = long_function_problems(repo)
     for note in notes:
         print(f"# {note}")
-    tap.check(f"no C function outside tests/ is over {MAX_FUNCTION_LINES} lines", not bad, bad)
-    print(f"1..{tap.n}")
-    return 1 if tap.failed else 0
+    results.append((f"no C function outside tests/ is over {MAX_FUNCTION_LINES} lines", problems))
+    passed = [tap_line(i, name, problems) for i, (name, problems) in enumerate(results, 1)]
+    print(f"1..{len(results)}")
+    return 0 if all(passed) else 1
 
 
 if __name__ == "__main__":
