@@ -22,8 +22,8 @@ struct da_store_entry {
 	uint64_t buf_ino;
 	uint64_t buf_size;
 	char exporter[DA_NAME_LEN];
-	uint64_t group;		/* set by da_store_sort_by_buffer */
-	uint32_t index;		/* arrival order */
+	uint64_t group; /* set by da_store_sort_by_buffer */
+	uint32_t index; /* arrival order */
 	uint8_t rule;
 	uint8_t severity;
 	long offset;
@@ -34,7 +34,7 @@ struct da_store {
 	FILE *spill;
 	struct da_store_entry *entries;
 	size_t n, cap;
-	char *mem;		/* open_memstream fallback when no temporary file */
+	char *mem; /* open_memstream fallback when no temporary file */
 	size_t memlen;
 	int error;
 };

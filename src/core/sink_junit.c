@@ -215,8 +215,8 @@ static void junit_verdicts(struct da_sink *s, const struct da_store *st, bool *r
 	}
 }
 
-static void junit_suite_head(struct da_sink *s, const struct da_summary *sum,
-			     unsigned int failing, unsigned int skipped)
+static void junit_suite_head(struct da_sink *s, const struct da_summary *sum, unsigned int failing,
+			     unsigned int skipped)
 {
 	FILE *out = s->out;
 
@@ -271,8 +271,7 @@ static void junit_findings(struct da_sink *s, struct da_store *st, size_t first,
 }
 
 /* rule r's <testcase>, its findings being entries [first, end) */
-static void junit_testcase(struct da_sink *s, struct da_store *st, int r, size_t first,
-			   size_t end)
+static void junit_testcase(struct da_sink *s, struct da_store *st, int r, size_t first, size_t end)
 {
 	size_t below = 0;
 
