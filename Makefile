@@ -4,7 +4,7 @@
 #   make deps     install the build and test dependencies (Debian packages)
 #   make          install missing build dependencies, then build
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
-#   make check    unit and replay tests: no kernel needed
+#   make check    unit, replay and repository self-check tests: no kernel needed
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, guest tests on $(CI_KERNELS)
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
@@ -57,7 +57,7 @@ BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
-	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke
+	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke repo-check
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -131,8 +131,14 @@ fuzz: $(FUZZ_TARGETS)
 fuzz-smoke: fuzz $(BIN)
 	@tools/run-suite.sh fuzz tests/fuzz/run.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS) $(BIN)
 
+
+# Docs and comments point only at files in the repository; no C function
+# outside tests/ over 100 lines.
+repo-check:
+	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
+
 # make check: no kernel needed
-check: unit replay-tests badinput-tests fuzz-smoke
+check: unit replay-tests badinput-tests repo-check fuzz-smoke
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)

@@ -245,9 +245,17 @@ static const char *entities(char *out, size_t len, uint64_t nbuf, uint64_t natt)
 static const char not_judged[] =
 	"leaks, balances, use-after-release and pinning-importer-missing-pin are not judged for them";
 
-void eng_final_notices(struct da_engine *eng)
+/* "N <what>": a notice about a count, when there is something to count */
+static void count_notice(struct da_engine *eng, enum da_notice_kind kind, uint64_t count,
+			 const char *what)
 {
-	struct enotes *n = &eng->notes;
+	if (count)
+		eng_notice(eng, kind, "%" PRIu64 " %s", count, what);
+}
+
+/* entities not judged by the history rules, one notice per reason */
+static void partial_notices(struct da_engine *eng, const struct enotes *n)
+{
 	char e[96];
 
 	if (n->late[0] || n->late[1])
@@ -262,6 +270,13 @@ void eng_final_notices(struct da_engine *eng)
 			   "%s seen again after eviction from a full table: %s",
 			   entities(e, sizeof(e), n->evicted_seen[0], n->evicted_seen[1]),
 			   not_judged);
+}
+
+/* what did not fit the engine's fixed tables */
+static void table_notices(struct da_engine *eng, const struct enotes *n)
+{
+	char e[96];
+
 	if (n->evicted[0] || n->evicted[1])
 		eng_notice(
 			eng, DA_NOTICE_EVICTED,
@@ -274,70 +289,56 @@ void eng_final_notices(struct da_engine *eng)
 			"%" PRIu64
 			" mappings did not fit the mapping table (%u entries): their attachments are partial",
 			n->maps_dropped, eng->nmaps);
-	if (n->pins_saturated)
-		eng_notice(eng, DA_NOTICE_INPUT,
-			   "%" PRIu64
-			   " pins went beyond a pin count of 65535: those attachments are partial",
-			   n->pins_saturated);
-	if (n->fence_unjudged_loss)
-		eng_notice(
-			eng, DA_NOTICE_LOST,
-			"%" PRIu64
-			" revokes were not judged for a fence wait: events were lost while the wait was pending",
-			n->fence_unjudged_loss);
-	if (n->fence_unjudged_evicted)
-		eng_notice(
-			eng, DA_NOTICE_EVICTED,
-			"%" PRIu64
-			" revokes were not judged for a fence wait: their buffer was evicted from a full table",
-			n->fence_unjudged_evicted);
-	if (n->fence_in_open_scope)
-		eng_notice(
-			eng, DA_NOTICE_INPUT,
-			"%" PRIu64
-			" revokes were inside revoke scopes still open at the end of the trace: their fence wait was not judged",
-			n->fence_in_open_scope);
+	count_notice(eng, DA_NOTICE_INPUT, n->pins_saturated,
+		     "pins went beyond a pin count of 65535: those attachments are partial");
+}
+
+/* revokes whose fence wait was not judged */
+static void fence_notices(struct da_engine *eng, const struct enotes *n)
+{
+	count_notice(
+		eng, DA_NOTICE_LOST, n->fence_unjudged_loss,
+		"revokes were not judged for a fence wait: events were lost while the wait was pending");
+	count_notice(
+		eng, DA_NOTICE_EVICTED, n->fence_unjudged_evicted,
+		"revokes were not judged for a fence wait: their buffer was evicted from a full table");
+	count_notice(
+		eng, DA_NOTICE_INPUT, n->fence_in_open_scope,
+		"revokes were inside revoke scopes still open at the end of the trace: their fence wait was not judged");
 	if (n->fence_untracked)
 		eng_notice(
 			eng, DA_NOTICE_INPUT,
 			"%" PRIu64
 			" revokes were not checked for a fence wait: more than %u revokes were pending at once",
 			n->fence_untracked, eng->npends);
-	if (n->access_unjudged)
-		eng_notice(
-			eng, DA_NOTICE_LOST,
-			"%" PRIu64
-			" verdicts about revoked buffers (access after revoke, pinned importers left revoked) were not made: events were lost since the revoke (an un-revoke or detach may have been missed)",
-			n->access_unjudged);
-	if (n->replaced[0] || n->replaced[1])
-		eng_notice(
-			eng, DA_NOTICE_INPUT,
-			"%s were replaced by a new export/attach at the same address without their release/detach being seen",
-			entities(e, sizeof(e), n->replaced[0], n->replaced[1]));
+	count_notice(
+		eng, DA_NOTICE_LOST, n->access_unjudged,
+		"verdicts about revoked buffers (access after revoke, pinned importers left revoked) were not made: events were lost since the revoke (an un-revoke or detach may have been missed)");
+}
+
+/* revoke scopes that could not be followed */
+static void scope_notices(struct da_engine *eng, const struct enotes *n)
+{
 	if (n->scopes_untracked)
 		eng_notice(
 			eng, DA_NOTICE_INPUT,
 			"%" PRIu64
 			" revoke scope entries were not tracked (more than %u tasks or %u nested scopes): invalidates inside them were not classified",
 			n->scopes_untracked, eng->ntasks, DA_SCOPE_DEPTH);
-	if (n->invalidates_unclassified)
-		eng_notice(
-			eng, DA_NOTICE_INPUT,
-			"%" PRIu64
-			" invalidates by tasks inside untracked revoke scopes were not classified (no move/revoke verdicts on them)",
-			n->invalidates_unclassified);
-	if (n->stalls_unjudged)
-		eng_notice(
-			eng, DA_NOTICE_LOST,
-			"%" PRIu64
-			" revoke scopes were open when events were lost (their exit may be in the gap): not judged for revoke-stalled",
-			n->stalls_unjudged);
-	if (n->scope_exit_unmatched)
-		eng_notice(
-			eng, DA_NOTICE_INPUT,
-			"%" PRIu64
-			" revoke scope exits had no matching entry (entered before tracing began, or the entry was lost)",
-			n->scope_exit_unmatched);
+	count_notice(
+		eng, DA_NOTICE_INPUT, n->invalidates_unclassified,
+		"invalidates by tasks inside untracked revoke scopes were not classified (no move/revoke verdicts on them)");
+	count_notice(
+		eng, DA_NOTICE_LOST, n->stalls_unjudged,
+		"revoke scopes were open when events were lost (their exit may be in the gap): not judged for revoke-stalled");
+	count_notice(
+		eng, DA_NOTICE_INPUT, n->scope_exit_unmatched,
+		"revoke scope exits had no matching entry (entered before tracing began, or the entry was lost)");
+}
+
+/* importers and names beyond what the engine interns */
+static void interned_notices(struct da_engine *eng, const struct enotes *n)
+{
 	if (n->ops_full)
 		eng_notice(
 			eng, DA_NOTICE_INPUT,
@@ -349,4 +350,22 @@ void eng_final_notices(struct da_engine *eng)
 			   "%" PRIu64
 			   " exporter/device names were not kept: more than %d distinct names",
 			   n->names_full, DA_ENGINE_MAX_NAMES - 1);
+}
+
+/* in a fixed order: a replay gives the notices of the live run in the same order */
+void eng_final_notices(struct da_engine *eng)
+{
+	const struct enotes *n = &eng->notes;
+	char e[96];
+
+	partial_notices(eng, n);
+	table_notices(eng, n);
+	fence_notices(eng, n);
+	if (n->replaced[0] || n->replaced[1])
+		eng_notice(
+			eng, DA_NOTICE_INPUT,
+			"%s were replaced by a new export/attach at the same address without their release/detach being seen",
+			entities(e, sizeof(e), n->replaced[0], n->replaced[1]));
+	scope_notices(eng, n);
+	interned_notices(eng, n);
 }

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/record.h"
-#include "sink.h"
+#include "event_schema.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

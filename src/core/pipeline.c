@@ -336,6 +336,8 @@ static void report_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t coun
 {
 	char msg[200];
 	json_t *extra;
+	/* a count past the end of the seq space (only from a bad input) ends there */
+	uint64_t last = count > UINT64_MAX - first_seq ? UINT64_MAX : first_seq + count - 1;
 
 	if (count == 1)
 		snprintf(msg, sizeof(msg),
@@ -345,11 +347,11 @@ static void report_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t coun
 	else
 		snprintf(msg, sizeof(msg), "%llu events lost (seq %llu to %llu)%s; buffers and"
 			 " attachments alive then are partial", (unsigned long long)count,
-			 (unsigned long long)first_seq, (unsigned long long)(first_seq + count - 1),
+			 (unsigned long long)first_seq, (unsigned long long)last,
 			 gap ? "" : ", counted by the source");
 	/* first_seq/count let a JSON Lines replay apply losses that left no seq gap */
-	extra = json_pack("{s:I,s:I,s:b}", "first_seq", (json_int_t)first_seq, "count",
-			  (json_int_t)count, "seq_gap", gap);
+	extra = json_pack("{s:o,s:o,s:b}", "first_seq", da_json_u64(first_seq), "count",
+			  da_json_u64(count), "seq_gap", gap);
 	sink_notice(p, DA_NOTICE_LOST, msg, extra);
 	/* after the notice, so what the engine says about it follows it */
 	da_engine_lost(p->engine, first_seq, count);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Private to src/core: the report sinks (text, JSON Lines, KTAP, JUnit),
- * the per-op event field table shared by every event encoder and decoder,
- * and the finding store the grouping sinks use.  See docs/output.md.
+ * Private to src/core: the report sinks (text, JSON Lines, KTAP, JUnit) and
+ * the encoders they share.  See docs/output.md.  The per-op field table is
+ * event_schema.h (inputs include that, not this), the store of findings
+ * kept for the end is finding_store.h.
  */
 #ifndef DMABUF_AUDIT_SINK_H
 #define DMABUF_AUDIT_SINK_H
@@ -19,56 +20,7 @@
 #include "dmabuf_audit/event.h"
 #include "dmabuf_audit/symbols.h"
 #include "dmabuf_audit/trace.h"
-
-/* JSON Lines header "schema" (docs/output.md): bumped when a field changes meaning. */
-#define DA_JSON_SCHEMA 1
-
-/* ---- the fields of each op (docs/output.md's table) ---- */
-
-enum da_evfield {
-	DA_EVF_BUF,
-	DA_EVF_ATTACH,
-	DA_EVF_RESV,
-	DA_EVF_SGT,
-	DA_EVF_OBJECT,		/* scope_*: the scope function's object argument */
-	DA_EVF_INO,
-	DA_EVF_SIZE,
-	DA_EVF_EXPORTER,	/* export: name[] */
-	DA_EVF_DEV,		/* attach: name[] */
-	DA_EVF_DYNAMIC,
-	DA_EVF_PEER2PEER,
-	DA_EVF_LOCKED,
-	DA_EVF_INTR,
-	DA_EVF_REVOKED,		/* only when DA_F_HAS_REVOKED */
-	DA_EVF_IMPORTER_OPS,
-	DA_EVF_INVALIDATE_CB,
-	DA_EVF_RESV_HELD,
-	DA_EVF_USAGE,
-	DA_EVF_TIMEOUT,
-	DA_EVF_FN,
-	DA_EVF_SCOPE,
-	DA_EVF_RET,
-	DA_EVF__COUNT,
-};
-
-/* field spec flags */
-#define DA_EVF_REQUIRED	(1u << 0)	/* hand-written JSON input must give it */
-#define DA_EVF_NONZERO	(1u << 1)	/* extension: written only when not zero */
-
-struct da_evfield_spec {
-	uint8_t field;		/* enum da_evfield */
-	uint8_t flags;		/* DA_EVF_REQUIRED, DA_EVF_NONZERO */
-};
-
-#define DA_EVF_MAX_PER_OP 10
-
-struct da_op_spec {
-	unsigned int n;
-	struct da_evfield_spec f[DA_EVF_MAX_PER_OP];
-};
-
-extern const struct da_op_spec da_op_specs[DA_OP__COUNT];
-extern const char *const da_evfield_names[DA_EVF__COUNT];
+#include "event_schema.h"
 
 /* ---- JSON encoding (jansson), shared by the JSON sink, the history of findings ---- */
 
@@ -78,6 +30,7 @@ extern const char *const da_evfield_names[DA_EVF__COUNT];
  * where JSON emitters usually go wrong (control characters, invalid UTF-8 in
  * a task comm, big integers).
  */
+json_t *da_json_u64(uint64_t v);			/* integer, or "digits" from 2^63 on */
 json_t *da_json_ptr(uint64_t v);			/* "0x…", null for 0 */
 json_t *da_json_sym(struct da_symbols *syms, uint64_t addr);	/* name, "0x…" or null */
 json_t *da_json_str(const char *s, size_t max);	/* null for "" or NULL; never fails on bytes */
@@ -92,20 +45,6 @@ json_t *da_header_to_json(const struct da_trace_info *trace);
 const char *da_notice_kind_name(enum da_notice_kind kind);
 /* one compact line + '\n'; 0 or -1 */
 int da_json_write_line(FILE *out, json_t *obj);
-
-/*
- * Decode one JSON event object (docs/output.md; hand-written input needs only
- * op, the op's identifying pointers and ret).  seq_default and ts_default
- * are used when the object has no seq / ts_ns (file order; time stands
- * still rather than jumping back to 0).  Scope names are given slots in *trace; symbol names of
- * importer_ops / invalidate_cb are interned in syms.  0, or -1 with a
- * message in err.
- */
-int da_event_from_json(json_t *obj, struct da_event *ev, uint64_t seq_default, uint64_t ts_default,
-		       struct da_symbols *syms, struct da_trace_info *trace, char *err,
-		       size_t errlen);
-/* header line → trace info (kernel, quirks, hooks, scopes); 0 or -1 + err */
-int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, size_t errlen);
 
 /* ---- text rendering ---- */
 
@@ -151,49 +90,40 @@ struct da_sink {
 	int error;		/* a write failed (errno), reported at the end */
 };
 
+/*
+ * Every sink names its ops <prefix>_begin, _event, _finding, _notice, _end
+ * and _free; DA_SINK_OPS(prefix) is its table.
+ */
+#define DA_SINK_OPS(prefix)                                                      \
+	{                                                                        \
+		.begin = prefix##_begin, .event = prefix##_event,                \
+		.finding = prefix##_finding, .notice = prefix##_notice,          \
+		.end = prefix##_end, .free = prefix##_free,                      \
+	}
+
+/* A zeroed sink of `size` bytes (a struct that begins with struct da_sink); NULL on ENOMEM. */
+struct da_sink *da_sink_alloc(size_t size, const struct da_sink_ops *ops);
+
 struct da_sink *da_sink_text_new(void);
 struct da_sink *da_sink_json_new(void);
 struct da_sink *da_sink_ktap_new(void);
 struct da_sink *da_sink_junit_new(void);
 
-/*
- * Findings kept for a report written at the end (text report, KTAP,
- * JUnit).  Each finding is rendered when it happens (the engine's pointers
- * are only valid during the callback) and spilled to an unlinked temporary
- * file, so a run with very many findings does not grow the heap by their
- * text; only a small index entry stays in memory.
- */
-struct da_store_entry {
-	uint64_t buf_ptr;
-	uint64_t buf_ino;
-	uint64_t buf_size;
-	char exporter[DA_NAME_LEN];
-	uint64_t group;		/* set by da_store_sort_by_buffer */
-	uint32_t index;		/* arrival order */
-	uint8_t rule;
-	uint8_t severity;
-	long offset;
-	size_t len;
-};
+/* ---- helpers of the sinks that keep their findings for the end (text report, KTAP, JUnit) ---- */
 
-struct da_store {
-	FILE *spill;
-	struct da_store_entry *entries;
-	size_t n, cap;
-	char *mem;		/* open_memstream fallback when no temporary file */
-	size_t memlen;
-	int error;
-};
-
-int da_store_init(struct da_store *st);
-/* append a rendered text for a finding; 0 or -1 */
-int da_store_add(struct da_store *st, const struct da_finding *f, const char *text, size_t len);
-/* read entry e's text into a malloc'd string (NUL-terminated); NULL on error */
-char *da_store_text(struct da_store *st, const struct da_store_entry *e);
-void da_store_sort_by_rule(struct da_store *st);
-/* by buffer (in order of each buffer's first finding), then arrival */
-void da_store_sort_by_buffer(struct da_store *st);
-void da_store_fini(struct da_store *st);
+struct da_store;
+struct da_store_entry;
+/* how such a sink renders one finding into its store */
+typedef void (*da_sink_render_fn)(FILE *out, const struct da_sink *s, const struct da_finding *f);
+/* da_store_init; 0, or -1 with s->error set */
+int da_sink_store_open(struct da_sink *s, struct da_store *st);
+/* render f into st; a failure is left in s->error */
+void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
+			   da_sink_render_fn render);
+/* entry e's text (free it), or NULL with s->error set */
+char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e);
+/* how many of the trace's hooks are attached */
+unsigned int da_hooks_attached(const struct da_trace_info *trace);
 
 /* Severity at or above --fail-on: the finding fails its rule's KTAP/JUnit test. */
 static inline bool da_sev_fails(const struct da_opts *opts, int severity)

@@ -1,88 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What every sink shares: the fields of each op (one table drives the JSON
- * encoder, the JSON decoder and the text event line, so the three cannot
- * drift apart), the JSON encoding of events, findings, headers and
- * summaries, and the store of rendered findings for reports written at the
- * end.
+ * What every sink shares: the JSON encoding of events (walking the field
+ * table of event_schema.c), findings, headers and summaries, and the text
+ * rendering of an event's fields.  The finding store is finding_store.c.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dmabuf_audit/rules.h"
+#include "finding_store.h"
 #include "sink.h"
-
-#define R DA_EVF_REQUIRED
-#define NZ DA_EVF_NONZERO
-#define F(name, fl) { DA_EVF_##name, (fl) }
-
-/*
- * docs/output.md's table, in its order.  Extensions (documented in
- * docs/output.md): `resv` on every op that names a buffer (written when
- * known, the engine indexes buffers by it), `locked` and `resv_held` on
- * vmap/vunmap (resv-not-held judges them), `object` on scope ops, `buf` on
- * resv_unlock when known.  Without them a JSON Lines replay would not see
- * what the live engine saw.
- */
-const struct da_op_spec da_op_specs[DA_OP__COUNT] = {
-	[DA_OP_EXPORT] = { 6, { F(BUF, R), F(INO, 0), F(EXPORTER, 0), F(SIZE, 0), F(RESV, R),
-				F(RET, R) } },
-	[DA_OP_RELEASE] = { 2, { F(BUF, R), F(RESV, NZ) } },
-	[DA_OP_ATTACH] = { 9, { F(BUF, R), F(ATTACH, R), F(DEV, 0), F(DYNAMIC, 0),
-				F(IMPORTER_OPS, 0), F(INVALIDATE_CB, 0), F(PEER2PEER, 0),
-				F(RET, R), F(RESV, NZ) } },
-	[DA_OP_DETACH] = { 3, { F(BUF, R), F(ATTACH, R), F(RESV, NZ) } },
-	[DA_OP_PIN] = { 5, { F(ATTACH, R), F(BUF, R), F(RESV_HELD, 0), F(RET, R), F(RESV, NZ) } },
-	[DA_OP_UNPIN] = { 4, { F(ATTACH, R), F(BUF, R), F(RESV_HELD, 0), F(RESV, NZ) } },
-	[DA_OP_MAP] = { 7, { F(ATTACH, R), F(BUF, R), F(SGT, R), F(LOCKED, 0), F(RESV_HELD, 0),
-			     F(RET, R), F(RESV, NZ) } },
-	[DA_OP_UNMAP] = { 6, { F(ATTACH, R), F(BUF, R), F(SGT, R), F(LOCKED, 0),
-			       F(RESV_HELD, 0), F(RESV, NZ) } },
-	[DA_OP_VMAP] = { 5, { F(BUF, R), F(LOCKED, 0), F(RESV_HELD, 0), F(RET, R), F(RESV, NZ) } },
-	[DA_OP_VUNMAP] = { 5, { F(BUF, R), F(LOCKED, 0), F(RESV_HELD, 0), F(RET, 0),
-				F(RESV, NZ) } },
-	[DA_OP_MMAP] = { 3, { F(BUF, R), F(RET, R), F(RESV, NZ) } },
-	[DA_OP_INVALIDATE] = { 4, { F(BUF, R), F(RESV_HELD, 0), F(FN, 0), F(RESV, NZ) } },
-	[DA_OP_FENCE_WAIT] = { 5, { F(RESV, R), F(USAGE, 0), F(INTR, 0), F(TIMEOUT, 0),
-				    F(RET, R) } },
-	[DA_OP_REVOCABLE_CHECK] = { 4, { F(ATTACH, R), F(BUF, R), F(RET, R), F(RESV, NZ) } },
-	[DA_OP_SCOPE_ENTER] = { 3, { F(SCOPE, R), F(REVOKED, 0), F(OBJECT, NZ) } },
-	[DA_OP_SCOPE_EXIT] = { 3, { F(SCOPE, R), F(REVOKED, 0), F(OBJECT, NZ) } },
-	[DA_OP_RESV_UNLOCK] = { 2, { F(RESV, R), F(BUF, NZ) } },
-};
-
-#undef F
-#undef R
-#undef NZ
-
-const char *const da_evfield_names[DA_EVF__COUNT] = {
-	[DA_EVF_BUF] = "buf",
-	[DA_EVF_ATTACH] = "attach",
-	[DA_EVF_RESV] = "resv",
-	[DA_EVF_SGT] = "sgt",
-	[DA_EVF_OBJECT] = "object",
-	[DA_EVF_INO] = "ino",
-	[DA_EVF_SIZE] = "size",
-	[DA_EVF_EXPORTER] = "exporter",
-	[DA_EVF_DEV] = "dev",
-	[DA_EVF_DYNAMIC] = "dynamic",
-	[DA_EVF_PEER2PEER] = "peer2peer",
-	[DA_EVF_LOCKED] = "locked",
-	[DA_EVF_INTR] = "intr",
-	[DA_EVF_REVOKED] = "revoked",
-	[DA_EVF_IMPORTER_OPS] = "importer_ops",
-	[DA_EVF_INVALIDATE_CB] = "invalidate_cb",
-	[DA_EVF_RESV_HELD] = "resv_held",
-	[DA_EVF_USAGE] = "usage",
-	[DA_EVF_TIMEOUT] = "timeout",
-	[DA_EVF_FN] = "fn",
-	[DA_EVF_SCOPE] = "scope",
-	[DA_EVF_RET] = "ret",
-};
 
 static const char *const notice_names[] = {
 	[DA_NOTICE_PARTIAL] = "partial",
@@ -108,6 +38,24 @@ json_t *da_json_ptr(uint64_t v)
 	if (!v)
 		return json_null();
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+/*
+ * jansson's integers are signed 64-bit: a u64 at or above 2^63 would come
+ * out negative.  Such a value is written as a string of its decimal digits
+ * (docs/output.md): exact, never negative, and the line stays valid JSON
+ * that every reader can parse (an integer literal past 2^63-1 is refused by
+ * jansson's and many other parsers).  No live run gets there: seqs, times
+ * and counters start at 0 and grow by one per event or nanosecond.
+ */
+json_t *da_json_u64(uint64_t v)
+{
+	char buf[24];
+
+	if (v <= INT64_MAX)
+		return json_integer((json_int_t)v);
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
 	return json_string(buf);
 }
 
@@ -186,46 +134,32 @@ static json_t *resv_held_json(unsigned int v)
 	return json_null();
 }
 
-static const char *scope_name(const struct da_trace_info *trace, unsigned int slot)
+static json_t *scope_json(const struct da_trace_info *trace, unsigned int slot)
 {
-	if (trace && slot < trace->n_scopes)
-		return trace->scope_names[slot];
-	return NULL;
+	const char *name = da_event_scope_name(trace, slot);
+
+	if (name)
+		return da_json_str(name, DA_FUNC_LEN);
+	/* a slot the trace info does not name (should not happen): keep it distinct */
+	return json_sprintf("scope#%u", slot);
 }
 
 static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct da_symbols *syms,
 			  const struct da_trace_info *trace)
 {
-	const char *name;
+	unsigned int flag = da_evfield_flag(f);
+	uint64_t value;
 
+	if (da_evfield_ptr(ev, f, &value))
+		return da_json_ptr(value);
+	if (da_evfield_u64(ev, f, &value))
+		return da_json_u64(value);
+	if (flag)
+		return json_boolean(ev->flags & flag);
 	switch (f) {
-	case DA_EVF_BUF:
-		return da_json_ptr(ev->buf);
-	case DA_EVF_ATTACH:
-		return da_json_ptr(ev->attach);
-	case DA_EVF_RESV:
-		return da_json_ptr(ev->resv);
-	case DA_EVF_SGT:
-		return da_json_ptr(ev->sgt);
-	case DA_EVF_OBJECT:
-		return da_json_ptr(ev->importer_ops);
-	case DA_EVF_INO:
-		return json_integer((json_int_t)ev->ino);
-	case DA_EVF_SIZE:
-		return json_integer((json_int_t)ev->size);
 	case DA_EVF_EXPORTER:
 	case DA_EVF_DEV:
 		return da_json_str(ev->name, sizeof(ev->name));
-	case DA_EVF_DYNAMIC:
-		return json_boolean(ev->flags & DA_F_DYNAMIC);
-	case DA_EVF_PEER2PEER:
-		return json_boolean(ev->flags & DA_F_PEER2PEER);
-	case DA_EVF_LOCKED:
-		return json_boolean(ev->flags & DA_F_LOCKED);
-	case DA_EVF_INTR:
-		return json_boolean(ev->flags & DA_F_INTR);
-	case DA_EVF_REVOKED:
-		return json_boolean(ev->flags & DA_F_REVOKED);
 	case DA_EVF_IMPORTER_OPS:
 		return da_json_sym(syms, ev->importer_ops);
 	case DA_EVF_INVALIDATE_CB:
@@ -234,46 +168,15 @@ static json_t *field_json(const struct da_event *ev, enum da_evfield f, struct d
 		return resv_held_json(ev->resv_held);
 	case DA_EVF_USAGE:
 		return json_string(da_usage_name(ev->usage));
-	case DA_EVF_TIMEOUT:
-		return json_integer((json_int_t)ev->timeout);
 	case DA_EVF_FN:
 		return json_string(da_invalidate_fn_name(ev->fn));
 	case DA_EVF_SCOPE:
-		name = scope_name(trace, ev->fn);
-		if (name)
-			return da_json_str(name, DA_FUNC_LEN);
-		/* a slot the trace info does not name (should not happen): keep it distinct */
-		return json_sprintf("scope#%u", ev->fn);
+		return scope_json(trace, ev->fn);
 	case DA_EVF_RET:
 		return json_integer((json_int_t)ev->ret);
 	default:
 		return json_null();
 	}
-}
-
-/* value of a field as a number, for DA_EVF_NONZERO */
-static uint64_t field_raw(const struct da_event *ev, enum da_evfield f)
-{
-	switch (f) {
-	case DA_EVF_BUF:
-		return ev->buf;
-	case DA_EVF_RESV:
-		return ev->resv;
-	case DA_EVF_OBJECT:
-		return ev->importer_ops;
-	default:
-		return 1;
-	}
-}
-
-static bool field_present(const struct da_event *ev, const struct da_evfield_spec *spec)
-{
-	if ((spec->flags & DA_EVF_NONZERO) && !field_raw(ev, spec->field))
-		return false;
-	/* "revoked" exists only where the scope function takes that argument */
-	if (spec->field == DA_EVF_REVOKED && !(ev->flags & DA_F_HAS_REVOKED))
-		return false;
-	return true;
 }
 
 json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
@@ -286,8 +189,8 @@ json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
 		return NULL;
 	if (with_type)
 		json_object_set_new(o, "type", json_string("event"));
-	json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
-	json_object_set_new(o, "ts_ns", json_integer((json_int_t)ev->ts_ns));
+	json_object_set_new(o, "seq", da_json_u64(ev->seq));
+	json_object_set_new(o, "ts_ns", da_json_u64(ev->ts_ns));
 	json_object_set_new(o, "cpu", json_integer(ev->cpu));
 	json_object_set_new(o, "pid", json_integer(ev->pid));
 	json_object_set_new(o, "tid", json_integer(ev->tid));
@@ -297,7 +200,7 @@ json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
 		return o;
 	spec = &da_op_specs[ev->op];
 	for (unsigned int i = 0; i < spec->n; i++) {
-		if (!field_present(ev, &spec->f[i]))
+		if (!da_evfield_present(ev, &spec->f[i]))
 			continue;
 		json_object_set_new(o, da_evfield_names[spec->f[i].field],
 				    field_json(ev, spec->f[i].field, syms, trace));
@@ -337,19 +240,19 @@ json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
 	json_object_set_new(o, "rule", json_string((unsigned int)f->rule < DA_RULE__COUNT ?
 							   da_rules[f->rule].name : "?"));
 	json_object_set_new(o, "severity", json_string(da_severity_name(f->severity)));
-	json_object_set_new(o, "seq", json_integer((json_int_t)f->seq));
-	json_object_set_new(o, "ts_ns", json_integer((json_int_t)f->ts_ns));
+	json_object_set_new(o, "seq", da_json_u64(f->seq));
+	json_object_set_new(o, "ts_ns", da_json_u64(f->ts_ns));
 	json_object_set_new(o, "pid", f->pid || f->tid ? json_integer(f->pid) : json_null());
 	json_object_set_new(o, "tid", f->pid || f->tid ? json_integer(f->tid) : json_null());
 	json_object_set_new(o, "comm", f->comm ? da_json_str(f->comm, DA_COMM_LEN) : json_null());
 
 	b = json_object();
 	json_object_set_new(b, "ptr", da_json_ptr(f->buffer.ptr));
-	json_object_set_new(b, "ino", f->buffer.ino ? json_integer((json_int_t)f->buffer.ino)
+	json_object_set_new(b, "ino", f->buffer.ino ? da_json_u64(f->buffer.ino)
 						    : json_null());
 	json_object_set_new(b, "exporter", f->buffer.exporter && *f->buffer.exporter ?
 						   da_json_str(f->buffer.exporter, SIZE_MAX) : json_null());
-	json_object_set_new(b, "size", f->buffer.size ? json_integer((json_int_t)f->buffer.size)
+	json_object_set_new(b, "size", f->buffer.size ? da_json_u64(f->buffer.size)
 						      : json_null());
 	json_object_set_new(o, "buffer", b);
 	json_object_set_new(o, "attachment", f->has_attachment ?
@@ -376,25 +279,25 @@ json_t *da_summary_to_json(const struct da_summary *sum)
 	json_t *o = json_object(), *fs = json_object(), *br = json_object(), *pr = json_object();
 
 	json_object_set_new(o, "type", json_string("summary"));
-	json_object_set_new(o, "events", json_integer((json_int_t)sum->events));
-	json_object_set_new(o, "lost", json_integer((json_int_t)sum->lost));
-	json_object_set_new(o, "buffers", json_integer((json_int_t)sum->buffers));
-	json_object_set_new(o, "attachments", json_integer((json_int_t)sum->attachments));
-	json_object_set_new(o, "partial", json_integer((json_int_t)sum->partial));
+	json_object_set_new(o, "events", da_json_u64(sum->events));
+	json_object_set_new(o, "lost", da_json_u64(sum->lost));
+	json_object_set_new(o, "buffers", da_json_u64(sum->buffers));
+	json_object_set_new(o, "attachments", da_json_u64(sum->attachments));
+	json_object_set_new(o, "partial", da_json_u64(sum->partial));
 	for (int s = DA_SEV__COUNT - 1; s >= 0; s--)
 		json_object_set_new(fs, da_severity_name(s),
-				    json_integer((json_int_t)sum->findings[s]));
+				    da_json_u64(sum->findings[s]));
 	json_object_set_new(o, "findings", fs);
 	for (int r = 0; r < DA_RULE__COUNT; r++)
 		json_object_set_new(br, da_rules[r].name,
-				    json_integer((json_int_t)sum->by_rule[r]));
+				    da_json_u64(sum->by_rule[r]));
 	json_object_set_new(o, "by_rule", br);
-	json_object_set_new(pr, "late", json_integer((json_int_t)sum->partial_late));
-	json_object_set_new(pr, "lost", json_integer((json_int_t)sum->partial_lost));
-	json_object_set_new(pr, "evicted", json_integer((json_int_t)sum->partial_evicted));
+	json_object_set_new(pr, "late", da_json_u64(sum->partial_late));
+	json_object_set_new(pr, "lost", da_json_u64(sum->partial_lost));
+	json_object_set_new(pr, "evicted", da_json_u64(sum->partial_evicted));
 	json_object_set_new(o, "partial_reasons", pr);
-	json_object_set_new(o, "evicted", json_integer((json_int_t)sum->evicted));
-	json_object_set_new(o, "suppressed", json_integer((json_int_t)sum->suppressed));
+	json_object_set_new(o, "evicted", da_json_u64(sum->evicted));
+	json_object_set_new(o, "suppressed", da_json_u64(sum->suppressed));
 	return o;
 }
 
@@ -473,10 +376,11 @@ static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 		*pos += (size_t)n < len - *pos ? (size_t)n : len - *pos - 1;
 }
 
-static void append_sym(char *buf, size_t len, size_t *pos, const char *key,
-		       struct da_symbols *syms, uint64_t addr)
+/* a pointer or symbol field: "key=name", "key=0x…" or "key=NULL" */
+static void append_addr(char *buf, size_t len, size_t *pos, const char *key,
+			struct da_symbols *syms, uint64_t addr)
 {
-	const char *name = da_symbols_lookup(syms, addr);
+	const char *name = syms ? da_symbols_lookup(syms, addr) : NULL;
 
 	if (!addr)
 		append(buf, len, pos, " %s=NULL", key);
@@ -486,243 +390,153 @@ static void append_sym(char *buf, size_t len, size_t *pos, const char *key,
 		append(buf, len, pos, " %s=0x%" PRIx64, key, addr);
 }
 
+/*
+ * How the text line shows a boolean field: its word when the flag is set
+ * and when it is clear (NULL: nothing is shown).
+ */
+static const char *const flag_words[DA_EVF__COUNT][2] = {
+	[DA_EVF_DYNAMIC] = { "static", "dynamic" },
+	[DA_EVF_PEER2PEER] = { NULL, "peer2peer" },
+	[DA_EVF_LOCKED] = { "unlocked", "locked" },
+	[DA_EVF_INTR] = { NULL, "intr" },
+	[DA_EVF_REVOKED] = { "revoked=false", "revoked=true" },
+};
+
+static const char *const resv_held_words[] = {
+	[DA_RESV_HELD] = "resv_held",
+	[DA_RESV_NOT_HELD] = "resv_NOT_held",
+};
+
+static void append_field(char *buf, size_t len, size_t *pos, const struct da_event *ev,
+			 enum da_evfield f, struct da_symbols *syms,
+			 const struct da_trace_info *trace)
+{
+	const char *key = da_evfield_names[f], *word, *scope;
+	unsigned int flag = da_evfield_flag(f);
+	char name[DA_NAME_LEN + 1];
+	uint64_t value;
+
+	if (da_evfield_ptr(ev, f, &value)) {
+		append_addr(buf, len, pos, key, NULL, value);
+		return;
+	}
+	if (da_evfield_u64(ev, f, &value)) {
+		append(buf, len, pos, " %s=%" PRIu64, key, value);
+		return;
+	}
+	if (flag) {
+		word = flag_words[f][!!(ev->flags & flag)];
+		if (word)
+			append(buf, len, pos, " %s", word);
+		return;
+	}
+	switch (f) {
+	case DA_EVF_EXPORTER:
+	case DA_EVF_DEV:
+		da_clean_str(name, sizeof(name), ev->name, sizeof(ev->name));
+		append(buf, len, pos, " %s=%s", key, name[0] ? name : "?");
+		break;
+	case DA_EVF_IMPORTER_OPS:
+	case DA_EVF_INVALIDATE_CB:
+		append_addr(buf, len, pos, key, syms,
+			    f == DA_EVF_IMPORTER_OPS ? ev->importer_ops : ev->invalidate_cb);
+		break;
+	case DA_EVF_RESV_HELD:
+		word = ev->resv_held < sizeof(resv_held_words) / sizeof(resv_held_words[0]) ?
+			       resv_held_words[ev->resv_held] : NULL;
+		if (word)
+			append(buf, len, pos, " %s", word);
+		break;
+	case DA_EVF_USAGE:
+		append(buf, len, pos, " usage=%s", da_usage_name(ev->usage));
+		break;
+	case DA_EVF_FN:
+		append(buf, len, pos, " fn=%s", da_invalidate_fn_name(ev->fn));
+		break;
+	case DA_EVF_SCOPE:
+		scope = da_event_scope_name(trace, ev->fn);
+		if (scope)
+			append(buf, len, pos, " scope=%s", scope);
+		else
+			append(buf, len, pos, " scope=scope#%u", ev->fn);
+		break;
+	case DA_EVF_RET:
+		append(buf, len, pos, " ret=%" PRId64, (int64_t)ev->ret);
+		break;
+	default:
+		break;
+	}
+}
+
 void da_event_details(char *buf, size_t len, const struct da_event *ev, struct da_symbols *syms,
 		      const struct da_trace_info *trace)
 {
 	const struct da_op_spec *spec;
 	size_t pos = 0;
-	char name[DA_NAME_LEN + 1];
-	const char *s;
-	uint64_t u;
 
 	buf[0] = '\0';
 	if (ev->op >= DA_OP__COUNT)
 		return;
 	spec = &da_op_specs[ev->op];
-	for (unsigned int i = 0; i < spec->n; i++) {
-		enum da_evfield f = spec->f[i].field;
-		const char *key = da_evfield_names[f];
-
-		if (!field_present(ev, &spec->f[i]))
-			continue;
-		switch (f) {
-		case DA_EVF_BUF:
-		case DA_EVF_ATTACH:
-		case DA_EVF_RESV:
-		case DA_EVF_SGT:
-		case DA_EVF_OBJECT:
-			u = f == DA_EVF_BUF    ? ev->buf :
-			    f == DA_EVF_ATTACH ? ev->attach :
-			    f == DA_EVF_RESV   ? ev->resv :
-			    f == DA_EVF_SGT    ? ev->sgt :
-						 ev->importer_ops;
-			if (u)
-				append(buf, len, &pos, " %s=0x%" PRIx64, key, u);
-			else
-				append(buf, len, &pos, " %s=NULL", key);
-			break;
-		case DA_EVF_INO:
-			append(buf, len, &pos, " ino=%" PRIu64, (uint64_t)ev->ino);
-			break;
-		case DA_EVF_SIZE:
-			append(buf, len, &pos, " size=%" PRIu64, (uint64_t)ev->size);
-			break;
-		case DA_EVF_EXPORTER:
-		case DA_EVF_DEV:
-			da_clean_str(name, sizeof(name), ev->name, sizeof(ev->name));
-			append(buf, len, &pos, " %s=%s", key, name[0] ? name : "?");
-			break;
-		case DA_EVF_DYNAMIC:
-			append(buf, len, &pos, " %s",
-			       ev->flags & DA_F_DYNAMIC ? "dynamic" : "static");
-			break;
-		case DA_EVF_PEER2PEER:
-			if (ev->flags & DA_F_PEER2PEER)
-				append(buf, len, &pos, " peer2peer");
-			break;
-		case DA_EVF_LOCKED:
-			append(buf, len, &pos, " %s",
-			       ev->flags & DA_F_LOCKED ? "locked" : "unlocked");
-			break;
-		case DA_EVF_INTR:
-			if (ev->flags & DA_F_INTR)
-				append(buf, len, &pos, " intr");
-			break;
-		case DA_EVF_REVOKED:
-			append(buf, len, &pos, " revoked=%s",
-			       ev->flags & DA_F_REVOKED ? "true" : "false");
-			break;
-		case DA_EVF_IMPORTER_OPS:
-		case DA_EVF_INVALIDATE_CB:
-			append_sym(buf, len, &pos, key, syms,
-				   f == DA_EVF_IMPORTER_OPS ? ev->importer_ops : ev->invalidate_cb);
-			break;
-		case DA_EVF_RESV_HELD:
-			if (ev->resv_held == DA_RESV_HELD)
-				append(buf, len, &pos, " resv_held");
-			else if (ev->resv_held == DA_RESV_NOT_HELD)
-				append(buf, len, &pos, " resv_NOT_held");
-			break;
-		case DA_EVF_USAGE:
-			append(buf, len, &pos, " usage=%s", da_usage_name(ev->usage));
-			break;
-		case DA_EVF_TIMEOUT:
-			append(buf, len, &pos, " timeout=%" PRId64, (int64_t)ev->timeout);
-			break;
-		case DA_EVF_FN:
-			append(buf, len, &pos, " fn=%s", da_invalidate_fn_name(ev->fn));
-			break;
-		case DA_EVF_SCOPE:
-			s = scope_name(trace, ev->fn);
-			if (s)
-				append(buf, len, &pos, " scope=%s", s);
-			else
-				append(buf, len, &pos, " scope=scope#%u", ev->fn);
-			break;
-		case DA_EVF_RET:
-			append(buf, len, &pos, " ret=%" PRId64, (int64_t)ev->ret);
-			break;
-		default:
-			break;
-		}
-	}
+	for (unsigned int i = 0; i < spec->n; i++)
+		if (da_evfield_present(ev, &spec->f[i]))
+			append_field(buf, len, &pos, ev, spec->f[i].field, syms, trace);
 	/* drop the leading space */
 	if (buf[0] == ' ')
 		memmove(buf, buf + 1, strlen(buf));
 }
 
-/* ---------------------------------------------------------------- store */
 
-int da_store_init(struct da_store *st)
+/* ---------------------------------------------------------------- sinks */
+
+struct da_sink *da_sink_alloc(size_t size, const struct da_sink_ops *ops)
 {
-	memset(st, 0, sizeof(*st));
-	st->spill = tmpfile();
-	if (!st->spill) {
-		/* no writable temporary directory (a bare initramfs): keep it in memory */
-		st->spill = open_memstream(&st->mem, &st->memlen);
-		if (!st->spill)
-			return -1;
-	}
-	return 0;
-}
+	struct da_sink *s = calloc(1, size);
 
-int da_store_add(struct da_store *st, const struct da_finding *f, const char *text, size_t len)
-{
-	struct da_store_entry *e;
-
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		void *p = realloc(st->entries, cap * sizeof(*st->entries));
-
-		if (!p) {
-			st->error = ENOMEM;
-			return -1;
-		}
-		st->entries = p;
-		st->cap = cap;
-	}
-	if (fseek(st->spill, 0, SEEK_END)) {
-		st->error = errno;
-		return -1;
-	}
-	e = &st->entries[st->n];
-	e->offset = ftell(st->spill);
-	e->len = len;
-	e->buf_ptr = f->buffer.ptr;
-	e->buf_ino = f->buffer.ino;
-	e->buf_size = f->buffer.size;
-	if (f->buffer.exporter)
-		da_clean_str(e->exporter, sizeof(e->exporter), f->buffer.exporter,
-			     sizeof(e->exporter));
-	else
-		e->exporter[0] = '\0';
-	e->rule = (uint8_t)f->rule;
-	e->severity = (uint8_t)f->severity;
-	e->index = (uint32_t)st->n;
-	if (e->offset < 0 || fwrite(text, 1, len, st->spill) != len) {
-		st->error = errno ? errno : EIO;
-		return -1;
-	}
-	st->n++;
-	return 0;
-}
-
-char *da_store_text(struct da_store *st, const struct da_store_entry *e)
-{
-	char *s = malloc(e->len + 1);
-
-	if (!s)
-		return NULL;
-	if (fflush(st->spill) || fseek(st->spill, e->offset, SEEK_SET) ||
-	    fread(s, 1, e->len, st->spill) != e->len) {
-		free(s);
-		st->error = errno ? errno : EIO;
-		return NULL;
-	}
-	s[e->len] = '\0';
+	if (s)
+		s->ops = ops;
 	return s;
 }
 
-static int by_rule(const void *a, const void *b)
+unsigned int da_hooks_attached(const struct da_trace_info *trace)
 {
-	const struct da_store_entry *x = a, *y = b;
+	unsigned int attached = 0;
 
-	if (x->rule != y->rule)
-		return x->rule < y->rule ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+	for (unsigned int i = 0; i < trace->n_hooks; i++)
+		attached += trace->hooks[i].attached;
+	return attached;
 }
 
-void da_store_sort_by_rule(struct da_store *st)
+int da_sink_store_open(struct da_sink *s, struct da_store *st)
 {
-	if (st->n)
-		qsort(st->entries, st->n, sizeof(*st->entries), by_rule);
+	if (!da_store_init(st))
+		return 0;
+	s->error = errno ? errno : ENOMEM;
+	return -1;
 }
 
-static int by_key(const void *a, const void *b)
+void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
+			   da_sink_render_fn render)
 {
-	const struct da_store_entry *x = a, *y = b;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
 
-	if (x->buf_ptr != y->buf_ptr)
-		return x->buf_ptr < y->buf_ptr ? -1 : 1;
-	if (x->buf_ino != y->buf_ino)
-		return x->buf_ino < y->buf_ino ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* after by_key, group holds the group's first arrival index */
-static int by_group(const void *a, const void *b)
-{
-	const struct da_store_entry *x = a, *y = b;
-
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-void da_store_sort_by_buffer(struct da_store *st)
-{
-	size_t i, start;
-
-	if (!st->n)
+	if (!mem) {
+		s->error = errno ? errno : ENOMEM;
 		return;
-	qsort(st->entries, st->n, sizeof(*st->entries), by_key);
-	/* each group sorted by arrival: its first entry is its first finding */
-	for (start = 0, i = 1; i <= st->n; i++) {
-		if (i < st->n && st->entries[i].buf_ptr == st->entries[start].buf_ptr &&
-		    st->entries[i].buf_ino == st->entries[start].buf_ino)
-			continue;
-		for (size_t j = start; j < i; j++)
-			st->entries[j].group = st->entries[start].index;
-		start = i;
 	}
-	qsort(st->entries, st->n, sizeof(*st->entries), by_group);
+	render(mem, s, f);
+	if (fclose(mem) || da_store_add(st, f, text, len))
+		s->error = st->error ? st->error : ENOMEM;
+	free(text);
 }
 
-void da_store_fini(struct da_store *st)
+char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e)
 {
-	if (st->spill)
-		fclose(st->spill);
-	free(st->mem);
-	free(st->entries);
-	memset(st, 0, sizeof(*st));
+	char *text = da_store_text(st, e);
+
+	if (!text)
+		s->error = st->error ? st->error : ENOMEM;
+	return text;
 }

@@ -56,20 +56,9 @@ static void json_free(struct da_sink *s)
 	free(s);
 }
 
-static const struct da_sink_ops json_ops = {
-	.begin = json_begin,
-	.event = json_event,
-	.finding = json_finding,
-	.notice = json_notice,
-	.end = json_end,
-	.free = json_free,
-};
+static const struct da_sink_ops json_ops = DA_SINK_OPS(json);
 
 struct da_sink *da_sink_json_new(void)
 {
-	struct da_sink *s = calloc(1, sizeof(*s));
-
-	if (s)
-		s->ops = &json_ops;
-	return s;
+	return da_sink_alloc(sizeof(struct da_sink), &json_ops);
 }

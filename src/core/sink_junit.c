@@ -17,12 +17,12 @@
 #include <string.h>
 
 #include "dmabuf_audit/rules.h"
+#include "finding_store.h"
 #include "sink.h"
 
 struct junit_sink {
 	struct da_sink base;
 	struct da_store store;
-	bool store_ok;
 	/* the suite's <system-out>: events, notices; spilled like the findings */
 	FILE *sysout;
 	char *sysout_mem;
@@ -63,6 +63,29 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* a markup character's entity in character data or an attribute value, or NULL */
+static const char *xml_entity(unsigned char c, bool attr)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return attr ? "&quot;" : NULL;
+	case '\'':
+		return attr ? "&apos;" : NULL;
+	case '\n':
+		return attr ? "&#10;" : NULL;
+	case '\t':
+		return attr ? "&#9;" : NULL;
+	default:
+		return NULL;
+	}
+}
+
 /* write n bytes of s as XML character data (attr: also escape quotes and newlines) */
 static void xml_escape(FILE *out, const char *s, size_t n, bool attr)
 {
@@ -71,41 +94,16 @@ static void xml_escape(FILE *out, const char *s, size_t n, bool attr)
 
 	while (i < n) {
 		unsigned char c = p[i];
+		const char *entity = xml_entity(c, attr);
 		size_t len;
 
-		switch (c) {
-		case '&':
-			fputs("&amp;", out);
+		if (entity) {
+			fputs(entity, out);
 			i++;
 			continue;
-		case '<':
-			fputs("&lt;", out);
-			i++;
-			continue;
-		case '>':
-			fputs("&gt;", out);
-			i++;
-			continue;
-		case '"':
-			fputs(attr ? "&quot;" : "\"", out);
-			i++;
-			continue;
-		case '\'':
-			fputs(attr ? "&apos;" : "'", out);
-			i++;
-			continue;
-		case '\n':
-			fputs(attr ? "&#10;" : "\n", out);
-			i++;
-			continue;
-		case '\t':
-			fputs(attr ? "&#9;" : "\t", out);
-			i++;
-			continue;
-		default:
-			break;
 		}
-		if (c < 0x20 || c == 0x7f) {
+		/* the other control characters are not XML 1.0 characters */
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
 			fputc('?', out);
 			i++;
 			continue;
@@ -130,11 +128,8 @@ static int junit_begin(struct da_sink *s)
 {
 	struct junit_sink *j = (struct junit_sink *)s;
 
-	j->store_ok = !da_store_init(&j->store);
-	if (!j->store_ok) {
-		s->error = errno ? errno : ENOMEM;
+	if (da_sink_store_open(s, &j->store))
 		return -1;
-	}
 	j->sysout = tmpfile();
 	if (!j->sysout)
 		j->sysout = open_memstream(&j->sysout_mem, &j->sysout_len);
@@ -153,30 +148,17 @@ static void junit_event(struct da_sink *s, const struct da_event *ev)
 	da_text_event_line(j->sysout, s, "event: ", ev);
 }
 
+/* stored as "message\0details" so the end can split attribute and body */
+static void junit_render(FILE *out, const struct da_sink *s, const struct da_finding *f)
+{
+	fputs(f->message ? f->message : "", out);
+	fputc('\0', out);
+	da_text_render_finding(out, s, f, "", true);
+}
+
 static void junit_finding(struct da_sink *s, const struct da_finding *f)
 {
-	struct junit_sink *j = (struct junit_sink *)s;
-	char *buf = NULL, *body = NULL;
-	size_t len = 0, body_len = 0;
-	FILE *mem = open_memstream(&buf, &len), *bmem;
-
-	if (!mem) {
-		s->error = errno;
-		return;
-	}
-	/* stored as "message\0details" so the end can split attribute and body */
-	fputs(f->message ? f->message : "", mem);
-	fputc('\0', mem);
-	bmem = open_memstream(&body, &body_len);
-	if (bmem) {
-		da_text_render_finding(bmem, s, f, "", true);
-		fclose(bmem);
-		fwrite(body, 1, body_len, mem);
-		free(body);
-	}
-	if (fclose(mem) || !bmem || da_store_add(&j->store, f, buf, len))
-		s->error = j->store.error ? j->store.error : ENOMEM;
-	free(buf);
+	da_sink_store_finding(s, &((struct junit_sink *)s)->store, f, junit_render);
 }
 
 static void junit_notice(struct da_sink *s, enum da_notice_kind kind, const char *msg,
@@ -218,24 +200,26 @@ static void copy_sysout(struct junit_sink *j, FILE *out)
 		j->base.error = EIO;
 }
 
-static int junit_end(struct da_sink *s, const struct da_summary *sum)
+/* rule_fails[r]: a finding of rule r reaches --fail-on */
+static void junit_verdicts(struct da_sink *s, const struct da_store *st, bool *rule_fails,
+			   unsigned int *failing, unsigned int *skipped)
 {
-	struct junit_sink *j = (struct junit_sink *)s;
-	struct da_store *st = &j->store;
-	FILE *out = s->out;
-	unsigned int failing = 0, skipped = 0;
-	bool rule_fails[DA_RULE__COUNT] = { 0 };
-	size_t i;
-
-	for (i = 0; i < st->n; i++)
+	for (size_t i = 0; i < st->n; i++)
 		if (da_sev_fails(s->opts, st->entries[i].severity))
 			rule_fails[st->entries[i].rule % DA_RULE__COUNT] = true;
 	for (int r = 0; r < DA_RULE__COUNT; r++) {
 		if (!s->opts->policy.rule_enabled[r])
-			skipped++;
+			(*skipped)++;
 		else if (rule_fails[r])
-			failing++;
+			(*failing)++;
 	}
+}
+
+static void junit_suite_head(struct da_sink *s, const struct da_summary *sum, unsigned int failing,
+			     unsigned int skipped)
+{
+	FILE *out = s->out;
+
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
 	fprintf(out,
 		"<testsuite name=\"" DA_TOOL_NAME "\" tests=\"%d\" failures=\"%u\" errors=\"0\""
@@ -253,82 +237,96 @@ static int junit_end(struct da_sink *s, const struct da_summary *sum)
 	property_u64(out, "partial", sum->partial);
 	property_u64(out, "suppressed", sum->suppressed);
 	fputs("  </properties>\n", out);
+}
 
+/*
+ * The stored findings in [first, end) that fail (or, !failing, pass) the
+ * --fail-on threshold: as <failure> elements, or their details as text.
+ */
+static void junit_findings(struct da_sink *s, struct da_store *st, size_t first, size_t end,
+			   bool failing)
+{
+	for (size_t e = first; e < end; e++) {
+		const struct da_store_entry *ent = &st->entries[e];
+		char *text;
+		size_t mlen;
+
+		if (da_sev_fails(s->opts, ent->severity) != failing)
+			continue;
+		text = da_sink_store_text(s, st, ent);
+		if (!text)
+			continue;
+		mlen = strlen(text);
+		if (failing) {
+			fputs("    <failure message=\"", s->out);
+			xml_escape(s->out, text, mlen, true);
+			fprintf(s->out, "\" type=\"%s\">", da_severity_name(ent->severity));
+		}
+		if (mlen < ent->len)
+			xml_escape(s->out, text + mlen + 1, ent->len - mlen - 1, false);
+		if (failing)
+			fputs("</failure>\n", s->out);
+		free(text);
+	}
+}
+
+/* rule r's <testcase>, its findings being entries [first, end) */
+static void junit_testcase(struct da_sink *s, struct da_store *st, int r, size_t first, size_t end)
+{
+	size_t below = 0;
+
+	for (size_t e = first; e < end; e++)
+		below += !da_sev_fails(s->opts, st->entries[e].severity);
+	fprintf(s->out, "  <testcase classname=\"" DA_TOOL_NAME "\" name=\"%s\">\n",
+		da_rules[r].name);
+	if (!s->opts->policy.rule_enabled[r])
+		fputs("    <skipped message=\"disabled by policy\"/>\n", s->out);
+	junit_findings(s, st, first, end, true);
+	if (below) {
+		fprintf(s->out, "    <system-out>%zu finding%s below --fail-on %s:\n", below,
+			below == 1 ? "" : "s", da_severity_name(s->opts->fail_on));
+		junit_findings(s, st, first, end, false);
+		fputs("</system-out>\n", s->out);
+	}
+	fputs("  </testcase>\n", s->out);
+}
+
+/* the suite's <system-out>: events, notices, then the summary */
+static void junit_suite_sysout(struct junit_sink *j, const struct da_summary *sum)
+{
+	struct da_sink *s = &j->base;
+	char *sum_text = NULL;
+	size_t sum_len = 0;
+	FILE *mem;
+
+	fputs("  <system-out>", s->out);
+	copy_sysout(j, s->out);
+	mem = open_memstream(&sum_text, &sum_len);
+	if (mem) {
+		da_text_summary(mem, s, sum, "");
+		fclose(mem);
+		xml_escape(s->out, sum_text, sum_len, false);
+		free(sum_text);
+	}
+	fputs("</system-out>\n</testsuite>\n", s->out);
+}
+
+static int junit_end(struct da_sink *s, const struct da_summary *sum)
+{
+	struct junit_sink *j = (struct junit_sink *)s;
+	struct da_store *st = &j->store;
+	bool rule_fails[DA_RULE__COUNT] = { 0 };
+	unsigned int failing = 0, skipped = 0;
+	size_t first = 0, end;
+
+	junit_verdicts(s, st, rule_fails, &failing, &skipped);
+	junit_suite_head(s, sum, failing, skipped);
 	da_store_sort_by_rule(st);
-	i = 0;
-	for (int r = 0; r < DA_RULE__COUNT; r++) {
-		size_t first = i, below = 0;
-
-		while (i < st->n && st->entries[i].rule == r)
-			i++;
-		fprintf(out, "  <testcase classname=\"" DA_TOOL_NAME "\" name=\"%s\">\n",
-			da_rules[r].name);
-		if (!s->opts->policy.rule_enabled[r])
-			fputs("    <skipped message=\"disabled by policy\"/>\n", out);
-		for (size_t e = first; e < i; e++) {
-			const struct da_store_entry *ent = &st->entries[e];
-			char *text;
-			size_t mlen;
-
-			if (!da_sev_fails(s->opts, ent->severity)) {
-				below++;
-				continue;
-			}
-			text = da_store_text(st, ent);
-			if (!text) {
-				s->error = st->error ? st->error : ENOMEM;
-				continue;
-			}
-			mlen = strlen(text);
-			fputs("    <failure message=\"", out);
-			xml_escape(out, text, mlen, true);
-			fprintf(out, "\" type=\"%s\">", da_severity_name(ent->severity));
-			if (mlen < ent->len)
-				xml_escape(out, text + mlen + 1, ent->len - mlen - 1, false);
-			fputs("</failure>\n", out);
-			free(text);
-		}
-		if (below) {
-			fputs("    <system-out>", out);
-			fprintf(out, "%zu finding%s below --fail-on %s:\n", below,
-				below == 1 ? "" : "s", da_severity_name(s->opts->fail_on));
-			for (size_t e = first; e < i; e++) {
-				const struct da_store_entry *ent = &st->entries[e];
-				char *text;
-				size_t mlen;
-
-				if (da_sev_fails(s->opts, ent->severity))
-					continue;
-				text = da_store_text(st, ent);
-				if (!text) {
-					s->error = st->error ? st->error : ENOMEM;
-					continue;
-				}
-				mlen = strlen(text);
-				if (mlen < ent->len)
-					xml_escape(out, text + mlen + 1, ent->len - mlen - 1,
-						   false);
-				free(text);
-			}
-			fputs("</system-out>\n", out);
-		}
-		fputs("  </testcase>\n", out);
+	for (int r = 0; r < DA_RULE__COUNT; r++, first = end) {
+		end = da_store_rule_end(st, first, r);
+		junit_testcase(s, st, r, first, end);
 	}
-	fputs("  <system-out>", out);
-	copy_sysout(j, out);
-	{
-		char *sum_text = NULL;
-		size_t sum_len = 0;
-		FILE *mem = open_memstream(&sum_text, &sum_len);
-
-		if (mem) {
-			da_text_summary(mem, s, sum, "");
-			fclose(mem);
-			xml_escape(out, sum_text, sum_len, false);
-			free(sum_text);
-		}
-	}
-	fputs("</system-out>\n</testsuite>\n", out);
+	junit_suite_sysout(j, sum);
 	return s->error ? -1 : 0;
 }
 
@@ -336,29 +334,16 @@ static void junit_free(struct da_sink *s)
 {
 	struct junit_sink *j = (struct junit_sink *)s;
 
-	if (j->store_ok)
-		da_store_fini(&j->store);
+	da_store_fini(&j->store);
 	if (j->sysout)
 		fclose(j->sysout);
 	free(j->sysout_mem);
 	free(j);
 }
 
-static const struct da_sink_ops junit_ops = {
-	.begin = junit_begin,
-	.event = junit_event,
-	.finding = junit_finding,
-	.notice = junit_notice,
-	.end = junit_end,
-	.free = junit_free,
-};
+static const struct da_sink_ops junit_ops = DA_SINK_OPS(junit);
 
 struct da_sink *da_sink_junit_new(void)
 {
-	struct junit_sink *j = calloc(1, sizeof(*j));
-
-	if (!j)
-		return NULL;
-	j->base.ops = &junit_ops;
-	return &j->base;
+	return da_sink_alloc(sizeof(struct junit_sink), &junit_ops);
 }

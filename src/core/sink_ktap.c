@@ -25,32 +25,26 @@
 #include <stdlib.h>
 
 #include "dmabuf_audit/rules.h"
+#include "finding_store.h"
 #include "sink.h"
 
 struct ktap_sink {
 	struct da_sink base;
 	struct da_store store;
-	bool store_ok;
 };
 
 static int ktap_begin(struct da_sink *s)
 {
 	struct ktap_sink *k = (struct ktap_sink *)s;
-	unsigned int attached = 0;
 
-	k->store_ok = !da_store_init(&k->store);
-	if (!k->store_ok) {
-		s->error = errno ? errno : ENOMEM;
+	if (da_sink_store_open(s, &k->store))
 		return -1;
-	}
-	for (unsigned int i = 0; i < s->trace->n_hooks; i++)
-		attached += s->trace->hooks[i].attached;
 	fprintf(s->out, "KTAP version 1\n1..%d\n", DA_RULE__COUNT);
 	fprintf(s->out, "# " DA_TOOL_NAME " " DA_VERSION ": kernel %s, source %s, %u of %u hooks"
 			" attached, failing at severity %s or above\n",
 		s->trace->kernel[0] ? s->trace->kernel : "unknown",
-		s->trace->source[0] ? s->trace->source : "live", attached, s->trace->n_hooks,
-		da_severity_name(s->opts->fail_on));
+		s->trace->source[0] ? s->trace->source : "live", da_hooks_attached(s->trace),
+		s->trace->n_hooks, da_severity_name(s->opts->fail_on));
 	return 0;
 }
 
@@ -59,21 +53,15 @@ static void ktap_event(struct da_sink *s, const struct da_event *ev)
 	da_text_event_line(s->out, s, "# event: ", ev);
 }
 
+/* a finding as the diagnostic lines of its rule's test */
+static void ktap_render(FILE *out, const struct da_sink *s, const struct da_finding *f)
+{
+	da_text_render_finding(out, s, f, "# ", true);
+}
+
 static void ktap_finding(struct da_sink *s, const struct da_finding *f)
 {
-	struct ktap_sink *k = (struct ktap_sink *)s;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-
-	if (!mem) {
-		s->error = errno;
-		return;
-	}
-	da_text_render_finding(mem, s, f, "# ", true);
-	if (fclose(mem) || da_store_add(&k->store, f, buf, len))
-		s->error = k->store.error ? k->store.error : ENOMEM;
-	free(buf);
+	da_sink_store_finding(s, &((struct ktap_sink *)s)->store, f, ktap_render);
 }
 
 static void ktap_notice(struct da_sink *s, enum da_notice_kind kind, const char *msg,
@@ -82,42 +70,41 @@ static void ktap_notice(struct da_sink *s, enum da_notice_kind kind, const char 
 	fprintf(s->out, "# notice (%s): %s\n", da_notice_kind_name(kind), msg);
 }
 
+/* the findings of rule r, entries [first, end), then its result line */
+static void ktap_rule_test(struct da_sink *s, struct da_store *st, int r, size_t first,
+			   size_t end)
+{
+	bool fails = false;
+	size_t below = 0;
+
+	for (size_t i = first; i < end; i++) {
+		char *text = da_sink_store_text(s, st, &st->entries[i]);
+
+		if (da_sev_fails(s->opts, st->entries[i].severity))
+			fails = true;
+		else
+			below++;
+		fputs(text ? text : "# (finding text could not be read back)\n", s->out);
+		free(text);
+	}
+	if (below)
+		fprintf(s->out, "# %s: %zu finding%s below --fail-on %s\n", da_rules[r].name, below,
+			below == 1 ? "" : "s", da_severity_name(s->opts->fail_on));
+	if (!s->opts->policy.rule_enabled[r])
+		fprintf(s->out, "ok %d %s # SKIP disabled by policy\n", r + 1, da_rules[r].name);
+	else
+		fprintf(s->out, "%s %d %s\n", fails ? "not ok" : "ok", r + 1, da_rules[r].name);
+}
+
 static int ktap_end(struct da_sink *s, const struct da_summary *sum)
 {
-	struct ktap_sink *k = (struct ktap_sink *)s;
-	struct da_store *st = &k->store;
-	size_t i = 0;
+	struct da_store *st = &((struct ktap_sink *)s)->store;
+	size_t first = 0, end;
 
 	da_store_sort_by_rule(st);
-	for (int r = 0; r < DA_RULE__COUNT; r++) {
-		bool fails = false;
-		size_t below = 0;
-
-		for (; i < st->n && st->entries[i].rule == r; i++) {
-			char *text = da_store_text(st, &st->entries[i]);
-
-			if (da_sev_fails(s->opts, st->entries[i].severity))
-				fails = true;
-			else
-				below++;
-			if (!text) {
-				s->error = st->error ? st->error : ENOMEM;
-				fprintf(s->out, "# (finding text could not be read back)\n");
-				continue;
-			}
-			fputs(text, s->out);
-			free(text);
-		}
-		if (below)
-			fprintf(s->out, "# %s: %zu finding%s below --fail-on %s\n",
-				da_rules[r].name, below, below == 1 ? "" : "s",
-				da_severity_name(s->opts->fail_on));
-		if (!s->opts->policy.rule_enabled[r])
-			fprintf(s->out, "ok %d %s # SKIP disabled by policy\n", r + 1,
-				da_rules[r].name);
-		else
-			fprintf(s->out, "%s %d %s\n", fails ? "not ok" : "ok", r + 1,
-				da_rules[r].name);
+	for (int r = 0; r < DA_RULE__COUNT; r++, first = end) {
+		end = da_store_rule_end(st, first, r);
+		ktap_rule_test(s, st, r, first, end);
 	}
 	da_text_summary(s->out, s, sum, "# ");
 	return s->error ? -1 : 0;
@@ -125,28 +112,13 @@ static int ktap_end(struct da_sink *s, const struct da_summary *sum)
 
 static void ktap_free(struct da_sink *s)
 {
-	struct ktap_sink *k = (struct ktap_sink *)s;
-
-	if (k->store_ok)
-		da_store_fini(&k->store);
-	free(k);
+	da_store_fini(&((struct ktap_sink *)s)->store);
+	free(s);
 }
 
-static const struct da_sink_ops ktap_ops = {
-	.begin = ktap_begin,
-	.event = ktap_event,
-	.finding = ktap_finding,
-	.notice = ktap_notice,
-	.end = ktap_end,
-	.free = ktap_free,
-};
+static const struct da_sink_ops ktap_ops = DA_SINK_OPS(ktap);
 
 struct da_sink *da_sink_ktap_new(void)
 {
-	struct ktap_sink *k = calloc(1, sizeof(*k));
-
-	if (!k)
-		return NULL;
-	k->base.ops = &ktap_ops;
-	return &k->base;
+	return da_sink_alloc(sizeof(struct ktap_sink), &ktap_ops);
 }

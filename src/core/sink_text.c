@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dmabuf_audit/rules.h"
+#include "finding_store.h"
 #include "sink.h"
 
 /* notices kept for the end of a report; more are counted, not printed */
@@ -18,8 +19,7 @@
 
 struct text_sink {
 	struct da_sink base;
-	struct da_store store;
-	bool store_ok;
+	struct da_store store;	/* reports only: findings grouped at the end */
 	char **notices;
 	size_t n_notices;
 	uint64_t notices_dropped;
@@ -153,24 +153,16 @@ void da_text_describe_buffer(FILE *out, const struct da_finding_buffer *b)
 static int text_begin(struct da_sink *s)
 {
 	struct text_sink *t = (struct text_sink *)s;
-	unsigned int attached = 0;
 
-	for (unsigned int i = 0; i < s->trace->n_hooks; i++)
-		attached += s->trace->hooks[i].attached;
-	if (s->live) {
+	if (s->live)
 		fprintf(s->out,
 			"%s" DA_TOOL_NAME " " DA_VERSION "%s: kernel %s, %u of %u hooks attached;"
 			" findings are printed as they happen\n\n",
 			col(s, BOLD), col(s, RESET),
-			s->trace->kernel[0] ? s->trace->kernel : "unknown", attached,
-			s->trace->n_hooks);
-	} else {
-		t->store_ok = !da_store_init(&t->store);
-		if (!t->store_ok) {
-			s->error = errno ? errno : ENOMEM;
-			return -1;
-		}
-	}
+			s->trace->kernel[0] ? s->trace->kernel : "unknown",
+			da_hooks_attached(s->trace), s->trace->n_hooks);
+	else if (da_sink_store_open(s, &t->store))
+		return -1;
 	if (s->opts->events)
 		da_text_event_columns(s->out, "");
 	return 0;
@@ -181,29 +173,22 @@ static void text_event(struct da_sink *s, const struct da_event *ev)
 	da_text_event_line(s->out, s, "", ev);
 }
 
+/* a finding of a report: under its buffer's heading, so without the buffer line */
+static void text_render_grouped(FILE *out, const struct da_sink *s, const struct da_finding *f)
+{
+	da_text_render_finding(out, s, f, "  ", false);
+	fputc('\n', out);
+}
+
 static void text_finding(struct da_sink *s, const struct da_finding *f)
 {
-	struct text_sink *t = (struct text_sink *)s;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem;
-
 	if (s->live) {
 		da_text_render_finding(s->out, s, f, "", true);
 		fputc('\n', s->out);
 		fflush(s->out);
 		return;
 	}
-	mem = open_memstream(&buf, &len);
-	if (!mem) {
-		s->error = errno;
-		return;
-	}
-	da_text_render_finding(mem, s, f, "  ", false);
-	fputc('\n', mem);
-	if (fclose(mem) || da_store_add(&t->store, f, buf, len))
-		s->error = t->store.error ? t->store.error : ENOMEM;
-	free(buf);
+	da_sink_store_finding(s, &((struct text_sink *)s)->store, f, text_render_grouped);
 }
 
 static void text_notice(struct da_sink *s, enum da_notice_kind kind, const char *msg,
@@ -233,70 +218,73 @@ static void text_notice(struct da_sink *s, enum da_notice_kind kind, const char 
 	t->notices[t->n_notices++] = line;
 }
 
-static void print_report(struct text_sink *t)
+static void report_heading(struct da_sink *s)
 {
-	struct da_sink *s = &t->base;
-	struct da_store *st = &t->store;
-	size_t i = 0;
-	unsigned int hooks_attached = 0;
-
-	for (unsigned int h = 0; h < s->trace->n_hooks; h++)
-		hooks_attached += s->trace->hooks[h].attached;
 	if (s->opts->events)
 		fputc('\n', s->out);
 	fprintf(s->out, "%s" DA_TOOL_NAME " " DA_VERSION " report%s: kernel %s, source %s",
 		col(s, BOLD), col(s, RESET), s->trace->kernel[0] ? s->trace->kernel : "unknown",
 		s->trace->source[0] ? s->trace->source : "live");
 	if (s->trace->n_hooks)
-		fprintf(s->out, ", %u of %u hooks attached", hooks_attached, s->trace->n_hooks);
+		fprintf(s->out, ", %u of %u hooks attached", da_hooks_attached(s->trace),
+			s->trace->n_hooks);
 	fprintf(s->out, "\n\n");
+}
+
+/* "Buffer ino 7, exporter x, 4096 bytes (0x…): 2 findings" */
+static void buffer_group_heading(struct da_sink *s, const struct da_store_entry *e, size_t n)
+{
+	const struct da_finding_buffer b = {
+		.ptr = e->buf_ptr, .ino = e->buf_ino, .size = e->buf_size, .exporter = e->exporter,
+	};
+
+	if (e->buf_ptr) {
+		fprintf(s->out, "%sBuffer ", col(s, BOLD));
+		describe_buffer(s->out, &b);
+	} else {
+		fprintf(s->out, "%sNo buffer", col(s, BOLD));
+	}
+	fprintf(s->out, "%s: %zu finding%s\n", col(s, RESET), n, n == 1 ? "" : "s");
+}
+
+/* the findings grouped by buffer, in order of each buffer's first finding */
+static void report_findings(struct text_sink *t)
+{
+	struct da_sink *s = &t->base;
+	struct da_store *st = &t->store;
+	size_t first = 0, end;
+
 	if (!st->n)
 		fprintf(s->out, "No findings.\n\n");
 	da_store_sort_by_buffer(st);
-	while (i < st->n) {
-		size_t end = i + 1;
-		char *text;
+	for (; first < st->n; first = end) {
+		for (end = first + 1; end < st->n; end++)
+			if (st->entries[end].buf_ptr != st->entries[first].buf_ptr ||
+			    st->entries[end].buf_ino != st->entries[first].buf_ino)
+				break;
+		buffer_group_heading(s, &st->entries[first], end - first);
+		for (size_t i = first; i < end; i++) {
+			char *text = da_sink_store_text(s, st, &st->entries[i]);
 
-		while (end < st->n && st->entries[end].buf_ptr == st->entries[i].buf_ptr &&
-		       st->entries[end].buf_ino == st->entries[i].buf_ino)
-			end++;
-		if (st->entries[i].buf_ptr) {
-			const struct da_store_entry *e = &st->entries[i];
-
-			fprintf(s->out, "%sBuffer ", col(s, BOLD));
-			if (e->buf_ino)
-				fprintf(s->out, "ino %" PRIu64, e->buf_ino);
-			else
-				fprintf(s->out, "ino unknown");
-			fprintf(s->out, ", exporter %s", e->exporter[0] ? e->exporter : "unknown");
-			if (e->buf_size)
-				fprintf(s->out, ", %" PRIu64 " bytes", e->buf_size);
-			fprintf(s->out, " (0x%" PRIx64 ")%s: %zu finding%s\n", e->buf_ptr,
-				col(s, RESET), end - i, end - i == 1 ? "" : "s");
-		} else {
-			fprintf(s->out, "%sNo buffer%s: %zu finding%s\n", col(s, BOLD),
-				col(s, RESET), end - i, end - i == 1 ? "" : "s");
-		}
-		for (; i < end; i++) {
-			text = da_store_text(st, &st->entries[i]);
-			if (!text) {
-				s->error = st->error ? st->error : ENOMEM;
-				fprintf(s->out, "  (finding text could not be read back)\n\n");
-				continue;
-			}
-			fputs(text, s->out);
+			fputs(text ? text : "  (finding text could not be read back)\n\n", s->out);
 			free(text);
 		}
 	}
-	if (t->n_notices || t->notices_dropped) {
-		fprintf(s->out, "%sNotices%s\n", col(s, BOLD), col(s, RESET));
-		for (size_t n = 0; n < t->n_notices; n++)
-			fprintf(s->out, "  %s\n", t->notices[n]);
-		if (t->notices_dropped)
-			fprintf(s->out, "  ... and %" PRIu64 " more notices (all of them are in"
-					" --format json)\n", t->notices_dropped);
-		fputc('\n', s->out);
-	}
+}
+
+static void report_notices(struct text_sink *t)
+{
+	struct da_sink *s = &t->base;
+
+	if (!t->n_notices && !t->notices_dropped)
+		return;
+	fprintf(s->out, "%sNotices%s\n", col(s, BOLD), col(s, RESET));
+	for (size_t n = 0; n < t->n_notices; n++)
+		fprintf(s->out, "  %s\n", t->notices[n]);
+	if (t->notices_dropped)
+		fprintf(s->out, "  ... and %" PRIu64 " more notices (all of them are in"
+				" --format json)\n", t->notices_dropped);
+	fputc('\n', s->out);
 }
 
 void da_text_summary(FILE *out, const struct da_sink *s, const struct da_summary *sum,
@@ -337,10 +325,13 @@ static int text_end(struct da_sink *s, const struct da_summary *sum)
 {
 	struct text_sink *t = (struct text_sink *)s;
 
-	if (!s->live && t->store_ok)
-		print_report(t);
-	else if (s->live)
+	if (s->live) {
 		fputc('\n', s->out);
+	} else if (da_store_is_open(&t->store)) {
+		report_heading(s);
+		report_findings(t);
+		report_notices(t);
+	}
 	da_text_summary(s->out, s, sum, "");
 	return s->error ? -1 : 0;
 }
@@ -349,29 +340,16 @@ static void text_free(struct da_sink *s)
 {
 	struct text_sink *t = (struct text_sink *)s;
 
-	if (t->store_ok)
-		da_store_fini(&t->store);
+	da_store_fini(&t->store);
 	for (size_t i = 0; i < t->n_notices; i++)
 		free(t->notices[i]);
 	free(t->notices);
 	free(t);
 }
 
-static const struct da_sink_ops text_ops = {
-	.begin = text_begin,
-	.event = text_event,
-	.finding = text_finding,
-	.notice = text_notice,
-	.end = text_end,
-	.free = text_free,
-};
+static const struct da_sink_ops text_ops = DA_SINK_OPS(text);
 
 struct da_sink *da_sink_text_new(void)
 {
-	struct text_sink *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	t->base.ops = &text_ops;
-	return &t->base;
+	return da_sink_alloc(sizeof(struct text_sink), &text_ops);
 }

@@ -15,7 +15,7 @@
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/trace_reader.h"
 #include "input.h"
-#include "sink.h"
+#include "event_schema.h"
 
 /* how many bytes tell the format: the magic, or the first '{' after white space */
 #define SNIFF_LEN 64

@@ -17,10 +17,12 @@ Prints TAP ("ok N - name" / "not ok N - name") and exits 1 when a test fails.
 * bad input: truncated and corrupt records, wrong magic, newer version,
   malformed JSON lines: exit 2, a message naming the offset or line, and the
   report of the events before the bad point.
-* the record format as docs/output.md describes it, written by this script
-  (an independent writer), read by the tool.
+* the record format as docs/output.md describes it, written by
+  record_writer.py (an independent writer), read by the tool.
 
-Python stdlib only; JSON is compared parsed, never grepped.
+This file is the cases and their table (the end of the file); harness.py has
+what they share (TAP, running the tool, reading reports).  Python stdlib
+only; JSON is compared parsed, never grepped.
 """
 
 import gzip
@@ -32,254 +34,15 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
-import zlib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TRACES = os.path.join(HERE, "traces")
-
-# The stable rule IDs of the contract (docs/rules.md), in da_rules order.
-RULES = [
-    "access-after-revoke", "access-attempt-after-revoke", "missing-fence-wait",
-    "weak-fence-wait", "fence-wait-incomplete", "revoke-unhandled-importer",
-    "non-revocable-importer-accepted", "pinning-importer-missing-pin", "pin-leak",
-    "unbalanced-unpin", "mapping-leak", "unbalanced-unmap", "resv-not-held",
-    "revoke-stalled", "use-after-release", "pinned-importer-left-revoked",
-]
-SEVERITIES = ["info", "warning", "high", "critical"]
-
-# ---------------------------------------------------------------- the record format
-MAGIC = b"DABUFREC"
-VERSION = 2
-FILE_HEADER_LEN = 16
-REC_HEADER, REC_EVENT, REC_SYMBOL, REC_LOST, REC_STACK, REC_SCOPE, REC_TICK, REC_END = range(1, 9)
-# struct da_event (include/dmabuf_audit/event.h), host order = little-endian on x86_64
-EVENT = struct.Struct("<11Qq3Ii5B3x16s32s")
-OPS = ["none", "export", "release", "attach", "detach", "pin", "unpin", "map", "unmap", "vmap",
-       "vunmap", "mmap", "invalidate", "fence_wait", "revocable_check", "scope_enter",
-       "scope_exit", "resv_unlock"]
-F_DYNAMIC, F_PEER2PEER, F_LOCKED, F_INTR, F_REVOKED, F_HAS_REVOKED, F_STACK = (1 << i for i in range(7))
-
-
-def _crc32c_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-CRC32C_TABLE = _crc32c_table()
-
-
-def crc32c(data):
-    """CRC-32C (Castagnoli), written independently of the tool's."""
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = CRC32C_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-assert crc32c(b"123456789") == 0xE3069283  # the standard check value
-
-
-def rec(rtype, payload, version=VERSION):
-    """One framed record; format version 1 used zlib's CRC-32, 2 CRC-32C."""
-    head = struct.pack("<II", rtype, len(payload))
-    crc = zlib.crc32(head + payload) if version == 1 else crc32c(head + payload)
-    return head + payload + struct.pack("<I", crc)
-
-
-def s16(text):
-    b = text.encode()
-    return struct.pack("<H", len(b)) + b
-
-
-def header_record(kernel="", quirks=0, hooks=(), scopes=(), evsize=EVENT.size, bom=0x01020304):
-    p = struct.pack("<5I", bom, evsize, quirks, len(hooks), len(scopes))
-    p += s16("test-writer") + s16(kernel)
-    for fn, mode, attached, reason in hooks:
-        p += s16(fn) + s16(mode) + bytes([1 if attached else 0]) + s16(reason)
-    for name in scopes:
-        p += s16(name)
-    return rec(REC_HEADER, p)
-
-
-def event_record(seq, op, ts=0, buf=0, attach=0, resv=0, sgt=0, importer_ops=0, invalidate_cb=0,
-                 ino=0, size=0, timeout=0, ret=0, pid=0, tid=0, cpu=0, stack_id=0, flags=0,
-                 resv_held=0, usage=0, fn=0, comm=b"", name=b""):
-    return rec(REC_EVENT, EVENT.pack(seq, ts, buf, attach, resv, sgt, importer_ops, invalidate_cb,
-                                     ino, size, timeout, ret, pid, tid, cpu, stack_id,
-                                     OPS.index(op), flags, resv_held, usage, fn, comm, name))
-
-
-def record_file(records, version=VERSION):
-    return MAGIC + struct.pack("<II", version, 0) + b"".join(records)
-
-
-def walk_records(data):
-    """[(offset, type, length)] of a well-formed record file."""
-    out, off = [], FILE_HEADER_LEN
-    while off < len(data):
-        rtype, length = struct.unpack_from("<II", data, off)
-        out.append((off, rtype, length))
-        off += 8 + length + 4
-    return out
-
-
-# ---------------------------------------------------------------- TAP
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def result(self, name, ok, why=""):
-        self.n += 1
-        if ok:
-            print(f"ok {self.n} - {name}")
-        else:
-            self.failed += 1
-            print(f"not ok {self.n} - {name}")
-            for line in str(why).splitlines()[:30]:
-                print(f"#   {line}")
-        sys.stdout.flush()
-
-    def check(self, name, fn):
-        try:
-            why = fn()
-        except Failure as e:
-            why = str(e)
-        except Exception as e:  # a crash of the check itself is a failure, with its reason
-            why = f"{type(e).__name__}: {e}"
-        self.result(name, why is None, why)
-
-
-class Failure(Exception):
-    pass
-
-
-def expect(cond, why):
-    if not cond:
-        raise Failure(why)
-
-
-# ---------------------------------------------------------------- running the tool
-BIN = None
-TMP = None
-
-
-def run(args, stdin=None):
-    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, timeout=120)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-
-def parse_jsonl(text, what):
-    objs = []
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            raise Failure(f"{what}: line {i} is blank")
-        try:
-            o = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise Failure(f"{what}: line {i} does not parse: {e}: {line[:200]}")
-        if not isinstance(o, dict) or "type" not in o:
-            raise Failure(f"{what}: line {i} is not an object with a type")
-        objs.append(o)
-    return objs
-
-
-def json_report(args, stdin=None, want_rc=None):
-    """Run with --format json; return (rc, objects, stderr)."""
-    rc, out, err = run(["replay", "--format", "json"] + args, stdin)
-    if want_rc is not None and rc != want_rc:
-        raise Failure(f"exit status {rc}, expected {want_rc}; stderr: {err.strip()}")
-    return rc, parse_jsonl(out, "report"), err
-
-
-def split(objs):
-    header = [o for o in objs if o["type"] == "header"]
-    events = [o for o in objs if o["type"] == "event"]
-    findings = [o for o in objs if o["type"] == "finding"]
-    notices = [o for o in objs if o["type"] == "notice"]
-    summary = [o for o in objs if o["type"] == "summary"]
-    return header, events, findings, notices, summary
-
-
-def key(f):
-    att = f["attachment"]["ptr"] if f.get("attachment") else None
-    return (f["rule"], f["severity"], f["buffer"]["ptr"], att)
-
-
-def fkey(f):
-    """A finding without what legitimately differs between replays of one trace."""
-    return (f["rule"], f["severity"], f["seq"], f["buffer"]["ptr"],
-            f["attachment"]["ptr"] if f.get("attachment") else None, f["message"])
-
-
-def check_structure(objs, what):
-    header, events, findings, notices, summary = split(objs)
-    expect(objs and objs[0]["type"] == "header", f"{what}: the first line is not the header")
-    expect(len(header) == 1, f"{what}: {len(header)} header lines")
-    expect(objs[-1]["type"] == "summary" and len(summary) == 1,
-           f"{what}: the last line is not the only summary")
-    h = header[0]
-    for k in ("schema", "tool", "version", "kernel", "source", "hooks"):
-        expect(k in h, f"{what}: header has no '{k}'")
-    expect(h["schema"] == 1 and h["tool"] == "dmabuf-audit", f"{what}: header {h}")
-    s = summary[0]
-    for k in ("events", "lost", "buffers", "attachments", "partial", "findings", "by_rule"):
-        expect(k in s, f"{what}: summary has no '{k}'")
-    expect(sorted(s["by_rule"]) == sorted(RULES),
-           f"{what}: by_rule lists {sorted(s['by_rule'])}, not every rule")
-    expect(sorted(s["findings"]) == sorted(SEVERITIES), f"{what}: findings {s['findings']}")
-    for r in RULES:
-        n = sum(1 for f in findings if f["rule"] == r)
-        expect(s["by_rule"][r] == n, f"{what}: by_rule[{r}] = {s['by_rule'][r]}, {n} finding lines")
-    for sev in SEVERITIES:
-        n = sum(1 for f in findings if f["severity"] == sev)
-        expect(s["findings"][sev] == n, f"{what}: findings[{sev}] = {s['findings'][sev]}, {n} lines")
-    for f in findings:
-        for k in ("rule", "severity", "seq", "ts_ns", "pid", "tid", "comm", "buffer", "attachment",
-                  "message", "history"):
-            expect(k in f, f"{what}: finding has no '{k}': {f}")
-        expect(f["rule"] in RULES and f["severity"] in SEVERITIES, f"{what}: finding {f}")
-        expect(sorted(f["buffer"]) == ["exporter", "ino", "ptr", "size"], f"{what}: buffer {f}")
-        if f["attachment"] is not None:
-            expect(sorted(f["attachment"]) == ["dev", "importer_ops", "invalidate_cb", "ptr"],
-                   f"{what}: attachment {f['attachment']}")
-        seqs = [e["seq"] for e in f["history"]]
-        expect(seqs == sorted(seqs), f"{what}: history not oldest first: {seqs}")
-        expect(isinstance(f["message"], str) and f["message"] and "\n" not in f["message"],
-               f"{what}: message {f['message']!r}")
-    seqs = [e["seq"] for e in events]
-    expect(seqs == sorted(seqs), f"{what}: events out of seq order")
-    return header[0], events, findings, notices, summary[0]
-
-
-def trace_path(name):
-    return os.path.join(TRACES, name + ".jsonl")
-
-
-def load_expect(name):
-    with open(os.path.join(TRACES, name + ".expect.json")) as f:
-        return json.load(f)
-
-
-def trace_events(name):
-    """The event lines of a hand-written trace, parsed."""
-    out = []
-    with open(trace_path(name)) as f:
-        for line in f:
-            if line.strip():
-                o = json.loads(line)
-                if o.get("type", "event") == "event":
-                    out.append(o)
-    return out
-
-
-def tmp(name):
-    return os.path.join(TMP, name)
+import harness
+from harness import (RULES, SEVERITIES, TRACES, Failure, Tap, check_structure, expect, fkey,
+                     json_report, key, load_expect, parse_jsonl, run, split, tmp, trace_events,
+                     trace_path)
+from record_writer import (EVENT, MAGIC, F_DYNAMIC, F_HAS_REVOKED, F_INTR, F_LOCKED, F_PEER2PEER,
+                           F_REVOKED, F_STACK, REC_END, REC_EVENT, REC_HEADER, REC_STACK, crc32c, end_record,
+                           event_record, header_record, lost_record, rec, record_file,
+                           scope_record, stack_record, symbol_record, tick_record, walk_records)
 
 
 # ---------------------------------------------------------------- the tests
@@ -732,11 +495,11 @@ def test_bad_record(tap):
     def layout():
         path = tmp("layout.bin")
         with open(path, "wb") as f:
-            f.write(record_file([header_record(evsize=EVENT.size + 8), rec(REC_END, struct.pack("<Q", 0))]))
+            f.write(record_file([header_record(evsize=EVENT.size + 8), end_record(0)]))
         rc, out, err = run(["replay", "--format", "json", path])
         expect(rc == 2 and "event layout" in err, f"exit {rc}: {err.strip()}")
         with open(path, "wb") as f:
-            f.write(record_file([header_record(bom=0x04030201), rec(REC_END, struct.pack("<Q", 0))]))
+            f.write(record_file([header_record(bom=0x04030201), end_record(0)]))
         rc, out, err = run(["replay", "--format", "json", path])
         expect(rc == 2 and "byte order" in err, f"exit {rc}: {err.strip()}")
     tap.check("bad record: another event layout or byte order -> exit 2, clear message", layout)
@@ -814,20 +577,20 @@ def test_writer_format(tap):
                              ("dma_buf_map_attachment_unlocked", "absent", False, "not in this kernel")],
                       scopes=["vfio_pci_dma_buf_move"]),
         event_record(1, "export", ts=10, buf=B, resv=R, ino=77, size=4096, comm=b"writer", name=b"dat_exporter", pid=5, tid=6, cpu=1),
-        rec(REC_SYMBOL, struct.pack("<Q", OPSYM) + s16("dat_dynamic_importer_ops")),
-        rec(REC_SYMBOL, struct.pack("<Q", CBSYM) + s16("dat_dynamic_invalidate")),
+        symbol_record(OPSYM, "dat_dynamic_importer_ops"),
+        symbol_record(CBSYM, "dat_dynamic_invalidate"),
         event_record(2, "attach", ts=11, buf=B, attach=A, importer_ops=OPSYM, invalidate_cb=CBSYM,
                      flags=F_DYNAMIC | F_PEER2PEER, name=b"dat_importer", resv=R),
         event_record(3, "map", ts=12, buf=B, attach=A, sgt=S, flags=F_LOCKED, resv_held=2, resv=R),
-        rec(REC_LOST, struct.pack("<QQ", 4, 2)),
+        lost_record(4, 2),
         event_record(4, "fence_wait", ts=13, resv=R, usage=3, timeout=100, ret=5, flags=F_INTR),
-        rec(REC_TICK, struct.pack("<Q", 20)),
-        rec(REC_SCOPE, struct.pack("<I", 1) + s16("dat_exporter_revoke")),
+        tick_record(20),
+        scope_record(1, "dat_exporter_revoke"),
         event_record(8, "scope_enter", ts=21, importer_ops=0xf000, flags=F_HAS_REVOKED | F_REVOKED, fn=1),
         event_record(9, "invalidate", ts=22, buf=B, resv_held=1, fn=1, resv=R),
         event_record(10, "scope_exit", ts=23, importer_ops=0xf000, flags=F_HAS_REVOKED, fn=1),
         event_record(11, "unmap", ts=24, buf=B, attach=A, sgt=S, resv_held=0, resv=R),
-        rec(REC_END, struct.pack("<Q", 8)),
+        end_record(8),
     ]
     path = tmp("written.bin")
     with open(path, "wb") as f:
@@ -843,12 +606,12 @@ def test_writer_format(tap):
         old = tmp("written-v1.bin")
         with open(old, "wb") as f:
             f.write(bytes(v1))
-        base = subprocess.run([BIN, "replay", "--format", "json", "--events", path],
+        base = subprocess.run([harness.BIN, "replay", "--format", "json", "--events", path],
                               capture_output=True, text=True)
         expect(base.returncode in (0, 1), f"v2: exit {base.returncode}: {base.stderr.strip()}")
         for what, args, env in (("version 1", [old], None),
                                 ("table CRC-32C", [path], dict(os.environ, DA_RECORD_SOFT_CRC="1"))):
-            p = subprocess.run([BIN, "replay", "--format", "json", "--events"] + args,
+            p = subprocess.run([harness.BIN, "replay", "--format", "json", "--events"] + args,
                                capture_output=True, text=True, env=env)
             strip = lambda text: [o for o in map(json.loads, text.splitlines()) if o["type"] != "header"]
             expect(p.returncode == base.returncode and strip(p.stdout) == strip(base.stdout),
@@ -859,7 +622,7 @@ def test_writer_format(tap):
         bad_path = tmp("written-bad.bin")
         with open(bad_path, "wb") as f:
             f.write(bytes(bad))
-        p = subprocess.run([BIN, "replay", "--format", "json", bad_path], capture_output=True,
+        p = subprocess.run([harness.BIN, "replay", "--format", "json", bad_path], capture_output=True,
                            text=True, env=dict(os.environ, DA_RECORD_SOFT_CRC="1"))
         expect(p.returncode == 2 and "checksum" in p.stderr, f"exit {p.returncode}: {p.stderr.strip()}")
         return None
@@ -912,7 +675,7 @@ def test_writer_format(tap):
                             comm=b"t\x01sk\xc3"),
                event_record(2, "release", buf=B),
                event_record(3, "vmap", buf=B, ret=0),
-               rec(REC_END, struct.pack("<Q", 3))]
+               end_record(3)]
         path2 = tmp("odd.bin")
         with open(path2, "wb") as f:
             f.write(record_file(bad))
@@ -939,7 +702,7 @@ def test_writer_format(tap):
         recs2 = [header_record("7.3.4", scopes=["vfio_pci_dma_buf_move"])]
         body = [
             event_record(1, "export", buf=B, resv=R, ino=1, size=4096, name=b"vfio_pci_core"),
-            event_record(2, "attach", buf=B, attach=A, importer_ops=OPSYM, invalidate_cb=CBSYM, flags=F_DYNAMIC, name=b"iommufd"),
+            event_record(2, "attach", buf=B, attach=A, importer_ops=OPSYM, invalidate_cb=CBSYM, flags=F_DYNAMIC, name=b"iommu"),
             event_record(3, "pin", buf=B, attach=A, resv_held=2),
             event_record(4, "map", buf=B, attach=A, sgt=S, flags=F_LOCKED, resv_held=2),
             event_record(5, "scope_enter", importer_ops=0xf000, flags=F_HAS_REVOKED | F_REVOKED, fn=0),
@@ -947,12 +710,12 @@ def test_writer_format(tap):
             event_record(7, "unmap", buf=B, attach=A, sgt=S, flags=F_LOCKED, resv_held=2),
             event_record(8, "fence_wait", resv=R, usage=3, ret=1),
             event_record(9, "scope_exit", importer_ops=0xf000, flags=F_HAS_REVOKED | F_REVOKED, fn=0),
-            rec(REC_STACK, struct.pack("<iI", 42, len(frames)) + b"".join(s16(x) for x in frames)),
+            stack_record(42, frames),
             event_record(10, "map", buf=B, attach=A, sgt=S + 0x1000, flags=F_LOCKED | F_STACK, resv_held=2, stack_id=42),
         ]
         path2 = tmp("stacks.bin")
         with open(path2, "wb") as f:
-            f.write(record_file(recs2 + body + [rec(REC_END, struct.pack("<Q", 10))]))
+            f.write(record_file(recs2 + body + [end_record(10)]))
         rc, out, err = run(["replay", "--format", "json", "--stacks", path2])
         f = [x for x in split(parse_jsonl(out, "report"))[2] if x["rule"] == "access-after-revoke"]
         expect(f, f"no access-after-revoke finding: {err.strip()}")
@@ -1001,36 +764,38 @@ def test_fixtures(tap):
         tap.check(f"fixture {n}: the guest's record replays to the live report", check)
 
 
+# ---------------------------------------------------------------- the case table
+# Run once per hand-written trace (traces/NAME.jsonl), each over every trace in turn.
+PER_TRACE_CASES = (test_trace, test_roundtrip, test_formats)
+# Run once, in this order.
+SUITE_CASES = (test_policy_disable, test_exit_status, test_bad_json, test_bad_record, test_stdin,
+               test_writer_format, test_fixtures)
+
+
+def test_every_trace_has_expectations(tap, names):
+    for n in names:
+        if not os.path.exists(os.path.join(TRACES, n + ".expect.json")):
+            tap.result(f"{n}: has an expectation file", False, "traces/" + n + ".expect.json missing")
+    fired = {x["rule"] for n in names if os.path.exists(os.path.join(TRACES, n + ".expect.json"))
+             for x in load_expect(n)["findings"]}
+    tap.result("every rule has a trace that fires it", fired == set(RULES),
+               f"no trace fires: {sorted(set(RULES) - fired)}")
+
+
 def main():
-    global BIN, TMP
     if len(sys.argv) != 2:
         print("usage: run.py BIN", file=sys.stderr)
         return 2
-    BIN = os.path.abspath(sys.argv[1])
     tap = Tap()
     with tempfile.TemporaryDirectory(prefix="dmabuf-audit-replay.") as d:
-        TMP = d
+        harness.setup(os.path.abspath(sys.argv[1]), d)
         names = sorted(f[:-len(".jsonl")] for f in os.listdir(TRACES) if f.endswith(".jsonl"))
-        for n in names:
-            if not os.path.exists(os.path.join(TRACES, n + ".expect.json")):
-                tap.result(f"{n}: has an expectation file", False, "traces/" + n + ".expect.json missing")
-        fired = {x["rule"] for n in names if os.path.exists(os.path.join(TRACES, n + ".expect.json"))
-                 for x in load_expect(n)["findings"]}
-        tap.result("every rule has a trace that fires it", fired == set(RULES),
-                   f"no trace fires: {sorted(set(RULES) - fired)}")
-        for n in names:
-            test_trace(tap, n)
-        for n in names:
-            test_roundtrip(tap, n)
-        for n in names:
-            test_formats(tap, n)
-        test_policy_disable(tap)
-        test_exit_status(tap)
-        test_bad_json(tap)
-        test_bad_record(tap)
-        test_stdin(tap)
-        test_writer_format(tap)
-        test_fixtures(tap)
+        test_every_trace_has_expectations(tap, names)
+        for case in PER_TRACE_CASES:
+            for n in names:
+                case(tap, n)
+        for case in SUITE_CASES:
+            case(tap)
     print(f"1..{tap.n}")
     print(f"# {tap.n - tap.failed} passed, {tap.failed} failed")
     return 1 if tap.failed else 0

@@ -12,38 +12,6 @@
 #define EOPNOTSUPP 95
 #define ERESTARTSYS 512
 
-/* a VFIO-exported buffer (a revoking exporter by default policy) */
-static void vfio_export(struct tb *tb, uint64_t buf, uint64_t resv)
-{
-	tb_export(tb, T1, buf, resv, "vfio_pci_core", buf >> 12 & 0xffff);
-}
-
-/* a dynamic importer with a real invalidate callback (GPU-like) */
-static void dyn_attach(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)
-{
-	tb_attach(tb, tid, buf, att, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0);
-}
-
-/* iommufd 7.1+: revocable, dynamic, pins under the resv lock */
-static void iommufd_import(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)
-{
-	tb_revocable_check(tb, tid, buf, att, 1);
-	tb_attach(tb, tid, buf, att, "iommufd", "iopt_dmabuf_attach_revoke_ops",
-		  "iopt_revoke_notify", 0);
-	tb_pin(tb, tid, buf, att, HELD, 0);
-}
-
-/* VFIO 7.3 revoke done right: in scope, lock, invalidate, BOOKKEEP wait, unlock */
-static void vfio_revoke(struct tb *tb, uint64_t buf, uint64_t resv, int revoked)
-{
-	tb_scope_enter(tb, T1, MOVE, revoked, VDEV);
-	tb_invalidate(tb, T1, buf, HELD);
-	tb_fence_wait(tb, T1, resv, DA_USAGE_BOOKKEEP, 1);
-	tb_resv_unlock(tb, T1, resv);
-	tb_scope_exit(tb, T1, MOVE, revoked);
-}
-
 /* ---- access-after-revoke ---- */
 
 static bool aar_map_fires(void)
@@ -52,15 +20,14 @@ static bool aar_map_fires(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
-	vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT2, true, HELD, 0); /* the bug: it succeeds */
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT2, true, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(ACCESS_AFTER_REVOKE, CRITICAL, BUF1, ATT1));
 	CHECK(ok);
@@ -76,8 +43,8 @@ static bool aar_vmap_mmap_fire(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	vfio_revoke(&tb, BUF1, RESV1, -1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, -1);
 	tb_vmap(&tb, T2, BUF1, true, HELD, 0);
 	tb_vunmap(&tb, T2, BUF1, true, HELD);
 	tb_mmap(&tb, T3, BUF1, 0);
@@ -95,14 +62,13 @@ static bool aar_unrevoke_then_map_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
-	vfio_revoke(&tb, BUF1, RESV1, 1);
-	vfio_revoke(&tb, BUF1, RESV1, 0);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 0);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -113,15 +79,14 @@ static bool move_then_remap_quiet(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 7);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
 	tb_invalidate(&tb, T1, BUF1, HELD); /* GPU eviction, no wait here (TTM waits) */
 	tb_unmap(&tb, T1, BUF1, ATT1, SGT1, true, HELD); /* from the callback */
 	tb_resv_unlock(&tb, T1, RESV1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT2, true, HELD, 0);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT2, true, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -130,21 +95,15 @@ static bool move_then_remap_quiet(void)
 static bool attempt_fires(void)
 {
 	struct tb tb;
-	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
-	vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, -ENODEV); /* refused, correctly */
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
-	tb_finish(&tb);
-	ok = TB_EXPECT(&tb, E(ACCESS_ATTEMPT_AFTER_REVOKE, WARNING, BUF1, ATT1));
-	CHECK(ok);
-	CHECK(strstr(tb.find[0].message, "ret -19"));
-	tb_free(&tb);
-	return true;
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return TB_END_EXPECT_ONE(&tb, E(ACCESS_ATTEMPT_AFTER_REVOKE, WARNING, BUF1, ATT1),
+				 "ret -19");
 }
 
 static bool failed_map_unrevoked_quiet(void)
@@ -152,13 +111,12 @@ static bool failed_map_unrevoked_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, -12); /* ENOMEM: not about revoke */
 	tb_vmap(&tb, T2, BUF1, true, HELD, -12);
 	tb_mmap(&tb, T2, BUF1, -22);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -170,21 +128,18 @@ static bool missing_wait_scope_fires(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_resv_unlock(&tb, T1, RESV1); /* inside a scope the deadline is its exit */
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1); /* late but in the scope */
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	/* a second revoke without any wait */
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_resv_unlock(&tb, T1, RESV1);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1); /* after the deadline */
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(MISSING_FENCE_WAIT, CRITICAL, BUF1, 0));
 	CHECK(ok);
@@ -199,23 +154,17 @@ static bool missing_wait_scope_fires(void)
 static bool missing_wait_unlock_fires(void)
 {
 	struct tb tb;
-	bool ok;
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "mock_exporter", 1);
-	iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
 	tb_invalidate(&tb, T1, BUF1, HELD); /* reaches a pinned attachment: a revoke */
 	tb_resv_unlock(&tb, T1, RESV1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1); /* too late */
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
-	tb_finish(&tb);
-	ok = TB_EXPECT(&tb, E(MISSING_FENCE_WAIT, CRITICAL, BUF1, 0));
-	CHECK(ok);
-	CHECK(strstr(tb.find[0].message, "reservation lock was released"));
-	tb_free(&tb);
-	return true;
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return TB_END_EXPECT_ONE(&tb, E(MISSING_FENCE_WAIT, CRITICAL, BUF1, 0),
+				 "reservation lock was released");
 }
 
 /* no unlock observed: detach, release or the end of the trace is the deadline */
@@ -225,9 +174,9 @@ static bool missing_wait_other_deadlines_fire(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	vfio_export(&tb, BUF2, RESV2);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_export(&tb, BUF2, RESV2);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_invalidate(&tb, T1, BUF1, HELD); /* revoking exporter, outside a scope */
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_invalidate(&tb, T1, BUF2, HELD);
@@ -248,9 +197,8 @@ static bool open_scope_at_end_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_finish(&tb);
 	CHECK(tb_has_notice(
 		&tb, DA_NOTICE_INPUT,
@@ -264,17 +212,15 @@ static bool bookkeep_wait_in_scope_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_unmap(&tb, T1, BUF1, ATT1, SGT1, true, HELD); /* the importer's callback */
 	tb_fence_wait(&tb, T3, RESV1, DA_USAGE_BOOKKEEP, 1); /* any task may wait */
 	tb_resv_unlock(&tb, T1, RESV1);
-	tb_scope_exit(&tb, T1, MOVE, 1);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_vfio_revoke_end(&tb, 1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -285,11 +231,10 @@ static bool move_without_wait_quiet(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "xe", 5);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_invalidate(&tb, T1, BUF1, HELD);
 	tb_resv_unlock(&tb, T1, RESV1);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -298,22 +243,15 @@ static bool move_without_wait_quiet(void)
 static bool weak_wait_fires(void)
 {
 	struct tb tb;
-	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_KERNEL, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_READ, 1);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_release(&tb, T1, BUF1);
-	tb_finish(&tb);
-	ok = TB_EXPECT(&tb, E(WEAK_FENCE_WAIT, WARNING, BUF1, 0));
-	CHECK(ok);
-	CHECK(strstr(tb.find[0].message, "DMA_RESV_USAGE_READ"));
-	tb_free(&tb);
-	return true;
+	return TB_END_EXPECT_ONE(&tb, E(WEAK_FENCE_WAIT, WARNING, BUF1, 0), "DMA_RESV_USAGE_READ");
 }
 
 static bool kernel_then_bookkeep_quiet(void)
@@ -321,12 +259,11 @@ static bool kernel_then_bookkeep_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_KERNEL, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 5);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_release(&tb, T1, BUF1);
 	return tb_end_expect_none(&tb);
 }
@@ -339,14 +276,13 @@ static bool incomplete_fires(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	vfio_export(&tb, BUF2, RESV2);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_export(&tb, BUF2, RESV2);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 0); /* timed out */
 	tb_invalidate(&tb, T1, BUF2, HELD);
 	tb_fence_wait(&tb, T1, RESV2, DA_USAGE_BOOKKEEP, -ERESTARTSYS); /* interrupted */
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_release(&tb, T1, BUF1);
 	tb_release(&tb, T1, BUF2);
 	tb_finish(&tb);
@@ -366,11 +302,10 @@ static bool weak_and_incomplete_fire(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_KERNEL, 0);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(WEAK_FENCE_WAIT, WARNING, BUF1, 0),
 		       E(FENCE_WAIT_INCOMPLETE, WARNING, BUF1, 0));
@@ -382,21 +317,15 @@ static bool weak_and_incomplete_fire(void)
 static bool bookkeep_timeout_kernel_done_fires(void)
 {
 	struct tb tb;
-	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_KERNEL, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 0);
-	tb_scope_exit(&tb, T1, MOVE, 1);
-	tb_finish(&tb);
-	ok = TB_EXPECT(&tb, E(FENCE_WAIT_INCOMPLETE, WARNING, BUF1, 0));
-	CHECK(ok);
-	CHECK(strstr(tb.find[0].message, "DMA_RESV_USAGE_BOOKKEEP"));
-	tb_free(&tb);
-	return true;
+	tb_vfio_revoke_end(&tb, 1);
+	return TB_END_EXPECT_ONE(&tb, E(FENCE_WAIT_INCOMPLETE, WARNING, BUF1, 0),
+				 "DMA_RESV_USAGE_BOOKKEEP");
 }
 
 static bool timeout_then_done_quiet(void)
@@ -404,12 +333,11 @@ static bool timeout_then_done_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 0);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1); /* retried until done */
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_release(&tb, T1, BUF1);
 	return tb_end_expect_none(&tb);
 }
@@ -423,7 +351,7 @@ static bool unhandled_importers_fire(void)
 	uint64_t att3 = ATT2 + 0x1000;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_export(&tb, BUF1, RESV1);
 	/* static importer with a mapping */
 	tb_attach(&tb, T2, BUF1, ATT1, "0000:05:00.0", NULL, NULL, 0);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD, 0);
@@ -434,7 +362,7 @@ static bool unhandled_importers_fire(void)
 	/* 7.1+: dynamic importer without a callback, mapped */
 	tb_attach(&tb, T3, BUF1, att3, "0000:06:00.0", "some_importer_ops", NULL, 0);
 	tb_map(&tb, T3, BUF1, att3, SGT2, true, HELD, 0);
-	vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
 	tb_finish(&tb);
 	/* the three non-revocable importers were also accepted by a revoking exporter */
 	ok = TB_EXPECT(&tb, E(REVOKE_UNHANDLED_IMPORTER, CRITICAL, BUF1, ATT1),
@@ -459,12 +387,11 @@ static bool unhandled_idle_and_revocable_quiet(void)
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "mock_exporter", 3); /* not revoking by policy */
 	tb_attach(&tb, T2, BUF1, ATT1, "0000:05:00.0", NULL, NULL, 0); /* static, idle */
-	iommufd_import(&tb, T3, BUF1, ATT2); /* pinned and revocable */
-	vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_iommufd_import(&tb, T3, BUF1, ATT2); /* pinned and revocable */
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
 	tb_unpin(&tb, T3, BUF1, ATT2, HELD);
 	tb_detach(&tb, T3, BUF1, ATT2);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -476,14 +403,13 @@ static bool nonrevocable_kernel_answer_fires(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_export(&tb, BUF1, RESV1);
 	/* 7.1+: the exporter asked, the kernel said no, and it attached anyway */
 	tb_revocable_check(&tb, T2, BUF1, ATT1, 0);
 	tb_attach(&tb, T2, BUF1, ATT1, "mlx5_0", "ib_umem_dmabuf_attach_pinned_ops", NULL, 0);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0); /* once per attachment */
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(NON_REVOCABLE_IMPORTER_ACCEPTED, HIGH, BUF1, ATT1));
 	CHECK(ok);
@@ -497,12 +423,11 @@ static bool nonrevocable_kernel_answer_fires(void)
 static bool nonrevocable_learned_fires(void)
 {
 	struct tb tb;
-	bool ok;
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "mock_exporter", 1);
 	tb_export(&tb, T1, BUF2, RESV2, "mock_exporter", 2);
-	iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
 	tb_invalidate(&tb, T1, BUF1, HELD);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1);
 	tb_resv_unlock(&tb, T1, RESV1);
@@ -511,12 +436,8 @@ static bool nonrevocable_learned_fires(void)
 	tb_detach(&tb, T3, BUF2, ATT2);
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_finish(&tb);
-	ok = TB_EXPECT(&tb, E(NON_REVOCABLE_IMPORTER_ACCEPTED, HIGH, BUF2, ATT2));
-	CHECK(ok);
-	CHECK(strstr(tb.find[0].message, "seen revoking a pinned attachment"));
-	tb_free(&tb);
-	return true;
+	return TB_END_EXPECT_ONE(&tb, E(NON_REVOCABLE_IMPORTER_ACCEPTED, HIGH, BUF2, ATT2),
+				 "seen revoking a pinned attachment");
 }
 
 /*
@@ -528,7 +449,6 @@ static bool nonrevocable_learned_fires(void)
 static bool nonrevocable_kernel_answer_wins(void)
 {
 	struct tb tb;
-	bool ok;
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "mock_exporter", 1);
@@ -536,10 +456,9 @@ static bool nonrevocable_kernel_answer_wins(void)
 	/* attached while the exporter is not known to revoke: nothing to say yet */
 	tb_attach(&tb, T2, BUF2, ATT1, "mlx5_0", "ib_umem_dmabuf_attach_pinned_ops",
 		  "ib_umem_dmabuf_unsupported_move_notify", 0);
-	tb_attach(&tb, T3, BUF2, ATT2, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0);
+	tb_gpu_attach(&tb, T3, BUF2, ATT2);
 	/* the exporter revokes a pinned attachment: a revoking exporter from now on */
-	iommufd_import(&tb, T2, BUF1, ATT1 + 0x10);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1 + 0x10);
 	tb_invalidate(&tb, T1, BUF1, HELD);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1);
 	tb_resv_unlock(&tb, T1, RESV1);
@@ -548,12 +467,8 @@ static bool nonrevocable_kernel_answer_wins(void)
 	tb_revocable_check(&tb, T1, BUF2, ATT2, 0);
 	tb_pin(&tb, T2, BUF2, ATT1, HELD, 0);
 	tb_pin(&tb, T3, BUF2, ATT2, HELD, 0);
-	tb_finish(&tb);
-	ok = TB_EXPECT(&tb, E(NON_REVOCABLE_IMPORTER_ACCEPTED, HIGH, BUF2, ATT2));
-	CHECK(ok);
-	CHECK(strstr(tb.find[0].message, "dma_buf_pin"));
-	tb_free(&tb);
-	return true;
+	return TB_END_EXPECT_ONE(&tb, E(NON_REVOCABLE_IMPORTER_ACCEPTED, HIGH, BUF2, ATT2),
+				 "dma_buf_pin");
 }
 
 static bool nonrevocable_refused_quiet(void)
@@ -561,14 +476,13 @@ static bool nonrevocable_refused_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_export(&tb, BUF1, RESV1);
 	tb_revocable_check(&tb, T2, BUF1, ATT1, 0);
 	tb_attach(&tb, T2, BUF1, ATT1, "mlx5_0", "ib_umem_dmabuf_attach_pinned_ops", NULL,
 		  -EOPNOTSUPP);
 	/* a revocable importer is accepted */
 	tb_revocable_check(&tb, T3, BUF1, ATT2, 1);
-	tb_attach(&tb, T3, BUF1, ATT2, "iommufd", "iopt_dmabuf_attach_revoke_ops",
-		  "iopt_revoke_notify", 0);
+	tb_iommufd_attach(&tb, T3, BUF1, ATT2);
 	tb_detach(&tb, T3, BUF1, ATT2);
 	/* a static importer on a non-revoking exporter is fine */
 	tb_export(&tb, T1, BUF2, RESV2, "amdgpu", 9);
@@ -588,8 +502,7 @@ static bool missing_pin_fires(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
-		  "iopt_revoke_notify", 0);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
@@ -597,7 +510,7 @@ static bool missing_pin_fires(void)
 	ok = TB_EXPECT(&tb, E(PINNING_IMPORTER_MISSING_PIN, HIGH, BUF1, ATT1));
 	CHECK(ok);
 	CHECK(!strcmp(tb.find[0].importer_sym, "iopt_dmabuf_attach_revoke_ops"));
-	CHECK(!strcmp(tb.find[0].dev, "iommufd"));
+	CHECK(!strcmp(tb.find[0].dev, "iommu"));
 	tb_free(&tb);
 	return true;
 }
@@ -630,8 +543,7 @@ static bool pin_leak_detach_and_release_fire(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
 	tb_detach(&tb, T2, BUF1, ATT1); /* no unpin */
 	tb_attach(&tb, T3, BUF1, ATT2, "0000:04:00.0", "amdgpu_dma_buf_attach_ops",
@@ -654,12 +566,11 @@ static bool pin_balanced_quiet(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, -EOPNOTSUPP); /* failed pin counts nothing */
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -672,12 +583,11 @@ static bool unbalanced_unpin_fires(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(UNBALANCED_UNPIN, HIGH, BUF1, ATT1));
 	CHECK(ok);
@@ -693,8 +603,7 @@ static bool unpin_of_late_attachment_quiet(void)
 	CHECK(tb_begin(&tb));
 	/* pinned before tracing began */
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -739,8 +648,7 @@ static bool static_import_quiet(void)
 	tb_mmap(&tb, T2, BUF1, 0);
 	tb_vmap(&tb, T2, BUF1, false, NOT_HELD, 0);
 	tb_vunmap(&tb, T2, BUF1, false, NOT_HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -782,7 +690,7 @@ static bool resv_not_held_fires(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, NOT_HELD, 0);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, NOT_HELD, 0);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
@@ -790,8 +698,7 @@ static bool resv_not_held_fires(void)
 	tb_invalidate(&tb, T1, BUF1, NOT_HELD);
 	tb_vmap(&tb, T2, BUF1, true, NOT_HELD, 0);
 	tb_vunmap(&tb, T2, BUF1, true, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(RESV_NOT_HELD, HIGH, BUF1, ATT1), E(RESV_NOT_HELD, HIGH, BUF1, ATT1),
 		       E(RESV_NOT_HELD, HIGH, BUF1, 0), E(RESV_NOT_HELD, HIGH, BUF1, 0));
@@ -809,7 +716,7 @@ static bool resv_quiet_cases(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD, 0); /* _unlocked takes it */
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD);
 	tb_pin(&tb, T2, BUF1, ATT1, DA_RESV_UNKNOWN, 0); /* PREEMPT_RT: not read */
@@ -817,8 +724,7 @@ static bool resv_quiet_cases(void)
 	tb_invalidate(&tb, T1, BUF1, DA_RESV_UNKNOWN);
 	tb_vmap(&tb, T2, BUF1, false, NOT_HELD, 0);
 	tb_vunmap(&tb, T2, BUF1, false, NOT_HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -833,7 +739,7 @@ static bool resv_legacy_quirk(void)
 	CHECK(tb_start(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vgem", 1);
 	tb_attach(&tb, T2, BUF1, ATT1, "0000:00:02.0", NULL, NULL, 0); /* static */
-	dyn_attach(&tb, T3, BUF1, ATT2);
+	tb_gpu_attach(&tb, T3, BUF1, ATT2);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, NOT_HELD, 0);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, NOT_HELD);
 	tb_vmap(&tb, T2, BUF1, true, NOT_HELD, 0);
@@ -841,8 +747,7 @@ static bool resv_legacy_quirk(void)
 	tb_map(&tb, T3, BUF1, ATT2, SGT2, true, NOT_HELD, 0); /* dynamic: must hold */
 	tb_unmap(&tb, T3, BUF1, ATT2, SGT2, true, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_detach(&tb, T3, BUF1, ATT2);
-	tb_release(&tb, T3, BUF1);
+	tb_detach_release(&tb, T3, BUF1, ATT2);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(RESV_NOT_HELD, HIGH, BUF1, ATT2));
 	tb_free(&tb);
@@ -865,11 +770,10 @@ static bool stalled_fires_once(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1);
 	tb_resv_unlock(&tb, T1, RESV1);
 	/* 7.1+: waits for the importer to unmap; the importer takes 1.5 s */
@@ -878,9 +782,8 @@ static bool stalled_fires_once(void)
 	tb_advance(&tb, 300000000ull);
 	tb_tick(&tb);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
-	tb_scope_exit(&tb, T1, MOVE, 1);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_vfio_revoke_end(&tb, 1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(REVOKE_STALLED, WARNING, BUF1, ATT1));
 	CHECK(ok);
@@ -900,7 +803,7 @@ static bool stalled_by_event(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
+	tb_vfio_export(&tb, BUF1, RESV1);
 	tb_scope_enter(&tb, T1, CLEANUP, -1, VDEV);
 	tb_invalidate(&tb, T1, BUF1, HELD);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1);
@@ -920,20 +823,18 @@ static bool short_scope_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	dyn_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1);
 	tb_advance(&tb, 500000000ull);
 	tb_tick(&tb);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_advance(&tb, 5000000000ull); /* long after the exit: nothing open */
 	tb_tick(&tb);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
 
@@ -975,8 +876,7 @@ static bool address_reuse_quiet(void)
 		tb_attach(&tb, T2, BUF1, ATT1, "vgem", NULL, NULL, 0);
 		tb_map(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD, 0);
 		tb_unmap(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD);
-		tb_detach(&tb, T2, BUF1, ATT1);
-		tb_release(&tb, T2, BUF1);
+		tb_detach_release(&tb, T2, BUF1, ATT1);
 	}
 	tb_finish(&tb);
 	da_engine_summary(tb.eng, &sum);
@@ -992,13 +892,12 @@ static bool left_revoked_fires(void)
 	bool ok;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	iommufd_import(&tb, T2, BUF1, ATT1);
-	vfio_revoke(&tb, BUF1, RESV1, 1);
-	vfio_revoke(&tb, BUF1, RESV1, 0); /* un-revoke: iommufd stays dead */
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 0); /* un-revoke: iommufd stays dead */
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(PINNED_IMPORTER_LEFT_REVOKED, INFO, BUF1, ATT1));
 	CHECK(ok);
@@ -1012,17 +911,16 @@ static bool left_revoked_detached_first_quiet(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	vfio_export(&tb, BUF1, RESV1);
-	iommufd_import(&tb, T2, BUF1, ATT1);
-	vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
-	vfio_revoke(&tb, BUF1, RESV1, 0);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 0);
 	/* a new importer after the un-revoke maps fine */
-	iommufd_import(&tb, T2, BUF1, ATT2);
+	tb_iommufd_import(&tb, T2, BUF1, ATT2);
 	tb_unpin(&tb, T2, BUF1, ATT2, HELD);
-	tb_detach(&tb, T2, BUF1, ATT2);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT2);
 	return tb_end_expect_none(&tb);
 }
 

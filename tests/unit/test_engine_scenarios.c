@@ -53,14 +53,12 @@ static bool vfio_619_revoke_missing_wait(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 4242);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
-		  "iopt_revoke_notify", 0);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
 	invalidate_fn(&tb, T1, BUF1, DA_FN_MOVE_NOTIFY);
 	tb_resv_unlock(&tb, T1, RESV1);
 	tb_scope_exit(&tb, T1, MOVE, 1);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(MISSING_FENCE_WAIT, CRITICAL, BUF1, 0));
 	CHECK(ok);
@@ -90,21 +88,18 @@ static bool vfio_73_revoke_correct(void)
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_revocable_check(&tb, T2, BUF1, ATT1, 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
-		  "iopt_revoke_notify", 0);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
 	tb_resv_unlock(&tb, T2, RESV1);
 	tb_revocable_check(&tb, T3, BUF1, ATT2, 1);
-	tb_attach(&tb, T3, BUF1, ATT2, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0);
+	tb_gpu_attach(&tb, T3, BUF1, ATT2);
 	tb_map(&tb, T3, BUF1, ATT2, SGT1, false, NOT_HELD, 0);
 
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_unmap(&tb, T1, BUF1, ATT2, SGT1, true, HELD); /* the GPU's callback */
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1);
 	tb_resv_unlock(&tb, T1, RESV1);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 
 	tb_scope_enter(&tb, T1, CLEANUP, -1, VDEV);
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV); /* already revoked: no invalidate */
@@ -113,8 +108,7 @@ static bool vfio_73_revoke_correct(void)
 
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
 	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_detach(&tb, T3, BUF1, ATT2);
-	tb_release(&tb, T3, BUF1);
+	tb_detach_release(&tb, T3, BUF1, ATT2);
 	return tb_end_expect_none(&tb);
 }
 
@@ -132,13 +126,11 @@ static bool iommufd_70_missing_pin(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
-		  "iopt_revoke_notify", 0);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
 	tb_resv_unlock(&tb, T2, RESV1);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(PINNING_IMPORTER_MISSING_PIN, HIGH, BUF1, ATT1));
 	tb_free(&tb);
@@ -149,25 +141,17 @@ static bool iommufd_70_missing_pin(void)
 static bool v3_kernel_usage_wait(void)
 {
 	struct tb tb;
-	bool ok;
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "iommufd", "iopt_dmabuf_attach_revoke_ops",
-		  "iopt_revoke_notify", 0);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_KERNEL, 1);
 	tb_resv_unlock(&tb, T1, RESV1);
-	tb_scope_exit(&tb, T1, MOVE, 1);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
-	tb_finish(&tb);
-	ok = TB_EXPECT(&tb, E(WEAK_FENCE_WAIT, WARNING, BUF1, 0));
-	CHECK(ok);
-	CHECK(strstr(tb.find[0].message, "DMA_RESV_USAGE_KERNEL"));
-	tb_free(&tb);
-	return true;
+	tb_vfio_revoke_end(&tb, 1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return TB_END_EXPECT_ONE(&tb, E(WEAK_FENCE_WAIT, WARNING, BUF1, 0),
+				 "DMA_RESV_USAGE_KERNEL");
 }
 
 /* 7.3: cleanup -> move; the innermost scope decides and owns the deadline */
@@ -180,17 +164,15 @@ static bool nested_scopes(void)
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_export(&tb, T1, BUF2, RESV2, "vfio_pci_core", 2);
 	tb_scope_enter(&tb, T1, CLEANUP, -1, VDEV);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD); /* no wait: missing at the move's exit */
+	tb_vfio_revoke_begin(&tb, BUF1, 1); /* no wait: missing at the move's exit */
 	tb_resv_unlock(&tb, T1, RESV1);
-	tb_scope_exit(&tb, T1, MOVE, 1); /* seq 7 */
+	tb_vfio_revoke_end(&tb, 1); /* seq 7 */
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1); /* too late */
 	tb_scope_exit(&tb, T1, CLEANUP, -1);
 	/* an un-revoking move nested in a revoking scope: the innermost decides */
 	tb_scope_enter(&tb, T1, CLEANUP, -1, VDEV);
-	tb_scope_enter(&tb, T1, MOVE, 0, VDEV);
-	tb_invalidate(&tb, T1, BUF2, HELD); /* an un-revoke: no wait needed */
-	tb_scope_exit(&tb, T1, MOVE, 0);
+	tb_vfio_revoke_begin(&tb, BUF2, 0); /* an un-revoke: no wait needed */
+	tb_vfio_revoke_end(&tb, 0);
 	tb_scope_exit(&tb, T1, CLEANUP, -1);
 	tb_map(&tb, T2, BUF2, ATT2, SGT2, true, HELD, 0); /* not revoked */
 	tb_finish(&tb);
@@ -210,22 +192,19 @@ static bool nested_stall_once(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD, 0);
 	tb_scope_enter(&tb, T1, CLEANUP, -1, VDEV);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1);
 	tb_advance(&tb, 1500000000ull);
 	tb_tick(&tb);
 	tb_advance(&tb, 1500000000ull);
 	tb_tick(&tb);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, false, NOT_HELD);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_scope_exit(&tb, T1, CLEANUP, -1);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(REVOKE_STALLED, WARNING, BUF1, ATT1));
 	CHECK(ok);
@@ -311,10 +290,9 @@ static bool partial_history(void)
 	tb_vmap(&tb, T2, BUF1, true, HELD, 0);
 	/* a late VFIO buffer: its revoke is observed, so access after it is judged */
 	tb_map(&tb, T3, BUF2, ATT2 + 0x10, SGT2, true, HELD, 0);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF2, HELD);
+	tb_vfio_revoke_begin(&tb, BUF2, 1);
 	tb_fence_wait(&tb, T1, RESV2, DA_USAGE_BOOKKEEP, 1);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_map(&tb, T3, BUF2, ATT2 + 0x10, SGT2 + 8, true, HELD, 0);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(ACCESS_AFTER_REVOKE, CRITICAL, BUF2, ATT2 + 0x10));
@@ -339,16 +317,14 @@ static bool lost_events_gap(void)
 
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
 	tb_export(&tb, T1, BUF2, RESV2, "system", 2);
 	tb_release(&tb, T1, BUF2);
 	/* a revoke whose wait, if any, falls in the gap */
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_lost(&tb, 5); /* an unpin, an un-revoke, an export at BUF2... */
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0); /* un-revoke may be lost */
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
 	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
@@ -390,8 +366,7 @@ static bool scope_entry_unseen(void)
 	for (int lost = 0; lost <= 1; lost++) {
 		CHECK(tb_begin(&tb));
 		tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
-		tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-			  "amdgpu_dma_buf_move_notify", 0);
+		tb_gpu_attach(&tb, T2, BUF1, ATT1);
 		if (lost)
 			tb_lost(&tb, 1); /* scope_enter(vfio_pci_dma_buf_move, false) */
 		tb_invalidate(&tb, T1, BUF1, HELD);
@@ -421,8 +396,7 @@ static bool scope_exit_lost(void)
 	CHECK(tb_begin(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
 	tb_export(&tb, T1, BUF2, RESV2, "amdgpu", 2);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_lost(&tb, 3); /* the wait, the unlock and the scope exit */
 	tb_invalidate(&tb, T1, BUF2, HELD); /* a GPU move by the same task */
 	tb_resv_unlock(&tb, T1, RESV2);
@@ -458,8 +432,7 @@ static bool eviction_tiny_caps(void)
 		uint64_t b = BUF1 + 0x10000ull * i, a = ATT1 + 0x10000ull * i;
 
 		tb_export(&tb, T1, b, b + 0x100, "amdgpu", 1 + i);
-		tb_attach(&tb, T2, b, a, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-			  "amdgpu_dma_buf_move_notify", 0);
+		tb_gpu_attach(&tb, T2, b, a);
 		tb_pin(&tb, T2, b, a, HELD, 0);
 		tb_map(&tb, T2, b, a, SGT1 + i, true, HELD, 0);
 	}
@@ -468,8 +441,7 @@ static bool eviction_tiny_caps(void)
 
 		tb_unmap(&tb, T2, b, a, SGT1 + i, true, HELD);
 		tb_unpin(&tb, T2, b, a, HELD);
-		tb_detach(&tb, T2, b, a);
-		tb_release(&tb, T2, b);
+		tb_detach_release(&tb, T2, b, a);
 	}
 	for (int i = 0; i < 20; i++) {
 		uint64_t b = BUF2 + 0x10000ull * i, a = ATT2 + 0x10000ull * i;
@@ -478,8 +450,7 @@ static bool eviction_tiny_caps(void)
 		tb_attach(&tb, T3, b, a, "vgem", NULL, NULL, 0);
 		tb_map(&tb, T3, b, a, SGT2 + i, false, NOT_HELD, 0);
 		tb_unmap(&tb, T3, b, a, SGT2 + i, false, NOT_HELD);
-		tb_detach(&tb, T3, b, a);
-		tb_release(&tb, T3, b);
+		tb_detach_release(&tb, T3, b, a);
 	}
 	tb_finish(&tb);
 	ok = TB_EXPECT_NONE(&tb);
@@ -509,12 +480,10 @@ static bool task_table_overflow(void)
 	tb.cfg.max_buffers = 1024; /* the task table is then its minimum, 1024 */
 	CHECK(tb_start(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0);
-	tb_scope_enter(&tb, T1, MOVE, 1, VDEV);
-	tb_invalidate(&tb, T1, BUF1, HELD);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke_begin(&tb, BUF1, 1);
 	tb_fence_wait(&tb, T1, RESV1, DA_USAGE_BOOKKEEP, 1);
-	tb_scope_exit(&tb, T1, MOVE, 1);
+	tb_vfio_revoke_end(&tb, 1);
 	for (t = 0; t < 1024; t++) /* fill the table (DA_ENGINE_MIN_TASKS) */
 		tb_scope_enter(&tb, 5000 + t, MOVE, 1, VDEV + t);
 	tb_scope_enter(&tb, T3, MOVE, 0, VDEV); /* does not fit */
@@ -525,8 +494,7 @@ static bool task_table_overflow(void)
 	for (t = 0; t < 1024; t++)
 		tb_scope_exit(&tb, 5000 + t, MOVE, 1);
 	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
-	tb_detach(&tb, T2, BUF1, ATT1);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	CHECK(tb_has_notice(&tb, DA_NOTICE_INPUT, "1 revoke scope entries were not tracked"));
 	CHECK(tb_has_notice(&tb, DA_NOTICE_INPUT, "1 invalidates by tasks inside untracked"));
@@ -620,8 +588,7 @@ static bool eviction_spares_busy(void)
 	tb.cfg.max_attachments = 4;
 	CHECK(tb_start(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "amdgpu", 1);
-	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0);
+	tb_gpu_attach(&tb, T2, BUF1, ATT1);
 	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
 	for (int i = 0; i < 12; i++) {
 		uint64_t b = BUF2 + 0x10000ull * i;
@@ -657,8 +624,7 @@ static bool dead_slots_recycled_quietly(void)
 		tb_attach(&tb, T2, b, a, "vgem", NULL, NULL, 0);
 		tb_map(&tb, T2, b, a, SGT1, false, NOT_HELD, 0);
 		tb_unmap(&tb, T2, b, a, SGT1, false, NOT_HELD);
-		tb_detach(&tb, T2, b, a);
-		tb_release(&tb, T2, b);
+		tb_detach_release(&tb, T2, b, a);
 	}
 	/* BUF1's released entry was recycled: a use now cannot be judged */
 	tb_vmap(&tb, T3, BUF1, false, NOT_HELD, 0);
@@ -683,8 +649,7 @@ static bool evidence_history(void)
 	CHECK(tb_start(&tb));
 	tb_export(&tb, T1, BUF1, RESV1, "vfio_pci_core", 1); /* 1 */
 	tb_export(&tb, T1, BUF2, RESV2, "system", 2); /* 2 */
-	tb_attach(&tb, T2, BUF1, ATT1, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
-		  "amdgpu_dma_buf_move_notify", 0); /* 3 */
+	tb_gpu_attach(&tb, T2, BUF1, ATT1); /* 3 */
 	tb_scope_enter(&tb, T1, MOVE, 1, VDEV); /* 4 */
 	for (int i = 0; i < 6; i++) /* 5..10: another buffer */
 		tb_mmap(&tb, T3, BUF2, 0);
@@ -755,8 +720,7 @@ static bool policy_effects(void)
 		ev.sgt = SGT2;
 		tb_feed(&tb, &ev); /* allowed by comm */
 	}
-	tb_detach(&tb, T2, BUF1, ATT2);
-	tb_release(&tb, T2, BUF1);
+	tb_detach_release(&tb, T2, BUF1, ATT2);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(MAPPING_LEAK, CRITICAL, BUF1, ATT1));
 	CHECK(ok);

@@ -490,3 +490,69 @@ bool tb_end_expect_none(struct tb *tb)
 	tb_free(tb);
 	return ok;
 }
+
+bool tb_end_expect_one(struct tb *tb, struct tb_expect e, const char *message_part)
+{
+	bool ok;
+
+	tb_finish(tb);
+	ok = tb_expect_exact(tb, &e, 1);
+	if (ok && !strstr(tb->find[0].message, message_part)) {
+		printf("# the finding's message lacks \"%s\": %s\n", message_part,
+		       tb->find[0].message);
+		ok = false;
+	}
+	tb_free(tb);
+	return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+
+void tb_vfio_export(struct tb *tb, uint64_t buf, uint64_t resv)
+{
+	tb_export(tb, T1, buf, resv, "vfio_pci_core", buf >> 12 & 0xffff);
+}
+
+void tb_gpu_attach(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)
+{
+	tb_attach(tb, tid, buf, att, "0000:03:00.0", "amdgpu_dma_buf_attach_ops",
+		  "amdgpu_dma_buf_move_notify", 0);
+}
+
+void tb_iommufd_attach(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)
+{
+	tb_attach(tb, tid, buf, att, "iommu", "iopt_dmabuf_attach_revoke_ops", "iopt_revoke_notify",
+		  0);
+}
+
+void tb_iommufd_import(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)
+{
+	tb_revocable_check(tb, tid, buf, att, 1);
+	tb_iommufd_attach(tb, tid, buf, att);
+	tb_pin(tb, tid, buf, att, HELD, 0);
+}
+
+void tb_vfio_revoke_begin(struct tb *tb, uint64_t buf, int revoked)
+{
+	tb_scope_enter(tb, T1, MOVE, revoked, VDEV);
+	tb_invalidate(tb, T1, buf, HELD);
+}
+
+void tb_vfio_revoke_end(struct tb *tb, int revoked)
+{
+	tb_scope_exit(tb, T1, MOVE, revoked);
+}
+
+void tb_vfio_revoke(struct tb *tb, uint64_t buf, uint64_t resv, int revoked)
+{
+	tb_vfio_revoke_begin(tb, buf, revoked);
+	tb_fence_wait(tb, T1, resv, DA_USAGE_BOOKKEEP, 1);
+	tb_resv_unlock(tb, T1, resv);
+	tb_vfio_revoke_end(tb, revoked);
+}
+
+void tb_detach_release(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)
+{
+	tb_detach(tb, tid, buf, att);
+	tb_release(tb, tid, buf);
+}

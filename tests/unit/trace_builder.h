@@ -162,10 +162,38 @@ void tb_dump(struct tb *tb);
 		DA_RULE_##rule, DA_SEV_##sev, buf, att \
 	}
 
+/*
+ * The set-ups the engine tests repeat, named after what they model (all
+ * exporting and revoking is done by task T1, as VFIO's ioctl would).
+ */
+/* a VFIO-exported buffer (a revoking exporter by default policy); ino from the address */
+void tb_vfio_export(struct tb *tb, uint64_t buf, uint64_t resv);
+/* a dynamic importer with a real invalidate callback (amdgpu's) */
+void tb_gpu_attach(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att);
+/* iommufd's dynamic attach: device "iommu", iopt_dmabuf_attach_revoke_ops */
+void tb_iommufd_attach(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att);
+/* iommufd 7.1+: asks dma_buf_attach_revocable(), attaches, pins under the resv lock */
+void tb_iommufd_import(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att);
+/*
+ * VFIO's move starts and invalidates buf under the lock (revoked: 1 a revoke,
+ * 0 an un-revoke, -1 the function has no such argument)
+ */
+void tb_vfio_revoke_begin(struct tb *tb, uint64_t buf, int revoked);
+/* ... and returns */
+void tb_vfio_revoke_end(struct tb *tb, int revoked);
+/* VFIO 7.3's revoke done right: begin, BOOKKEEP wait, unlock, end */
+void tb_vfio_revoke(struct tb *tb, uint64_t buf, uint64_t resv, int revoked);
+/* the importer detaches, then drops the buffer */
+void tb_detach_release(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att);
+
 /* tb_init + tb_start */
 bool tb_begin(struct tb *tb);
 /* tb_finish, expect no finding at all, tb_free */
 bool tb_end_expect_none(struct tb *tb);
+/* tb_finish, expect exactly one finding, e, whose message contains message_part; tb_free */
+bool tb_end_expect_one(struct tb *tb, struct tb_expect e, const char *message_part);
+/* the same with E(...): TB_END_EXPECT_ONE(&tb, E(PIN_LEAK, HIGH, BUF1, ATT1), "pinned") */
+#define TB_END_EXPECT_ONE(tb, e, part) tb_end_expect_one(tb, (struct tb_expect)e, part)
 
 /* TAP */
 #define CHECK(cond)                                                                       \

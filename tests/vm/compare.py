@@ -597,24 +597,45 @@ def console_tail(outdir, n=40):
     return text.splitlines()[-n:]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--expect", required=True)
-    ap.add_argument("--policy", required=True, help="the policy the guest ran with")
-    ap.add_argument("--kprobe-scenarios", default="", help="scenarios also run with --mode kprobe")
-    ap.add_argument("kernels", nargs="+", help="SERIES:OUTDIR")
-    args = ap.parse_args()
+class CaseTable:
+    """The table printed at the end: case x kernel -> expected / seen, in first-seen order."""
 
+    def __init__(self):
+        self.rows = {}
+        self.order = []
+
+    def row(self, key):
+        if key not in self.rows:
+            self.rows[key] = {}
+            self.order.append(key)
+        return self.rows[key]
+
+    def print(self, series_list):
+        w0 = max([len(k) for k in self.order] + [8])
+        w1 = max([len(self.rows[k].get("expected", "")) for k in self.order] + [8])
+        print("#")
+        print("# %-*s  %-*s  %s" % (w0, "case", w1, "expected", "  |  ".join(
+            "%s seen" % s for s in series_list)))
+        for k in self.order:
+            row = self.rows[k]
+            print("# %-*s  %-*s  %s" % (w0, k, w1, row.get("expected", ""), "  |  ".join(
+                row.get(s, "-") for s in series_list)))
+        print("#")
+
+
+def load_expects(folder):
     expects = []
-    for fn in sorted(os.listdir(args.expect)):
+    for fn in sorted(os.listdir(folder)):
         if fn.endswith(".json"):
-            with open(os.path.join(args.expect, fn)) as f:
+            with open(os.path.join(folder, fn)) as f:
                 exp = json.load(f)
             exp["_file"] = fn
             expects.append(exp)
-    # expectations must be consistent with the severities they list
-    tap = Tap()
+    return expects
+
+
+def check_expects_consistent(tap, expects):
+    """A scenario's expected exit status is the one its findings' severities imply."""
     for exp in expects:
         if "scenario" in exp:
             implied = max([SEV_EXIT[f["severity"]] for f in exp["findings"]] or [0])
@@ -622,17 +643,35 @@ def main():
                 tap.result(False, "expectation %s: exit %d but severities imply %d" %
                            (exp["_file"], exp["exit"], implied))
 
-    table, order = {}, []
-    times = {}
-    for spec in args.kernels:
-        series, _, outdir = spec.partition(":")
-        res = os.path.join(outdir, "results")
+
+class KernelJudge:
+    """Every verdict about one kernel's guest run (tools/vmtest.sh's OUTDIR for SERIES)."""
+
+    def __init__(self, tap, table, opts, expects, series, outdir):
+        self.tap, self.table, self.opts, self.expects = tap, table, opts, expects
+        self.series, self.outdir = series, outdir
+        self.res = os.path.join(outdir, "results")
+        self.guest = {}
+
+    def judge(self):
+        self.boot()
+        self.basics()
+        self.cases()
+        self.kprobe_cases()
+        self.host_side()
+        self.scenario_list()
+
+    def result(self, ok, what, diags=()):
+        self.tap.result(ok, "%s: %s" % (self.series, what), diags)
+
+    def boot(self):
+        """The guest was built, booted, ran the suite to its end and powered off."""
+        series, outdir = self.series, self.outdir
         names, done, stream_errors = decode_stream(outdir)
-        times[series] = read_meta(os.path.join(outdir, "times.txt"))
-        guest = read_meta(os.path.join(res, "guest.txt"))
+        self.guest = read_meta(os.path.join(self.res, "guest.txt"))
         if os.path.exists(os.path.join(outdir, "build.failed")):
-            tap.result(False, "%s: build the guest initramfs" % series,
-                       (read(os.path.join(outdir, "build.log"), "") or "").splitlines()[-30:])
+            self.result(False, "build the guest initramfs",
+                        (read(os.path.join(outdir, "build.log"), "") or "").splitlines()[-30:])
         boot_rc = (read(os.path.join(outdir, "boot.rc"), "") or "").strip()
         ok = boot_rc == "0" and done and not stream_errors
         diags = ["results stream: " + e for e in stream_errors]
@@ -642,7 +681,7 @@ def main():
             diags.append("qemu exited %s" % (boot_rc or "(did not run)"))
         if not done:
             diags.append("the guest did not report the end of the suite; last phase: %s" %
-                         guest.get("phase", "(none)"))
+                         self.guest.get("phase", "(none)"))
         if not ok:
             diags.append("guest console (last lines):")
             diags.extend("  " + l for l in console_tail(outdir))
@@ -650,110 +689,123 @@ def main():
         if retry:
             diags.append("booted twice: the first boot died before /init (%s); its console is in"
                          " console.attempt1.log" % retry.strip())
-        tap.result(ok, "%s: guest booted, ran the suite, powered off" % series, diags)
+        self.result(ok, "guest booted, ran the suite, powered off", diags)
 
+    def basics(self):
+        """The test module, `run`, the hooks, and run's own exit status."""
+        res, guest, series = self.res, self.guest, self.series
         mod = guest.get("module")
         diags = [] if mod == "loaded" else [read(os.path.join(res, "insmod.txt"), "") or "no result"]
-        tap.result(mod == "loaded", "%s: dmabuf_audit_test.ko loaded (module BTF: %s)" %
-                   (series, guest.get("module_btf", "?")), diags)
-
+        self.result(mod == "loaded", "dmabuf_audit_test.ko loaded (module BTF: %s)" %
+                    guest.get("module_btf", "?"), diags)
         probe = guest.get("run_probe_rc")
         diags = []
         if probe != "0":
             diags.append("`dmabuf-audit run -- /bin/true` exited %s:" % probe)
             diags.append((read(os.path.join(res, "probe.out"), "") or "").strip())
-        tap.result(probe == "0", "%s: dmabuf-audit run works in the guest" % series, diags)
-
+        self.result(probe == "0", "dmabuf-audit run works in the guest", diags)
         for kprobe in (False, True):
             ok, diags = check_hooks(series, res, kprobe)
-            tap.result(ok, "%s: hooks: every core hook attached (%s), targets right for %s" %
-                       (series, "kprobe fallback" if kprobe else "fentry/fexit", series), diags)
+            self.result(ok, "hooks: every core hook attached (%s), targets right for %s" %
+                        ("kprobe fallback" if kprobe else "fentry/fexit", series), diags)
         ok, diags = check_run_false(res, guest)
-        tap.result(ok, "%s: run -- /bin/false exits 1 with no finding" % series, diags)
+        self.result(ok, "run -- /bin/false exits 1 with no finding", diags)
 
-        for exp in expects:
-            if "scenario" in exp:
-                key, check = "scenario " + exp["scenario"], check_scenario
-                args_ = (series, res, exp)
-            elif "real" in exp:
-                if series not in exp.get("kernels", []):
-                    continue
-                key, check = "real drivers " + exp["real"], check_real
-                args_ = (series, res, exp)
-            elif "selftest" in exp:
-                if series not in exp.get("kernels", []):
-                    continue
-                key = "selftest " + exp["selftest"]
-                check = lambda s, r, e, row: check_selftest(s, r, e, row, args.bin)
-                args_ = (series, res, exp)
-            else:
+    def case_check(self, exp):
+        """(table key, check) for an expectation that applies to this kernel, else None."""
+        if "scenario" in exp:
+            return "scenario " + exp["scenario"], check_scenario
+        if self.series not in exp.get("kernels", []):
+            return None
+        if "real" in exp:
+            return "real drivers " + exp["real"], check_real
+        if "selftest" in exp:
+            return ("selftest " + exp["selftest"],
+                    lambda s, r, e, row: check_selftest(s, r, e, row, self.opts.bin))
+        return None
+
+    def cases(self):
+        """Every scenario, real-driver and selftest expectation."""
+        for exp in self.expects:
+            case = self.case_check(exp)
+            if not case:
                 continue
-            if key not in table:
-                table[key] = {}
-                order.append(key)
-            ok, diags = check(*args_, table[key])
-            tap.result(ok, "%s: %s" % (series, key), diags)
+            key, check = case
+            ok, diags = check(self.series, self.res, exp, self.table.row(key))
+            self.result(ok, key, diags)
 
-        # the kprobe fallback on a subset of scenarios: same findings
-        for sc in args.kprobe_scenarios.split():
-            exp = [e for e in expects if e.get("scenario") == sc]
+    def kprobe_cases(self):
+        """The kprobe fallback on a subset of scenarios: the same findings."""
+        for sc in self.opts.kprobe_scenarios.split():
+            exp = [e for e in self.expects if e.get("scenario") == sc]
             if not exp:
-                tap.result(False, "%s: kprobe scenario %s has no expectation" % (series, sc))
+                self.result(False, "kprobe scenario %s has no expectation" % sc)
                 continue
-            key = "kprobe " + sc
-            if key not in table:
-                table[key] = {}
-                order.append(key)
-            ok, diags = check_scenario(series, res, exp[0], table[key], prefix="kp-")
-            tap.result(ok, "%s: scenario %s with --mode kprobe" % (series, sc), diags)
+            ok, diags = check_scenario(self.series, self.res, exp[0],
+                                       self.table.row("kprobe " + sc), prefix="kp-")
+            self.result(ok, "scenario %s with --mode kprobe" % sc, diags)
 
-        ok, n, diags = check_round_trip(res, expects, args.bin, args.policy)
-        tap.result(ok, "%s: %d scenario records replayed on the host give the live findings "
-                   "and summary" % (series, n), diags)
+    def host_side(self):
+        """The guest's records replayed here, watch, and revoke scopes in late modules."""
+        res, guest, expects, series = self.res, self.guest, self.expects, self.series
+        ok, n, diags = check_round_trip(res, expects, self.opts.bin, self.opts.policy)
+        self.result(ok, "%d scenario records replayed on the host give the live findings "
+                    "and summary" % n, diags)
         ok, diags = check_watch(res, guest, expects)
-        tap.result(ok, "%s: watch --events --format json sees a revoke bug live, stops on SIGINT" %
-                   series, diags)
+        self.result(ok, "watch --events --format json sees a revoke bug live, stops on SIGINT",
+                    diags)
         ok, diags = check_module_load(series, res, guest, expects, "module-late", False)
-        tap.result(ok, "%s: a revoke scope in a module loaded after the tool started is attached"
-                   % series, diags)
+        self.result(ok, "a revoke scope in a module loaded after the tool started is attached",
+                    diags)
         ok, diags = check_module_load(series, res, guest, expects, "module-reload", True)
-        tap.result(ok, "%s: a kprobed revoke scope is attached again when its module is reloaded"
-                   % series, diags)
+        self.result(ok, "a kprobed revoke scope is attached again when its module is reloaded",
+                    diags)
 
-        # every scenario of the module has an expectation, and vice versa
-        listed = (read(os.path.join(res, "scenarios.txt"), "") or "").split()
-        known = {e["scenario"] for e in expects if "scenario" in e}
-        if listed:
-            missing = sorted(set(listed) - known)
-            extra = sorted(known - set(listed))
-            diags = []
-            if missing:
-                diags.append("scenarios without an expectation file: " + " ".join(missing))
-            if extra:
-                diags.append("expectations without a scenario in the module: " + " ".join(extra))
-            tap.result(not missing and not extra,
-                       "%s: module scenarios and expectation files match" % series, diags)
+    def scenario_list(self):
+        """Every scenario of the module has an expectation, and vice versa."""
+        listed = (read(os.path.join(self.res, "scenarios.txt"), "") or "").split()
+        known = {e["scenario"] for e in self.expects if "scenario" in e}
+        if not listed:
+            return
+        missing = sorted(set(listed) - known)
+        extra = sorted(known - set(listed))
+        diags = []
+        if missing:
+            diags.append("scenarios without an expectation file: " + " ".join(missing))
+        if extra:
+            diags.append("expectations without a scenario in the module: " + " ".join(extra))
+        self.result(not missing and not extra, "module scenarios and expectation files match",
+                    diags)
+
+
+def print_times(kernels):
+    for series, outdir in kernels:
+        t = read_meta(os.path.join(outdir, "times.txt"))
+        boot_ms = read_meta(os.path.join(outdir, "results", "guest.txt")).get("boot_ms", "?")
+        print("# %s: build %ss, guest %ss (boot to /init %s ms), total %ss" % (
+            series, t.get("build_s", "?"), t.get("guest_s", "?"), boot_ms, t.get("total_s", "?")))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--expect", required=True)
+    ap.add_argument("--policy", required=True, help="the policy the guest ran with")
+    ap.add_argument("--kprobe-scenarios", default="", help="scenarios also run with --mode kprobe")
+    ap.add_argument("kernels", nargs="+", help="SERIES:OUTDIR")
+    opts = ap.parse_args()
+    kernels = [spec.partition(":")[::2] for spec in opts.kernels]
+
+    expects = load_expects(opts.expect)
+    tap = Tap()
+    check_expects_consistent(tap, expects)
+    table = CaseTable()
+    for series, outdir in kernels:
+        KernelJudge(tap, table, opts, expects, series, outdir).judge()
 
     print("1..%d" % tap.n)
-    # the table: scenario x kernel -> expected / seen
-    series_list = [s.partition(":")[0] for s in args.kernels]
-    w0 = max([len(k) for k in order] + [8])
-    w1 = max([len(table[k].get("expected", "")) for k in order] + [8])
-    print("#")
-    print("# %-*s  %-*s  %s" % (w0, "case", w1, "expected", "  |  ".join(
-        "%s seen" % s for s in series_list)))
-    for k in order:
-        row = table[k]
-        print("# %-*s  %-*s  %s" % (w0, k, w1, row.get("expected", ""), "  |  ".join(
-            row.get(s, "-") for s in series_list)))
-    print("#")
-    for s in series_list:
-        t = times.get(s, {})
-        print("# %s: build %ss, guest %ss (boot to /init %s ms), total %ss" % (
-            s, t.get("build_s", "?"), t.get("guest_s", "?"),
-            read_meta(os.path.join([o for o in args.kernels if o.startswith(s + ":")][0]
-                                   .partition(":")[2], "results", "guest.txt")).get("boot_ms", "?"),
-            t.get("total_s", "?")))
+    table.print([series for series, _ in kernels])
+    print_times(kernels)
     print("# %d tests, %d failed" % (tap.n, tap.failed))
     return 1 if tap.failed else 0
 

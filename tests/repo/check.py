@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Repository self-check, TAP output (run by `make check` as the "repo" suite).
+
+1. No doc or comment points at a file that does not exist: docs/*.md,
+   README.md, Makefile and every file under src/, include/, bpf/, tests/ and
+   tools/ are scanned for repository paths (docs/output.md,
+   src/core/engine.c, include/dmabuf_audit/event.h, ../x), Markdown links
+   ((x.md), [t](path)) and bare document names (interface.md).  A path is
+   resolved against the repository root and against the citing file's
+   folder; nothing may point outside the repository (../shared).
+2. No C function outside tests/ is longer than 100 lines (docs/design.md:
+   small functions), counted from the line that names it to its closing brace.
+
+Each check first proves it can fail: it runs on a small planted tree with a
+bad reference / a long function and must report exactly those.
+
+    tests/repo/check.py [REPO]
+"""
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+MAX_FUNCTION_LINES = 100
+SCANNED_DIRS = ("src", "include", "bpf", "tests", "tools")
+SCANNED_TOP_FILES = ("README.md", "Makefile")
+# the top-level folders whose paths are this repository's (others are the kernel's, the system's)
+REPO_TOP = ("docs", "src", "include", "bpf", "tests", "tools")
+TEXT_SUFFIXES = (".c", ".h", ".py", ".sh", ".md", "Makefile", "Kbuild", ".json", "init",
+                 "policy", "dat-reload", ".clang-format")
+
+# a path with at least one slash and a file name with an extension, or a ../ path
+PATH_RE = re.compile(r"(?<![\w/.~$<-])((?:\.\./)+[\w.-]+(?:/[\w.-]+)*|"
+                     r"(?:[\w-]+/)+[\w-]+(?:\.[\w-]+)+)")
+MD_LINK_RE = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+BARE_MD_RE = re.compile(r"(?<![\w/.-])([\w-]+\.md)\b")
+# the workplace's shared folder or machine paths: never part of the repository
+OUTSIDE_RE = re.compile(r"(?:\.\./)+shared\b[\w./-]*|/work/[\w./-]*")
+SYSTEM_INCLUDE_RE = re.compile(r"#\s*include\s*<[^>]*>")
+URL_RE = re.compile(r"\b[a-z]+://\S+")
+
+
+# this checker's own planted examples are not references
+SELF = os.path.join("tests", "repo")
+# NAME, FILE…: a placeholder in a path template (tests/vm/expect/NAME.json)
+PLACEHOLDER_RE = re.compile(r"^[A-Z][A-Z_]*(\.[\w.]+)?$")
+NOT_PLACEHOLDERS = ("README.md", "Makefile", "Kbuild", "LICENSE", "COPYING")
+
+
+def scanned_files(repo):
+    docs = os.path.join(repo, "docs")
+    if os.path.isdir(docs):
+        for name in sorted(os.listdir(docs)):
+            if name.endswith(".md"):
+                yield os.path.join("docs", name)
+    for name in SCANNED_TOP_FILES:
+        if os.path.isfile(os.path.join(repo, name)):
+            yield name
+    for top in SCANNED_DIRS:
+        for root, dirs, files in os.walk(os.path.join(repo, top)):
+            dirs.sort()
+            for name in sorted(files):
+                rel = os.path.relpath(os.path.join(root, name), repo)
+                if name.endswith(TEXT_SUFFIXES) and not rel.startswith(SELF + os.sep):
+                    yield rel
+
+
+def exists(repo, citing, path):
+    """path resolved against the repository root or the citing file's folder, inside the repo"""
+    real_repo = os.path.realpath(repo)
+    for base in (repo, os.path.join(repo, os.path.dirname(citing))):
+        full = os.path.realpath(os.path.join(base, path))
+        if (full == real_repo or full.startswith(real_repo + os.sep)) and os.path.exists(full):
+            return True
+    return False
+
+
+def is_repo_path(repo, path):
+    """a path that names something in this repository (not the kernel's include/linux/…)"""
+    if path.startswith("../") or path.startswith("./"):
+        return True
+    parts = path.split("/")
+    if parts[0] not in REPO_TOP:
+        return False
+    if any(PLACEHOLDER_RE.match(p) and p not in NOT_PLACEHOLDERS for p in parts):
+        return False
+    # include/linux/dma-buf.h, tools/testing/selftests/…: the kernel's, not a folder of ours
+    return len(parts) == 2 or os.path.isdir(os.path.join(repo, *parts[:-1]))
+
+
+def references(repo, rel):
+    """(line number, path) of every repository path the file cites"""
+    with open(os.path.join(repo, rel), encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
+    for n, line in enumerate(lines, 1):
+        line = URL_RE.sub(" ", SYSTEM_INCLUDE_RE.sub(" ", line))
+        found = set()
+        for m in MD_LINK_RE.finditer(line):
+            found.add(m.group(1))
+        for m in PATH_RE.finditer(line):
+            path = m.group(1).rstrip(".")
+            if is_repo_path(repo, path):
+                found.add(path)
+        for m in BARE_MD_RE.finditer(line):
+            found.add(m.group(1))
+        for m in OUTSIDE_RE.finditer(line):
+            found.add(m.group(0).rstrip("."))
+        for path in sorted(found):
+            yield n, path
+
+
+def missing_references(repo):
+    bad = []
+    for rel in scanned_files(repo):
+        for n, path in references(repo, rel):
+            if OUTSIDE_RE.search(path):
+                bad.append(f"{rel}:{n}: points outside the repository: {path}")
+            elif path.endswith(".md") and "/" not in path:
+                # a bare document name: next to the citing file or at the root
+                if not exists(repo, rel, path):
+                    bad.append(f"{rel}:{n}: no such document: {path}")
+            elif not exists(repo, rel, path):
+                bad.append(f"{rel}:{n}: no such file: {path}")
+    return bad
+
+
+# a definition starts at column 0 with a name and "(", not a declaration, macro or statement
+FUNC_START_RE = re.compile(r"^(?!static_assert|_Static_assert|typedef|struct\s+\w+\s*\{|"
+                           r"enum|union|#|\s|/|\*|extern)[\w][\w\s\*,()]*\b(\w+)\s*\(")
+
+
+def long_functions(repo, limit=MAX_FUNCTION_LINES):
+    """(file, name, message) of every function over the limit in src/, include/, bpf/"""
+    bad = []
+    for top in ("src", "include", "bpf"):
+        for root, dirs, files in os.walk(os.path.join(repo, top)):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith((".c", ".h")):
+                    rel = os.path.relpath(os.path.join(root, name), repo)
+                    bad += long_functions_in(repo, rel, limit)
+    return bad
+
+
+def functions_in(repo, rel):
+    """(first line, name, length) of each function definition (kernel style: braces at column 0)"""
+    with open(os.path.join(repo, rel), encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
+    start = name = None
+    in_body = False
+    for n, line in enumerate(lines, 1):
+        if start is None:
+            m = FUNC_START_RE.match(line)
+            if m:
+                start, name, in_body = n, m.group(1), False
+            if m and line.rstrip().endswith(";"):
+                start = None  # a one-line prototype
+            continue
+        if not in_body:
+            if line.startswith("{"):
+                in_body = True
+            elif line.rstrip().endswith(";") or not line.strip():
+                start = None  # a prototype over several lines, or not a function at all
+            continue
+        if line.startswith("}"):
+            yield start, name, n - start + 1
+            start = None
+
+
+def long_functions_in(repo, rel, limit):
+    return [(rel, name, f"{rel}:{start}: {name}() is {length} lines (at most {limit})")
+            for start, name, length in functions_in(repo, rel) if length > limit]
+
+
+def planted_tree():
+    """a small repository with one bad reference of each kind and one long function"""
+    d = tempfile.mkdtemp(prefix="repo-check-")
+    os.makedirs(os.path.join(d, "docs"))
+    os.makedirs(os.path.join(d, "src", "core"))
+    with open(os.path.join(d, "docs", "a.md"), "w") as f:
+        f.write("See [b](b.md) and docs/a.md, then interface.md and ../shared/notes.md.\n"
+                "Rules: rules.md; design: /work/shared/design/testing.md.\n"
+                "The kernel's include/linux/dma-buf.h and drivers/dma-buf/dma-buf.c are not ours.\n")
+    with open(os.path.join(d, "README.md"), "w") as f:
+        f.write("[docs](docs/a.md), [missing](docs/gone.md)\n")
+    with open(os.path.join(d, "src", "core", "x.c"), "w") as f:
+        f.write("#include <bpf/bpf_helpers.h>\n/* see src/core/y.c and src/core/x.c */\n"
+                "int short_one(void)\n{\n\treturn 0;\n}\n\n"
+                "static int long_one(int a,\n\t\t    int b)\n{\n" + "\ta++;\n" * 97 + "\treturn a;\n}\n")
+    return d
+
+
+def same(got, want):
+    """no problems when got is want; else what differs"""
+    if got == want:
+        return []
+    return [f"missed: {x}" for x in want if x not in got] + [f"wrong: {x}" for x in got if x not in want]
+
+
+def planted_checks():
+    """(name, problems) of each check run on the planted tree: each must find what was planted"""
+    d = planted_tree()
+    want_refs = [
+        "README.md:1: no such file: docs/gone.md",
+        "docs/a.md:1: no such document: b.md",
+        "docs/a.md:1: no such document: interface.md",
+        "docs/a.md:1: points outside the repository: ../shared/notes.md",
+        "docs/a.md:2: no such document: rules.md",
+        "docs/a.md:2: points outside the repository: /work/shared/design/testing.md",
+        "src/core/x.c:2: no such file: src/core/y.c",
+    ]
+    results = [("the reference check finds each planted bad reference, and nothing else",
+                same(sorted(missing_references(d)), sorted(want_refs)))]
+    want_funcs = ["src/core/x.c:8: long_one() is 102 lines (at most 100)"]
+    results.append(("the length check finds the planted 102-line function, and nothing else",
+                    same([msg for rel, name, msg in long_functions(d)], want_funcs)))
+    shutil.rmtree(d)
+    return results
+
+
+def tap_line(number, name, problems):
+    """One TAP result: "ok N - name", or "not ok N - name" after its problems as diagnostics."""
+    for line in problems:
+        print(f"# {line}")
+    print(f"{'not ' if problems else ''}ok {number} - {name}")
+    return not problems
+
+
+def main():
+    repo = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
+    repo = os.path.normpath(repo)
+    results = planted_checks()
+    results.append(("no doc or comment points at a missing file or outside the repository",
+                    missing_references(repo)))
+    results.append((f"no C function outside tests/ is over {MAX_FUNCTION_LINES} lines",
+                    [msg for rel, name, msg in long_functions(repo)]))
+    passed = [tap_line(i, name, problems) for i, (name, problems) in enumerate(results, 1)]
+    print(f"1..{len(results)}")
+    return 0 if all(passed) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
