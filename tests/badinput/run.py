@@ -23,42 +23,16 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/dmabuf-audit"
 TMP = tempfile.mkdtemp(prefix="dmabuf-audit-badinput.")
 results = []
 
-# ---- a record writer from docs/output.md ----
+# ---- records, written by tests/replay/record_writer.py (from docs/output.md) ----
 
-REC_HEADER, REC_EVENT, REC_SYMBOL, REC_LOST, REC_STACK, REC_SCOPE, REC_TICK, REC_END = range(1, 9)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "replay"))
+from record_writer import (  # noqa: E402
+    REC_EVENT, REC_HEADER, REC_LOST, REC_STACK, REC_END, rec, s16 as sstr)
+
 OP = {"export": 1, "invalidate": 12, "fence_wait": 13, "scope_enter": 15}
+# struct da_event with its padding written out, so a case can make it non-zero
 EVENT = struct.Struct("<11Qq3Ii5B3s16s32s")
 assert EVENT.size == 168
-
-
-def _crc32c_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-CRC32C = _crc32c_table()
-
-
-def crc32c(data, crc=0):
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc = CRC32C[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def sstr(s):
-    b = s.encode()
-    return struct.pack("<H", len(b)) + b
-
-
-def rec(rtype, payload):
-    head = struct.pack("<II", rtype, len(payload))
-    return head + payload + struct.pack("<I", crc32c(head + payload))
 
 
 def event(seq, op="export", fn=0, resv_held=0, usage=0, flags=0, comm=b"test", name=b"exp"):
