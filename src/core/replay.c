@@ -440,7 +440,7 @@ int da_cmd_replay(struct da_opts *opts, const char *path)
 	char err[512];
 	ssize_t got;
 	size_t i;
-	int status, max;
+	int status, max, write_failed;
 
 	if (same_file(path, opts->record) || same_file(path, opts->output)) {
 		fprintf(stderr, DA_TOOL_NAME " replay: %s is the input: refusing to overwrite it with"
@@ -504,13 +504,13 @@ int da_cmd_replay(struct da_opts *opts, const char *path)
 		status = DA_EXIT_USAGE;
 		goto out;
 	}
-	max = da_pipeline_end(r.p);
+	write_failed = da_pipeline_end(r.p, &max);
 	if (r.input_error) {
 		fprintf(stderr, DA_TOOL_NAME " replay: %s\n", r.err);
 		fprintf(stderr, DA_TOOL_NAME " replay: the report covers the events before that"
 				" point\n");
 		status = DA_EXIT_USAGE;
-	} else if (max == -2) {
+	} else if (write_failed) {
 		status = DA_EXIT_USAGE;
 	} else {
 		status = da_exit_status(opts, max);
