@@ -4,7 +4,7 @@
 #   make deps     install the build and test dependencies (Debian packages)
 #   make          install missing build dependencies, then build
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
-#   make check    unit and replay tests: no kernel needed
+#   make check    unit, replay and command-line tests: no kernel needed
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, guest tests on $(CI_KERNELS)
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
@@ -55,7 +55,7 @@ BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
-	test-hooks-btf test-summary unit replay-tests
+	test-hooks-btf test-summary unit replay-tests cli-tests
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -89,7 +89,7 @@ $(BIN): $(BUILD)/obj/main.o $(CMD_OBJS) $(LIVE_OBJS) $(CORE_LIB)
 
 # Unit tests link the core library only: proof that the engine needs no libbpf.
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPERS) $(CORE_LIB) | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TEST_HELPERS) $(CORE_LIB) $(LDLIBS_CORE)
+	$(CC) $(CFLAGS) -Itests/unit -Isrc/core -o $@ $< $(TEST_HELPERS) $(CORE_LIB) $(LDLIBS_CORE)
 
 unit: $(UNIT_BINS)
 	@tools/run-suite.sh unit $(UNIT_BINS)
@@ -97,8 +97,12 @@ unit: $(UNIT_BINS)
 replay-tests: $(BIN)
 	@tools/run-suite.sh replay tests/replay/run.py $(BIN)
 
+# the command line as users meet it: options, refused values, exit status
+cli-tests: $(BIN)
+	@tools/run-suite.sh cli tests/cli/run.sh $(BIN)
+
 # make check: no kernel needed
-check: unit replay-tests
+check: unit replay-tests cli-tests
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)

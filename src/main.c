@@ -380,7 +380,7 @@ int main(int argc, char **argv)
 	};
 	struct operands ops = { .argv = calloc((size_t)argc + 1, sizeof(char *)) };
 	const char *cmd;
-	char err[512];
+	char err[512], prog[64];
 	int status = DA_EXIT_USAGE;
 
 	if (argc < 2) {
@@ -406,6 +406,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, DA_TOOL_NAME ": out of memory\n");
 		goto out;
 	}
+	/* getopt's own messages then read "dmabuf-audit replay: unrecognized option ..." */
+	snprintf(prog, sizeof(prog), DA_TOOL_NAME " %s", cmd);
+	argv[1] = prog;
 	if (parse_args(&opts, !strcmp(cmd, "run"), argc - 1, argv + 1, &ops, &status) ||
 	    check_table_sizes(&opts))
 		goto out;

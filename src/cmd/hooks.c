@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <jansson.h>
 
 #include "../live/live.h"
@@ -164,17 +165,21 @@ static int hooks_from_btf(struct da_opts *opts)
 {
 	struct da_hook_plan plans[DA_MAX_HOOKS];
 	struct da_kernel_facts facts;
-	struct btf *btf = btf__parse(opts->btf, NULL);
-	char source[300];
-	struct hooks_view v = { .source = source, .plans = plans, .facts = &facts };
+	struct hooks_view v = { .plans = plans, .facts = &facts };
+	char source[300], why[128];
+	struct btf *btf;
 
+	da_live_set_verbose(opts->verbose);
+	btf = btf__parse(opts->btf, NULL);
 	if (!btf) {
+		libbpf_strerror(errno, why, sizeof(why));
 		fprintf(stderr,
 			DA_TOOL_NAME " hooks: cannot read BTF from %s: %s (expected a raw BTF blob "
 				     "such as /sys/kernel/btf/vmlinux or a vmlinux ELF with .BTF)\n",
-			opts->btf, strerror(errno));
+			opts->btf, why);
 		return DA_EXIT_USAGE;
 	}
+	v.source = source;
 	da_kernel_facts_from_btf(btf, &facts);
 	v.n = da_plan_from_btf(btf, opts, plans);
 	btf__free(btf);

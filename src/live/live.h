@@ -124,6 +124,9 @@ bool da_ksyms_has_func(const struct da_ksyms *ks, const char *name, char *module
 
 struct da_live;
 
+/* libbpf's messages on stderr with -v, else none (our messages say what went wrong) */
+void da_live_set_verbose(int verbose);
+
 /*
  * Plan, load and attach every hook; info is filled.  Returns 0, or -1 with
  * a message for the user in err (what was refused, why it may be, what to

@@ -80,6 +80,11 @@ static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va
 	return 0;
 }
 
+void da_live_set_verbose(int verbose)
+{
+	libbpf_set_print(verbose ? libbpf_print_verbose : libbpf_print_quiet);
+}
+
 /* ---- what the kernel offers ---- */
 
 static char *read_file(const char *path)
@@ -772,7 +777,7 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	libbpf_set_print(opts->verbose ? libbpf_print_verbose : libbpf_print_quiet);
+	da_live_set_verbose(opts->verbose);
 	l->opts = opts;
 	l->info = info;
 	if (!uname(&uts))
