@@ -35,6 +35,9 @@ static void usage(FILE *out)
 		"  hooks [--btf FILE]        which hooks this kernel (or FILE's BTF) offers, and which\n"
 		"                            rules are enforceable\n"
 		"\n"
+		"Options (watch, run, replay) go anywhere before `--`; run's CMD starts at its first\n"
+		"non-option argument or after `--`, and takes every argument after it.\n"
+		"\n"
 		"Options (watch, run, replay):\n"
 		"  --format text|json|ktap|junit  report format (default text)\n"
 		"  -o, --output FILE              write the report to FILE\n"
@@ -43,14 +46,16 @@ static void usage(FILE *out)
 		"  --policy FILE                  policy file (docs/policy.md)\n"
 		"  --stacks                       capture the kernel stack of offending calls\n"
 		"  --fail-on SEVERITY             info|warning|high|critical (default high)\n"
-		"  --error-exitcode N             exit status when a finding reaches --fail-on (default 1)\n"
+		"  --error-exitcode N             exit status when a finding reaches --fail-on: 1 (default)\n"
+		"                                 or 3..255\n"
 		"  --duration SEC                 watch: stop after SEC seconds\n"
 		"  --pid PID                      run/watch: only events of process PID\n"
 		"  --follow                       run: only events of CMD and its descendants\n"
 		"  --mode auto|fentry|kprobe      attach mode (default auto)\n"
 		"  --color auto|always|never      colour in text output (default auto)\n"
 		"  --max-buffers N, --max-attachments N, --history N\n"
-		"                                 engine table sizes and history length\n"
+		"                                 engine table sizes and history length (all the tables\n"
+		"                                 together at most 1 GiB)\n"
 		"  -v, --verbose                  libbpf and attach diagnostics on stderr\n"
 		"  -h, --help                     this help;  --version  the version\n"
 		"\n"
@@ -110,8 +115,7 @@ static int bad_value(const char *opt, const char *val, const char *expect)
 }
 
 /* a decimal number from min to max: digits only, so "-1" or " 7" cannot wrap or slip */
-static int parse_number(const char *opt, const char *val, uint64_t min, uint64_t max,
-			uint64_t *out)
+static int parse_number(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char expect[96];
 	uint64_t v = 0;
@@ -304,8 +308,8 @@ struct operands {
  * "-" mode); for `run` the first one starts CMD, which takes the rest.
  * Returns -1 to exit with *status (help, version, usage error).
  */
-static int parse_args(struct da_opts *opts, bool run, int argc, char **argv,
-		      struct operands *out, int *status)
+static int parse_args(struct da_opts *opts, bool run, int argc, char **argv, struct operands *out,
+		      int *status)
 {
 	int c;
 
@@ -349,14 +353,16 @@ static int dispatch(const char *cmd, struct da_opts *opts, struct operands *ops)
 {
 	if (!strcmp(cmd, "run")) {
 		if (!ops->argc) {
-			fprintf(stderr, DA_TOOL_NAME " run: missing command: run [opts] -- CMD [ARG...]\n");
+			fprintf(stderr,
+				DA_TOOL_NAME " run: missing command: run [opts] -- CMD [ARG...]\n");
 			return DA_EXIT_USAGE;
 		}
 		return da_cmd_run(opts, ops->argc, ops->argv);
 	}
 	if (!strcmp(cmd, "replay")) {
 		if (ops->argc != 1) {
-			fprintf(stderr, DA_TOOL_NAME " replay: expected exactly one FILE (or -), got %d\n",
+			fprintf(stderr,
+				DA_TOOL_NAME " replay: expected exactly one FILE (or -), got %d\n",
 				ops->argc);
 			return DA_EXIT_USAGE;
 		}

@@ -18,8 +18,8 @@
 
 /* what `hooks` prints about one kernel */
 struct hooks_view {
-	const char *kernel;	/* uname -r, NULL for a BTF file */
-	const char *source;	/* "live" or "btf:FILE" */
+	const char *kernel; /* uname -r, NULL for a BTF file */
+	const char *source; /* "live" or "btf:FILE" */
 	const struct da_hook_plan *plans;
 	unsigned int n;
 	const struct da_kernel_facts *facts;
@@ -127,7 +127,8 @@ static int print_text(FILE *out, const struct hooks_view *v, const struct da_ker
 	fprintf(out, "kernel:   %s\n", v->kernel && *v->kernel ? v->kernel : "(unknown: BTF file)");
 	fprintf(out, "source:   %s (%s)\n", v->source, view_note(v));
 	fprintf(out, "quirks:   %s%s%s\n",
-		facts->quirks & DA_QUIRK_LEGACY_LOCKING ? "legacy-locking (dma_buf.lock, 6.1) " : "",
+		facts->quirks & DA_QUIRK_LEGACY_LOCKING ? "legacy-locking (dma_buf.lock, 6.1) " :
+							  "",
 		facts->quirks & DA_QUIRK_NO_RESV_OWNER ? "no-resv-owner (PREEMPT_RT) " : "",
 		facts->quirks ? "" : "none");
 	fprintf(out, "callback: dma_buf_attach_ops.%s\n\n",
@@ -155,8 +156,7 @@ static int print_view(const struct hooks_view *v, enum da_format format)
 	int ret;
 
 	da_plan_offer(v->plans, v->n, v->facts, v->live, &offer);
-	ret = format == DA_FMT_JSON ? print_json(stdout, v, &offer) :
-				      print_text(stdout, v, &offer);
+	ret = format == DA_FMT_JSON ? print_json(stdout, v, &offer) : print_text(stdout, v, &offer);
 	return fflush(stdout) || ret ? -1 : 0;
 }
 
@@ -174,8 +174,9 @@ static int hooks_from_btf(struct da_opts *opts)
 	if (!btf) {
 		libbpf_strerror(errno, why, sizeof(why));
 		fprintf(stderr,
-			DA_TOOL_NAME " hooks: cannot read BTF from %s: %s (expected a raw BTF blob "
-				     "such as /sys/kernel/btf/vmlinux or a vmlinux ELF with .BTF)\n",
+			DA_TOOL_NAME
+			" hooks: cannot read BTF from %s: %s (expected a raw BTF blob "
+			"such as /sys/kernel/btf/vmlinux or a vmlinux ELF with .BTF)\n",
 			opts->btf, why);
 		return DA_EXIT_USAGE;
 	}

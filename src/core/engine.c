@@ -271,7 +271,8 @@ static void check_resv(struct da_engine *eng, const struct da_event *ev, struct 
 		eng, DA_RULE_RESV_NOT_HELD, &fc,
 		"%s on buffer %s ran without the calling task (tid %u) holding the buffer's reservation lock (resv 0x%" PRIx64
 		")",
-		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), ev->tid, b->resv);
+		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), ev->tid,
+		b->resv);
 }
 
 /*
@@ -1119,7 +1120,8 @@ static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t 
 		eng, DA_RULE_UNBALANCED_UNMAP, &fc,
 		"%s of sg_table 0x%" PRIx64
 		" on %s, which has no live mapping of it (never returned by its map, or already unmapped)",
-		call_name(eng, ev), (uint64_t)ev->sgt, eng_att_label(eng, a, a->ptr, al, sizeof(al)));
+		call_name(eng, ev), (uint64_t)ev->sgt,
+		eng_att_label(eng, a, a->ptr, al, sizeof(al)));
 }
 
 /* vmap, vunmap, mmap: CPU access to the buffer, no attachment */

@@ -156,8 +156,8 @@ unsigned int da_stack_drop_tracer_frames(const char **frames, unsigned int n)
 /* the frames of a stack the tracer took, without the tracer's own */
 static unsigned int resolve_stack(struct da_pipeline *p, int32_t stack_id, const char **frames)
 {
-	unsigned int n = p->cfg.stack_resolver(p->cfg.stack_ctx, stack_id, frames,
-					       MAX_STACK_FRAMES);
+	unsigned int n =
+		p->cfg.stack_resolver(p->cfg.stack_ctx, stack_id, frames, MAX_STACK_FRAMES);
 
 	return da_stack_drop_tracer_frames(frames, n);
 }
@@ -264,7 +264,7 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 	p->engine = da_engine_new(&ecfg);
 	if (!p->engine) {
 		snprintf(err, errlen, "cannot create the engine: out of memory (try smaller"
-				      " --max-buffers / --max-attachments)");
+				      " --max-buffers, --max-attachments or --history)");
 		goto fail;
 	}
 	return p;

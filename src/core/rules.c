@@ -133,8 +133,8 @@ static const char *sep(const struct text *t)
 	return t->used ? "; " : "";
 }
 
-const char *da_rule_unenforceable(const struct da_rule_info *r,
-				  const struct da_kernel_offer *offer, char *buf, size_t len)
+const char *da_rule_unenforceable(const struct da_rule_info *r, const struct da_kernel_offer *offer,
+				  char *buf, size_t len)
 {
 	const char *have = offer->live ? "attached" : "available";
 	uint32_t missing = r->needs_ops & ~offer->ops;

@@ -178,8 +178,8 @@ struct da_live_trace {
  * else a report at the end), report header, notices for hooks that are
  * not attached, source.  -1 with a message in err, everything freed.
  */
-int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool live,
-		       char *err, size_t errlen);
+int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool live, char *err,
+		       size_t errlen);
 /* one poll round (and a look for new modules now and then); <0 fatal, message in err */
 int da_live_trace_poll(struct da_live_trace *t, char *err, size_t errlen);
 /*

@@ -48,8 +48,8 @@ static void notice_unattached(struct da_live_trace *t)
 	}
 }
 
-int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool live,
-		       char *err, size_t errlen)
+int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool live, char *err,
+		       size_t errlen)
 {
 	struct da_pipeline_config cfg = { 0 };
 

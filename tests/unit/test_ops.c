@@ -38,7 +38,8 @@ static bool every_op_has_json_fields(void)
 
 		CHECK(spec->n > 0 && spec->n <= DA_EVF_MAX_PER_OP);
 		for (unsigned int i = 0; i < spec->n; i++)
-			CHECK(spec->f[i].field < DA_EVF__COUNT && da_evfield_names[spec->f[i].field]);
+			CHECK(spec->f[i].field < DA_EVF__COUNT &&
+			      da_evfield_names[spec->f[i].field]);
 	}
 	return true;
 }
@@ -96,7 +97,8 @@ static bool op_calls(void)
 	CHECK(!strcmp(call_of(DA_OP_ATTACH, DA_F_DYNAMIC, 0, &v), "dma_buf_dynamic_attach"));
 	CHECK(!strcmp(call_of(DA_OP_ATTACH, 0, 0, &v), "dma_buf_attach"));
 	CHECK(!strcmp(call_of(DA_OP_INVALIDATE, 0, DA_FN_INVALIDATE_MAPPINGS, &v),
-		      "dma_buf_invalidate_mappings") && v == DA_FN_INVALIDATE_MAPPINGS);
+		      "dma_buf_invalidate_mappings") &&
+	      v == DA_FN_INVALIDATE_MAPPINGS);
 	CHECK(!call_of(DA_OP_SCOPE_ENTER, 0, 3, &v));
 	CHECK(!call_of(200, 0, 0, &v));
 	return true;

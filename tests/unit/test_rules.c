@@ -145,7 +145,8 @@ static bool tracer_frames_dropped(void)
 	const char *hex[] = { "0xffffffffc0001234", "vfs_write+0xf2" };
 
 	CHECK(da_stack_drop_tracer_frames(fentry, 4) == 2);
-	CHECK(!strcmp(fentry[0], "vfio_pci_core_write+0x4c") && !strcmp(fentry[1], "vfs_write+0xf2"));
+	CHECK(!strcmp(fentry[0], "vfio_pci_core_write+0x4c") &&
+	      !strcmp(fentry[1], "vfs_write+0xf2"));
 	/* kprobe stacks start at the probed function: nothing to drop */
 	CHECK(da_stack_drop_tracer_frames(kprobe, 2) == 2 &&
 	      !strcmp(kprobe[0], "dma_buf_move_notify+0x5"));
