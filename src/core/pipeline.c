@@ -9,6 +9,7 @@
  * and the engine: no allocation, no formatting.  Recording is a buffered
  * copy and a crc32.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,9 +139,28 @@ static void sink_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
 
 /* ---- stacks ---- */
 
+/* n characters of class `digit` (hex or decimal) at s, then the end of the name */
+static bool name_tail(const char *s, size_t min, size_t max, bool hex, const char *ends)
+{
+	size_t n = 0;
+
+	while (hex ? isxdigit((unsigned char)s[n]) : isdigit((unsigned char)s[n]))
+		n++;
+	return n >= min && n <= max && (!s[n] || strchr(ends, s[n]));
+}
+
+/*
+ * kallsyms names our programs "bpf_prog_<16 hex tag>_<name>" and their
+ * trampolines "bpf_trampoline_<key>": exactly those, not the kernel's own
+ * bpf_prog_*() functions.
+ */
 static bool tracer_frame(const char *frame)
 {
-	return !strncmp(frame, "bpf_prog_", 9) || !strncmp(frame, "bpf_trampoline_", 15);
+	if (!strncmp(frame, "bpf_prog_", 9))
+		return name_tail(frame + 9, 16, 16, true, "_+");
+	if (!strncmp(frame, "bpf_trampoline_", 15))
+		return name_tail(frame + 15, 1, 20, false, "+");
+	return false;
 }
 
 unsigned int da_stack_drop_tracer_frames(const char **frames, unsigned int n)

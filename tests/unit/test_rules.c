@@ -140,8 +140,11 @@ static bool tracer_frames_dropped(void)
 				 "bpf_trampoline_6442520186+0x5b", "vfio_pci_core_write+0x4c",
 				 "vfs_write+0xf2" };
 	const char *kprobe[] = { "dma_buf_move_notify+0x5", "vfio_pci_dma_buf_move+0x80" };
-	const char *mid[] = { "foo+0x1", "bpf_prog_1_x+0x2" };
-	const char *all[] = { "bpf_prog_1_x+0x2" };
+	const char *mid[] = { "foo+0x1", "bpf_prog_6deef7357e7b4530_x+0x2" };
+	const char *all[] = { "bpf_prog_6deef7357e7b4530+0x2" };
+	/* the kernel's own bpf_prog_*() functions are not ours */
+	const char *kernel[] = { "bpf_prog_realloc+0x10", "bpf_trampoline_link_prog+0x4",
+				 "bpf_prog_6deef7357e7b453_x+0x2" };
 	const char *hex[] = { "0xffffffffc0001234", "vfs_write+0xf2" };
 
 	CHECK(da_stack_drop_tracer_frames(fentry, 4) == 2);
@@ -153,6 +156,8 @@ static bool tracer_frames_dropped(void)
 	/* only leading frames: a BPF program further down is the kernel's business */
 	CHECK(da_stack_drop_tracer_frames(mid, 2) == 2);
 	CHECK(da_stack_drop_tracer_frames(all, 1) == 0);
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(da_stack_drop_tracer_frames(&kernel[i], 1) == 1);
 	CHECK(da_stack_drop_tracer_frames(hex, 2) == 2);
 	CHECK(da_stack_drop_tracer_frames(hex, 0) == 0);
 	return true;
