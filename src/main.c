@@ -145,17 +145,18 @@ static int parse_u32(const char *opt, const char *val, uint32_t min, uint32_t *o
 	return 0;
 }
 
-/* 2 is the usage-error status and 0 success: a finding must be told apart from both */
+/* 0 is success and 2 a usage error: a finding must be told apart from both */
 static int parse_error_exitcode(const char *val, int *out)
 {
-	uint64_t v;
+	const char *expect = "1 or 3 to 255 (0 is success, 2 a usage error)";
+	const char *c = val;
+	int v = 0;
 
-	if (parse_number("--error-exitcode", val, 1, 255, &v))
-		return -1;
-	if (v == DA_EXIT_USAGE)
-		return bad_value("--error-exitcode", val,
-				 "1 or 3 to 255 (2 is the exit status of a usage error)");
-	*out = (int)v;
+	while (*c >= '0' && *c <= '9' && v <= 255)
+		v = v * 10 + (*c++ - '0');
+	if (c == val || *c || v < 1 || v > 255 || v == DA_EXIT_USAGE)
+		return bad_value("--error-exitcode", val, expect);
+	*out = v;
 	return 0;
 }
 

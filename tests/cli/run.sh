@@ -110,20 +110,24 @@ else
 fi
 
 # ---- numbers: no wrap, no sign, the option named ----
+exitcodes="1 or 3 to 255 (0 is success, 2 a usage error)"
 expect_usage "--error-exitcode -18446744073709551615" \
-	"$bad '-18446744073709551615' for --error-exitcode: expected an integer from 1 to 255" \
+	"$bad '-18446744073709551615' for --error-exitcode: expected $exitcodes" \
 	replay "$ok_trace" --error-exitcode -18446744073709551615
 expect_usage "--error-exitcode 2 (the usage-error status)" \
-	"$bad '2' for --error-exitcode: expected 1 or 3 to 255 (2 is the exit status of a usage error)" \
+	"$bad '2' for --error-exitcode: expected $exitcodes" \
 	replay "$ok_trace" --error-exitcode 2
 expect_usage "--error-exitcode 0" \
-	"$bad '0' for --error-exitcode: expected an integer from 1 to 255" \
+	"$bad '0' for --error-exitcode: expected $exitcodes" \
 	replay "$ok_trace" --error-exitcode 0
 expect_usage "--error-exitcode 256" \
-	"$bad '256' for --error-exitcode: expected an integer from 1 to 255" \
+	"$bad '256' for --error-exitcode: expected $exitcodes" \
 	replay "$ok_trace" --error-exitcode 256
+expect_usage "--error-exitcode 99999999999999999999" \
+	"$bad '99999999999999999999' for --error-exitcode: expected $exitcodes" \
+	replay "$ok_trace" --error-exitcode 99999999999999999999
 expect_usage "--error-exitcode +3" \
-	"$bad '+3' for --error-exitcode: expected an integer from 1 to 255" \
+	"$bad '+3' for --error-exitcode: expected $exitcodes" \
 	replay "$ok_trace" --error-exitcode +3
 expect_usage "--max-buffers -18446744073709551600" \
 	"$bad '-18446744073709551600' for --max-buffers: expected an integer from 16 to 4294967295" \
