@@ -4,7 +4,8 @@
 #   make deps     install the build and test dependencies (Debian packages)
 #   make          install missing build dependencies, then build
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
-#   make check    unit, replay and repository self-check tests: no kernel needed
+#   make check    unit, replay, bad-input, command-line, fuzz smoke and repository
+#                 self-check tests: no kernel needed
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, guest tests on $(CI_KERNELS)
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
@@ -57,7 +58,8 @@ BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
-	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke repo-check
+	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
+	repo-check cli-tests
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -91,7 +93,7 @@ $(BIN): $(BUILD)/obj/main.o $(CMD_OBJS) $(LIVE_OBJS) $(CORE_LIB)
 
 # Unit tests link the core library only: proof that the engine needs no libbpf.
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPERS) $(CORE_LIB) | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TEST_HELPERS) $(CORE_LIB) $(LDLIBS_CORE)
+	$(CC) $(CFLAGS) -Itests/unit -Isrc/core -o $@ $< $(TEST_HELPERS) $(CORE_LIB) $(LDLIBS_CORE)
 
 unit: $(UNIT_BINS)
 	@tools/run-suite.sh unit $(UNIT_BINS)
@@ -101,6 +103,10 @@ replay-tests: $(BIN)
 
 badinput-tests: $(BIN)
 	@tools/run-suite.sh badinput tests/badinput/run.py $(BIN)
+
+# the command line as users meet it: options, refused values, exit status
+cli-tests: $(BIN)
+	@tools/run-suite.sh cli tests/cli/run.sh $(BIN)
 
 # libFuzzer targets: the core readers built with clang's fuzzer and
 # sanitizers; FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION skips record checksums
@@ -131,14 +137,13 @@ fuzz: $(FUZZ_TARGETS)
 fuzz-smoke: fuzz $(BIN)
 	@tools/run-suite.sh fuzz tests/fuzz/run.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS) $(BIN)
 
-
 # Docs and comments point only at files in the repository; no C function
 # outside tests/ over 100 lines.
 repo-check:
 	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
 
 # make check: no kernel needed
-check: unit replay-tests badinput-tests repo-check fuzz-smoke
+check: unit replay-tests badinput-tests cli-tests repo-check fuzz-smoke
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
@@ -151,13 +156,18 @@ vmtest-full: $(BIN)
 
 # What CI runs (.ci/run): every suite runs even when one fails, then one
 # summary line "N passed, N failed" and the exit status.
+# A step that fails without a suite saying so (a test that does not
+# compile) is counted as one failed test of its own.
 test:
 	@rm -rf $(BUILD)/test-results
 	@$(MAKE) --no-print-directory all
-	-@$(MAKE) --no-print-directory -k check
-	-@$(MAKE) --no-print-directory test-hooks-btf
-	-@$(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)"
+	-@$(MAKE) --no-print-directory -k check || $(call step_failed,check)
+	-@$(MAKE) --no-print-directory test-hooks-btf || $(call step_failed,test-hooks-btf)
+	-@$(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest)
 	@tools/test-summary.sh $(BUILD)/test-results
+
+step_failed = { mkdir -p $(BUILD)/test-results; echo "not ok - make $(1) failed" | \
+	tee -a $(BUILD)/test-results/make.tap; }
 
 test-summary:
 	@tools/test-summary.sh $(BUILD)/test-results

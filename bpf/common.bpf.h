@@ -19,12 +19,10 @@
 
 #include "dmabuf_audit/event.h"
 
-#define DA_STACK_DEPTH 127
-
-/* the loader sizes it (default 4 MiB) */
+/* sizes: include/dmabuf_audit/event.h, shared with the loader */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
+	__uint(max_entries, DA_RINGBUF_SIZE);
 } events SEC(".maps");
 
 struct {
@@ -34,7 +32,7 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* --stacks: the loader raises max_entries; 1 entry when off */
+/* --stacks: the loader raises max_entries to DA_STACK_ENTRIES; 1 entry when off */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 1);

@@ -6,7 +6,8 @@
  * at run time (bpf_program__set_attach_target for fentry/fexit, the kprobe
  * function name at attach), so no kernel function name is fixed here and a
  * renamed function (dma_buf_move_notify -> dma_buf_invalidate_mappings) is
- * only a different target.  The hook table is src/live/hooks.c.
+ * only a different target.  The hook table is src/live/hooks.c, the names
+ * of the kernel functions the core's da_kfuncs (src/core/event.c).
  *
  * Ops that report a return value (export, attach, pin, map, vmap, mmap,
  * fence_wait, revocable_check) are emitted at return; the others at entry.
@@ -15,7 +16,10 @@
  */
 #include "common.bpf.h"
 
-/* which invalidate function the invalidate hook is attached to (enum da_invalidate_fn) */
+/*
+ * which name of the invalidate function the hook is attached to: its index
+ * in da_kfuncs[DA_KF_INVALIDATE] (enum da_invalidate_fn), set by the loader
+ */
 const volatile __u8 invalidate_fn = DA_FN_MOVE_NOTIFY;
 /* resv->lock.base.owner is readable (non-RT); set by the loader from BTF */
 const volatile bool resv_owner_readable = true;

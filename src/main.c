@@ -2,16 +2,26 @@
 /*
  * dmabuf-audit: observe dma-buf exporters and importers and report breaches
  * of the revoke contract.  This file only parses the command line and hands
- * over to a command (src/live/ for watch, run and hooks; src/core/ for
- * replay).
+ * over to a command (src/cmd/).
+ *
+ * Options go anywhere before `--`, as in GNU tools: `replay FILE --color
+ * never`.  `run` is the exception that makes it usable: its CMD starts at
+ * the first argument that is not an option (or after `--`), and everything
+ * from there on is CMD's.  Numbers are decimal digits only: a sign, a
+ * space or a value out of range is refused with the option named, never
+ * wrapped.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dmabuf_audit/cli.h"
+#include "dmabuf_audit/engine.h"
 
 static void usage(FILE *out)
 {
@@ -25,6 +35,9 @@ static void usage(FILE *out)
 		"  hooks [--btf FILE]        which hooks this kernel (or FILE's BTF) offers, and which\n"
 		"                            rules are enforceable\n"
 		"\n"
+		"Options (watch, run, replay) go anywhere before `--`; run's CMD starts at its first\n"
+		"non-option argument or after `--`, and takes every argument after it.\n"
+		"\n"
 		"Options (watch, run, replay):\n"
 		"  --format text|json|ktap|junit  report format (default text)\n"
 		"  -o, --output FILE              write the report to FILE\n"
@@ -33,14 +46,16 @@ static void usage(FILE *out)
 		"  --policy FILE                  policy file (docs/policy.md)\n"
 		"  --stacks                       capture the kernel stack of offending calls\n"
 		"  --fail-on SEVERITY             info|warning|high|critical (default high)\n"
-		"  --error-exitcode N             exit status when a finding reaches --fail-on (default 1)\n"
+		"  --error-exitcode N             exit status when a finding reaches --fail-on: 1 (default)\n"
+		"                                 or 3..255\n"
 		"  --duration SEC                 watch: stop after SEC seconds\n"
 		"  --pid PID                      run/watch: only events of process PID\n"
 		"  --follow                       run: only events of CMD and its descendants\n"
 		"  --mode auto|fentry|kprobe      attach mode (default auto)\n"
 		"  --color auto|always|never      colour in text output (default auto)\n"
 		"  --max-buffers N, --max-attachments N, --history N\n"
-		"                                 engine table sizes and history length\n"
+		"                                 engine table sizes and history length (all the tables\n"
+		"                                 together at most 1 GiB)\n"
 		"  -v, --verbose                  libbpf and attach diagnostics on stderr\n"
 		"  -h, --help                     this help;  --version  the version\n"
 		"\n"
@@ -99,23 +114,72 @@ static int bad_value(const char *opt, const char *val, const char *expect)
 	return -1;
 }
 
+/* a decimal number from min to max: digits only, so "-1" or " 7" cannot wrap or slip */
+static int parse_number(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char expect[96];
+	uint64_t v = 0;
+	const char *c;
+
+	for (c = val; *c >= '0' && *c <= '9'; c++) {
+		if (v > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)
+			break;
+		v = v * 10 + (uint64_t)(*c - '0');
+	}
+	if (c == val || *c || v < min || v > max) {
+		snprintf(expect, sizeof(expect), "an integer from %" PRIu64 " to %" PRIu64, min,
+			 max);
+		return bad_value(opt, val, expect);
+	}
+	*out = v;
+	return 0;
+}
+
 static int parse_u32(const char *opt, const char *val, uint32_t min, uint32_t *out)
 {
+	uint64_t v;
+
+	if (parse_number(opt, val, min, UINT32_MAX, &v))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* 0 is success and 2 a usage error: a finding must be told apart from both */
+static int parse_error_exitcode(const char *val, int *out)
+{
+	const char *expect = "1 or 3 to 255 (0 is success, 2 a usage error)";
+	const char *c = val;
+	int v = 0;
+
+	while (*c >= '0' && *c <= '9' && v <= 255)
+		v = v * 10 + (*c++ - '0');
+	if (c == val || *c || v < 1 || v > 255 || v == DA_EXIT_USAGE)
+		return bad_value("--error-exitcode", val, expect);
+	*out = v;
+	return 0;
+}
+
+/* seconds, finite and positive; at most about 31 years, so that it fits in u64 ns */
+#define MAX_DURATION_S 1e9
+
+static int parse_duration(const char *val, double *out)
+{
 	char *end;
-	unsigned long v;
+	double d;
 
 	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (errno || *end || end == val || v < min || v > UINT32_MAX)
-		return bad_value(opt, val, "a positive integer");
-	*out = (uint32_t)v;
+	d = strtod(val, &end);
+	if (errno || *end || end == val || !isfinite(d) || d <= 0 || d > MAX_DURATION_S)
+		return bad_value("--duration", val,
+				 "a positive number of seconds, at most 1000000000");
+	*out = d;
 	return 0;
 }
 
 static int parse_option(struct da_opts *o, int c, const char *arg)
 {
-	char *end;
-	uint32_t v;
+	uint64_t pid;
 
 	switch (c) {
 	case OPT_FORMAT:
@@ -150,23 +214,16 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 			return bad_value("--fail-on", arg, "info, warning, high or critical");
 		return 0;
 	case OPT_ERROR_EXITCODE:
-		if (parse_u32("--error-exitcode", arg, 1, &v) || v > 255)
-			return v > 255 ? bad_value("--error-exitcode", arg, "1..255") : -1;
-		o->error_exitcode = (int)v;
-		return 0;
+		return parse_error_exitcode(arg, &o->error_exitcode);
 	case OPT_DURATION:
-		errno = 0;
-		o->duration = strtod(arg, &end);
-		if (errno || *end || end == arg || o->duration <= 0)
-			return bad_value("--duration", arg, "a positive number of seconds");
-		return 0;
+		return parse_duration(arg, &o->duration);
 	case OPT_BTF:
 		o->btf = arg;
 		return 0;
 	case OPT_PID:
-		if (parse_u32("--pid", arg, 1, &v))
+		if (parse_number("--pid", arg, 1, INT_MAX, &pid))
 			return -1;
-		o->pid = (int)v;
+		o->pid = (int)pid;
 		return 0;
 	case OPT_FOLLOW:
 		o->follow = true;
@@ -205,11 +262,120 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 	}
 }
 
-int da_exit_status(const struct da_opts *opts, int max_severity)
+/*
+ * The engine's tables are allocated at start: refuse sizes that would take
+ * more than DA_ENGINE_MAX_TABLE_BYTES before anything is allocated, naming
+ * the option whose tables are the largest.
+ */
+static int check_table_sizes(const struct da_opts *o)
 {
-	if (max_severity >= 0 && max_severity >= (int)opts->fail_on)
-		return opts->error_exitcode;
-	return DA_EXIT_OK;
+	struct da_engine_config cfg = {
+		.max_buffers = o->max_buffers,
+		.max_attachments = o->max_attachments,
+		.history_len = o->history_len,
+	};
+	struct da_engine_bytes b;
+	const char *opt = "--max-buffers";
+	uint64_t val = o->max_buffers, largest = 0;
+
+	da_engine_table_bytes(&cfg, &b);
+	if (b.total <= DA_ENGINE_MAX_TABLE_BYTES)
+		return 0;
+	largest = b.buffers;
+	if (b.attachments > largest) {
+		largest = b.attachments;
+		opt = "--max-attachments";
+		val = o->max_attachments;
+	}
+	if (b.history > largest) {
+		opt = "--history";
+		val = o->history_len;
+	}
+	fprintf(stderr,
+		DA_TOOL_NAME ": %s %" PRIu64 ": the engine's tables would take %" PRIu64
+			     " MiB, more than the limit of %llu MiB\n",
+		opt, val, b.total >> 20, DA_ENGINE_MAX_TABLE_BYTES >> 20);
+	return -1;
+}
+
+/* the command-line arguments that are not options */
+struct operands {
+	char **argv;
+	int argc;
+};
+
+/*
+ * Options anywhere before `--`.  Non-options come back in order (getopt's
+ * "-" mode); for `run` the first one starts CMD, which takes the rest.
+ * Returns -1 to exit with *status (help, version, usage error).
+ */
+static int parse_args(struct da_opts *opts, bool run, int argc, char **argv, struct operands *out,
+		      int *status)
+{
+	int c;
+
+	out->argc = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "-o:vh", long_options, NULL)) != -1) {
+		if (c == 1 && run) {
+			optind--; /* CMD starts here */
+			break;
+		}
+		if (c == 1) {
+			out->argv[out->argc++] = optarg;
+			continue;
+		}
+		if (c == 'h' || c == OPT_VERSION) {
+			if (c == 'h')
+				usage(stdout);
+			else
+				printf(DA_TOOL_NAME " " DA_VERSION "\n");
+			*status = DA_EXIT_OK;
+			return -1;
+		}
+		if (c == '?' || parse_option(opts, c, optarg)) {
+			*status = DA_EXIT_USAGE;
+			return -1;
+		}
+	}
+	/* after `--` (or CMD): operands as they are */
+	while (optind < argc)
+		out->argv[out->argc++] = argv[optind++];
+	return 0;
+}
+
+static bool known_command(const char *cmd)
+{
+	return !strcmp(cmd, "watch") || !strcmp(cmd, "run") || !strcmp(cmd, "replay") ||
+	       !strcmp(cmd, "hooks");
+}
+
+static int dispatch(const char *cmd, struct da_opts *opts, struct operands *ops)
+{
+	if (!strcmp(cmd, "run")) {
+		if (!ops->argc) {
+			fprintf(stderr,
+				DA_TOOL_NAME " run: missing command: run [opts] -- CMD [ARG...]\n");
+			return DA_EXIT_USAGE;
+		}
+		return da_cmd_run(opts, ops->argc, ops->argv);
+	}
+	if (!strcmp(cmd, "replay")) {
+		if (ops->argc != 1) {
+			fprintf(stderr,
+				DA_TOOL_NAME " replay: expected exactly one FILE (or -), got %d\n",
+				ops->argc);
+			return DA_EXIT_USAGE;
+		}
+		return da_cmd_replay(opts, ops->argv[0]);
+	}
+	if (ops->argc) {
+		fprintf(stderr, DA_TOOL_NAME " %s: unexpected argument '%s'\n", cmd, ops->argv[0]);
+		return DA_EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "hooks"))
+		return da_cmd_hooks(opts);
+	return da_cmd_watch(opts);
 }
 
 int main(int argc, char **argv)
@@ -219,72 +385,47 @@ int main(int argc, char **argv)
 		.error_exitcode = DA_EXIT_FINDINGS_DEFAULT,
 		.color = -1,
 	};
+	struct operands ops = { .argv = calloc((size_t)argc + 1, sizeof(char *)) };
 	const char *cmd;
-	char err[512];
-	int c;
+	char err[512], prog[64];
+	int status = DA_EXIT_USAGE;
 
 	if (argc < 2) {
 		usage(stderr);
-		return DA_EXIT_USAGE;
+		goto out;
 	}
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
-		return DA_EXIT_OK;
+		status = DA_EXIT_OK;
+		goto out;
 	}
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
 		printf(DA_TOOL_NAME " " DA_VERSION "\n");
-		return DA_EXIT_OK;
+		status = DA_EXIT_OK;
+		goto out;
 	}
-	if (strcmp(cmd, "watch") && strcmp(cmd, "run") && strcmp(cmd, "replay") &&
-	    strcmp(cmd, "hooks")) {
+	if (!known_command(cmd)) {
 		fprintf(stderr, DA_TOOL_NAME ": unknown command '%s' (try --help)\n", cmd);
-		return DA_EXIT_USAGE;
+		goto out;
 	}
-
-	/* "+": stop at the first non-option, so `run -- CMD -x` keeps -x for CMD */
-	argc--;
-	argv++;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:vh", long_options, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return DA_EXIT_OK;
-		}
-		if (c == OPT_VERSION) {
-			printf(DA_TOOL_NAME " " DA_VERSION "\n");
-			return DA_EXIT_OK;
-		}
-		if (c == '?' || parse_option(&opts, c, optarg))
-			return DA_EXIT_USAGE;
+	if (!ops.argv) {
+		fprintf(stderr, DA_TOOL_NAME ": out of memory\n");
+		goto out;
 	}
-
+	/* getopt's own messages then read "dmabuf-audit replay: unrecognized option ..." */
+	snprintf(prog, sizeof(prog), DA_TOOL_NAME " %s", cmd);
+	argv[1] = prog;
+	if (parse_args(&opts, !strcmp(cmd, "run"), argc - 1, argv + 1, &ops, &status) ||
+	    check_table_sizes(&opts))
+		goto out;
 	da_policy_init_default(&opts.policy);
-	if (opts.policy_path &&
-	    da_policy_load(&opts.policy, opts.policy_path, err, sizeof(err))) {
+	if (opts.policy_path && da_policy_load(&opts.policy, opts.policy_path, err, sizeof(err))) {
 		fprintf(stderr, DA_TOOL_NAME ": %s\n", err);
-		return DA_EXIT_USAGE;
+		goto out;
 	}
-
-	if (!strcmp(cmd, "run")) {
-		if (optind >= argc) {
-			fprintf(stderr, DA_TOOL_NAME " run: missing command: run [opts] -- CMD [ARG...]\n");
-			return DA_EXIT_USAGE;
-		}
-		return da_cmd_run(&opts, argc - optind, argv + optind);
-	}
-	if (!strcmp(cmd, "replay")) {
-		if (optind != argc - 1) {
-			fprintf(stderr, DA_TOOL_NAME " replay: expected exactly one FILE (or -)\n");
-			return DA_EXIT_USAGE;
-		}
-		return da_cmd_replay(&opts, argv[optind]);
-	}
-	if (optind != argc) {
-		fprintf(stderr, DA_TOOL_NAME " %s: unexpected argument '%s'\n", cmd, argv[optind]);
-		return DA_EXIT_USAGE;
-	}
-	if (!strcmp(cmd, "hooks"))
-		return da_cmd_hooks(&opts);
-	return da_cmd_watch(&opts);
+	status = dispatch(cmd, &opts, &ops);
+out:
+	free(ops.argv);
+	return status;
 }

@@ -60,7 +60,4 @@ int da_cmd_run(struct da_opts *opts, int argc, char **argv);
 int da_cmd_replay(struct da_opts *opts, const char *path);
 int da_cmd_hooks(struct da_opts *opts);
 
-/* Exit status for a finished audit, from the highest severity found (-1 = none). */
-int da_exit_status(const struct da_opts *opts, int max_severity);
-
 #endif /* DMABUF_AUDIT_CLI_H */

@@ -106,9 +106,33 @@ struct da_summary {
 	uint64_t by_rule[DA_RULE__COUNT];
 };
 
-/* NULL on allocation failure. */
+/*
+ * Memory the engine's tables take for a configuration, by the setting that
+ * sizes them (max_buffers, max_attachments, history_len and the journal),
+ * and in all.  The engine allocates it all at creation.
+ */
+struct da_engine_bytes {
+	uint64_t buffers;
+	uint64_t attachments;
+	uint64_t history;
+	uint64_t total;		/* the above and the fixed tables */
+};
+
+void da_engine_table_bytes(const struct da_engine_config *cfg, struct da_engine_bytes *out);
+
+/*
+ * The most the tables may take: a fixed bound, so that a mistyped size is
+ * refused at once rather than paging the machine for minutes.  The default
+ * sizes take about 37 MiB; docs/design.md "Engine".
+ */
+#define DA_ENGINE_MAX_TABLE_BYTES (1ull << 30)
+
+/* NULL when an allocation fails or the tables would exceed DA_ENGINE_MAX_TABLE_BYTES. */
 struct da_engine *da_engine_new(const struct da_engine_config *cfg);
 void da_engine_free(struct da_engine *eng);
+
+/* Does the engine judge events of this op (every op but DA_OP_NONE)? */
+bool da_engine_handles_op(unsigned int op);
 
 /* Feed one event; events come in seq order. */
 void da_engine_feed(struct da_engine *eng, const struct da_event *ev);

@@ -20,6 +20,14 @@
 #define DA_COMM_LEN 16
 #define DA_NAME_LEN 32
 
+/*
+ * Shared by the BPF programs (map sizes) and userspace (the loader sizes the
+ * maps, the stack resolver reads DA_STACK_DEPTH frames per stack).
+ */
+#define DA_RINGBUF_SIZE (4u << 20)	/* bytes of the events ring buffer */
+#define DA_STACK_DEPTH 127		/* frames per --stacks stack (the kernel's maximum) */
+#define DA_STACK_ENTRIES 16384		/* stacks kept with --stacks */
+
 /* Ops, in the order and with the names of docs/output.md ("op"). */
 enum da_op {
 	DA_OP_NONE = 0,
@@ -69,7 +77,12 @@ enum da_resv_usage {
 	DA_USAGE_BOOKKEEP = 3,
 };
 
-/* invalidate: which kernel function was called */
+/*
+ * invalidate: which name of the invalidate function was called, the index of
+ * the name in the kernel function table's DA_KF_INVALIDATE row (oldest name
+ * first; src/core/event.c).  A later rename appends a name there: the values
+ * below stay what recorded traces hold.
+ */
 enum da_invalidate_fn {
 	DA_FN_MOVE_NOTIFY = 0,		/* dma_buf_move_notify, <= 7.0 */
 	DA_FN_INVALIDATE_MAPPINGS = 1,	/* dma_buf_invalidate_mappings, 7.1+ */
@@ -102,6 +115,9 @@ struct da_event {
 	char name[DA_NAME_LEN];	/* export: exp_name; attach: dev_name(attach->dev) */
 };
 
+/* the ring buffer, the binary record (docs/output.md) and the tests rely on it */
+_Static_assert(sizeof(struct da_event) == 168, "struct da_event is 168 bytes");
+
 /*
  * Counters the BPF side keeps in the shared "counters" array map, one
  * __u64 per index.  DA_CTR_SEQ is the next sequence number (atomic add);
@@ -115,12 +131,69 @@ enum da_counter {
 };
 
 #ifndef __BPF__
+/*
+ * Every kernel function dmabuf-audit hooks or names in a finding.  Their
+ * names are in one table, da_kfuncs (src/core/event.c): the hook table
+ * (src/live/hooks.c) and the default revoke scopes (src/core/policy.c)
+ * refer to them by these ids, the op table names an event's call with them.
+ */
+enum da_kfunc {
+	DA_KF_NONE = 0,			/* the op has no kernel call of its own */
+	DA_KF_EXPORT,
+	DA_KF_RELEASE,
+	DA_KF_ATTACH,			/* static importers; calls dma_buf_dynamic_attach */
+	DA_KF_DYNAMIC_ATTACH,
+	DA_KF_DETACH,
+	DA_KF_PIN,
+	DA_KF_UNPIN,
+	DA_KF_MAP,
+	DA_KF_MAP_UNLOCKED,
+	DA_KF_UNMAP,
+	DA_KF_UNMAP_UNLOCKED,
+	DA_KF_VMAP,
+	DA_KF_VMAP_UNLOCKED,
+	DA_KF_VUNMAP,
+	DA_KF_VUNMAP_UNLOCKED,
+	DA_KF_MMAP,
+	DA_KF_MMAP_FD,			/* the dma-buf file's mmap operation */
+	DA_KF_INVALIDATE,		/* names by enum da_invalidate_fn */
+	DA_KF_FENCE_WAIT,
+	DA_KF_REVOCABLE_CHECK,
+	DA_KF_RESV_UNLOCK,
+	DA_KF_VFIO_DMA_BUF_MOVE,	/* revoke scope */
+	DA_KF_VFIO_DMA_BUF_CLEANUP,	/* revoke scope */
+	DA_KF__COUNT,
+};
+
+#define DA_KF_MAX_NAMES 4
+
+struct da_kfunc_info {
+	/* the function's names across kernel versions, oldest first: a rename appends one */
+	const char *names[DA_KF_MAX_NAMES];
+	const char *module;		/* the module it lives in, NULL for vmlinux */
+};
+
+extern const struct da_kfunc_info da_kfuncs[DA_KF__COUNT];
+
+/* name `version` of f (an index in its names), or NULL */
+const char *da_kfunc_name(enum da_kfunc f, unsigned int version);
+/* how many names f has had (0 for DA_KF_NONE) */
+unsigned int da_kfunc_n_names(enum da_kfunc f);
+/* the module of the function called `name` (any version), NULL for vmlinux or unknown */
+const char *da_kfunc_module(const char *name);
+/*
+ * The kernel function that produced ev (DA_KF_NONE when the op has none)
+ * and which of its names: *version is -1 when the event does not say
+ * (only invalidate carries it, in ev->fn).
+ */
+enum da_kfunc da_op_call(const struct da_event *ev, int *version);
+
 /* Names used in JSON and text output (src/core/event.c). */
 const char *da_op_name(unsigned int op);		/* "map"; "?" when unknown */
 int da_op_parse(const char *name);			/* enum da_op, or -1 */
 const char *da_usage_name(unsigned int usage);		/* "bookkeep" */
 int da_usage_parse(const char *name);			/* enum da_resv_usage, or -1 */
-const char *da_invalidate_fn_name(unsigned int fn);	/* "dma_buf_move_notify" */
+const char *da_invalidate_fn_name(unsigned int fn);	/* "dma_buf_move_notify"; "?" when unknown */
 int da_invalidate_fn_parse(const char *name);		/* enum da_invalidate_fn, or -1 */
 #endif
 

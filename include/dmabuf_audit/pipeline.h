@@ -28,6 +28,17 @@ struct da_pipeline;
 typedef unsigned int (*da_stack_resolver_fn)(void *ctx, int32_t stack_id,
 					     const char **frames, unsigned int max);
 
+/*
+ * Drop the leading frames that are the tracer's own: in fentry mode a
+ * stack starts in our BPF program ("bpf_prog_<tag>_<name>") and its
+ * trampoline ("bpf_trampoline_<id>"), as kallsyms names them; a kprobe's
+ * stack starts at the probed function and has none.  Done by name because
+ * the count depends on the attach mode and kernel.  Shifts the frames down
+ * and returns how many are left.  Every stack a resolver returns passes
+ * through it (reports and --record).
+ */
+unsigned int da_stack_drop_tracer_frames(const char **frames, unsigned int n);
+
 struct da_pipeline_config {
 	const struct da_opts *opts;
 	struct da_trace_info *trace;	/* header data; filled by the source */
@@ -66,10 +77,19 @@ void da_pipeline_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
 	__attribute__((format(printf, 3, 4)));
 /*
  * End of trace: judge pending deadlines, write the summary, flush and close
- * the outputs.  Returns the highest severity found (-1 = none), or -2 when
- * an output could not be written (message on stderr).
+ * the outputs.  *max_severity gets the highest severity found (-1 = none)
+ * whatever happens.  Returns 0, or -1 when an output (report, --record)
+ * could not be written (the message is on stderr).  A second call returns
+ * the same.
  */
-int da_pipeline_end(struct da_pipeline *p);
+int da_pipeline_end(struct da_pipeline *p, int *max_severity);
+
+/*
+ * The exit status of a finished audit (docs/output.md "Exit status"):
+ * opts->error_exitcode when a finding reached opts->fail_on, else 0.
+ * max_severity is what da_pipeline_end gave (-1 = no finding).
+ */
+int da_exit_status(const struct da_opts *opts, int max_severity);
 void da_pipeline_summary(const struct da_pipeline *p, struct da_summary *out);
 void da_pipeline_free(struct da_pipeline *p);
 

@@ -9,6 +9,7 @@
 #define DMABUF_AUDIT_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum da_severity {
@@ -60,6 +61,22 @@ struct da_rule_info {
 };
 
 extern const struct da_rule_info da_rules[DA_RULE__COUNT];
+
+/* What a kernel offers the rules: from the hooks attached (live) or available (BTF). */
+struct da_kernel_offer {
+	uint32_t ops;		/* DA_OP_BIT()s that a hook produces */
+	uint32_t caps;		/* DA_CAP_* the kernel has */
+	bool scopes_pending;	/* revoke scope hooks wait for their module to load */
+	bool live;		/* ops are "attached" (live) rather than "available" (BTF) */
+};
+
+/*
+ * Why rule r cannot be enforced with what the kernel offers: every missing
+ * op and capability, in words, "; "-separated (e.g. "no attached hook for:
+ * fence_wait").  "" when it can.  Returns buf.
+ */
+const char *da_rule_unenforceable(const struct da_rule_info *r,
+				  const struct da_kernel_offer *offer, char *buf, size_t len);
 
 const char *da_severity_name(enum da_severity sev);
 /* returns 0 and sets *out, or -1 for an unknown name */

@@ -210,14 +210,15 @@ int da_cmd_replay(struct da_opts *opts, const char *path)
 	else if (!replay_trace(&r))
 		status = 0;
 	if (status == 0) {
-		max = da_pipeline_end(r.p);
+		bool write_failed = da_pipeline_end(r.p, &max) != 0;
+
 		if (r.input_error) {
 			fprintf(stderr, DA_TOOL_NAME " replay: %s\n", r.err);
 			fprintf(stderr, DA_TOOL_NAME " replay: the report covers the events before"
 						     " that point\n");
 			status = DA_EXIT_USAGE;
 		} else {
-			status = max == -2 ? DA_EXIT_USAGE : da_exit_status(opts, max);
+			status = write_failed ? DA_EXIT_USAGE : da_exit_status(opts, max);
 		}
 	}
 	da_pipeline_free(r.p);

@@ -19,42 +19,32 @@
 /* ------------------------------------------------------------------------ */
 /* Small helpers */
 
-static const char *call_name(const struct da_event *ev)
+/*
+ * Which name of f the traced kernel has: the one its hook was attached to
+ * (the trace's hook list), else the newest.
+ */
+static unsigned int traced_version(const struct da_engine *eng, enum da_kfunc f)
 {
-	bool locked = ev->flags & DA_F_LOCKED;
+	unsigned int n = da_kfunc_n_names(f);
 
-	switch (ev->op) {
-	case DA_OP_EXPORT:
-		return "dma_buf_export";
-	case DA_OP_RELEASE:
-		return "dma_buf_release";
-	case DA_OP_ATTACH:
-		return ev->importer_ops ? "dma_buf_dynamic_attach" : "dma_buf_attach";
-	case DA_OP_DETACH:
-		return "dma_buf_detach";
-	case DA_OP_PIN:
-		return "dma_buf_pin";
-	case DA_OP_UNPIN:
-		return "dma_buf_unpin";
-	case DA_OP_MAP:
-		return locked ? "dma_buf_map_attachment" : "dma_buf_map_attachment_unlocked";
-	case DA_OP_UNMAP:
-		return locked ? "dma_buf_unmap_attachment" : "dma_buf_unmap_attachment_unlocked";
-	case DA_OP_VMAP:
-		return locked ? "dma_buf_vmap" : "dma_buf_vmap_unlocked";
-	case DA_OP_VUNMAP:
-		return locked ? "dma_buf_vunmap" : "dma_buf_vunmap_unlocked";
-	case DA_OP_MMAP:
-		return "dma_buf_mmap";
-	case DA_OP_INVALIDATE:
-		return da_invalidate_fn_name(ev->fn);
-	case DA_OP_FENCE_WAIT:
-		return "dma_resv_wait_timeout";
-	case DA_OP_REVOCABLE_CHECK:
-		return "dma_buf_attach_revocable";
-	default:
+	for (unsigned int v = n; eng->trace && v-- > 0;)
+		for (unsigned int i = 0; i < eng->trace->n_hooks; i++)
+			if (!strcmp(eng->trace->hooks[i].function, da_kfunc_name(f, v)))
+				return v;
+	return n ? n - 1 : 0;
+}
+
+/* the kernel function an event was produced by, as findings name it */
+static const char *call_name(const struct da_engine *eng, const struct da_event *ev)
+{
+	int version;
+	enum da_kfunc f = da_op_call(ev, &version);
+	const char *name;
+
+	if (f == DA_KF_NONE)
 		return da_op_name(ev->op);
-	}
+	name = da_kfunc_name(f, version >= 0 ? (unsigned int)version : traced_version(eng, f));
+	return name ? name : "?";
 }
 
 static const char *usage_upper(unsigned int usage)
@@ -175,7 +165,7 @@ static void uar_buffer(struct da_engine *eng, const struct da_event *ev, struct 
 	eng_emit(eng, DA_RULE_USE_AFTER_RELEASE, &fc,
 		 "%s names buffer %s, released at seq %" PRIu64
 		 " and not exported again at that address since",
-		 call_name(ev), eng_buf_label(eng, b, ev->buf, bl, sizeof(bl)), b->seq_mark);
+		 call_name(eng, ev), eng_buf_label(eng, b, ev->buf, bl, sizeof(bl)), b->seq_mark);
 }
 
 static void uar_attachment(struct da_engine *eng, const struct da_event *ev, struct eatt *a,
@@ -191,7 +181,7 @@ static void uar_attachment(struct da_engine *eng, const struct da_event *ev, str
 	fc.buf_ptr = ev->buf;
 	eng_emit(eng, DA_RULE_USE_AFTER_RELEASE, &fc,
 		 "%s names %s, %s at seq %" PRIu64 " and not attached again at that address since",
-		 call_name(ev), eng_att_label(eng, a, a->ptr, al, sizeof(al)),
+		 call_name(eng, ev), eng_att_label(eng, a, a->ptr, al, sizeof(al)),
 		 (a->flags & AF_ENDED_BY_RELEASE) ? "gone with its buffer's release" : "detached",
 		 a->seq_mark);
 }
@@ -281,7 +271,8 @@ static void check_resv(struct da_engine *eng, const struct da_event *ev, struct 
 		eng, DA_RULE_RESV_NOT_HELD, &fc,
 		"%s on buffer %s ran without the calling task (tid %u) holding the buffer's reservation lock (resv 0x%" PRIx64
 		")",
-		call_name(ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), ev->tid, b->resv);
+		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), ev->tid,
+		b->resv);
 }
 
 /*
@@ -322,13 +313,13 @@ static void check_access(struct da_engine *eng, const struct da_event *ev, struc
 			eng, rule, &fc,
 			"%s succeeded on buffer %s, revoked at seq %" PRIu64
 			" with no un-revoke since: the exporter handed out access to a revoked buffer",
-			call_name(ev), bl, b->revoke_seq);
+			call_name(eng, ev), bl, b->revoke_seq);
 	else
 		eng_emit(eng, rule, &fc,
 			 "%s on buffer %s, revoked at seq %" PRIu64
 			 ", was attempted and refused (ret %" PRId64
 			 "): the importer does not treat the revoke as final",
-			 call_name(ev), bl, b->revoke_seq, (int64_t)ev->ret);
+			 call_name(eng, ev), bl, b->revoke_seq, (int64_t)ev->ret);
 }
 
 static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
@@ -350,7 +341,7 @@ static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev,
 	eng_emit(
 		eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED, &fc,
 		"%s of buffer %s succeeded for non-revocable %s (%s); exporter %s is %s and must refuse it (-EOPNOTSUPP)",
-		call_name(ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)),
+		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)),
 		eng_att_label(eng, a, a->ptr, al, sizeof(al)), reason ? reason : "not revocable",
 		eng_name_str(eng, b->exporter), exporter_revoking_why(eng, b));
 }
@@ -390,7 +381,7 @@ static const char *deadline_text(struct da_engine *eng, const struct da_event *t
 			 (uint64_t)trigger->seq);
 		break;
 	default:
-		snprintf(out, len, "%s (seq %" PRIu64 ")", call_name(trigger),
+		snprintf(out, len, "%s (seq %" PRIu64 ")", call_name(eng, trigger),
 			 (uint64_t)trigger->seq);
 		break;
 	}
@@ -1129,7 +1120,8 @@ static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t 
 		eng, DA_RULE_UNBALANCED_UNMAP, &fc,
 		"%s of sg_table 0x%" PRIx64
 		" on %s, which has no live mapping of it (never returned by its map, or already unmapped)",
-		call_name(ev), (uint64_t)ev->sgt, eng_att_label(eng, a, a->ptr, al, sizeof(al)));
+		call_name(eng, ev), (uint64_t)ev->sgt,
+		eng_att_label(eng, a, a->ptr, al, sizeof(al)));
 }
 
 /* vmap, vunmap, mmap: CPU access to the buffer, no attachment */
@@ -1269,6 +1261,34 @@ void da_engine_prefetch(const struct da_engine *eng, const struct da_event *ev, 
 		__builtin_prefetch(&eng->maps[i]);
 }
 
+typedef void (*op_handler)(struct da_engine *eng, const struct da_event *ev, uint64_t jpos);
+
+/* per op, what judges its events: one row per op, checked by tests/unit/test_ops.c */
+static const op_handler handlers[DA_OP__COUNT] = {
+	[DA_OP_EXPORT] = on_export,
+	[DA_OP_RELEASE] = on_release,
+	[DA_OP_ATTACH] = on_attach,
+	[DA_OP_DETACH] = on_detach,
+	[DA_OP_PIN] = on_pin,
+	[DA_OP_UNPIN] = on_unpin,
+	[DA_OP_MAP] = on_map,
+	[DA_OP_UNMAP] = on_unmap,
+	[DA_OP_VMAP] = on_cpu_access,
+	[DA_OP_VUNMAP] = on_cpu_access,
+	[DA_OP_MMAP] = on_cpu_access,
+	[DA_OP_INVALIDATE] = on_invalidate,
+	[DA_OP_FENCE_WAIT] = on_fence_wait,
+	[DA_OP_REVOCABLE_CHECK] = on_revocable_check,
+	[DA_OP_SCOPE_ENTER] = on_scope_enter,
+	[DA_OP_SCOPE_EXIT] = on_scope_exit,
+	[DA_OP_RESV_UNLOCK] = on_resv_unlock,
+};
+
+bool da_engine_handles_op(unsigned int op)
+{
+	return op < DA_OP__COUNT && handlers[op];
+}
+
 void da_engine_feed(struct da_engine *eng, const struct da_event *ev)
 {
 	uint64_t jpos;
@@ -1288,61 +1308,12 @@ void da_engine_feed(struct da_engine *eng, const struct da_event *ev)
 	if (ev->ts_ns > eng->stall_next)
 		check_stalls(eng, ev, ev->ts_ns);
 
-	switch (ev->op) {
-	case DA_OP_EXPORT:
-		on_export(eng, ev, jpos);
-		break;
-	case DA_OP_RELEASE:
-		on_release(eng, ev, jpos);
-		break;
-	case DA_OP_ATTACH:
-		on_attach(eng, ev, jpos);
-		break;
-	case DA_OP_DETACH:
-		on_detach(eng, ev, jpos);
-		break;
-	case DA_OP_PIN:
-		on_pin(eng, ev, jpos);
-		break;
-	case DA_OP_UNPIN:
-		on_unpin(eng, ev, jpos);
-		break;
-	case DA_OP_MAP:
-		on_map(eng, ev, jpos);
-		break;
-	case DA_OP_UNMAP:
-		on_unmap(eng, ev, jpos);
-		break;
-	case DA_OP_VMAP:
-	case DA_OP_VUNMAP:
-	case DA_OP_MMAP:
-		on_cpu_access(eng, ev, jpos);
-		break;
-	case DA_OP_INVALIDATE:
-		on_invalidate(eng, ev, jpos);
-		break;
-	case DA_OP_FENCE_WAIT:
-		on_fence_wait(eng, ev, jpos);
-		break;
-	case DA_OP_REVOCABLE_CHECK:
-		on_revocable_check(eng, ev, jpos);
-		break;
-	case DA_OP_SCOPE_ENTER:
-		on_scope_enter(eng, ev, jpos);
-		break;
-	case DA_OP_SCOPE_EXIT:
-		on_scope_exit(eng, ev, jpos);
-		break;
-	case DA_OP_RESV_UNLOCK:
-		on_resv_unlock(eng, ev, jpos);
-		break;
-	default:
-		if (!eng->notes.unknown_ops++)
-			eng_notice(eng, DA_NOTICE_INPUT,
-				   "event seq %" PRIu64
-				   " has unknown op %u: ignored (and any like it)",
-				   (uint64_t)ev->seq, ev->op);
-		break;
+	if (ev->op < DA_OP__COUNT && handlers[ev->op]) {
+		handlers[ev->op](eng, ev, jpos);
+	} else if (!eng->notes.unknown_ops++) {
+		eng_notice(eng, DA_NOTICE_INPUT,
+			   "event seq %" PRIu64 " has unknown op %u: ignored (and any like it)",
+			   (uint64_t)ev->seq, ev->op);
 	}
 }
 

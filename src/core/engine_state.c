@@ -135,29 +135,76 @@ static uint32_t *heads_new(unsigned int bits)
 	return h;
 }
 
-int eng_state_init(struct da_engine *eng, const struct da_engine_config *cfg)
+/* The table sizes a configuration asks for (0 = default), before any allocation. */
+struct table_sizes {
+	uint64_t nbufs, natts, hlen, jlen, nmaps, npends, ntasks, nevicted;
+};
+
+static void table_sizes(const struct da_engine_config *cfg, struct table_sizes *z)
 {
 	uint64_t jlen = cfg->journal_len ? cfg->journal_len : DA_ENGINE_DEFAULT_JOURNAL;
+
+	z->nbufs = cfg->max_buffers ? cfg->max_buffers : DA_ENGINE_DEFAULT_BUFFERS;
+	z->natts = cfg->max_attachments ? cfg->max_attachments : DA_ENGINE_DEFAULT_ATTACHMENTS;
+	z->hlen = cfg->history_len ? cfg->history_len : DA_ENGINE_DEFAULT_HISTORY;
+	/* a live mapping per attachment on average; more marks attachments partial */
+	z->nmaps = z->natts;
+	/* revokes pending at once: a fraction of the buffers is plenty */
+	z->npends = z->nbufs / 4 < 64 ? 64 : z->nbufs / 4;
+	z->ntasks = z->nbufs / 32 > DA_ENGINE_MIN_TASKS ? z->nbufs / 32 : DA_ENGINE_MIN_TASKS;
+	z->nevicted = 1ull << bits_for(z->natts / 4 < 1024 ? 1024 : z->natts / 4);
+	if (jlen < z->hlen)
+		jlen = z->hlen;
+	z->jlen = 1ull << bits_for(jlen);
+}
+
+/* bytes of the hash heads for n entries */
+static uint64_t heads_bytes(uint64_t n)
+{
+	return sizeof(uint32_t) << bits_for(n);
+}
+
+void da_engine_table_bytes(const struct da_engine_config *cfg, struct da_engine_bytes *out)
+{
+	struct table_sizes z;
+
+	table_sizes(cfg, &z);
+	out->buffers = z.nbufs * sizeof(struct ebuf) + 2 * heads_bytes(z.nbufs) +
+		       z.npends * sizeof(struct epend) + z.ntasks * sizeof(struct etask) +
+		       heads_bytes(z.ntasks);
+	out->attachments = z.natts * sizeof(struct eatt) + heads_bytes(z.natts) +
+			   z.nmaps * sizeof(struct emap) + heads_bytes(z.nmaps) +
+			   2 * z.nevicted * sizeof(uint64_t);
+	out->history = z.jlen * (sizeof(struct da_event) + sizeof(uint64_t)) +
+		       (z.hlen + 2) * (sizeof(const struct da_event *) + sizeof(uint64_t));
+	out->total = out->buffers + out->attachments + out->history +
+		     DA_ENGINE_MAX_OPS * sizeof(struct eops) + heads_bytes(DA_ENGINE_MAX_OPS) +
+		     DA_ENGINE_MAX_NAMES * sizeof(struct ename) + heads_bytes(DA_ENGINE_MAX_NAMES);
+}
+
+int eng_state_init(struct da_engine *eng, const struct da_engine_config *cfg)
+{
+	struct da_engine_bytes bytes;
+	struct table_sizes z;
 	uint32_t i;
 
-	eng->nbufs = cfg->max_buffers ? cfg->max_buffers : DA_ENGINE_DEFAULT_BUFFERS;
-	eng->natts = cfg->max_attachments ? cfg->max_attachments : DA_ENGINE_DEFAULT_ATTACHMENTS;
-	eng->hlen = cfg->history_len ? cfg->history_len : DA_ENGINE_DEFAULT_HISTORY;
-	/* a live mapping per attachment on average; more marks attachments partial */
-	eng->nmaps = eng->natts;
-	/* revokes pending at once: a fraction of the buffers is plenty */
-	eng->npends = eng->nbufs / 4 < 64 ? 64 : eng->nbufs / 4;
-	if (jlen < eng->hlen)
-		jlen = eng->hlen;
-	jlen = 1ull << bits_for(jlen);
-	eng->jmask = jlen - 1;
-	if (eng->nbufs >= NIL || eng->natts >= NIL || jlen > (1ull << 31))
+	table_sizes(cfg, &z);
+	da_engine_table_bytes(cfg, &bytes);
+	/* every table is sized before anything is allocated: refuse what cannot be */
+	if (z.nbufs >= NIL || z.natts >= NIL || z.hlen >= NIL - 2 || z.jlen > (1ull << 31) ||
+	    bytes.total > DA_ENGINE_MAX_TABLE_BYTES)
 		return -1;
+	eng->nbufs = (uint32_t)z.nbufs;
+	eng->natts = (uint32_t)z.natts;
+	eng->hlen = (uint32_t)z.hlen;
+	eng->nmaps = (uint32_t)z.nmaps;
+	eng->npends = (uint32_t)z.npends;
+	eng->jmask = z.jlen - 1;
 
 	eng->bbits = bits_for(eng->nbufs);
 	eng->abits = bits_for(eng->natts);
 	eng->mbits = bits_for(eng->nmaps);
-	eng->ntasks = eng->nbufs / 32 > DA_ENGINE_MIN_TASKS ? eng->nbufs / 32 : DA_ENGINE_MIN_TASKS;
+	eng->ntasks = (uint32_t)z.ntasks;
 	eng->tbits = bits_for(eng->ntasks);
 	eng->nbits = bits_for(DA_ENGINE_MAX_NAMES);
 
@@ -181,13 +228,13 @@ int eng_state_init(struct da_engine *eng, const struct da_engine_config *cfg)
 	eng->mhash = heads_new(eng->mbits);
 	eng->thash = heads_new(eng->tbits);
 	eng->nhash = heads_new(eng->nbits);
-	eng->evicted_mask = (1u << bits_for(eng->natts / 4 < 1024 ? 1024 : eng->natts / 4)) - 1;
+	eng->evicted_mask = (uint32_t)(z.nevicted - 1);
 	eng->evicted_bufs = calloc(eng->evicted_mask + 1ull, sizeof(uint64_t));
 	eng->evicted_atts = calloc(eng->evicted_mask + 1ull, sizeof(uint64_t));
-	eng->jev = malloc(jlen * sizeof(*eng->jev));
-	eng->jprev = malloc(jlen * sizeof(*eng->jprev));
-	eng->hist = calloc(eng->hlen + 2, sizeof(*eng->hist));
-	eng->hist_pos = calloc(eng->hlen + 2, sizeof(*eng->hist_pos));
+	eng->jev = malloc(z.jlen * sizeof(*eng->jev));
+	eng->jprev = malloc(z.jlen * sizeof(*eng->jprev));
+	eng->hist = calloc(z.hlen + 2, sizeof(*eng->hist));
+	eng->hist_pos = calloc(z.hlen + 2, sizeof(*eng->hist_pos));
 	if (!eng->bufs || !eng->atts || !eng->maps || !eng->pends || !eng->tasks || !eng->names ||
 	    !eng->bhash || !eng->rhash || !eng->ahash || !eng->mhash || !eng->thash ||
 	    !eng->nhash || !eng->ops || !eng->ophash || !eng->evicted_bufs || !eng->evicted_atts ||

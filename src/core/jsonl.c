@@ -215,6 +215,20 @@ static int get_enum(json_t *v, const char *key, int (*parse)(const char *), unsi
 	return 0;
 }
 
+/* fn of an invalidate: one of the names da_kfuncs gives the function, or its index */
+static int decode_invalidate_fn(json_t *v, const char *key, uint8_t *out, char *err,
+				size_t errlen)
+{
+	unsigned int n = da_kfunc_n_names(DA_KF_INVALIDATE), i;
+	char expect[256];
+	size_t pos = 0;
+
+	for (i = 0; i < n && pos < sizeof(expect); i++)
+		pos += snprintf(expect + pos, sizeof(expect) - pos, "%s%s", i ? " or " : "",
+				da_kfunc_name(DA_KF_INVALIDATE, i));
+	return get_enum(v, key, da_invalidate_fn_parse, n - 1, expect, out, err, errlen);
+}
+
 static bool known_key(const char *key)
 {
 	static const char *const common[] = { "type", "seq", "ts_ns", "cpu", "pid", "tid",
@@ -294,9 +308,7 @@ static int decode_field(json_t *v, enum da_evfield f, struct da_event *ev,
 		return get_enum(v, key, da_usage_parse, DA_USAGE_BOOKKEEP,
 				"kernel, write, read or bookkeep", &ev->usage, err, errlen);
 	case DA_EVF_FN:
-		return get_enum(v, key, da_invalidate_fn_parse, DA_FN_INVALIDATE_MAPPINGS,
-				"dma_buf_move_notify or dma_buf_invalidate_mappings", &ev->fn, err,
-				errlen);
+		return decode_invalidate_fn(v, key, &ev->fn, err, errlen);
 	case DA_EVF_TIMEOUT:
 		if (get_int(v, key, &i, err, errlen))
 			return -1;

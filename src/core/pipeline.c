@@ -9,6 +9,7 @@
  * and the engine: no allocation, no formatting.  Recording is a buffered
  * copy and a crc32.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 #include "dmabuf_audit/record.h"
 #include "sink.h"
 
-#define MAX_STACK_FRAMES 127
+#define MAX_STACK_FRAMES DA_STACK_DEPTH
 #define MAX_EARLY_NOTICES 256
 
 /* a set of 64-bit keys (symbol addresses, stack ids already recorded) */
@@ -106,7 +107,7 @@ struct da_pipeline {
 	uint64_t next_seq;
 	bool order_noticed;
 	int max_severity;
-	int result;
+	bool write_failed;		/* da_pipeline_end could not write an output */
 
 	struct early_notice early[MAX_EARLY_NOTICES];
 	unsigned int n_early;
@@ -136,6 +137,51 @@ static void sink_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
 		fflush(p->out);
 }
 
+/* ---- stacks ---- */
+
+/* n characters of class `digit` (hex or decimal) at s, then the end of the name */
+static bool name_tail(const char *s, size_t min, size_t max, bool hex, const char *ends)
+{
+	size_t n = 0;
+
+	while (hex ? isxdigit((unsigned char)s[n]) : isdigit((unsigned char)s[n]))
+		n++;
+	return n >= min && n <= max && (!s[n] || strchr(ends, s[n]));
+}
+
+/*
+ * kallsyms names our programs "bpf_prog_<16 hex tag>_<name>" and their
+ * trampolines "bpf_trampoline_<key>": exactly those, not the kernel's own
+ * bpf_prog_*() functions.
+ */
+static bool tracer_frame(const char *frame)
+{
+	if (!strncmp(frame, "bpf_prog_", 9))
+		return name_tail(frame + 9, 16, 16, true, "_+");
+	if (!strncmp(frame, "bpf_trampoline_", 15))
+		return name_tail(frame + 15, 1, 20, false, "+");
+	return false;
+}
+
+unsigned int da_stack_drop_tracer_frames(const char **frames, unsigned int n)
+{
+	unsigned int skip = 0;
+
+	while (skip < n && tracer_frame(frames[skip]))
+		skip++;
+	memmove(frames, frames + skip, (n - skip) * sizeof(*frames));
+	return n - skip;
+}
+
+/* the frames of a stack the tracer took, without the tracer's own */
+static unsigned int resolve_stack(struct da_pipeline *p, int32_t stack_id, const char **frames)
+{
+	unsigned int n =
+		p->cfg.stack_resolver(p->cfg.stack_ctx, stack_id, frames, MAX_STACK_FRAMES);
+
+	return da_stack_drop_tracer_frames(frames, n);
+}
+
 /* ---- engine callbacks ---- */
 
 static void on_finding(void *ctx, const struct da_finding *finding)
@@ -148,8 +194,7 @@ static void on_finding(void *ctx, const struct da_finding *finding)
 		p->max_severity = (int)f.severity;
 	if (p->opts->stacks && p->cfg.stack_resolver && f.trigger &&
 	    (f.trigger->flags & DA_F_STACK)) {
-		f.n_stack = p->cfg.stack_resolver(p->cfg.stack_ctx, f.trigger->stack_id, frames,
-						  MAX_STACK_FRAMES);
+		f.n_stack = resolve_stack(p, f.trigger->stack_id, frames);
 		f.stack = frames;
 	}
 	p->sink->ops->finding(p->sink, &f);
@@ -239,7 +284,7 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 	p->engine = da_engine_new(&ecfg);
 	if (!p->engine) {
 		snprintf(err, errlen, "cannot create the engine: out of memory (try smaller"
-				      " --max-buffers / --max-attachments)");
+				      " --max-buffers, --max-attachments or --history)");
 		goto fail;
 	}
 	return p;
@@ -312,7 +357,7 @@ static void record_stack(struct da_pipeline *p, int32_t stack_id)
 
 	if (u64set_has(&p->rec_stacks, key))
 		return;
-	n = p->cfg.stack_resolver(p->cfg.stack_ctx, stack_id, frames, MAX_STACK_FRAMES);
+	n = resolve_stack(p, stack_id, frames);
 	if (da_record_write_stack(p->rec, stack_id, frames, n) || u64set_add(&p->rec_stacks, key))
 		record_failed(p);
 }
@@ -431,14 +476,15 @@ void da_pipeline_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
 	free(msg);
 }
 
-int da_pipeline_end(struct da_pipeline *p)
+int da_pipeline_end(struct da_pipeline *p, int *max_severity)
 {
 	struct da_summary sum;
 	char err[512];
 	int failed = 0;
 
+	*max_severity = p->max_severity;
 	if (p->ended)
-		return p->result;
+		return p->write_failed ? -1 : 0;
 	if (!p->begun)
 		da_pipeline_begin(p);
 	p->ended = true;
@@ -473,8 +519,16 @@ int da_pipeline_end(struct da_pipeline *p)
 		}
 		p->rec = NULL;
 	}
-	p->result = failed ? -2 : p->max_severity;
-	return p->result;
+	p->write_failed = failed;
+	*max_severity = p->max_severity;
+	return failed ? -1 : 0;
+}
+
+int da_exit_status(const struct da_opts *opts, int max_severity)
+{
+	if (max_severity >= 0 && max_severity >= (int)opts->fail_on)
+		return opts->error_exitcode;
+	return DA_EXIT_OK;
 }
 
 void da_pipeline_summary(const struct da_pipeline *p, struct da_summary *out)

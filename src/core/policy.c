@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmabuf_audit/event.h"
 #include "dmabuf_audit/policy.h"
 
 #define NS_PER_MS 1000000ull
@@ -24,12 +25,30 @@ static void namelist_add_default(struct da_namelist *list, const char *name)
 		snprintf(list->names[list->n++], DA_FUNC_LEN, "%s", name);
 }
 
-static void scope_add_default(struct da_policy *pol, const char *function, int revoked_arg)
-{
-	struct da_scope_spec *spec = &pol->scopes[pol->n_scopes++];
+/*
+ * The default revoke scopes, by kernel function id: their names and module
+ * are in the kernel function table (da_kfuncs).  VFIO's revoke path:
+ * vfio_pci_dma_buf_move(vdev, revoked); vfio_pci_dma_buf_cleanup(vdev).
+ */
+static const struct {
+	enum da_kfunc func;
+	int revoked_arg;
+} default_scopes[] = {
+	{ DA_KF_VFIO_DMA_BUF_MOVE, 1 },
+	{ DA_KF_VFIO_DMA_BUF_CLEANUP, -1 },
+};
 
-	snprintf(spec->function, sizeof(spec->function), "%s", function);
-	spec->revoked_arg = revoked_arg;
+static void scopes_add_default(struct da_policy *pol)
+{
+	for (unsigned int i = 0; i < sizeof(default_scopes) / sizeof(default_scopes[0]); i++) {
+		enum da_kfunc f = default_scopes[i].func;
+		struct da_scope_spec *spec = &pol->scopes[pol->n_scopes++];
+
+		/* the newest name: the kernels that have the scope */
+		snprintf(spec->function, sizeof(spec->function), "%s",
+			 da_kfunc_name(f, da_kfunc_n_names(f) - 1));
+		spec->revoked_arg = default_scopes[i].revoked_arg;
+	}
 }
 
 void da_policy_init_default(struct da_policy *pol)
@@ -53,9 +72,7 @@ void da_policy_init_default(struct da_policy *pol)
 	namelist_add_default(&pol->revoking_exporters, "vfio_pci_core");
 	namelist_add_default(&pol->revoking_exporters, "ib_uverbs");
 	namelist_add_default(&pol->revoking_exporters, "iommufd");
-	/* vfio_pci_dma_buf_move(vdev, revoked); vfio_pci_dma_buf_cleanup(vdev) */
-	scope_add_default(pol, "vfio_pci_dma_buf_move", 1);
-	scope_add_default(pol, "vfio_pci_dma_buf_cleanup", -1);
+	scopes_add_default(pol);
 	pol->stall_threshold_ns = 1000 * NS_PER_MS;
 }
 

@@ -425,9 +425,10 @@ static int bad_field(char *why, size_t len, const char *fmt, ...)
 /* fn: the invalidate function, a scope slot, or 0 for the other ops */
 static int check_event_fn(const struct da_event *ev, unsigned int n_scopes, char *why, size_t len)
 {
-	if (ev->op == DA_OP_INVALIDATE && ev->fn > DA_FN_INVALIDATE_MAPPINGS)
-		return bad_field(why, len, "invalidate fn %u out of range (0-%u)", ev->fn,
-				 DA_FN_INVALIDATE_MAPPINGS);
+	unsigned int n_fn = da_kfunc_n_names(DA_KF_INVALIDATE);
+
+	if (ev->op == DA_OP_INVALIDATE && ev->fn >= n_fn)
+		return bad_field(why, len, "invalidate fn %u out of range (0-%u)", ev->fn, n_fn - 1);
 	if ((ev->op == DA_OP_SCOPE_ENTER || ev->op == DA_OP_SCOPE_EXIT) && ev->fn >= n_scopes)
 		return bad_field(why, len, "scope slot %u beyond the %u scope%s named so far",
 				 ev->fn, n_scopes, n_scopes == 1 ? "" : "s");

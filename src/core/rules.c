@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The rule catalogue; see include/dmabuf_audit/rules.h and docs/rules.md. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dmabuf_audit/event.h"
@@ -105,4 +107,57 @@ int da_rule_lookup(const char *name)
 		if (!strcmp(name, da_rules[i].name))
 			return i;
 	return -1;
+}
+
+struct text {
+	char *buf;
+	size_t len, used;
+};
+
+__attribute__((format(printf, 2, 3))) static void append(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->used >= t->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->used += (size_t)n;
+}
+
+static const char *sep(const struct text *t)
+{
+	return t->used ? "; " : "";
+}
+
+const char *da_rule_unenforceable(const struct da_rule_info *r, const struct da_kernel_offer *offer,
+				  char *buf, size_t len)
+{
+	const char *have = offer->live ? "attached" : "available";
+	uint32_t missing = r->needs_ops & ~offer->ops;
+	struct text t = { buf, len, 0 };
+
+	if (len)
+		buf[0] = '\0';
+	if (missing) {
+		append(&t, "no %s hook for:", have);
+		for (unsigned int op = 0; op < DA_OP__COUNT; op++)
+			if (missing & DA_OP_BIT(op))
+				append(&t, " %s", da_op_name(op));
+	}
+	if (r->needs_any_ops && !(r->needs_any_ops & offer->ops))
+		append(&t, "%sno %s hook for any of the access ops", sep(&t), have);
+	if ((r->needs_caps & DA_CAP_RESV_OWNER) && !(offer->caps & DA_CAP_RESV_OWNER))
+		append(&t, "%sthe reservation lock owner is not readable (PREEMPT_RT)", sep(&t));
+	if ((r->needs_caps & DA_CAP_INVALIDATE_CB) && !(offer->caps & DA_CAP_INVALIDATE_CB))
+		append(&t, "%sstruct dma_buf_attach_ops has no invalidate callback field", sep(&t));
+	if ((r->needs_caps & DA_CAP_REVOKE_SCOPE) && !(offer->caps & DA_CAP_REVOKE_SCOPE))
+		append(&t, "%sno revoke scope hook %s%s", sep(&t),
+		       offer->live ? "attached" : "in vmlinux",
+		       offer->scopes_pending ? " (module hooks resolve when their module loads)" :
+					       "");
+	return buf;
 }

@@ -1,59 +1,59 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hook table: per hook the kernel functions that can serve it (in
- * preference order), the op it produces, whether it may be absent, and the
- * programs of bpf/dmabuf_audit.bpf.c for each mode.  Plus the kernel facts
- * decided from BTF (quirks, callback field name).  This file and
- * bpf/kernel_types.h are the only places that know about kernel versions.
+ * The hook table: per hook the kernel function that serves it (its names,
+ * newest first, from the core's kernel function table), the op it
+ * produces, whether it may be absent, and the programs of
+ * bpf/dmabuf_audit.bpf.c for each mode.  Plus the kernel facts decided from
+ * BTF (quirks, callback field name), the plans and what they offer the
+ * rules.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/btf.h>
-#include <jansson.h>
 
-#include "hooks.h"
+#include "live.h"
 
 const struct da_hook_def da_core_hooks[] = {
 	{ .id = "export",
-	  .candidates = { "dma_buf_export" },
+	  .func = DA_KF_EXPORT,
 	  .op = DA_OP_EXPORT,
 	  .at_return = true,
 	  .fexit = "fexit_export",
 	  .kretprobe = "kretprobe_export" },
 	{ .id = "release",
-	  .candidates = { "dma_buf_release" },
+	  .func = DA_KF_RELEASE,
 	  .op = DA_OP_RELEASE,
 	  .fentry = "fentry_release",
 	  .kprobe = "kprobe_release" },
 	/* dma_buf_attach() is a wrapper that calls dma_buf_dynamic_attach() */
 	{ .id = "attach",
-	  .candidates = { "dma_buf_dynamic_attach" },
+	  .func = DA_KF_DYNAMIC_ATTACH,
 	  .op = DA_OP_ATTACH,
 	  .at_return = true,
 	  .fexit = "fexit_attach",
 	  .kprobe = "kprobe_attach",
 	  .kretprobe = "kretprobe_attach" },
 	{ .id = "detach",
-	  .candidates = { "dma_buf_detach" },
+	  .func = DA_KF_DETACH,
 	  .op = DA_OP_DETACH,
 	  .fentry = "fentry_detach",
 	  .kprobe = "kprobe_detach" },
 	{ .id = "pin",
-	  .candidates = { "dma_buf_pin" },
+	  .func = DA_KF_PIN,
 	  .op = DA_OP_PIN,
 	  .at_return = true,
 	  .fexit = "fexit_pin",
 	  .kprobe = "kprobe_pin",
 	  .kretprobe = "kretprobe_pin" },
 	{ .id = "unpin",
-	  .candidates = { "dma_buf_unpin" },
+	  .func = DA_KF_UNPIN,
 	  .op = DA_OP_UNPIN,
 	  .fentry = "fentry_unpin",
 	  .kprobe = "kprobe_unpin" },
 	{ .id = "map",
-	  .candidates = { "dma_buf_map_attachment" },
+	  .func = DA_KF_MAP,
 	  .op = DA_OP_MAP,
 	  .at_return = true,
 	  .fexit = "fexit_map",
@@ -61,7 +61,7 @@ const struct da_hook_def da_core_hooks[] = {
 	  .kretprobe = "kretprobe_map" },
 	/* the _unlocked variants: 6.2+, backported to later 6.1.y for map/unmap only */
 	{ .id = "map_unlocked",
-	  .candidates = { "dma_buf_map_attachment_unlocked" },
+	  .func = DA_KF_MAP_UNLOCKED,
 	  .why_absent = "not in this kernel (added in 6.2, backported to 6.1.54+)",
 	  .op = DA_OP_MAP,
 	  .optional = true,
@@ -71,12 +71,12 @@ const struct da_hook_def da_core_hooks[] = {
 	  .kprobe = "kprobe_map_unlocked",
 	  .kretprobe = "kretprobe_map_unlocked" },
 	{ .id = "unmap",
-	  .candidates = { "dma_buf_unmap_attachment" },
+	  .func = DA_KF_UNMAP,
 	  .op = DA_OP_UNMAP,
 	  .fentry = "fentry_unmap",
 	  .kprobe = "kprobe_unmap" },
 	{ .id = "unmap_unlocked",
-	  .candidates = { "dma_buf_unmap_attachment_unlocked" },
+	  .func = DA_KF_UNMAP_UNLOCKED,
 	  .why_absent = "not in this kernel (added in 6.2, backported to 6.1.54+)",
 	  .op = DA_OP_UNMAP,
 	  .optional = true,
@@ -85,14 +85,14 @@ const struct da_hook_def da_core_hooks[] = {
 	  .kprobe = "kprobe_unmap_unlocked",
 	  .kretprobe = "kretprobe_unmap_unlocked" },
 	{ .id = "vmap",
-	  .candidates = { "dma_buf_vmap" },
+	  .func = DA_KF_VMAP,
 	  .op = DA_OP_VMAP,
 	  .at_return = true,
 	  .fexit = "fexit_vmap",
 	  .kprobe = "kprobe_vmap",
 	  .kretprobe = "kretprobe_vmap" },
 	{ .id = "vmap_unlocked",
-	  .candidates = { "dma_buf_vmap_unlocked" },
+	  .func = DA_KF_VMAP_UNLOCKED,
 	  .why_absent = "not in this kernel (added in 6.2; 6.1 serialises vmap with dma_buf.lock)",
 	  .op = DA_OP_VMAP,
 	  .optional = true,
@@ -102,12 +102,12 @@ const struct da_hook_def da_core_hooks[] = {
 	  .kprobe = "kprobe_vmap_unlocked",
 	  .kretprobe = "kretprobe_vmap_unlocked" },
 	{ .id = "vunmap",
-	  .candidates = { "dma_buf_vunmap" },
+	  .func = DA_KF_VUNMAP,
 	  .op = DA_OP_VUNMAP,
 	  .fentry = "fentry_vunmap",
 	  .kprobe = "kprobe_vunmap" },
 	{ .id = "vunmap_unlocked",
-	  .candidates = { "dma_buf_vunmap_unlocked" },
+	  .func = DA_KF_VUNMAP_UNLOCKED,
 	  .why_absent =
 		  "not in this kernel (added in 6.2; 6.1 serialises vunmap with dma_buf.lock)",
 	  .op = DA_OP_VUNMAP,
@@ -117,7 +117,7 @@ const struct da_hook_def da_core_hooks[] = {
 	  .kprobe = "kprobe_vunmap_unlocked",
 	  .kretprobe = "kretprobe_vunmap_unlocked" },
 	{ .id = "mmap",
-	  .candidates = { "dma_buf_mmap" },
+	  .func = DA_KF_MMAP,
 	  .op = DA_OP_MMAP,
 	  .at_return = true,
 	  .fexit = "fexit_mmap",
@@ -125,7 +125,7 @@ const struct da_hook_def da_core_hooks[] = {
 	  .kretprobe = "kretprobe_mmap" },
 	/* mmap() of the dma-buf fd (the file operation; drivers call dma_buf_mmap) */
 	{ .id = "mmap_fd",
-	  .candidates = { "dma_buf_mmap_internal" },
+	  .func = DA_KF_MMAP_FD,
 	  .why_absent = "not traceable in this kernel",
 	  .op = DA_OP_MMAP,
 	  .optional = true,
@@ -133,21 +133,21 @@ const struct da_hook_def da_core_hooks[] = {
 	  .fexit = "fexit_mmap_fd",
 	  .kprobe = "kprobe_mmap_fd",
 	  .kretprobe = "kretprobe_mmap_fd" },
-	/* renamed in 7.1; the BPF side reads which one from the invalidate_fn knob */
+	/* renamed in 7.1; the BPF side reads which name from the invalidate_fn knob */
 	{ .id = "invalidate",
-	  .candidates = { "dma_buf_invalidate_mappings", "dma_buf_move_notify" },
+	  .func = DA_KF_INVALIDATE,
 	  .op = DA_OP_INVALIDATE,
 	  .fentry = "fentry_invalidate",
 	  .kprobe = "kprobe_invalidate" },
 	{ .id = "fence_wait",
-	  .candidates = { "dma_resv_wait_timeout" },
+	  .func = DA_KF_FENCE_WAIT,
 	  .op = DA_OP_FENCE_WAIT,
 	  .at_return = true,
 	  .fexit = "fexit_fence_wait",
 	  .kprobe = "kprobe_fence_wait",
 	  .kretprobe = "kretprobe_fence_wait" },
 	{ .id = "revocable_check",
-	  .candidates = { "dma_buf_attach_revocable" },
+	  .func = DA_KF_REVOCABLE_CHECK,
 	  .why_absent = "not in this kernel (added in 7.1)",
 	  .op = DA_OP_REVOCABLE_CHECK,
 	  .optional = true,
@@ -157,7 +157,7 @@ const struct da_hook_def da_core_hooks[] = {
 	  .kretprobe = "kretprobe_revocable" },
 	/* the end of a revoke's lock section; without it that deadline is not observed */
 	{ .id = "resv_unlock",
-	  .candidates = { "ww_mutex_unlock" },
+	  .func = DA_KF_RESV_UNLOCK,
 	  .why_absent = "ww_mutex_unlock is not traceable here",
 	  .op = DA_OP_RESV_UNLOCK,
 	  .optional = true,
@@ -165,13 +165,6 @@ const struct da_hook_def da_core_hooks[] = {
 	  .kprobe = "kprobe_resv_unlock" },
 };
 const unsigned int da_n_core_hooks = sizeof(da_core_hooks) / sizeof(da_core_hooks[0]);
-
-/* where known revoke scope functions live: VFIO's revoke path (vfio-pci-core, 6.19+) */
-const struct da_known_scope da_known_scopes[] = {
-	{ "vfio_pci_dma_buf_move", "vfio_pci_core" },
-	{ "vfio_pci_dma_buf_cleanup", "vfio_pci_core" },
-};
-const unsigned int da_n_known_scopes = sizeof(da_known_scopes) / sizeof(da_known_scopes[0]);
 
 bool da_btf_has_func(const struct btf *btf, const char *name)
 {
@@ -230,22 +223,34 @@ void da_kernel_facts_from_btf(const struct btf *btf, struct da_kernel_facts *fac
 		facts->callback_field = "move_notify";
 }
 
-uint32_t da_plan_ops(const struct da_hook_plan *plans, unsigned int n, bool live)
+bool da_plan_usable(const struct da_hook_plan *p, bool live)
 {
-	uint32_t ops = 0;
+	return live ? p->attached : (p->mode == DA_HM_FENTRY || p->mode == DA_HM_KPROBE);
+}
 
+void da_plan_offer(const struct da_hook_plan *plans, unsigned int n,
+		   const struct da_kernel_facts *facts, bool live, struct da_kernel_offer *offer)
+{
+	memset(offer, 0, sizeof(*offer));
+	offer->live = live;
+	if (facts->resv_owner)
+		offer->caps |= DA_CAP_RESV_OWNER;
+	if (facts->callback_field)
+		offer->caps |= DA_CAP_INVALIDATE_CB;
 	for (unsigned int i = 0; i < n; i++) {
 		const struct da_hook_plan *p = &plans[i];
-		bool ok = live ? p->attached : (p->mode == DA_HM_FENTRY || p->mode == DA_HM_KPROBE);
 
-		if (!ok)
+		if (!p->def)
+			offer->scopes_pending |= p->mode == DA_HM_MODULE;
+		if (!da_plan_usable(p, live))
 			continue;
-		if (p->def)
-			ops |= DA_OP_BIT(p->def->op);
-		else
-			ops |= DA_OP_BIT(DA_OP_SCOPE_ENTER) | DA_OP_BIT(DA_OP_SCOPE_EXIT);
+		if (p->def) {
+			offer->ops |= DA_OP_BIT(p->def->op);
+		} else {
+			offer->ops |= DA_OP_BIT(DA_OP_SCOPE_ENTER) | DA_OP_BIT(DA_OP_SCOPE_EXIT);
+			offer->caps |= DA_CAP_REVOKE_SCOPE;
+		}
 	}
-	return ops;
 }
 
 const char *da_plan_mode_name(const struct da_hook_plan *plan)
@@ -286,6 +291,7 @@ unsigned int da_plan_scope_hooks(const struct da_policy *pol, struct da_trace_in
 	const char *names[DA_MAX_SCOPES];
 	int revoked[DA_MAX_SCOPES];
 	unsigned int n = 0, out = 0;
+	const char *module;
 
 	/* the policy's scopes (its defaults are VFIO's; `clear revoke-scopes` removes them) */
 	for (unsigned int i = 0; i < pol->n_scopes && n < DA_MAX_SCOPES; i++) {
@@ -299,10 +305,9 @@ unsigned int da_plan_scope_hooks(const struct da_policy *pol, struct da_trace_in
 		snprintf(p->function, sizeof(p->function), "%s", names[i]);
 		p->revoked_arg = revoked[i];
 		p->slot = da_trace_scope_slot(info, names[i]);
-		for (unsigned int k = 0; k < da_n_known_scopes; k++)
-			if (!strcmp(names[i], da_known_scopes[k].function))
-				snprintf(p->module, sizeof(p->module), "%s",
-					 da_known_scopes[k].module);
+		module = da_kfunc_module(names[i]);
+		if (module)
+			snprintf(p->module, sizeof(p->module), "%s", module);
 		p->mode = DA_HM_MODULE;
 		if (p->module[0])
 			snprintf(p->reason, sizeof(p->reason), "module %s: resolved when loaded",
@@ -314,165 +319,49 @@ unsigned int da_plan_scope_hooks(const struct da_policy *pol, struct da_trace_in
 	return out;
 }
 
-/* ---- `hooks` output ---- */
+/* ---- planning from a BTF file (`hooks --btf`) ---- */
 
-static const char *hook_id(const struct da_hook_plan *p)
+static void plan_core_from_btf(const struct btf *btf, const struct da_opts *opts,
+			       const struct da_hook_def *def, struct da_hook_plan *p)
 {
-	return p->def ? p->def->id : "scope";
-}
+	unsigned int n = da_kfunc_n_names(def->func);
 
-static bool plan_usable(const struct da_hook_plan *p, bool live)
-{
-	return live ? p->attached : (p->mode == DA_HM_FENTRY || p->mode == DA_HM_KPROBE);
-}
-
-/* why rule r is not enforceable, or "" */
-static void rule_reason(const struct da_rule_info *r, const struct da_hook_plan *plans,
-			unsigned int n, const struct da_kernel_facts *facts, bool live, char *buf,
-			size_t len)
-{
-	uint32_t ops = da_plan_ops(plans, n, live);
-	uint32_t missing = r->needs_ops & ~ops;
-	size_t used = 0;
-
-	buf[0] = '\0';
-#define APPEND(...)                                                                    \
-	do {                                                                           \
-		if (used < len)                                                        \
-			used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__); \
-	} while (0)
-	if (missing) {
-		APPEND("no %s hook for:", live ? "attached" : "available");
-		for (unsigned int op = 0; op < DA_OP__COUNT; op++)
-			if (missing & DA_OP_BIT(op))
-				APPEND(" %s", da_op_name(op));
-	}
-	if (r->needs_any_ops && !(r->needs_any_ops & ops))
-		APPEND("%sno %s hook for any of the access ops", used ? "; " : "",
-		       live ? "attached" : "available");
-	if ((r->needs_caps & DA_CAP_RESV_OWNER) && !facts->resv_owner)
-		APPEND("%sthe reservation lock owner is not readable (PREEMPT_RT)",
-		       used ? "; " : "");
-	if ((r->needs_caps & DA_CAP_INVALIDATE_CB) && !facts->callback_field)
-		APPEND("%sstruct dma_buf_attach_ops has no invalidate callback field",
-		       used ? "; " : "");
-	if (r->needs_caps & DA_CAP_REVOKE_SCOPE) {
-		bool any = false, pending = false;
-
-		for (unsigned int i = 0; i < n; i++) {
-			if (plans[i].def)
-				continue;
-			any |= plan_usable(&plans[i], live);
-			pending |= plans[i].mode == DA_HM_MODULE;
+	memset(p, 0, sizeof(*p));
+	p->def = def;
+	p->slot = -1;
+	p->revoked_arg = -1;
+	p->version = n - 1;
+	for (unsigned int v = n; v-- > 0;) {
+		if (da_btf_has_func(btf, da_kfunc_name(def->func, v))) {
+			p->version = v;
+			p->in_btf = true;
+			p->mode = opts->mode == DA_MODE_KPROBE ? DA_HM_KPROBE : DA_HM_FENTRY;
+			break;
 		}
-		if (!any)
-			APPEND("%sno revoke scope hook %s%s", used ? "; " : "",
-			       live ? "attached" : "in vmlinux",
-			       pending ? " (module hooks resolve when their module loads)" : "");
 	}
-#undef APPEND
+	snprintf(p->function, sizeof(p->function), "%s", da_kfunc_name(def->func, p->version));
+	if (!p->in_btf)
+		snprintf(p->reason, sizeof(p->reason), "%s",
+			 def->why_absent ? def->why_absent : "not in this kernel");
 }
 
-static json_t *json_str_or_null(const char *s)
+unsigned int da_plan_from_btf(const struct btf *btf, const struct da_opts *opts,
+			      struct da_hook_plan *plans)
 {
-	return s && *s ? json_string(s) : json_null();
-}
+	struct da_trace_info info = { 0 };
+	unsigned int n = 0;
 
-int da_hooks_print(FILE *out, enum da_format format, const char *kernel, const char *source,
-		   const struct da_hook_plan *plans, unsigned int n,
-		   const struct da_kernel_facts *facts, bool live)
-{
-	const char *note = live ? "modes as attached on this kernel" :
-				  "from BTF: fentry/fexit when the FUNC record exists; "
-				  "attachability is proven only on the live kernel";
-	char reason[256];
-
-	if (format == DA_FMT_JSON) {
-		json_t *root = json_object(), *hooks = json_array(), *rules = json_array();
-		json_t *quirks = json_array();
-		char *text;
-
-		if (facts->quirks & DA_QUIRK_LEGACY_LOCKING)
-			json_array_append_new(quirks, json_string("legacy-locking"));
-		if (facts->quirks & DA_QUIRK_NO_RESV_OWNER)
-			json_array_append_new(quirks, json_string("no-resv-owner"));
-		json_object_set_new(root, "type", json_string("hooks"));
-		json_object_set_new(root, "tool", json_string(DA_TOOL_NAME));
-		json_object_set_new(root, "version", json_string(DA_VERSION));
-		json_object_set_new(root, "kernel", json_str_or_null(kernel));
-		json_object_set_new(root, "source", json_string(source));
-		json_object_set_new(root, "live", json_boolean(live));
-		json_object_set_new(root, "note", json_string(note));
-		json_object_set_new(root, "quirks", quirks);
-		json_object_set_new(root, "callback_field",
-				    json_str_or_null(facts->callback_field));
-		json_object_set_new(root, "resv_owner", json_boolean(facts->resv_owner));
-		for (unsigned int i = 0; i < n; i++) {
-			const struct da_hook_plan *p = &plans[i];
-			json_t *h = json_object();
-
-			json_object_set_new(h, "hook", json_string(hook_id(p)));
-			json_object_set_new(h, "kind", json_string(p->def ? "core" : "scope"));
-			json_object_set_new(h, "function", json_string(p->function));
-			json_object_set_new(h, "module", json_str_or_null(p->module));
-			json_object_set_new(h, "mode", json_string(da_plan_mode_name(p)));
-			json_object_set_new(h, "available", json_boolean(plan_usable(p, false)));
-			json_object_set_new(h, "attached", json_boolean(p->attached));
-			json_object_set_new(h, "optional",
-					    json_boolean(p->def ? p->def->optional : true));
-			json_object_set_new(h, "reason", json_string(p->reason));
-			json_array_append_new(hooks, h);
+	for (unsigned int i = 0; i < da_n_core_hooks && n < DA_MAX_HOOKS; i++)
+		plan_core_from_btf(btf, opts, &da_core_hooks[i], &plans[n++]);
+	n += da_plan_scope_hooks(&opts->policy, &info, plans + n, DA_MAX_HOOKS - n);
+	/* a scope function built into vmlinux is visible in the BTF */
+	for (unsigned int i = da_n_core_hooks; i < n; i++) {
+		if (da_btf_has_func(btf, plans[i].function)) {
+			plans[i].mode = DA_HM_FENTRY;
+			plans[i].in_btf = true;
+			plans[i].module[0] = '\0';
+			plans[i].reason[0] = '\0';
 		}
-		json_object_set_new(root, "hooks", hooks);
-		for (unsigned int r = 0; r < DA_RULE__COUNT; r++) {
-			json_t *o = json_object();
-
-			rule_reason(&da_rules[r], plans, n, facts, live, reason, sizeof(reason));
-			json_object_set_new(o, "rule", json_string(da_rules[r].name));
-			json_object_set_new(o, "enforceable", json_boolean(!reason[0]));
-			json_object_set_new(o, "reason", json_string(reason));
-			json_array_append_new(rules, o);
-		}
-		json_object_set_new(root, "rules", rules);
-		text = json_dumps(root, JSON_COMPACT);
-		json_decref(root);
-		if (!text)
-			return -1;
-		fprintf(out, "%s\n", text);
-		free(text);
-		return ferror(out) ? -1 : 0;
 	}
-
-	fprintf(out, "kernel:   %s\n", kernel && *kernel ? kernel : "(unknown: BTF file)");
-	fprintf(out, "source:   %s (%s)\n", source, note);
-	fprintf(out, "quirks:   %s%s%s\n",
-		facts->quirks & DA_QUIRK_LEGACY_LOCKING ? "legacy-locking (dma_buf.lock, 6.1) " :
-							  "",
-		facts->quirks & DA_QUIRK_NO_RESV_OWNER ? "no-resv-owner (PREEMPT_RT) " : "",
-		facts->quirks ? "" : "none");
-	fprintf(out, "callback: dma_buf_attach_ops.%s\n\n",
-		facts->callback_field ? facts->callback_field : "(none found)");
-	fprintf(out, "%-16s %-34s %-10s %s\n", "HOOK", "FUNCTION", "MODE", "STATUS");
-	for (unsigned int i = 0; i < n; i++) {
-		const struct da_hook_plan *p = &plans[i];
-		const char *status;
-
-		if (p->attached)
-			status = "attached";
-		else if (p->mode == DA_HM_MODULE)
-			status = "";
-		else if (p->mode != DA_HM_ABSENT)
-			status = live ? "not attached" : "available";
-		else
-			status = p->def && p->def->optional ? "absent (optional)" : "ABSENT";
-		fprintf(out, "%-16s %-34s %-10s %s%s%s\n", hook_id(p), p->function,
-			da_plan_mode_name(p), status, *status && p->reason[0] ? ": " : "",
-			p->reason);
-	}
-	fprintf(out, "\n%-34s %s\n", "RULE", "ENFORCEABLE");
-	for (unsigned int r = 0; r < DA_RULE__COUNT; r++) {
-		rule_reason(&da_rules[r], plans, n, facts, live, reason, sizeof(reason));
-		fprintf(out, "%-34s %s%s\n", da_rules[r].name, reason[0] ? "no: " : "yes", reason);
-	}
-	return ferror(out) ? -1 : 0;
+	return n;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hooks.h"
+#include "live.h"
 
 /* no kernel function is this large: a bigger offset means the address is not in it */
 #define DA_KSYM_MAX_FUNC_SIZE (256u << 10)

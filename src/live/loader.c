@@ -25,12 +25,9 @@
 #include <linux/bpf.h>
 
 #include "dmabuf_audit.skel.h"
-#include "hooks.h"
+#include "live.h"
 #include "scope.skel.h"
 
-#define DA_RINGBUF_SIZE (4u << 20)
-#define DA_STACK_ENTRIES 16384
-#define DA_STACK_DEPTH 127
 #define DA_MAX_LINKS 64
 /* module BTF appears a little after the module: checks to wait before using kprobes */
 #define DA_BTF_WAIT_POLLS 10
@@ -81,6 +78,11 @@ static int libbpf_print_verbose(enum libbpf_print_level level, const char *fmt, 
 static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	return 0;
+}
+
+void da_live_set_verbose(int verbose)
+{
+	libbpf_set_print(verbose ? libbpf_print_verbose : libbpf_print_quiet);
 }
 
 /* ---- what the kernel offers ---- */
@@ -182,6 +184,7 @@ static int probe_fentry(struct da_live *l, const char *func)
 static void plan_core_hook(struct da_live *l, const struct da_hook_def *def, struct da_hook_plan *p)
 {
 	enum da_attach_mode mode = l->opts->mode;
+	unsigned int n = da_kfunc_n_names(def->func);
 	const char *func = NULL;
 	bool in_btf = false, kprobe_ok = false;
 	int err = 0;
@@ -190,17 +193,21 @@ static void plan_core_hook(struct da_live *l, const struct da_hook_def *def, str
 	p->def = def;
 	p->revoked_arg = -1;
 	p->slot = -1;
-	for (int i = 0; i < DA_HOOK_MAX_CANDIDATES && def->candidates[i]; i++) {
-		in_btf = da_btf_has_func(l->vmlinux_btf, def->candidates[i]);
-		kprobe_ok = kprobe_target_exists(l, def->candidates[i]);
-		if (in_btf || kprobe_ok ||
-		    da_ksyms_has_func(l->ksyms, def->candidates[i], NULL, 0)) {
-			func = def->candidates[i];
+	/* the newest name first: a renamed function is found under the name this kernel has */
+	for (unsigned int v = n; v-- > 0;) {
+		const char *name = da_kfunc_name(def->func, v);
+
+		in_btf = da_btf_has_func(l->vmlinux_btf, name);
+		kprobe_ok = kprobe_target_exists(l, name);
+		if (in_btf || kprobe_ok || da_ksyms_has_func(l->ksyms, name, NULL, 0)) {
+			func = name;
+			p->version = v;
 			break;
 		}
 	}
 	if (!func) {
-		snprintf(p->function, sizeof(p->function), "%s", def->candidates[0]);
+		p->version = n - 1;
+		snprintf(p->function, sizeof(p->function), "%s", da_kfunc_name(def->func, n - 1));
 		snprintf(p->reason, sizeof(p->reason), "%s",
 			 def->why_absent ? def->why_absent : "not in this kernel");
 		return;
@@ -300,11 +307,9 @@ static int configure_core(struct da_live *l, char *err, size_t errlen)
 				return -1;
 			}
 		}
-		if (p->def->op == DA_OP_INVALIDATE)
-			l->skel->rodata->invalidate_fn =
-				strcmp(p->function, "dma_buf_move_notify") ?
-					DA_FN_INVALIDATE_MAPPINGS :
-					DA_FN_MOVE_NOTIFY;
+		/* events say which name was called: enum da_invalidate_fn is the name's index */
+		if (p->def->func == DA_KF_INVALIDATE)
+			l->skel->rodata->invalidate_fn = (__u8)p->version;
 	}
 	bpf_program__set_autoload(l->skel->progs.follow_fork, l->opts->follow);
 	l->skel->rodata->filter_tgid = l->opts->pid > 0 ? (__u32)l->opts->pid : 0;
@@ -766,12 +771,13 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	unsigned int planned = 0;
 	int ret;
 
-	*out = NULL;
+	/* the caller owns the session from here on, and closes it on failure too */
+	*out = l;
 	if (!l) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	libbpf_set_print(opts->verbose ? libbpf_print_verbose : libbpf_print_quiet);
+	da_live_set_verbose(opts->verbose);
 	l->opts = opts;
 	l->info = info;
 	if (!uname(&uts))
@@ -785,7 +791,6 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 			 "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s): CO-RE needs "
 			 "CONFIG_DEBUG_INFO_BTF=y",
 			 strerror(errno));
-		free(l);
 		return -1;
 	}
 	da_kernel_facts_from_btf(l->vmlinux_btf, &l->facts);
@@ -799,7 +804,7 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	l->syms = da_symbols_new();
 	if (!l->syms) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		return -1;
 	}
 	da_symbols_set_resolver(l->syms, resolve_symbol, l);
 
@@ -811,7 +816,6 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	l->n_plans = l->n_core + da_plan_scope_hooks(&opts->policy, info, l->plans + l->n_core,
 						     DA_MAX_HOOKS - l->n_core);
 	da_plan_to_trace(l->plans, l->n_plans, &l->facts, info);
-	*out = l;
 	if (!planned) {
 		refusal_message(l, err, errlen);
 		return -1;
@@ -845,9 +849,6 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	/* name our programs and trampolines in --stacks frames: read kallsyms again when needed */
 	l->ksyms_stale = true;
 	return 0;
-fail:
-	da_live_close(l);
-	return -1;
 }
 
 void da_live_detach(struct da_live *l)

@@ -18,7 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "hooks.h"
+#include "live.h"
 
 #define WINDOW 8192 /* power of two */
 #define GAP_TIMEOUT_NS 200000000ull /* a record in flight commits within microseconds */

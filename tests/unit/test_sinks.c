@@ -47,9 +47,12 @@ static char *report_of_loss(enum da_format format, uint64_t first_seq, uint64_t 
 	if (!p) {
 		printf("# pipeline: %s\n", err);
 	} else {
+		int max_severity;
+
 		da_pipeline_begin(p);
 		da_pipeline_lost(p, first_seq, count);
-		da_pipeline_end(p);
+		if (da_pipeline_end(p, &max_severity))
+			printf("# pipeline: the report could not be written\n");
 		da_pipeline_free(p);
 		f = fopen(path, "r");
 		if (f) {

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Private to src/live: the hook table (hooks.c), the plan that decides per
- * hook which kernel function and which mode (fentry/fexit, kprobe, absent),
- * the kernel quirks, the live session (loader.c), the ring buffer source
- * (source.c) and the kallsyms resolver (ksyms.c).
+ * The live side (src/live), for the commands (src/cmd): the hook table
+ * (hooks.c), the plan that decides per hook which kernel function and which
+ * mode (fentry/fexit, kprobe, absent), the kernel facts, the live session
+ * (loader.c), the ring buffer source (source.c), the kallsyms resolver
+ * (ksyms.c) and a live trace put together from them (trace.c).
  *
- * Every kernel-version difference of the userspace side is decided in
- * hooks.c from BTF; the BPF side's are in bpf/kernel_types.h.
+ * Kernel function names are in the core's kernel function table
+ * (da_kfuncs, src/core/event.c); which of them a kernel has is decided here
+ * from BTF; the BPF side's field differences are in bpf/kernel_types.h.
  */
-#ifndef DMABUF_AUDIT_LIVE_HOOKS_H
-#define DMABUF_AUDIT_LIVE_HOOKS_H
+#ifndef DMABUF_AUDIT_LIVE_H
+#define DMABUF_AUDIT_LIVE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,11 +28,10 @@ struct btf;
 
 /* ---- the hook table ---- */
 
-#define DA_HOOK_MAX_CANDIDATES 3
-
 struct da_hook_def {
 	const char *id; /* "map_unlocked" */
-	const char *candidates[DA_HOOK_MAX_CANDIDATES]; /* kernel functions, preferred first */
+	/* the kernel function: its names (da_kfuncs) are the candidates, newest first */
+	enum da_kfunc func;
 	const char *why_absent; /* when no candidate exists */
 	unsigned int op; /* enum da_op produced */
 	bool optional; /* absent is normal on some kernels */
@@ -41,14 +42,6 @@ struct da_hook_def {
 
 extern const struct da_hook_def da_core_hooks[];
 extern const unsigned int da_n_core_hooks;
-
-/* revoke scope functions known to live in a module (for `hooks` and notices) */
-struct da_known_scope {
-	const char *function;
-	const char *module;
-};
-extern const struct da_known_scope da_known_scopes[];
-extern const unsigned int da_n_known_scopes;
 
 /* ---- the plan ---- */
 
@@ -62,6 +55,7 @@ enum da_hook_mode {
 struct da_hook_plan {
 	const struct da_hook_def *def; /* NULL for a scope hook */
 	char function[DA_FUNC_LEN]; /* the chosen kernel function */
+	unsigned int version; /* core hooks: which name of def->func (da_kfunc_name) */
 	char module[DA_FUNC_LEN]; /* scope hooks: module name, "" when vmlinux/unknown */
 	enum da_hook_mode mode;
 	bool attached;
@@ -90,13 +84,20 @@ bool da_btf_has_func(const struct btf *btf, const char *name);
 unsigned int da_plan_scope_hooks(const struct da_policy *pol, struct da_trace_info *info,
 				 struct da_hook_plan *plans, unsigned int max);
 
-/* `hooks` output: the plans and which rules are enforceable (text or one JSON object) */
-int da_hooks_print(FILE *out, enum da_format format, const char *kernel, const char *source,
-		   const struct da_hook_plan *plans, unsigned int n,
-		   const struct da_kernel_facts *facts, bool live);
+/*
+ * Plan every hook from a BTF alone (`hooks --btf`): a hook is available
+ * when a name of its function has a FUNC record.  Returns the number of
+ * plans written (at most DA_MAX_HOOKS).
+ */
+unsigned int da_plan_from_btf(const struct btf *btf, const struct da_opts *opts,
+			      struct da_hook_plan *plans);
 
-/* ops whose hook is attached (live) or available (--btf), as DA_OP_BIT()s */
-uint32_t da_plan_ops(const struct da_hook_plan *plans, unsigned int n, bool live);
+/* can the plan's hook be used: attached (live), or available (BTF) */
+bool da_plan_usable(const struct da_hook_plan *plan, bool live);
+
+/* what the plans offer the rules (da_rule_unenforceable) */
+void da_plan_offer(const struct da_hook_plan *plans, unsigned int n,
+		   const struct da_kernel_facts *facts, bool live, struct da_kernel_offer *offer);
 
 /* da_hook_status.mode: "fentry", "fexit", "kprobe", "kretprobe", "absent" or "module" */
 const char *da_plan_mode_name(const struct da_hook_plan *plan);
@@ -123,11 +124,16 @@ bool da_ksyms_has_func(const struct da_ksyms *ks, const char *name, char *module
 
 struct da_live;
 
+/* libbpf's messages on stderr with -v, else none (our messages say what went wrong) */
+void da_live_set_verbose(int verbose);
+
 /*
- * Plan, load and attach every hook.  On success *out is the session with
- * info filled.  On failure returns -1 with a message for the user in err
- * (what was refused, why it may be, what to do); *out is still set when
- * the plans are worth printing (`hooks`), else NULL.
+ * Plan, load and attach every hook; info is filled.  Returns 0, or -1 with
+ * a message for the user in err (what was refused, why it may be, what to
+ * do).  Either way *out is the session (NULL only when it could not be
+ * allocated) and the caller closes it with da_live_close(): one owner, one
+ * cleanup path.  After a failure its plans say how far it got (`hooks`
+ * prints them; none when the kernel has no BTF).
  */
 int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct da_live **out,
 		 char *err, size_t errlen);
@@ -157,4 +163,32 @@ int da_source_poll(struct da_source *src, int timeout_ms);
 void da_source_drain(struct da_source *src);
 void da_source_free(struct da_source *src);
 
-#endif /* DMABUF_AUDIT_LIVE_HOOKS_H */
+/* ---- a live trace: session, pipeline and source (trace.c) ---- */
+
+struct da_live_trace {
+	struct da_trace_info info;
+	struct da_live *live;
+	struct da_pipeline *p;
+	struct da_source *src;
+	uint64_t next_module_check;
+};
+
+/*
+ * Set up in this order: session, pipeline (live: findings as they happen,
+ * else a report at the end), report header, notices for hooks that are
+ * not attached, source.  -1 with a message in err, everything freed.
+ */
+int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool live, char *err,
+		       size_t errlen);
+/* one poll round (and a look for new modules now and then); <0 fatal, message in err */
+int da_live_trace_poll(struct da_live_trace *t, char *err, size_t errlen);
+/*
+ * Detach, drain, write the report, free.  *max_severity is the highest
+ * severity found (-1 = none); returns -1 when the report or the record
+ * could not be written (the message is on stderr).
+ */
+int da_live_trace_finish(struct da_live_trace *t, int *max_severity);
+/* --follow: follow CMD's process from now on; -errno */
+int da_live_trace_follow(struct da_live_trace *t, int pid);
+
+#endif /* DMABUF_AUDIT_LIVE_H */

@@ -1,0 +1,206 @@
+#!/bin/bash
+# tests/cli/run.sh BIN
+#
+# The command line as a user meets it: options anywhere before `--`, every
+# refused value with its exact message and exit status 2, table sizes
+# refused before anything is allocated, `hooks` output formats.  No kernel
+# needed (the BTF test runs when /sys/kernel/btf/vmlinux is readable).
+# TAP output.
+set -uo pipefail
+
+bin=${1:?usage: tests/cli/run.sh BIN}
+here=$(cd "$(dirname "$0")" && pwd)
+traces=$(cd "$here/../replay/traces" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1))
+	fails=$((fails + 1))
+	echo "not ok $n - $1"
+	[ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
+}
+
+# run BIN ARGS...: $rc, $out, $err (a hung command is killed after 20 s)
+run() {
+	timeout 20 "$bin" "$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	out=$(cat "$work/out")
+	err=$(cat "$work/err")
+}
+
+# expect_usage NAME MESSAGE ARGS...: exit 2, stderr exactly MESSAGE, nothing on stdout
+expect_usage() {
+	local name=$1 msg=$2
+	shift 2
+	run "$@"
+	if [ "$rc" -eq 2 ] && [ "$err" = "$msg" ] && [ -z "$out" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "args: $*
+exit $rc (expected 2)
+stderr: $err
+expected: $msg
+stdout: $out"
+	fi
+}
+
+# expect_status NAME STATUS ARGS...: exit STATUS and an empty stderr
+expect_status() {
+	local name=$1 want=$2
+	shift 2
+	run "$@"
+	if [ "$rc" -eq "$want" ] && [ -z "$err" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "args: $*
+exit $rc (expected $want)
+stderr: $err"
+	fi
+}
+
+T=dmabuf-audit
+bad="$T: invalid value"
+ok_trace=$traces/ok-vfio-revoke.jsonl
+bad_trace=$traces/access-after-revoke.jsonl
+
+# ---- options anywhere before -- ----
+expect_status "replay FILE --color never" 0 replay "$ok_trace" --color never
+expect_status "replay FILE --error-exitcode 9 (after the file)" 9 \
+	replay "$bad_trace" --error-exitcode 9
+expect_status "replay --fail-on critical FILE -o OUT --format json" 1 \
+	replay --fail-on critical "$bad_trace" -o "$work/report.json" --format json
+if [ "$(head -c 18 "$work/report.json")" = '{"type":"header","' ]; then
+	ok "-o after the file writes the JSON report"
+else
+	not_ok "-o after the file writes the JSON report" "$(head -c 200 "$work/report.json")"
+fi
+expect_status "replay FILE --record X (docs example)" 0 replay "$ok_trace" --record "$work/x.bin"
+expect_status "the record written after FILE replays" 0 replay "$work/x.bin"
+expect_status "replay -- FILE" 0 replay --color never -- "$ok_trace"
+expect_usage "replay with two files" \
+	"$T replay: expected exactly one FILE (or -), got 2" replay "$ok_trace" "$ok_trace"
+expect_usage "replay FILE -- FILE" \
+	"$T replay: expected exactly one FILE (or -), got 2" replay "$ok_trace" -- "$ok_trace"
+expect_usage "replay without FILE" \
+	"$T replay: expected exactly one FILE (or -), got 0" replay --color never
+expect_usage "an unknown option after the file" \
+	"$T replay: unrecognized option '--colour'" replay "$ok_trace" --colour never
+expect_usage "watch takes no operand" "$T watch: unexpected argument 'now'" \
+	watch --duration 1 now
+expect_usage "run without CMD" "$T run: missing command: run [opts] -- CMD [ARG...]" \
+	run --follow --
+# before --: an option of ours; after it (or after CMD): CMD's own
+expect_usage "run: options before -- are ours" \
+	"$bad 'bogus' for --color: expected auto, always or never" run --color bogus -- true
+run run --duration 5 -- /bin/true --color bogus
+if [ "$rc" -eq 2 ] && ! grep -q "color" <<<"$err"; then
+	ok "run: arguments after -- are CMD's"
+else
+	not_ok "run: arguments after -- are CMD's" "exit $rc: $err"
+fi
+run run /bin/true --color bogus
+if ! grep -q "color" <<<"$err"; then
+	ok "run: arguments after CMD are CMD's"
+else
+	not_ok "run: arguments after CMD are CMD's" "exit $rc: $err"
+fi
+
+# ---- numbers: no wrap, no sign, the option named ----
+exitcodes="1 or 3 to 255 (0 is success, 2 a usage error)"
+expect_usage "--error-exitcode -18446744073709551615" \
+	"$bad '-18446744073709551615' for --error-exitcode: expected $exitcodes" \
+	replay "$ok_trace" --error-exitcode -18446744073709551615
+expect_usage "--error-exitcode 2 (the usage-error status)" \
+	"$bad '2' for --error-exitcode: expected $exitcodes" \
+	replay "$ok_trace" --error-exitcode 2
+expect_usage "--error-exitcode 0" \
+	"$bad '0' for --error-exitcode: expected $exitcodes" \
+	replay "$ok_trace" --error-exitcode 0
+expect_usage "--error-exitcode 256" \
+	"$bad '256' for --error-exitcode: expected $exitcodes" \
+	replay "$ok_trace" --error-exitcode 256
+expect_usage "--error-exitcode 99999999999999999999" \
+	"$bad '99999999999999999999' for --error-exitcode: expected $exitcodes" \
+	replay "$ok_trace" --error-exitcode 99999999999999999999
+expect_usage "--error-exitcode +3" \
+	"$bad '+3' for --error-exitcode: expected $exitcodes" \
+	replay "$ok_trace" --error-exitcode +3
+expect_usage "--max-buffers -18446744073709551600" \
+	"$bad '-18446744073709551600' for --max-buffers: expected an integer from 16 to 4294967295" \
+	replay "$ok_trace" --max-buffers -18446744073709551600
+expect_usage "--max-buffers 4294967296" \
+	"$bad '4294967296' for --max-buffers: expected an integer from 16 to 4294967295" \
+	replay "$ok_trace" --max-buffers 4294967296
+expect_usage "--max-attachments ' 64'" \
+	"$bad ' 64' for --max-attachments: expected an integer from 16 to 4294967295" \
+	replay "$ok_trace" --max-attachments " 64"
+expect_usage "--history 0" \
+	"$bad '0' for --history: expected an integer from 1 to 4294967295" \
+	replay "$ok_trace" --history 0
+expect_usage "--pid -1" \
+	"$bad '-1' for --pid: expected an integer from 1 to 2147483647" watch --pid -1
+for d in nan inf -1 0 1e10 5s; do
+	expect_usage "--duration $d" \
+		"$bad '$d' for --duration: expected a positive number of seconds, at most 1000000000" \
+		watch --duration "$d"
+done
+
+# ---- table sizes: refused before allocating, the option named ----
+limit="more than the limit of 1024 MiB"
+start=$(date +%s)
+expect_usage "--max-attachments 2000000000" \
+	"$T: --max-attachments 2000000000: the engine's tables would take 207704 MiB, $limit" \
+	replay "$ok_trace" --max-attachments 2000000000
+expect_usage "--max-buffers 10000000" \
+	"$T: --max-buffers 10000000: the engine's tables would take 1831 MiB, $limit" \
+	replay "$ok_trace" --max-buffers 10000000
+expect_usage "--history 4294967295 blames --history" \
+	"$T: --history 4294967295: the engine's tables would take 786457 MiB, $limit" \
+	replay "$ok_trace" --history 4294967295
+if [ $(($(date +%s) - start)) -le 5 ]; then
+	ok "oversized tables are refused at once"
+else
+	not_ok "oversized tables are refused at once" "took $(($(date +%s) - start)) s"
+fi
+expect_status "--max-buffers 1000000 fits" 0 replay "$ok_trace" --max-buffers 1000000
+
+# ---- hooks ----
+expect_usage "hooks --format ktap" "$T hooks: --format must be text or json" hooks --format ktap
+if [ -r /sys/kernel/btf/vmlinux ]; then
+	run hooks --btf /sys/kernel/btf/vmlinux --format json
+	if [ "$rc" -eq 0 ] && python3 -c '
+import json, sys
+o = json.loads(sys.stdin.read())
+assert o["type"] == "hooks" and o["live"] is False
+assert {h["hook"] for h in o["hooks"]} >= {"invalidate", "map", "scope"}
+assert len(o["rules"]) == 16 and all("enforceable" in r for r in o["rules"])
+' <<<"$out"; then
+		ok "hooks --btf --format json is one JSON object"
+	else
+		not_ok "hooks --btf --format json is one JSON object" "exit $rc: $err"
+	fi
+	run hooks --btf /sys/kernel/btf/vmlinux
+	if [ "$rc" -eq 0 ] && grep -q '^HOOK  *FUNCTION  *MODE  *STATUS$' <<<"$out" &&
+		grep -q '^RULE  *ENFORCEABLE$' <<<"$out"; then
+		ok "hooks --btf text has the hook and rule tables"
+	else
+		not_ok "hooks --btf text has the hook and rule tables" "exit $rc: $err"
+	fi
+else
+	ok "# SKIP hooks --btf: /sys/kernel/btf/vmlinux not readable"
+fi
+echo "not BTF" >"$work/not-btf"
+run hooks --btf "$work/not-btf"
+if [ "$rc" -eq 2 ] && [ -z "$out" ] &&
+	[[ "$err" == "$T hooks: cannot read BTF from $work/not-btf: "*" (expected a raw BTF blob such as /sys/kernel/btf/vmlinux or a vmlinux ELF with .BTF)" ]]; then
+	ok "hooks --btf of a file that is not BTF"
+else
+	not_ok "hooks --btf of a file that is not BTF" "exit $rc: $err"
+fi
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
