@@ -187,27 +187,36 @@ static void uar_attachment(struct da_engine *eng, const struct da_event *ev, str
 }
 
 /*
+ * The live buffer an op names (see resolve_buf), or NIL: the event names no
+ * buffer, or one that was released (use after release reported).
+ */
+static uint32_t resolve_live_buf(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi = resolve_buf(eng, ev, jpos, true);
+
+	if (bi != NIL && !(eng->bufs[bi].flags & BF_LIVE)) {
+		uar_buffer(eng, ev, &eng->bufs[bi]);
+		return NIL;
+	}
+	return bi;
+}
+
+/*
  * The live attachment an attachment op names (and its buffer).  An unknown
- * pointer becomes a partial attachment of the event's buffer.  Returns false
+ * pointer becomes a partial attachment of the event's buffer.  Returns NULL
  * when there is nothing further to judge (no pointers, or use after release
  * reported).
  */
-static bool resolve_att(struct da_engine *eng, const struct da_event *ev, uint64_t jpos,
-			uint32_t *pbi, uint32_t *pai)
+static struct eatt *resolve_att(struct da_engine *eng, const struct da_event *ev, uint64_t jpos,
+				uint32_t *pbi, uint32_t *pai)
 {
 	uint32_t ai = ev->attach ? att_find(eng, ev->attach) : NIL, bi;
 	struct eatt *a;
 
 	if (ai == NIL) {
-		bi = resolve_buf(eng, ev, jpos, true);
-		if (bi == NIL)
-			return false;
-		if (!(eng->bufs[bi].flags & BF_LIVE)) {
-			uar_buffer(eng, ev, &eng->bufs[bi]);
-			return false;
-		}
-		if (!ev->attach)
-			return false;
+		bi = resolve_live_buf(eng, ev, jpos);
+		if (bi == NIL || !ev->attach)
+			return NULL;
 		ai = eng_att_new(eng, ev->attach, bi, 1, eng_att_partial_reason(eng, ev->attach));
 		eng->atts[ai].seq_mark = ev->seq;
 		bi = eng->atts[ai].buf;
@@ -220,13 +229,13 @@ static bool resolve_att(struct da_engine *eng, const struct da_event *ev, uint64
 		}
 		if (!(a->flags & AF_LIVE)) {
 			uar_attachment(eng, ev, a, bi);
-			return false;
+			return NULL;
 		}
 		eng_att_touch(eng, ai);
 	}
 	*pbi = bi;
 	*pai = ai;
-	return true;
+	return &eng->atts[ai];
 }
 
 /* a mapping or a pin that could not be counted: its balances are unknown now */
@@ -574,7 +583,7 @@ static void on_unrevoke(struct da_engine *eng, const struct da_event *ev, struct
 
 static void on_invalidate(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	uint32_t bi = resolve_buf(eng, ev, jpos, true), ti, ai;
+	uint32_t bi = resolve_live_buf(eng, ev, jpos), ti, ai;
 	struct escope *s;
 	struct ebuf *b;
 	char how[128];
@@ -582,10 +591,6 @@ static void on_invalidate(struct da_engine *eng, const struct da_event *ev, uint
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
-	if (!(b->flags & BF_LIVE)) {
-		uar_buffer(eng, ev, b);
-		return;
-	}
 	check_resv(eng, ev, b, NULL);
 
 	ti = eng_task_find(eng, ev->tid);
@@ -801,19 +806,26 @@ static void pop_scope(struct da_engine *eng, uint32_t ti, const struct da_event 
 	t->depth--;
 }
 
+/* a scope exit with no tracked entry: of a scope we could not track, or unmatched */
+static void scope_exit_untracked(struct da_engine *eng, const struct da_event *ev)
+{
+	uint32_t h = hash_ptr(ev->tid, DA_UNTRACKED_BITS);
+
+	if (eng->untracked[h]) {
+		eng->untracked[h]--;
+	} else {
+		eng->notes.scope_exit_unmatched++;
+		eng->unmatched_exit[h] = ev->seq;
+	}
+}
+
 static void on_scope_exit(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t ti = eng_task_find(eng, ev->tid), d;
-	uint32_t *untracked = &eng->untracked[hash_ptr(ev->tid, DA_UNTRACKED_BITS)];
 	struct etask *t;
 
 	if (ti == NIL || !eng->tasks[ti].depth) {
-		if (*untracked) {
-			(*untracked)--; /* the exit of a scope we could not track */
-		} else {
-			eng->notes.scope_exit_unmatched++;
-			eng->unmatched_exit[hash_ptr(ev->tid, DA_UNTRACKED_BITS)] = ev->seq;
-		}
+		scope_exit_untracked(eng, ev);
 		return;
 	}
 	t = &eng->tasks[ti];
@@ -825,12 +837,7 @@ static void on_scope_exit(struct da_engine *eng, const struct da_event *ev, uint
 	for (d = t->depth; d > 0 && t->scopes[d - 1].slot != ev->fn; d--)
 		;
 	if (!d) {
-		if (*untracked) {
-			(*untracked)--;
-		} else {
-			eng->notes.scope_exit_unmatched++;
-			eng->unmatched_exit[hash_ptr(ev->tid, DA_UNTRACKED_BITS)] = ev->seq;
-		}
+		scope_exit_untracked(eng, ev);
 		return;
 	}
 	while (t->depth >= d)
@@ -870,17 +877,13 @@ static void on_export(struct da_engine *eng, const struct da_event *ev, uint64_t
 
 static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	uint32_t bi = resolve_buf(eng, ev, jpos, true), ai;
+	uint32_t bi = resolve_live_buf(eng, ev, jpos), ai;
 	char bl[96], al[160];
 	struct ebuf *b;
 
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
-	if (!(b->flags & BF_LIVE)) {
-		uar_buffer(eng, ev, b);
-		return;
-	}
 	deadline_unscoped(eng, b, ev);
 	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next) {
 		struct eatt *a = &eng->atts[ai];
@@ -919,14 +922,10 @@ static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		t->rc_valid = false;
 		eng_task_put(eng, ti);
 	}
-	bi = resolve_buf(eng, ev, jpos, true);
+	bi = resolve_live_buf(eng, ev, jpos);
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
-	if (!(b->flags & BF_LIVE)) {
-		uar_buffer(eng, ev, b);
-		return;
-	}
 	if (ev->ret || !ev->attach)
 		return; /* refused: in the buffer's history only */
 	ai = att_find(eng, ev->attach);
@@ -987,13 +986,12 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 	char al[160], list[384] = "";
 	uint32_t bi, ai;
 	struct ebuf *b;
-	struct eatt *a;
 	struct fctx fc;
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
 	b = &eng->bufs[bi];
-	a = &eng->atts[ai];
 	deadline_unscoped(eng, b, ev);
 	if (!att_partial(eng, a)) {
 		eng_fctx_from_event(&fc, ev, b, a);
@@ -1033,11 +1031,10 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 static void on_pin(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, ai;
-	struct eatt *a;
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
-	a = &eng->atts[ai];
 	check_resv(eng, ev, &eng->bufs[bi], a);
 	if (ev->ret)
 		return;
@@ -1051,13 +1048,12 @@ static void on_pin(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 static void on_unpin(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, ai;
-	struct eatt *a;
 	struct fctx fc;
 	char al[160];
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
-	a = &eng->atts[ai];
 	check_resv(eng, ev, &eng->bufs[bi], a);
 	if (a->pins) {
 		a->pins--;
@@ -1075,13 +1071,12 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 {
 	bool success = !ev->ret && ev->sgt;
 	uint32_t bi, ai;
-	struct eatt *a;
 	struct fctx fc;
 	char al[160];
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
-	a = &eng->atts[ai];
 	if (ev->flags & DA_F_LOCKED)
 		check_resv(eng, ev, &eng->bufs[bi], a);
 	check_access(eng, ev, &eng->bufs[bi], a, success);
@@ -1103,13 +1098,12 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, ai;
-	struct eatt *a;
 	struct fctx fc;
 	char al[160];
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
-	a = &eng->atts[ai];
 	if (ev->flags & DA_F_LOCKED)
 		check_resv(eng, ev, &eng->bufs[bi], a);
 	if (eng_map_del(eng, ai, ev->sgt) || att_partial(eng, a) ||
@@ -1127,16 +1121,12 @@ static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t 
 /* vmap, vunmap, mmap: CPU access to the buffer, no attachment */
 static void on_cpu_access(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	uint32_t bi = resolve_buf(eng, ev, jpos, true);
+	uint32_t bi = resolve_live_buf(eng, ev, jpos);
 	struct ebuf *b;
 
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
-	if (!(b->flags & BF_LIVE)) {
-		uar_buffer(eng, ev, b);
-		return;
-	}
 	if (ev->op != DA_OP_MMAP && (ev->flags & DA_F_LOCKED))
 		check_resv(eng, ev, b, NULL);
 	if (ev->op != DA_OP_VUNMAP)
@@ -1224,8 +1214,7 @@ struct da_engine *da_engine_new(const struct da_engine_config *cfg)
 	eng->max_sev = -1;
 	eng->stall_next = UINT64_MAX;
 	if (eng_state_init(eng, cfg)) {
-		eng_state_free(eng);
-		free(eng);
+		da_engine_free(eng);
 		return NULL;
 	}
 	return eng;

@@ -635,6 +635,27 @@ void eng_buf_free(struct da_engine *eng, uint32_t bi)
 	STACK_PUSH(eng->b_free, eng->bufs, lru, bi);
 }
 
+/*
+ * A pointer evicted recently, by hash: seen again, its entity is partial
+ * ("evicted"), not "late".  A collision forgets the older pointer, which is
+ * then "late": partial either way.
+ */
+static uint64_t *evicted_slot(const struct da_engine *eng, uint64_t *table, uint64_t ptr)
+{
+	return &table[hash_ptr(ptr, 32) & eng->evicted_mask];
+}
+
+/* was ptr evicted recently?  It is forgotten: only its next entity is partial for it */
+static bool evicted_take(const struct da_engine *eng, uint64_t *table, uint64_t ptr)
+{
+	uint64_t *slot = evicted_slot(eng, table, ptr);
+
+	if (*slot != ptr)
+		return false;
+	*slot = 0;
+	return true;
+}
+
 static void tell_eviction(struct da_engine *eng, int table, const char *what, uint32_t cap,
 			  const char *option)
 {
@@ -658,7 +679,7 @@ static void att_evict(struct da_engine *eng, uint32_t ai)
 {
 	struct eatt *a = &eng->atts[ai];
 
-	eng->evicted_atts[hash_ptr(a->ptr, 32) & eng->evicted_mask] = a->ptr;
+	*evicted_slot(eng, eng->evicted_atts, a->ptr) = a->ptr;
 	if (a->flags & AF_LIVE) {
 		eng->sum.evicted++;
 		eng->notes.evicted[1]++;
@@ -673,7 +694,7 @@ static void buf_evict(struct da_engine *eng, uint32_t bi)
 
 	if (b->pend != NIL)
 		eng->notes.fence_unjudged_evicted++;
-	eng->evicted_bufs[hash_ptr(b->ptr, 32) & eng->evicted_mask] = b->ptr;
+	*evicted_slot(eng, eng->evicted_bufs, b->ptr) = b->ptr;
 	if (b->flags & BF_LIVE) {
 		/* its attachments cannot be judged without it */
 		while (b->atts != NIL)
@@ -686,59 +707,44 @@ static void buf_evict(struct da_engine *eng, uint32_t bi)
 }
 
 /*
- * Called with no free and no dead slot, so every slot is live: one sweep
- * clears every use bit, so a victim is found within two.
+ * CLOCK over the live entities of arr[0..n): the first one the hand finds
+ * unused since it last passed (its REF bit clear), clearing the bits it
+ * passes.  Called with no free and no dead slot, so every slot is live: one
+ * sweep clears every use bit, so a victim is found within two.
  */
+#define CLOCK_VICTIM(hand, arr, n, LIVE, REF)                \
+	({                                                   \
+		uint32_t _i;                                 \
+		for (;;) {                                   \
+			_i = (hand);                         \
+			(hand) = _i + 1 == (n) ? 0 : _i + 1; \
+			if (!((arr)[_i].flags & (LIVE)))     \
+				continue;                    \
+			if (!((arr)[_i].flags & (REF)))      \
+				break;                       \
+			(arr)[_i].flags &= ~(REF);           \
+		}                                            \
+		_i;                                          \
+	})
+
 static uint32_t buf_clock_victim(struct da_engine *eng)
 {
-	for (;;) {
-		uint32_t i = eng->b_hand;
-		struct ebuf *b = &eng->bufs[i];
-
-		eng->b_hand = i + 1 == eng->nbufs ? 0 : i + 1;
-		if (!(b->flags & BF_LIVE))
-			continue;
-		if (!(b->flags & BF_REF))
-			return i;
-		b->flags &= ~BF_REF;
-	}
+	return CLOCK_VICTIM(eng->b_hand, eng->bufs, eng->nbufs, BF_LIVE, BF_REF);
 }
 
 static uint32_t att_clock_victim(struct da_engine *eng)
 {
-	for (;;) {
-		uint32_t i = eng->a_hand;
-		struct eatt *a = &eng->atts[i];
-
-		eng->a_hand = i + 1 == eng->natts ? 0 : i + 1;
-		if (!(a->flags & AF_LIVE))
-			continue;
-		if (!(a->flags & AF_REF))
-			return i;
-		a->flags &= ~AF_REF;
-	}
+	return CLOCK_VICTIM(eng->a_hand, eng->atts, eng->natts, AF_LIVE, AF_REF);
 }
 
 uint16_t eng_buf_partial_reason(struct da_engine *eng, uint64_t ptr)
 {
-	uint64_t *slot = &eng->evicted_bufs[hash_ptr(ptr, 32) & eng->evicted_mask];
-
-	if (*slot == ptr) {
-		*slot = 0;
-		return BF_EVICTED;
-	}
-	return BF_LATE;
+	return evicted_take(eng, eng->evicted_bufs, ptr) ? BF_EVICTED : BF_LATE;
 }
 
 uint32_t eng_att_partial_reason(struct da_engine *eng, uint64_t ptr)
 {
-	uint64_t *slot = &eng->evicted_atts[hash_ptr(ptr, 32) & eng->evicted_mask];
-
-	if (*slot == ptr) {
-		*slot = 0;
-		return AF_EVICTED;
-	}
-	return AF_LATE;
+	return evicted_take(eng, eng->evicted_atts, ptr) ? AF_EVICTED : AF_LATE;
 }
 
 /*
