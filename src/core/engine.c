@@ -190,7 +190,8 @@ static void uar_attachment(struct da_engine *eng, const struct da_event *ev, str
  * The live buffer an op names (see resolve_buf), or NIL: the event names no
  * buffer, or one that was released (use after release reported).
  */
-static uint32_t resolve_live_buf(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+static inline uint32_t resolve_live_buf(struct da_engine *eng, const struct da_event *ev,
+					uint64_t jpos)
 {
 	uint32_t bi = resolve_buf(eng, ev, jpos, true);
 
