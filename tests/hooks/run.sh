@@ -27,11 +27,13 @@ check_btf() {
 	err="$work/$series.err"
 	"$bin" hooks --btf "$btf" --format json >"$out" 2>"$err"
 	rc=$?
+	# unnumbered TAP lines, numbered by run_checks in the suite's shell
 	if [ $rc -ne 0 ]; then
-		not_ok "$series: hooks --btf exits 0 (got $rc)" "$(cat "$err")"
+		echo "not ok hooks --btf exits 0 (got $rc)"
+		sed 's/^/# /' "$err"
 		return
 	fi
-	ok "$series: hooks --btf exits 0"
+	echo "ok hooks --btf exits 0"
 	# one TAP line per assertion, from python
 	python3 - "$series" "$out" <<'EOF'
 import json
