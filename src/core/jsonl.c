@@ -85,8 +85,8 @@ static int get_ptr(json_t *v, const char *key, __u64 *out, char *err, size_t err
 	if (json_is_integer(v)) {
 		if (json_integer_value(v) < 0)
 			return da_errorf(err, errlen,
-					 "'%s' must be a pointer, not the negative integer %lld", key,
-					 (long long)json_integer_value(v));
+					 "'%s' must be a pointer, not the negative integer %lld",
+					 key, (long long)json_integer_value(v));
 		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}
@@ -101,8 +101,8 @@ static int get_ptr(json_t *v, const char *key, __u64 *out, char *err, size_t err
 				 key, s);
 	if (parse_hex_ptr(s, out))
 		return da_errorf(err, errlen,
-				 "'%s': \"%s\" is not a pointer (\"0x\" and 1 to 16 hex digits)", key,
-				 s);
+				 "'%s': \"%s\" is not a pointer (\"0x\" and 1 to 16 hex digits)",
+				 key, s);
 	return 0;
 }
 
@@ -318,9 +318,10 @@ static int decode_field(json_t *v, enum da_evfield f, struct da_event *ev,
 					 json_kind(v));
 		slot = da_trace_scope_slot(trace, json_string_value(v));
 		if (slot < 0)
-			return da_errorf(err, errlen,
-					 "scope \"%s\": too many scope functions (at most %d) or name too long",
-					 json_string_value(v), DA_MAX_SCOPES);
+			return da_errorf(
+				err, errlen,
+				"scope \"%s\": too many scope functions (at most %d) or name too long",
+				json_string_value(v), DA_MAX_SCOPES);
 		ev->fn = (uint8_t)slot;
 		return 0;
 	default:
@@ -435,9 +436,10 @@ int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, siz
 		else if (!strcmp(q, "no-resv-owner"))
 			trace->quirks |= DA_QUIRK_NO_RESV_OWNER;
 		else
-			return da_errorf(err, errlen,
-					 "header: unknown quirk \"%s\" (known: legacy-locking, no-resv-owner)",
-					 q);
+			return da_errorf(
+				err, errlen,
+				"header: unknown quirk \"%s\" (known: legacy-locking, no-resv-owner)",
+				q);
 	}
 
 	v = json_object_get(obj, "hooks");
@@ -475,9 +477,10 @@ int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, siz
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item) ||
 		    da_trace_scope_slot(trace, json_string_value(item)) < 0)
-			return da_errorf(err, errlen,
-					 "header: scopes[%zu] is not a usable function name (or more than %d scopes)",
-					 i, DA_MAX_SCOPES);
+			return da_errorf(
+				err, errlen,
+				"header: scopes[%zu] is not a usable function name (or more than %d scopes)",
+				i, DA_MAX_SCOPES);
 	}
 	return 0;
 }
