@@ -262,7 +262,6 @@ static void mark_untracked(struct da_engine *eng, struct eatt *a, bool mapping)
 static void check_resv(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
 		       struct eatt *a)
 {
-	struct fctx fc;
 	char bl[96];
 
 	if (ev->resv_held != DA_RESV_NOT_HELD || !rule_on(eng, DA_RULE_RESV_NOT_HELD) ||
@@ -276,9 +275,8 @@ static void check_resv(struct da_engine *eng, const struct da_event *ev, struct 
 		    !(a && (a->flags & AF_KNOWN) && (a->flags & AF_DYNAMIC)))
 			return;
 	}
-	eng_fctx_from_event(&fc, ev, b, a);
-	eng_emit(
-		eng, DA_RULE_RESV_NOT_HELD, &fc,
+	eng_emit_event(
+		eng, DA_RULE_RESV_NOT_HELD, ev, b, a,
 		"%s on buffer %s ran without the calling task (tid %u) holding the buffer's reservation lock (resv 0x%" PRIx64
 		")",
 		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), ev->tid,
@@ -300,36 +298,41 @@ static bool revoke_uncertain(const struct da_engine *eng, const struct ebuf *b)
 	       eng->unmatched_exit[hash_ptr(b->revoke_tid, DA_UNTRACKED_BITS)] > b->revoke_seq;
 }
 
+/* revoke_uncertain(), counted as a verdict about a revoked buffer not made */
+static bool revoke_unjudged(struct da_engine *eng, const struct ebuf *b)
+{
+	if (!revoke_uncertain(eng, b))
+		return false;
+	eng->notes.access_unjudged++;
+	return true;
+}
+
 static void check_access(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
 			 struct eatt *a, bool success)
 {
 	enum da_rule rule =
 		success ? DA_RULE_ACCESS_AFTER_REVOKE : DA_RULE_ACCESS_ATTEMPT_AFTER_REVOKE;
-	struct fctx fc;
 	char bl[96];
 
 	if (!(b->flags & BF_REVOKED) && !(a && (a->flags & AF_REVOKED_PINNED)))
 		return;
 	if (!rule_on(eng, rule))
 		return;
-	if (revoke_uncertain(eng, b)) {
-		eng->notes.access_unjudged++;
+	if (revoke_unjudged(eng, b))
 		return;
-	}
-	eng_fctx_from_event(&fc, ev, b, a);
 	eng_buf_label(eng, b, b->ptr, bl, sizeof(bl));
 	if (success)
-		eng_emit(
-			eng, rule, &fc,
+		eng_emit_event(
+			eng, rule, ev, b, a,
 			"%s succeeded on buffer %s, revoked at seq %" PRIu64
 			" with no un-revoke since: the exporter handed out access to a revoked buffer",
 			call_name(eng, ev), bl, b->revoke_seq);
 	else
-		eng_emit(eng, rule, &fc,
-			 "%s on buffer %s, revoked at seq %" PRIu64
-			 ", was attempted and refused (ret %" PRId64
-			 "): the importer does not treat the revoke as final",
-			 call_name(eng, ev), bl, b->revoke_seq, (int64_t)ev->ret);
+		eng_emit_event(eng, rule, ev, b, a,
+			       "%s on buffer %s, revoked at seq %" PRIu64
+			       ", was attempted and refused (ret %" PRId64
+			       "): the importer does not treat the revoke as final",
+			       call_name(eng, ev), bl, b->revoke_seq, (int64_t)ev->ret);
 }
 
 static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
@@ -337,7 +340,6 @@ static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev,
 {
 	char bl[96], al[160], why[128];
 	const char *reason;
-	struct fctx fc;
 
 	if (!rule_on(eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED) ||
 	    (a->flags & AF_NONREV_REPORTED) || !exporter_revoking(eng, b) || att_revocable(eng, a))
@@ -347,9 +349,8 @@ static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev,
 		reason = "the kernel's dma_buf_attach_revocable() returned false for it";
 	else
 		reason = unhandled_reason(eng, a, why, sizeof(why));
-	eng_fctx_from_event(&fc, ev, b, a);
-	eng_emit(
-		eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED, &fc,
+	eng_emit_event(
+		eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED, ev, b, a,
 		"%s of buffer %s succeeded for non-revocable %s (%s); exporter %s is %s and must refuse it (-EOPNOTSUPP)",
 		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)),
 		eng_att_label(eng, a, a->ptr, al, sizeof(al)), reason ? reason : "not revocable",
@@ -565,10 +566,8 @@ static void on_unrevoke(struct da_engine *eng, const struct da_event *ev, struct
 		a->flags &= ~AF_REVOKED_PINNED;
 		if (!rule_on(eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED))
 			continue;
-		if (revoke_uncertain(eng, b)) {
-			eng->notes.access_unjudged++;
+		if (revoke_unjudged(eng, b))
 			continue;
-		}
 		eng_fctx_from_event(&fc, ev, b, a);
 		fc.extra_jpos[0] = s ? s->enter_jpos : 0;
 		eng_emit(
@@ -888,14 +887,12 @@ static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_
 	deadline_unscoped(eng, b, ev);
 	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next) {
 		struct eatt *a = &eng->atts[ai];
-		struct fctx fc;
 
 		a->flags |= AF_ENDED_BY_RELEASE;
 		if (!a->pins || att_partial(eng, a) || !rule_on(eng, DA_RULE_PIN_LEAK))
 			continue;
-		eng_fctx_from_event(&fc, ev, b, a);
-		eng_emit(
-			eng, DA_RULE_PIN_LEAK, &fc,
+		eng_emit_event(
+			eng, DA_RULE_PIN_LEAK, ev, b, a,
 			"buffer %s was released while %s was still attached with pin count %u (attached at seq %" PRIu64
 			")",
 			eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)),
@@ -1049,7 +1046,6 @@ static void on_pin(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 static void on_unpin(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, ai;
-	struct fctx fc;
 	char al[160];
 	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
@@ -1062,17 +1058,16 @@ static void on_unpin(struct da_engine *eng, const struct da_event *ev, uint64_t 
 	}
 	if (att_partial(eng, a) || !rule_on(eng, DA_RULE_UNBALANCED_UNPIN))
 		return;
-	eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
-	eng_emit(eng, DA_RULE_UNBALANCED_UNPIN, &fc,
-		 "dma_buf_unpin() of %s whose pin count is already 0 (attached at seq %" PRIu64 ")",
-		 eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->seq_mark);
+	eng_emit_event(
+		eng, DA_RULE_UNBALANCED_UNPIN, ev, &eng->bufs[bi], a,
+		"dma_buf_unpin() of %s whose pin count is already 0 (attached at seq %" PRIu64 ")",
+		eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->seq_mark);
 }
 
 static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	bool success = !ev->ret && ev->sgt;
 	uint32_t bi, ai;
-	struct fctx fc;
 	char al[160];
 	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
@@ -1085,9 +1080,8 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 		return;
 	if ((a->flags & AF_PINNING) && !a->pins && !att_partial(eng, a) &&
 	    rule_on(eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN)) {
-		eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
-		eng_emit(
-			eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN, &fc,
+		eng_emit_event(
+			eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN, ev, &eng->bufs[bi], a,
 			"pinning importer %s mapped it (sgt 0x%" PRIx64
 			") without dma_buf_pin(): it cannot fault, so a revoke would look like a move to the exporter",
 			eng_att_label(eng, a, a->ptr, al, sizeof(al)), (uint64_t)ev->sgt);
@@ -1099,7 +1093,6 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, ai;
-	struct fctx fc;
 	char al[160];
 	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
@@ -1110,9 +1103,8 @@ static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t 
 	if (eng_map_del(eng, ai, ev->sgt) || att_partial(eng, a) ||
 	    !rule_on(eng, DA_RULE_UNBALANCED_UNMAP))
 		return;
-	eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
-	eng_emit(
-		eng, DA_RULE_UNBALANCED_UNMAP, &fc,
+	eng_emit_event(
+		eng, DA_RULE_UNBALANCED_UNMAP, ev, &eng->bufs[bi], a,
 		"%s of sg_table 0x%" PRIx64
 		" on %s, which has no live mapping of it (never returned by its map, or already unmapped)",
 		call_name(eng, ev), (uint64_t)ev->sgt,

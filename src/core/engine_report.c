@@ -158,17 +158,15 @@ static void collect_history(struct da_engine *eng, const struct fctx *fc, struct
 	f->history = eng->hist;
 }
 
-void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt, ...)
+static void emit_v(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt,
+		   va_list ap)
 {
 	struct da_finding f;
-	va_list ap;
 
 	if (!rule_on(eng, rule))
 		return;
 	memset(&f, 0, sizeof(f));
-	va_start(ap, fmt);
 	vsnprintf(eng->msg, sizeof(eng->msg), fmt, ap);
-	va_end(ap);
 
 	f.rule = rule;
 	f.severity = eng->pol->rule_severity[rule];
@@ -214,6 +212,27 @@ void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, c
 		eng->max_sev = (int)f.severity;
 	if (eng->out.finding)
 		eng->out.finding(eng->out.ctx, &f);
+}
+
+void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit_v(eng, rule, fc, fmt, ap);
+	va_end(ap);
+}
+
+void eng_emit_event(struct da_engine *eng, enum da_rule rule, const struct da_event *ev,
+		    struct ebuf *buf, struct eatt *att, const char *fmt, ...)
+{
+	struct fctx fc;
+	va_list ap;
+
+	eng_fctx_from_event(&fc, ev, buf, att);
+	va_start(ap, fmt);
+	emit_v(eng, rule, &fc, fmt, ap);
+	va_end(ap);
 }
 
 void eng_notice(struct da_engine *eng, enum da_notice_kind kind, const char *fmt, ...)
