@@ -187,27 +187,37 @@ static void uar_attachment(struct da_engine *eng, const struct da_event *ev, str
 }
 
 /*
+ * The live buffer an op names (see resolve_buf), or NIL: the event names no
+ * buffer, or one that was released (use after release reported).
+ */
+static inline uint32_t resolve_live_buf(struct da_engine *eng, const struct da_event *ev,
+					uint64_t jpos)
+{
+	uint32_t bi = resolve_buf(eng, ev, jpos, true);
+
+	if (bi != NIL && !(eng->bufs[bi].flags & BF_LIVE)) {
+		uar_buffer(eng, ev, &eng->bufs[bi]);
+		return NIL;
+	}
+	return bi;
+}
+
+/*
  * The live attachment an attachment op names (and its buffer).  An unknown
- * pointer becomes a partial attachment of the event's buffer.  Returns false
+ * pointer becomes a partial attachment of the event's buffer.  Returns NULL
  * when there is nothing further to judge (no pointers, or use after release
  * reported).
  */
-static bool resolve_att(struct da_engine *eng, const struct da_event *ev, uint64_t jpos,
-			uint32_t *pbi, uint32_t *pai)
+static struct eatt *resolve_att(struct da_engine *eng, const struct da_event *ev, uint64_t jpos,
+				uint32_t *pbi, uint32_t *pai)
 {
 	uint32_t ai = ev->attach ? att_find(eng, ev->attach) : NIL, bi;
 	struct eatt *a;
 
 	if (ai == NIL) {
-		bi = resolve_buf(eng, ev, jpos, true);
-		if (bi == NIL)
-			return false;
-		if (!(eng->bufs[bi].flags & BF_LIVE)) {
-			uar_buffer(eng, ev, &eng->bufs[bi]);
-			return false;
-		}
-		if (!ev->attach)
-			return false;
+		bi = resolve_live_buf(eng, ev, jpos);
+		if (bi == NIL || !ev->attach)
+			return NULL;
 		ai = eng_att_new(eng, ev->attach, bi, 1, eng_att_partial_reason(eng, ev->attach));
 		eng->atts[ai].seq_mark = ev->seq;
 		bi = eng->atts[ai].buf;
@@ -220,13 +230,13 @@ static bool resolve_att(struct da_engine *eng, const struct da_event *ev, uint64
 		}
 		if (!(a->flags & AF_LIVE)) {
 			uar_attachment(eng, ev, a, bi);
-			return false;
+			return NULL;
 		}
 		eng_att_touch(eng, ai);
 	}
 	*pbi = bi;
 	*pai = ai;
-	return true;
+	return &eng->atts[ai];
 }
 
 /* a mapping or a pin that could not be counted: its balances are unknown now */
@@ -252,7 +262,6 @@ static void mark_untracked(struct da_engine *eng, struct eatt *a, bool mapping)
 static void check_resv(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
 		       struct eatt *a)
 {
-	struct fctx fc;
 	char bl[96];
 
 	if (ev->resv_held != DA_RESV_NOT_HELD || !rule_on(eng, DA_RULE_RESV_NOT_HELD) ||
@@ -266,9 +275,8 @@ static void check_resv(struct da_engine *eng, const struct da_event *ev, struct 
 		    !(a && (a->flags & AF_KNOWN) && (a->flags & AF_DYNAMIC)))
 			return;
 	}
-	eng_fctx_from_event(&fc, ev, b, a);
-	eng_emit(
-		eng, DA_RULE_RESV_NOT_HELD, &fc,
+	eng_emit_event(
+		eng, DA_RULE_RESV_NOT_HELD, ev, b, a,
 		"%s on buffer %s ran without the calling task (tid %u) holding the buffer's reservation lock (resv 0x%" PRIx64
 		")",
 		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), ev->tid,
@@ -290,36 +298,41 @@ static bool revoke_uncertain(const struct da_engine *eng, const struct ebuf *b)
 	       eng->unmatched_exit[hash_ptr(b->revoke_tid, DA_UNTRACKED_BITS)] > b->revoke_seq;
 }
 
+/* revoke_uncertain(), counted as a verdict about a revoked buffer not made */
+static bool revoke_unjudged(struct da_engine *eng, const struct ebuf *b)
+{
+	if (!revoke_uncertain(eng, b))
+		return false;
+	eng->notes.access_unjudged++;
+	return true;
+}
+
 static void check_access(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
 			 struct eatt *a, bool success)
 {
 	enum da_rule rule =
 		success ? DA_RULE_ACCESS_AFTER_REVOKE : DA_RULE_ACCESS_ATTEMPT_AFTER_REVOKE;
-	struct fctx fc;
 	char bl[96];
 
 	if (!(b->flags & BF_REVOKED) && !(a && (a->flags & AF_REVOKED_PINNED)))
 		return;
 	if (!rule_on(eng, rule))
 		return;
-	if (revoke_uncertain(eng, b)) {
-		eng->notes.access_unjudged++;
+	if (revoke_unjudged(eng, b))
 		return;
-	}
-	eng_fctx_from_event(&fc, ev, b, a);
 	eng_buf_label(eng, b, b->ptr, bl, sizeof(bl));
 	if (success)
-		eng_emit(
-			eng, rule, &fc,
+		eng_emit_event(
+			eng, rule, ev, b, a,
 			"%s succeeded on buffer %s, revoked at seq %" PRIu64
 			" with no un-revoke since: the exporter handed out access to a revoked buffer",
 			call_name(eng, ev), bl, b->revoke_seq);
 	else
-		eng_emit(eng, rule, &fc,
-			 "%s on buffer %s, revoked at seq %" PRIu64
-			 ", was attempted and refused (ret %" PRId64
-			 "): the importer does not treat the revoke as final",
-			 call_name(eng, ev), bl, b->revoke_seq, (int64_t)ev->ret);
+		eng_emit_event(eng, rule, ev, b, a,
+			       "%s on buffer %s, revoked at seq %" PRIu64
+			       ", was attempted and refused (ret %" PRId64
+			       "): the importer does not treat the revoke as final",
+			       call_name(eng, ev), bl, b->revoke_seq, (int64_t)ev->ret);
 }
 
 static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
@@ -327,7 +340,6 @@ static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev,
 {
 	char bl[96], al[160], why[128];
 	const char *reason;
-	struct fctx fc;
 
 	if (!rule_on(eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED) ||
 	    (a->flags & AF_NONREV_REPORTED) || !exporter_revoking(eng, b) || att_revocable(eng, a))
@@ -337,9 +349,8 @@ static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev,
 		reason = "the kernel's dma_buf_attach_revocable() returned false for it";
 	else
 		reason = unhandled_reason(eng, a, why, sizeof(why));
-	eng_fctx_from_event(&fc, ev, b, a);
-	eng_emit(
-		eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED, &fc,
+	eng_emit_event(
+		eng, DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED, ev, b, a,
 		"%s of buffer %s succeeded for non-revocable %s (%s); exporter %s is %s and must refuse it (-EOPNOTSUPP)",
 		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)),
 		eng_att_label(eng, a, a->ptr, al, sizeof(al)), reason ? reason : "not revocable",
@@ -555,10 +566,8 @@ static void on_unrevoke(struct da_engine *eng, const struct da_event *ev, struct
 		a->flags &= ~AF_REVOKED_PINNED;
 		if (!rule_on(eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED))
 			continue;
-		if (revoke_uncertain(eng, b)) {
-			eng->notes.access_unjudged++;
+		if (revoke_unjudged(eng, b))
 			continue;
-		}
 		eng_fctx_from_event(&fc, ev, b, a);
 		fc.extra_jpos[0] = s ? s->enter_jpos : 0;
 		eng_emit(
@@ -574,7 +583,7 @@ static void on_unrevoke(struct da_engine *eng, const struct da_event *ev, struct
 
 static void on_invalidate(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	uint32_t bi = resolve_buf(eng, ev, jpos, true), ti, ai;
+	uint32_t bi = resolve_live_buf(eng, ev, jpos), ti, ai;
 	struct escope *s;
 	struct ebuf *b;
 	char how[128];
@@ -582,10 +591,6 @@ static void on_invalidate(struct da_engine *eng, const struct da_event *ev, uint
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
-	if (!(b->flags & BF_LIVE)) {
-		uar_buffer(eng, ev, b);
-		return;
-	}
 	check_resv(eng, ev, b, NULL);
 
 	ti = eng_task_find(eng, ev->tid);
@@ -801,19 +806,26 @@ static void pop_scope(struct da_engine *eng, uint32_t ti, const struct da_event 
 	t->depth--;
 }
 
+/* a scope exit with no tracked entry: of a scope we could not track, or unmatched */
+static void scope_exit_untracked(struct da_engine *eng, const struct da_event *ev)
+{
+	uint32_t h = hash_ptr(ev->tid, DA_UNTRACKED_BITS);
+
+	if (eng->untracked[h]) {
+		eng->untracked[h]--;
+	} else {
+		eng->notes.scope_exit_unmatched++;
+		eng->unmatched_exit[h] = ev->seq;
+	}
+}
+
 static void on_scope_exit(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t ti = eng_task_find(eng, ev->tid), d;
-	uint32_t *untracked = &eng->untracked[hash_ptr(ev->tid, DA_UNTRACKED_BITS)];
 	struct etask *t;
 
 	if (ti == NIL || !eng->tasks[ti].depth) {
-		if (*untracked) {
-			(*untracked)--; /* the exit of a scope we could not track */
-		} else {
-			eng->notes.scope_exit_unmatched++;
-			eng->unmatched_exit[hash_ptr(ev->tid, DA_UNTRACKED_BITS)] = ev->seq;
-		}
+		scope_exit_untracked(eng, ev);
 		return;
 	}
 	t = &eng->tasks[ti];
@@ -825,12 +837,7 @@ static void on_scope_exit(struct da_engine *eng, const struct da_event *ev, uint
 	for (d = t->depth; d > 0 && t->scopes[d - 1].slot != ev->fn; d--)
 		;
 	if (!d) {
-		if (*untracked) {
-			(*untracked)--;
-		} else {
-			eng->notes.scope_exit_unmatched++;
-			eng->unmatched_exit[hash_ptr(ev->tid, DA_UNTRACKED_BITS)] = ev->seq;
-		}
+		scope_exit_untracked(eng, ev);
 		return;
 	}
 	while (t->depth >= d)
@@ -870,28 +877,22 @@ static void on_export(struct da_engine *eng, const struct da_event *ev, uint64_t
 
 static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	uint32_t bi = resolve_buf(eng, ev, jpos, true), ai;
+	uint32_t bi = resolve_live_buf(eng, ev, jpos), ai;
 	char bl[96], al[160];
 	struct ebuf *b;
 
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
-	if (!(b->flags & BF_LIVE)) {
-		uar_buffer(eng, ev, b);
-		return;
-	}
 	deadline_unscoped(eng, b, ev);
 	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next) {
 		struct eatt *a = &eng->atts[ai];
-		struct fctx fc;
 
 		a->flags |= AF_ENDED_BY_RELEASE;
 		if (!a->pins || att_partial(eng, a) || !rule_on(eng, DA_RULE_PIN_LEAK))
 			continue;
-		eng_fctx_from_event(&fc, ev, b, a);
-		eng_emit(
-			eng, DA_RULE_PIN_LEAK, &fc,
+		eng_emit_event(
+			eng, DA_RULE_PIN_LEAK, ev, b, a,
 			"buffer %s was released while %s was still attached with pin count %u (attached at seq %" PRIu64
 			")",
 			eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)),
@@ -919,14 +920,10 @@ static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		t->rc_valid = false;
 		eng_task_put(eng, ti);
 	}
-	bi = resolve_buf(eng, ev, jpos, true);
+	bi = resolve_live_buf(eng, ev, jpos);
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
-	if (!(b->flags & BF_LIVE)) {
-		uar_buffer(eng, ev, b);
-		return;
-	}
 	if (ev->ret || !ev->attach)
 		return; /* refused: in the buffer's history only */
 	ai = att_find(eng, ev->attach);
@@ -987,13 +984,12 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 	char al[160], list[384] = "";
 	uint32_t bi, ai;
 	struct ebuf *b;
-	struct eatt *a;
 	struct fctx fc;
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
 	b = &eng->bufs[bi];
-	a = &eng->atts[ai];
 	deadline_unscoped(eng, b, ev);
 	if (!att_partial(eng, a)) {
 		eng_fctx_from_event(&fc, ev, b, a);
@@ -1033,11 +1029,10 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 static void on_pin(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, ai;
-	struct eatt *a;
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
-	a = &eng->atts[ai];
 	check_resv(eng, ev, &eng->bufs[bi], a);
 	if (ev->ret)
 		return;
@@ -1051,13 +1046,11 @@ static void on_pin(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 static void on_unpin(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, ai;
-	struct eatt *a;
-	struct fctx fc;
 	char al[160];
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
-	a = &eng->atts[ai];
 	check_resv(eng, ev, &eng->bufs[bi], a);
 	if (a->pins) {
 		a->pins--;
@@ -1065,23 +1058,21 @@ static void on_unpin(struct da_engine *eng, const struct da_event *ev, uint64_t 
 	}
 	if (att_partial(eng, a) || !rule_on(eng, DA_RULE_UNBALANCED_UNPIN))
 		return;
-	eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
-	eng_emit(eng, DA_RULE_UNBALANCED_UNPIN, &fc,
-		 "dma_buf_unpin() of %s whose pin count is already 0 (attached at seq %" PRIu64 ")",
-		 eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->seq_mark);
+	eng_emit_event(
+		eng, DA_RULE_UNBALANCED_UNPIN, ev, &eng->bufs[bi], a,
+		"dma_buf_unpin() of %s whose pin count is already 0 (attached at seq %" PRIu64 ")",
+		eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->seq_mark);
 }
 
 static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	bool success = !ev->ret && ev->sgt;
 	uint32_t bi, ai;
-	struct eatt *a;
-	struct fctx fc;
 	char al[160];
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
-	a = &eng->atts[ai];
 	if (ev->flags & DA_F_LOCKED)
 		check_resv(eng, ev, &eng->bufs[bi], a);
 	check_access(eng, ev, &eng->bufs[bi], a, success);
@@ -1089,9 +1080,8 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 		return;
 	if ((a->flags & AF_PINNING) && !a->pins && !att_partial(eng, a) &&
 	    rule_on(eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN)) {
-		eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
-		eng_emit(
-			eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN, &fc,
+		eng_emit_event(
+			eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN, ev, &eng->bufs[bi], a,
 			"pinning importer %s mapped it (sgt 0x%" PRIx64
 			") without dma_buf_pin(): it cannot fault, so a revoke would look like a move to the exporter",
 			eng_att_label(eng, a, a->ptr, al, sizeof(al)), (uint64_t)ev->sgt);
@@ -1103,21 +1093,18 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, ai;
-	struct eatt *a;
-	struct fctx fc;
 	char al[160];
+	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
-	if (!resolve_att(eng, ev, jpos, &bi, &ai))
+	if (!a)
 		return;
-	a = &eng->atts[ai];
 	if (ev->flags & DA_F_LOCKED)
 		check_resv(eng, ev, &eng->bufs[bi], a);
 	if (eng_map_del(eng, ai, ev->sgt) || att_partial(eng, a) ||
 	    !rule_on(eng, DA_RULE_UNBALANCED_UNMAP))
 		return;
-	eng_fctx_from_event(&fc, ev, &eng->bufs[bi], a);
-	eng_emit(
-		eng, DA_RULE_UNBALANCED_UNMAP, &fc,
+	eng_emit_event(
+		eng, DA_RULE_UNBALANCED_UNMAP, ev, &eng->bufs[bi], a,
 		"%s of sg_table 0x%" PRIx64
 		" on %s, which has no live mapping of it (never returned by its map, or already unmapped)",
 		call_name(eng, ev), (uint64_t)ev->sgt,
@@ -1127,16 +1114,12 @@ static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t 
 /* vmap, vunmap, mmap: CPU access to the buffer, no attachment */
 static void on_cpu_access(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	uint32_t bi = resolve_buf(eng, ev, jpos, true);
+	uint32_t bi = resolve_live_buf(eng, ev, jpos);
 	struct ebuf *b;
 
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
-	if (!(b->flags & BF_LIVE)) {
-		uar_buffer(eng, ev, b);
-		return;
-	}
 	if (ev->op != DA_OP_MMAP && (ev->flags & DA_F_LOCKED))
 		check_resv(eng, ev, b, NULL);
 	if (ev->op != DA_OP_VUNMAP)
@@ -1224,8 +1207,7 @@ struct da_engine *da_engine_new(const struct da_engine_config *cfg)
 	eng->max_sev = -1;
 	eng->stall_next = UINT64_MAX;
 	if (eng_state_init(eng, cfg)) {
-		eng_state_free(eng);
-		free(eng);
+		da_engine_free(eng);
 		return NULL;
 	}
 	return eng;

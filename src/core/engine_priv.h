@@ -465,6 +465,10 @@ void eng_fctx_from_event(struct fctx *fc, const struct da_event *ev, struct ebuf
 			 struct eatt *att);
 void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* eng_emit with the context of the event ev (buf, att: its entities, or NULL) */
+void eng_emit_event(struct da_engine *eng, enum da_rule rule, const struct da_event *ev,
+		    struct ebuf *buf, struct eatt *att, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 void eng_notice(struct da_engine *eng, enum da_notice_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void eng_final_notices(struct da_engine *eng);

@@ -158,17 +158,15 @@ static void collect_history(struct da_engine *eng, const struct fctx *fc, struct
 	f->history = eng->hist;
 }
 
-void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt, ...)
+static void emit_v(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt,
+		   va_list ap)
 {
 	struct da_finding f;
-	va_list ap;
 
 	if (!rule_on(eng, rule))
 		return;
 	memset(&f, 0, sizeof(f));
-	va_start(ap, fmt);
 	vsnprintf(eng->msg, sizeof(eng->msg), fmt, ap);
-	va_end(ap);
 
 	f.rule = rule;
 	f.severity = eng->pol->rule_severity[rule];
@@ -216,6 +214,27 @@ void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, c
 		eng->out.finding(eng->out.ctx, &f);
 }
 
+void eng_emit(struct da_engine *eng, enum da_rule rule, const struct fctx *fc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit_v(eng, rule, fc, fmt, ap);
+	va_end(ap);
+}
+
+void eng_emit_event(struct da_engine *eng, enum da_rule rule, const struct da_event *ev,
+		    struct ebuf *buf, struct eatt *att, const char *fmt, ...)
+{
+	struct fctx fc;
+	va_list ap;
+
+	eng_fctx_from_event(&fc, ev, buf, att);
+	va_start(ap, fmt);
+	emit_v(eng, rule, &fc, fmt, ap);
+	va_end(ap);
+}
+
 void eng_notice(struct da_engine *eng, enum da_notice_kind kind, const char *fmt, ...)
 {
 	char text[512];
@@ -247,10 +266,20 @@ static const char not_judged[] =
 
 /* "N <what>": a notice about a count, when there is something to count */
 static void count_notice(struct da_engine *eng, enum da_notice_kind kind, uint64_t count,
-			 const char *what)
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void count_notice(struct da_engine *eng, enum da_notice_kind kind, uint64_t count,
+			 const char *fmt, ...)
 {
-	if (count)
-		eng_notice(eng, kind, "%" PRIu64 " %s", count, what);
+	char what[480];
+	va_list ap;
+
+	if (!count)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	eng_notice(eng, kind, "%" PRIu64 " %s", count, what);
 }
 
 /* entities not judged by the history rules, one notice per reason */
@@ -283,12 +312,10 @@ static void table_notices(struct da_engine *eng, const struct enotes *n)
 			"%s evicted because a table was full (buffers %u, attachments %u): raise --max-buffers / --max-attachments",
 			entities(e, sizeof(e), n->evicted[0], n->evicted[1]), eng->nbufs,
 			eng->natts);
-	if (n->maps_dropped)
-		eng_notice(
-			eng, DA_NOTICE_EVICTED,
-			"%" PRIu64
-			" mappings did not fit the mapping table (%u entries): their attachments are partial",
-			n->maps_dropped, eng->nmaps);
+	count_notice(
+		eng, DA_NOTICE_EVICTED, n->maps_dropped,
+		"mappings did not fit the mapping table (%u entries): their attachments are partial",
+		eng->nmaps);
 	count_notice(eng, DA_NOTICE_INPUT, n->pins_saturated,
 		     "pins went beyond a pin count of 65535: those attachments are partial");
 }
@@ -305,12 +332,10 @@ static void fence_notices(struct da_engine *eng, const struct enotes *n)
 	count_notice(
 		eng, DA_NOTICE_INPUT, n->fence_in_open_scope,
 		"revokes were inside revoke scopes still open at the end of the trace: their fence wait was not judged");
-	if (n->fence_untracked)
-		eng_notice(
-			eng, DA_NOTICE_INPUT,
-			"%" PRIu64
-			" revokes were not checked for a fence wait: more than %u revokes were pending at once",
-			n->fence_untracked, eng->npends);
+	count_notice(
+		eng, DA_NOTICE_INPUT, n->fence_untracked,
+		"revokes were not checked for a fence wait: more than %u revokes were pending at once",
+		eng->npends);
 	count_notice(
 		eng, DA_NOTICE_LOST, n->access_unjudged,
 		"verdicts about revoked buffers (access after revoke, pinned importers left revoked) were not made: events were lost since the revoke (an un-revoke or detach may have been missed)");
@@ -319,12 +344,10 @@ static void fence_notices(struct da_engine *eng, const struct enotes *n)
 /* revoke scopes that could not be followed */
 static void scope_notices(struct da_engine *eng, const struct enotes *n)
 {
-	if (n->scopes_untracked)
-		eng_notice(
-			eng, DA_NOTICE_INPUT,
-			"%" PRIu64
-			" revoke scope entries were not tracked (more than %u tasks or %u nested scopes): invalidates inside them were not classified",
-			n->scopes_untracked, eng->ntasks, DA_SCOPE_DEPTH);
+	count_notice(
+		eng, DA_NOTICE_INPUT, n->scopes_untracked,
+		"revoke scope entries were not tracked (more than %u tasks or %u nested scopes): invalidates inside them were not classified",
+		eng->ntasks, DA_SCOPE_DEPTH);
 	count_notice(
 		eng, DA_NOTICE_INPUT, n->invalidates_unclassified,
 		"invalidates by tasks inside untracked revoke scopes were not classified (no move/revoke verdicts on them)");
@@ -339,17 +362,13 @@ static void scope_notices(struct da_engine *eng, const struct enotes *n)
 /* importers and names beyond what the engine interns */
 static void interned_notices(struct da_engine *eng, const struct enotes *n)
 {
-	if (n->ops_full)
-		eng_notice(
-			eng, DA_NOTICE_INPUT,
-			"%" PRIu64
-			" attachments have an unknown importer: more than %d distinct importer ops/callback pairs",
-			n->ops_full, DA_ENGINE_MAX_OPS - 1);
-	if (n->names_full)
-		eng_notice(eng, DA_NOTICE_INPUT,
-			   "%" PRIu64
-			   " exporter/device names were not kept: more than %d distinct names",
-			   n->names_full, DA_ENGINE_MAX_NAMES - 1);
+	count_notice(
+		eng, DA_NOTICE_INPUT, n->ops_full,
+		"attachments have an unknown importer: more than %d distinct importer ops/callback pairs",
+		DA_ENGINE_MAX_OPS - 1);
+	count_notice(eng, DA_NOTICE_INPUT, n->names_full,
+		     "exporter/device names were not kept: more than %d distinct names",
+		     DA_ENGINE_MAX_NAMES - 1);
 }
 
 /* in a fixed order: a replay gives the notices of the live run in the same order */

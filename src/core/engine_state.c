@@ -86,6 +86,13 @@ uint32_t eng_dl_pop_head(void *base, size_t stride, size_t off, struct dlist *l)
 		_i;                                    \
 	})
 
+/* hash chains: entity i goes first on the chain whose head is *head, linked through *next */
+static inline void chain_push(uint32_t *head, uint32_t *next, uint32_t i)
+{
+	*next = *head;
+	*head = i;
+}
+
 /*
  * A buffer's attachments: the list head lives in the buffer (b->atts) and
  * has no tail, so it is handled here rather than with struct dlist.
@@ -343,8 +350,7 @@ uint16_t eng_name_intern(struct da_engine *eng, const char *name, size_t maxlen)
 	eng->names[i].name[len] = '\0';
 	if (da_namelist_has(&eng->pol->revoking_exporters, eng->names[i].name))
 		eng->names[i].flags |= NF_REVOKING_POLICY;
-	eng->names[i].hnext = eng->nhash[h];
-	eng->nhash[h] = i;
+	chain_push(&eng->nhash[h], &eng->names[i].hnext, i);
 	return (uint16_t)i;
 }
 
@@ -366,8 +372,7 @@ int eng_ops_intern(struct da_engine *eng, uint64_t importer_ops, uint64_t invali
 	i = eng->nops++;
 	eng->ops[i].importer_ops = importer_ops;
 	eng->ops[i].invalidate_cb = invalidate_cb;
-	eng->ops[i].hnext = eng->ophash[h];
-	eng->ophash[h] = i;
+	chain_push(&eng->ophash[h], &eng->ops[i].hnext, i);
 	return (int)i;
 }
 
@@ -384,8 +389,13 @@ void eng_entity_clean_gone(struct da_engine *eng, int kind, uint32_t birth_epoch
 		eng->clean_live[kind]--;
 }
 
-static void count_partial(struct da_engine *eng, int kind, bool evicted)
+/* a new entity of kind: clean (its start seen), or partial, late or evicted */
+static void count_born(struct da_engine *eng, int kind, bool partial, bool evicted)
 {
+	if (!partial) {
+		eng->clean_live[kind]++;
+		return;
+	}
 	eng->sum.partial++;
 	if (evicted) {
 		eng->sum.partial_evicted++;
@@ -410,10 +420,7 @@ static void bhash_del(struct da_engine *eng, uint32_t bi)
 
 static void rhash_add(struct da_engine *eng, uint32_t bi)
 {
-	uint32_t *h = &eng->rhash[hash_ptr(eng->bufs[bi].resv, eng->bbits)];
-
-	eng->bufs[bi].rnext = *h;
-	*h = bi;
+	chain_push(&eng->rhash[hash_ptr(eng->bufs[bi].resv, eng->bbits)], &eng->bufs[bi].rnext, bi);
 }
 
 static void rhash_del(struct da_engine *eng, uint32_t bi)
@@ -488,8 +495,7 @@ int eng_map_add(struct da_engine *eng, uint32_t ai, uint64_t sgt)
 	m->sgt = sgt;
 	m->att = ai;
 	m->count = 1;
-	m->hnext = eng->mhash[h];
-	eng->mhash[h] = mi;
+	chain_push(&eng->mhash[h], &m->hnext, mi);
 	m->alink.prev = NIL;
 	m->alink.next = a->maps;
 	if (a->maps != NIL)
@@ -635,6 +641,27 @@ void eng_buf_free(struct da_engine *eng, uint32_t bi)
 	STACK_PUSH(eng->b_free, eng->bufs, lru, bi);
 }
 
+/*
+ * A pointer evicted recently, by hash: seen again, its entity is partial
+ * ("evicted"), not "late".  A collision forgets the older pointer, which is
+ * then "late": partial either way.
+ */
+static uint64_t *evicted_slot(const struct da_engine *eng, uint64_t *table, uint64_t ptr)
+{
+	return &table[hash_ptr(ptr, 32) & eng->evicted_mask];
+}
+
+/* was ptr evicted recently?  It is forgotten: only its next entity is partial for it */
+static bool evicted_take(const struct da_engine *eng, uint64_t *table, uint64_t ptr)
+{
+	uint64_t *slot = evicted_slot(eng, table, ptr);
+
+	if (*slot != ptr)
+		return false;
+	*slot = 0;
+	return true;
+}
+
 static void tell_eviction(struct da_engine *eng, int table, const char *what, uint32_t cap,
 			  const char *option)
 {
@@ -658,7 +685,7 @@ static void att_evict(struct da_engine *eng, uint32_t ai)
 {
 	struct eatt *a = &eng->atts[ai];
 
-	eng->evicted_atts[hash_ptr(a->ptr, 32) & eng->evicted_mask] = a->ptr;
+	*evicted_slot(eng, eng->evicted_atts, a->ptr) = a->ptr;
 	if (a->flags & AF_LIVE) {
 		eng->sum.evicted++;
 		eng->notes.evicted[1]++;
@@ -673,7 +700,7 @@ static void buf_evict(struct da_engine *eng, uint32_t bi)
 
 	if (b->pend != NIL)
 		eng->notes.fence_unjudged_evicted++;
-	eng->evicted_bufs[hash_ptr(b->ptr, 32) & eng->evicted_mask] = b->ptr;
+	*evicted_slot(eng, eng->evicted_bufs, b->ptr) = b->ptr;
 	if (b->flags & BF_LIVE) {
 		/* its attachments cannot be judged without it */
 		while (b->atts != NIL)
@@ -686,59 +713,44 @@ static void buf_evict(struct da_engine *eng, uint32_t bi)
 }
 
 /*
- * Called with no free and no dead slot, so every slot is live: one sweep
- * clears every use bit, so a victim is found within two.
+ * CLOCK over the live entities of arr[0..n): the first one the hand finds
+ * unused since it last passed (its REF bit clear), clearing the bits it
+ * passes.  Called with no free and no dead slot, so every slot is live: one
+ * sweep clears every use bit, so a victim is found within two.
  */
+#define CLOCK_VICTIM(hand, arr, n, LIVE, REF)                \
+	({                                                   \
+		uint32_t _i;                                 \
+		for (;;) {                                   \
+			_i = (hand);                         \
+			(hand) = _i + 1 == (n) ? 0 : _i + 1; \
+			if (!((arr)[_i].flags & (LIVE)))     \
+				continue;                    \
+			if (!((arr)[_i].flags & (REF)))      \
+				break;                       \
+			(arr)[_i].flags &= ~(REF);           \
+		}                                            \
+		_i;                                          \
+	})
+
 static uint32_t buf_clock_victim(struct da_engine *eng)
 {
-	for (;;) {
-		uint32_t i = eng->b_hand;
-		struct ebuf *b = &eng->bufs[i];
-
-		eng->b_hand = i + 1 == eng->nbufs ? 0 : i + 1;
-		if (!(b->flags & BF_LIVE))
-			continue;
-		if (!(b->flags & BF_REF))
-			return i;
-		b->flags &= ~BF_REF;
-	}
+	return CLOCK_VICTIM(eng->b_hand, eng->bufs, eng->nbufs, BF_LIVE, BF_REF);
 }
 
 static uint32_t att_clock_victim(struct da_engine *eng)
 {
-	for (;;) {
-		uint32_t i = eng->a_hand;
-		struct eatt *a = &eng->atts[i];
-
-		eng->a_hand = i + 1 == eng->natts ? 0 : i + 1;
-		if (!(a->flags & AF_LIVE))
-			continue;
-		if (!(a->flags & AF_REF))
-			return i;
-		a->flags &= ~AF_REF;
-	}
+	return CLOCK_VICTIM(eng->a_hand, eng->atts, eng->natts, AF_LIVE, AF_REF);
 }
 
 uint16_t eng_buf_partial_reason(struct da_engine *eng, uint64_t ptr)
 {
-	uint64_t *slot = &eng->evicted_bufs[hash_ptr(ptr, 32) & eng->evicted_mask];
-
-	if (*slot == ptr) {
-		*slot = 0;
-		return BF_EVICTED;
-	}
-	return BF_LATE;
+	return evicted_take(eng, eng->evicted_bufs, ptr) ? BF_EVICTED : BF_LATE;
 }
 
 uint32_t eng_att_partial_reason(struct da_engine *eng, uint64_t ptr)
 {
-	uint64_t *slot = &eng->evicted_atts[hash_ptr(ptr, 32) & eng->evicted_mask];
-
-	if (*slot == ptr) {
-		*slot = 0;
-		return AF_EVICTED;
-	}
-	return AF_LATE;
+	return evicted_take(eng, eng->evicted_atts, ptr) ? AF_EVICTED : AF_LATE;
 }
 
 /*
@@ -748,7 +760,6 @@ uint32_t eng_att_partial_reason(struct da_engine *eng, uint64_t ptr)
 uint32_t eng_buf_new(struct da_engine *eng, uint64_t ptr, uint32_t gen, uint16_t partial_flag)
 {
 	uint32_t bi = STACK_POP(eng->b_free, eng->bufs, lru);
-	uint32_t *h;
 	struct ebuf *b;
 
 	if (bi == NIL) {
@@ -768,15 +779,10 @@ uint32_t eng_buf_new(struct da_engine *eng, uint64_t ptr, uint32_t gen, uint16_t
 	b->pend = NIL;
 	b->rnext = NIL;
 	b->birth_epoch = eng->epoch;
-	h = &eng->bhash[hash_ptr(ptr, eng->bbits)];
-	b->hnext = *h;
-	*h = bi;
+	chain_push(&eng->bhash[hash_ptr(ptr, eng->bbits)], &b->hnext, bi);
 	eng->nlive_bufs++;
 	eng->sum.buffers++;
-	if (partial_flag)
-		count_partial(eng, 0, partial_flag == BF_EVICTED);
-	else
-		eng->clean_live[0]++;
+	count_born(eng, 0, partial_flag, partial_flag == BF_EVICTED);
 	return bi;
 }
 
@@ -784,7 +790,6 @@ uint32_t eng_att_new(struct da_engine *eng, uint64_t ptr, uint32_t bi, uint32_t 
 		     uint32_t partial_flag)
 {
 	uint32_t ai = STACK_POP(eng->a_free, eng->atts, lru);
-	uint32_t *h;
 	struct eatt *a;
 
 	if (ai == NIL) {
@@ -800,16 +805,11 @@ uint32_t eng_att_new(struct da_engine *eng, uint64_t ptr, uint32_t bi, uint32_t 
 	a->maps = NIL;
 	a->flags = AF_USED | AF_LIVE | partial_flag;
 	a->epoch = eng->epoch;
-	h = &eng->ahash[hash_ptr(ptr, eng->abits)];
-	a->hnext = *h;
-	*h = ai;
+	chain_push(&eng->ahash[hash_ptr(ptr, eng->abits)], &a->hnext, ai);
 	eng->nlive_atts++;
 	blist_add(eng, &eng->bufs[bi], ai);
 	eng->sum.attachments++;
-	if (partial_flag)
-		count_partial(eng, 1, partial_flag == AF_EVICTED);
-	else
-		eng->clean_live[1]++;
+	count_born(eng, 1, partial_flag, partial_flag == AF_EVICTED);
 	return ai;
 }
 
@@ -836,7 +836,7 @@ static void thash_del(struct da_engine *eng, uint32_t ti)
 
 uint32_t eng_task_get(struct da_engine *eng, const struct da_event *ev)
 {
-	uint32_t ti = eng_task_find(eng, ev->tid), *h;
+	uint32_t ti = eng_task_find(eng, ev->tid);
 	struct etask *t;
 
 	if (ti != NIL)
@@ -857,9 +857,7 @@ uint32_t eng_task_get(struct da_engine *eng, const struct da_event *ev)
 	t->pid = ev->pid;
 	memcpy(t->comm, ev->comm, sizeof(t->comm));
 	t->alink.prev = t->alink.next = NIL;
-	h = &eng->thash[hash_ptr(ev->tid, eng->tbits)];
-	t->hnext = *h;
-	*h = ti;
+	chain_push(&eng->thash[hash_ptr(ev->tid, eng->tbits)], &t->hnext, ti);
 	return ti;
 }
 

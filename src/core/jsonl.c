@@ -8,26 +8,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/record.h"
+#include "errorf.h"
 #include "event_schema.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const char *json_kind(const json_t *v)
 {
@@ -97,22 +84,25 @@ static int get_ptr(json_t *v, const char *key, __u64 *out, char *err, size_t err
 	}
 	if (json_is_integer(v)) {
 		if (json_integer_value(v) < 0)
-			return fail(err, errlen, "'%s' must be a pointer, not the negative integer"
-				    " %lld", key, (long long)json_integer_value(v));
+			return da_errorf(err, errlen,
+					 "'%s' must be a pointer, not the negative integer %lld",
+					 key, (long long)json_integer_value(v));
 		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return fail(err, errlen,
-			    "'%s' must be a pointer string like \"0xffff8881…\", not %s", key,
-			    json_kind(v));
+		return da_errorf(err, errlen,
+				 "'%s' must be a pointer string like \"0xffff8881…\", not %s", key,
+				 json_kind(v));
 	s = json_string_value(v);
 	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-		return fail(err, errlen, "'%s' must be a pointer string like \"0xffff8881…\", not"
-			    " \"%s\"", key, s);
+		return da_errorf(err, errlen,
+				 "'%s' must be a pointer string like \"0xffff8881…\", not \"%s\"",
+				 key, s);
 	if (parse_hex_ptr(s, out))
-		return fail(err, errlen, "'%s': \"%s\" is not a pointer (\"0x\" and 1 to 16 hex"
-			    " digits)", key, s);
+		return da_errorf(err, errlen,
+				 "'%s': \"%s\" is not a pointer (\"0x\" and 1 to 16 hex digits)",
+				 key, s);
 	return 0;
 }
 
@@ -126,10 +116,10 @@ static int get_sym(json_t *v, const char *key, struct da_symbols *syms, __u64 *o
 		s = json_string_value(v);
 		if (!(s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
 			if (!*s)
-				return fail(err, errlen, "'%s' is an empty symbol name", key);
+				return da_errorf(err, errlen, "'%s' is an empty symbol name", key);
 			*out = da_symbols_intern(syms, s);
 			if (!*out)
-				return fail(err, errlen, "out of memory");
+				return da_errorf(err, errlen, "out of memory");
 			return 0;
 		}
 	}
@@ -143,7 +133,7 @@ static int get_int(json_t *v, const char *key, int64_t *out, char *err, size_t e
 		return 0;
 	}
 	if (!json_is_integer(v))
-		return fail(err, errlen, "'%s' must be an integer, not %s", key, json_kind(v));
+		return da_errorf(err, errlen, "'%s' must be an integer, not %s", key, json_kind(v));
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -156,7 +146,7 @@ static int get_uint(json_t *v, const char *key, uint64_t max, __u64 *out, char *
 	if (get_int(v, key, &i, err, errlen))
 		return -1;
 	if (i < 0 || (uint64_t)i > max)
-		return fail(err, errlen, "'%s' out of range: %" PRId64, key, i);
+		return da_errorf(err, errlen, "'%s' out of range: %" PRId64, key, i);
 	*out = (uint64_t)i;
 	return 0;
 }
@@ -168,7 +158,8 @@ static int get_bool(json_t *v, const char *key, bool *out, char *err, size_t err
 		return 0;
 	}
 	if (!json_is_boolean(v))
-		return fail(err, errlen, "'%s' must be true or false, not %s", key, json_kind(v));
+		return da_errorf(err, errlen, "'%s' must be true or false, not %s", key,
+				 json_kind(v));
 	*out = json_is_true(v);
 	return 0;
 }
@@ -179,7 +170,7 @@ static int get_name(json_t *v, const char *key, char *dst, size_t len, char *err
 	if (json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return fail(err, errlen, "'%s' must be a string, not %s", key, json_kind(v));
+		return da_errorf(err, errlen, "'%s' must be a string, not %s", key, json_kind(v));
 	/* kernel strings are fixed arrays: longer names are cut as the kernel side would */
 	strncpy(dst, json_string_value(v), len - 1);
 	return 0;
@@ -199,18 +190,18 @@ static int get_enum(json_t *v, const char *key, int (*parse)(const char *), unsi
 		json_int_t i = json_integer_value(v);
 
 		if (i < 0 || (uint64_t)i > max)
-			return fail(err, errlen, "'%s' out of range: %lld (expected %s)", key,
-				    (long long)i, expect);
+			return da_errorf(err, errlen, "'%s' out of range: %lld (expected %s)", key,
+					 (long long)i, expect);
 		*out = (uint8_t)i;
 		return 0;
 	}
 	if (!json_is_string(v))
-		return fail(err, errlen, "'%s' must be a string (%s), not %s", key, expect,
-			    json_kind(v));
+		return da_errorf(err, errlen, "'%s' must be a string (%s), not %s", key, expect,
+				 json_kind(v));
 	val = parse(json_string_value(v));
 	if (val < 0)
-		return fail(err, errlen, "'%s': unknown value \"%s\" (expected %s)", key,
-			    json_string_value(v), expect);
+		return da_errorf(err, errlen, "'%s': unknown value \"%s\" (expected %s)", key,
+				 json_string_value(v), expect);
 	*out = (uint8_t)val;
 	return 0;
 }
@@ -300,8 +291,9 @@ static int decode_field(json_t *v, enum da_evfield f, struct da_event *ev,
 			return 0;
 		}
 		if (get_bool(v, key, &b, err, errlen))
-			return fail(err, errlen, "'resv_held' must be true, false or null, not %s",
-				    json_kind(v));
+			return da_errorf(err, errlen,
+					 "'resv_held' must be true, false or null, not %s",
+					 json_kind(v));
 		ev->resv_held = b ? DA_RESV_HELD : DA_RESV_NOT_HELD;
 		return 0;
 	case DA_EVF_USAGE:
@@ -321,13 +313,15 @@ static int decode_field(json_t *v, enum da_evfield f, struct da_event *ev,
 		return 0;
 	case DA_EVF_SCOPE:
 		if (!json_is_string(v) || !*json_string_value(v))
-			return fail(err, errlen,
-				    "'scope' must be the scope function's name, not %s",
-				    json_kind(v));
+			return da_errorf(err, errlen,
+					 "'scope' must be the scope function's name, not %s",
+					 json_kind(v));
 		slot = da_trace_scope_slot(trace, json_string_value(v));
 		if (slot < 0)
-			return fail(err, errlen, "scope \"%s\": too many scope functions (at most"
-				    " %d) or name too long", json_string_value(v), DA_MAX_SCOPES);
+			return da_errorf(
+				err, errlen,
+				"scope \"%s\": too many scope functions (at most %d) or name too long",
+				json_string_value(v), DA_MAX_SCOPES);
 		ev->fn = (uint8_t)slot;
 		return 0;
 	default:
@@ -348,16 +342,16 @@ int da_event_from_json(json_t *obj, struct da_event *ev, uint64_t seq_default, u
 	memset(ev, 0, sizeof(*ev));
 	json_object_foreach(obj, key, v) {
 		if (!known_key(key))
-			return fail(err, errlen, "unknown field '%s'", key);
+			return da_errorf(err, errlen, "unknown field '%s'", key);
 	}
 	v = json_object_get(obj, "op");
 	if (!v)
-		return fail(err, errlen, "missing 'op'");
+		return da_errorf(err, errlen, "missing 'op'");
 	if (!json_is_string(v))
-		return fail(err, errlen, "'op' must be a string, not %s", json_kind(v));
+		return da_errorf(err, errlen, "'op' must be a string, not %s", json_kind(v));
 	op = da_op_parse(json_string_value(v));
 	if (op < 0)
-		return fail(err, errlen, "unknown op \"%s\"", json_string_value(v));
+		return da_errorf(err, errlen, "unknown op \"%s\"", json_string_value(v));
 	ev->op = (uint8_t)op;
 
 	v = json_object_get(obj, "seq");
@@ -397,8 +391,8 @@ int da_event_from_json(json_t *obj, struct da_event *ev, uint64_t seq_default, u
 		v = json_object_get(obj, da_evfield_names[f]);
 		if (!v) {
 			if (spec->f[i].flags & DA_EVF_REQUIRED)
-				return fail(err, errlen, "op \"%s\" needs '%s'", da_op_name(op),
-					    da_evfield_names[f]);
+				return da_errorf(err, errlen, "op \"%s\" needs '%s'",
+						 da_op_name(op), da_evfield_names[f]);
 			continue;
 		}
 		if (f == DA_EVF_DYNAMIC)
@@ -420,18 +414,20 @@ int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, siz
 
 	v = json_object_get(obj, "schema");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1))
-		return fail(err, errlen, "header: 'schema' must be a positive integer");
+		return da_errorf(err, errlen, "header: 'schema' must be a positive integer");
 	if (v && json_integer_value(v) > DA_JSON_SCHEMA)
-		return fail(err, errlen, "header: written with JSON schema %lld, this " DA_TOOL_NAME
-			    " " DA_VERSION " reads schema %d: replay it with a newer "
-			    DA_TOOL_NAME, (long long)json_integer_value(v), DA_JSON_SCHEMA);
+		return da_errorf(err, errlen,
+				 "header: written with JSON schema %lld, this " DA_TOOL_NAME
+				 " " DA_VERSION
+				 " reads schema %d: replay it with a newer " DA_TOOL_NAME,
+				 (long long)json_integer_value(v), DA_JSON_SCHEMA);
 	v = json_object_get(obj, "kernel");
 	if (v && get_name(v, "kernel", trace->kernel, sizeof(trace->kernel), err, errlen))
 		return -1;
 
 	v = json_object_get(obj, "quirks");
 	if (v && !json_is_array(v))
-		return fail(err, errlen, "header: 'quirks' must be a list of names");
+		return da_errorf(err, errlen, "header: 'quirks' must be a list of names");
 	json_array_foreach(v, i, item) {
 		const char *q = json_is_string(item) ? json_string_value(item) : "";
 
@@ -440,22 +436,24 @@ int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, siz
 		else if (!strcmp(q, "no-resv-owner"))
 			trace->quirks |= DA_QUIRK_NO_RESV_OWNER;
 		else
-			return fail(err, errlen, "header: unknown quirk \"%s\" (known:"
-				    " legacy-locking, no-resv-owner)", q);
+			return da_errorf(
+				err, errlen,
+				"header: unknown quirk \"%s\" (known: legacy-locking, no-resv-owner)",
+				q);
 	}
 
 	v = json_object_get(obj, "hooks");
 	if (v && !json_is_array(v))
-		return fail(err, errlen, "header: 'hooks' must be a list");
+		return da_errorf(err, errlen, "header: 'hooks' must be a list");
 	trace->n_hooks = 0;
 	json_array_foreach(v, i, item) {
 		struct da_hook_status *h;
 		json_t *f;
 
 		if (i >= DA_MAX_HOOKS)
-			return fail(err, errlen, "header: more than %d hooks", DA_MAX_HOOKS);
+			return da_errorf(err, errlen, "header: more than %d hooks", DA_MAX_HOOKS);
 		if (!json_is_object(item))
-			return fail(err, errlen, "header: hooks[%zu] must be an object", i);
+			return da_errorf(err, errlen, "header: hooks[%zu] must be an object", i);
 		h = &trace->hooks[trace->n_hooks++];
 		memset(h, 0, sizeof(*h));
 		if ((f = json_object_get(item, "function")) &&
@@ -475,12 +473,14 @@ int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, siz
 	/* scope slots in the header's order, so slots match the recording run's */
 	v = json_object_get(obj, "scopes");
 	if (v && !json_is_array(v))
-		return fail(err, errlen, "header: 'scopes' must be a list of function names");
+		return da_errorf(err, errlen, "header: 'scopes' must be a list of function names");
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item) ||
 		    da_trace_scope_slot(trace, json_string_value(item)) < 0)
-			return fail(err, errlen, "header: scopes[%zu] is not a usable function name"
-				    " (or more than %d scopes)", i, DA_MAX_SCOPES);
+			return da_errorf(
+				err, errlen,
+				"header: scopes[%zu] is not a usable function name (or more than %d scopes)",
+				i, DA_MAX_SCOPES);
 	}
 	return 0;
 }

@@ -23,6 +23,7 @@
 
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/record.h"
+#include "errorf.h"
 #include "input.h"
 
 #define WBUF (256u << 10)
@@ -409,32 +410,20 @@ int da_record_writer_close(struct da_record_writer *w, char *err, size_t errlen)
 	(DA_F_DYNAMIC | DA_F_PEER2PEER | DA_F_LOCKED | DA_F_INTR | DA_F_REVOKED |         \
 	 DA_F_HAS_REVOKED | DA_F_STACK)
 
-static int bad_field(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad_field(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* fn: the invalidate function, a scope slot, or 0 for the other ops */
 static int check_event_fn(const struct da_event *ev, unsigned int n_scopes, char *why, size_t len)
 {
 	unsigned int n_fn = da_kfunc_n_names(DA_KF_INVALIDATE);
 
 	if (ev->op == DA_OP_INVALIDATE && ev->fn >= n_fn)
-		return bad_field(why, len, "invalidate fn %u out of range (0-%u)", ev->fn, n_fn - 1);
+		return da_errorf(why, len, "invalidate fn %u out of range (0-%u)", ev->fn,
+				 n_fn - 1);
 	if ((ev->op == DA_OP_SCOPE_ENTER || ev->op == DA_OP_SCOPE_EXIT) && ev->fn >= n_scopes)
-		return bad_field(why, len, "scope slot %u beyond the %u scope%s named so far",
+		return da_errorf(why, len, "scope slot %u beyond the %u scope%s named so far",
 				 ev->fn, n_scopes, n_scopes == 1 ? "" : "s");
 	if (ev->op != DA_OP_INVALIDATE && ev->op != DA_OP_SCOPE_ENTER &&
 	    ev->op != DA_OP_SCOPE_EXIT && ev->fn)
-		return bad_field(why, len, "fn %u on op %s, which has none", ev->fn,
+		return da_errorf(why, len, "fn %u on op %s, which has none", ev->fn,
 				 da_op_name(ev->op));
 	return 0;
 }
@@ -442,39 +431,39 @@ static int check_event_fn(const struct da_event *ev, unsigned int n_scopes, char
 int da_event_check(const struct da_event *ev, unsigned int n_scopes, char *why, size_t len)
 {
 	if (ev->op == DA_OP_NONE || ev->op >= DA_OP__COUNT)
-		return bad_field(why, len, "op %u out of range (1-%u)", ev->op, DA_OP__COUNT - 1);
+		return da_errorf(why, len, "op %u out of range (1-%u)", ev->op, DA_OP__COUNT - 1);
 	if (ev->flags & ~DA_F_KNOWN)
-		return bad_field(why, len, "unknown flags bits 0x%x", ev->flags & ~DA_F_KNOWN);
+		return da_errorf(why, len, "unknown flags bits 0x%x", ev->flags & ~DA_F_KNOWN);
 	if (ev->resv_held > DA_RESV_HELD)
-		return bad_field(why, len, "resv_held %u out of range (0-%u)", ev->resv_held,
+		return da_errorf(why, len, "resv_held %u out of range (0-%u)", ev->resv_held,
 				 DA_RESV_HELD);
 	if (ev->usage > DA_USAGE_BOOKKEEP)
-		return bad_field(why, len, "fence wait usage %u out of range (0-%u)", ev->usage,
+		return da_errorf(why, len, "fence wait usage %u out of range (0-%u)", ev->usage,
 				 DA_USAGE_BOOKKEEP);
 	if (check_event_fn(ev, n_scopes, why, len))
 		return -1;
 	if (ev->pad[0] || ev->pad[1] || ev->pad[2])
-		return bad_field(why, len, "padding bytes are not zero");
+		return da_errorf(why, len, "padding bytes are not zero");
 	if (!memchr(ev->comm, '\0', sizeof(ev->comm)))
-		return bad_field(why, len, "comm without a terminating NUL");
+		return da_errorf(why, len, "comm without a terminating NUL");
 	if (!memchr(ev->name, '\0', sizeof(ev->name)))
-		return bad_field(why, len, "name without a terminating NUL");
+		return da_errorf(why, len, "name without a terminating NUL");
 	if ((ev->flags & DA_F_STACK) && ev->stack_id < 0)
-		return bad_field(why, len, "stack flag with stack id %d", ev->stack_id);
+		return da_errorf(why, len, "stack flag with stack id %d", ev->stack_id);
 	/* JSON integers are signed 64-bit: what is written must read back */
 	if (ev->seq > INT64_MAX || ev->ts_ns > INT64_MAX || ev->ino > INT64_MAX ||
 	    ev->size > INT64_MAX)
-		return bad_field(why, len, "seq, ts_ns, ino or size beyond 2^63-1");
+		return da_errorf(why, len, "seq, ts_ns, ino or size beyond 2^63-1");
 	return 0;
 }
 
 int da_lost_check(uint64_t first_seq, uint64_t count, char *why, size_t len)
 {
 	if (!count)
-		return bad_field(why, len, "a loss of 0 events");
+		return da_errorf(why, len, "a loss of 0 events");
 	/* both, and the seq after the loss, must read back from JSON's signed integers */
 	if (first_seq > INT64_MAX || count > (uint64_t)INT64_MAX - first_seq)
-		return bad_field(why, len,
+		return da_errorf(why, len,
 				 "seq %" PRIu64 " + %" PRIu64 " lost events goes beyond 2^63-1",
 				 first_seq, count);
 	return 0;
@@ -494,15 +483,15 @@ struct da_record_reader {
 
 struct da_record_reader *da_record_reader_open(const char *path, char *err, size_t errlen)
 {
-	struct da_record_reader *r = calloc(1, sizeof(*r));
+	struct da_record_reader *r;
+	struct da_input in;
 
+	if (da_input_open(&in, path, err, errlen))
+		return NULL;
+	r = da_record_reader_from_input(&in);
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (da_input_open(&r->in, path, err, errlen)) {
-		free(r);
-		return NULL;
+		da_input_close(&in);
 	}
 	return r;
 }
@@ -918,7 +907,7 @@ static int decode_fields(struct da_record_reader *r, struct cursor *c, struct da
 		cur_str(c, r->strings, sizeof(r->strings));
 		item->name = r->strings;
 		if (!c->bad && (!item->addr || !item->name[0]))
-			return bad_field(why, whylen, "a symbol needs an address and a name");
+			return da_errorf(why, whylen, "a symbol needs an address and a name");
 		break;
 	case DA_REC_LOST:
 		item->first_seq = cur_u64(c);
@@ -934,15 +923,15 @@ static int decode_fields(struct da_record_reader *r, struct cursor *c, struct da
 		/* a slot is renamed, or the next one is named */
 		if (!c->bad && (item->slot > r->n_scopes || item->slot >= DA_MAX_SCOPES ||
 				!item->name[0]))
-			return bad_field(why, whylen, "scope slot %u (%u named so far)",
-					 item->slot, r->n_scopes);
+			return da_errorf(why, whylen, "scope slot %u (%u named so far)", item->slot,
+					 r->n_scopes);
 		if (item->slot == r->n_scopes)
 			r->n_scopes++;
 		break;
 	case DA_REC_TICK:
 		item->now_ns = cur_u64(c);
 		if (item->now_ns > INT64_MAX)
-			return bad_field(why, whylen, "time beyond 2^63-1 ns");
+			return da_errorf(why, whylen, "time beyond 2^63-1 ns");
 		break;
 	case DA_REC_END:
 		item->count = cur_u64(c);

@@ -20,15 +20,89 @@
 /* Synthetic addresses for names without one (hand-written traces). */
 #define SYNTH_BASE 0x5e00000000000000ull
 
+/*
+ * The open addressing both tables use (address -> name, stack id -> frames):
+ * slots of slot_size bytes that start with struct oa_key, linear probing
+ * from a Fibonacci hash of the key, a power-of-two capacity kept at most
+ * half full.
+ */
+struct oa_key {
+	uint64_t key;
+	bool used;
+};
+
+struct oa_table {
+	void *slots;
+	size_t slot_size;
+	size_t cap;		/* power of two */
+	size_t used;
+};
+
+static int oa_init(struct oa_table *t, size_t slot_size, size_t cap)
+{
+	t->slots = calloc(cap, slot_size);
+	t->slot_size = slot_size;
+	t->cap = cap;
+	t->used = 0;
+	return t->slots ? 0 : -ENOMEM;
+}
+
+static struct oa_key *oa_at(const struct oa_table *t, size_t i)
+{
+	return (struct oa_key *)((char *)t->slots + i * t->slot_size);
+}
+
+/* the slot of key, or the empty slot where it would go */
+static void *oa_find(const struct oa_table *t, uint64_t key)
+{
+	/* kernel addresses differ mostly in low bits: the multiply spreads them */
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (t->cap - 1);
+	struct oa_key *k;
+
+	while ((k = oa_at(t, i))->used && k->key != key)
+		i = (i + 1) & (t->cap - 1);
+	return k;
+}
+
+/* Room for one more key: doubles the table when it would be over half full. */
+static int oa_reserve(struct oa_table *t)
+{
+	struct oa_table old = *t;
+
+	if ((t->used + 1) * 2 <= t->cap)
+		return 0;
+	if (oa_init(t, old.slot_size, old.cap * 2)) {
+		*t = old;
+		return -ENOMEM;
+	}
+	t->used = old.used;
+	for (size_t i = 0; i < old.cap; i++) {
+		const struct oa_key *k = oa_at(&old, i);
+
+		if (k->used)
+			memcpy(oa_find(t, k->key), k, t->slot_size);
+	}
+	free(old.slots);
+	return 0;
+}
+
+/* a slot oa_find returned, taken for key (a new key: the caller has reserved room) */
+static void oa_claim(struct oa_table *t, struct oa_key *k, uint64_t key)
+{
+	if (k->used)
+		return;
+	k->used = true;
+	k->key = key;
+	t->used++;
+}
+
 struct sym_slot {
-	uint64_t addr;		/* 0 = empty */
+	struct oa_key addr;	/* the address is the key; never 0 */
 	char *name;		/* NULL = known to have no name */
 };
 
 struct da_symbols {
-	struct sym_slot *slots;
-	size_t cap;		/* power of two */
-	size_t used;
+	struct oa_table addrs;	/* of struct sym_slot */
 	/*
 	 * name -> address: addresses whose slot held that name when indexed.
 	 * A renamed address leaves a stale entry, skipped because its slot's
@@ -42,10 +116,9 @@ struct da_symbols {
 	void *resolver_ctx;
 };
 
-static size_t slot_of(const struct da_symbols *syms, uint64_t addr)
+static struct sym_slot *sym_at(const struct da_symbols *syms, size_t i)
 {
-	/* Fibonacci hashing: kernel addresses differ mostly in low bits */
-	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 20) & (syms->cap - 1);
+	return (struct sym_slot *)oa_at(&syms->addrs, i);
 }
 
 struct da_symbols *da_symbols_new(void)
@@ -54,17 +127,14 @@ struct da_symbols *da_symbols_new(void)
 
 	if (!syms)
 		return NULL;
-	syms->cap = 256;
-	syms->slots = calloc(syms->cap, sizeof(*syms->slots));
+	oa_init(&syms->addrs, sizeof(struct sym_slot), 256);
 	syms->names_cap = 256;
 	syms->names = calloc(syms->names_cap, sizeof(*syms->names));
-	if (!syms->slots || !syms->names) {
-		free(syms->slots);
-		free(syms->names);
-		free(syms);
+	syms->next_synth = SYNTH_BASE;
+	if (!syms->addrs.slots || !syms->names) {
+		da_symbols_free(syms);
 		return NULL;
 	}
-	syms->next_synth = SYNTH_BASE;
 	return syms;
 }
 
@@ -72,9 +142,9 @@ void da_symbols_free(struct da_symbols *syms)
 {
 	if (!syms)
 		return;
-	for (size_t i = 0; i < syms->cap; i++)
-		free(syms->slots[i].name);
-	free(syms->slots);
+	for (size_t i = 0; syms->addrs.slots && i < syms->addrs.cap; i++)
+		free(sym_at(syms, i)->name);
+	free(syms->addrs.slots);
 	free(syms->names);
 	free(syms);
 }
@@ -87,29 +157,7 @@ void da_symbols_set_resolver(struct da_symbols *syms, da_sym_resolver_fn fn, voi
 
 static struct sym_slot *find(const struct da_symbols *syms, uint64_t addr)
 {
-	size_t i = slot_of(syms, addr);
-
-	while (syms->slots[i].addr && syms->slots[i].addr != addr)
-		i = (i + 1) & (syms->cap - 1);
-	return &syms->slots[i];
-}
-
-static int grow(struct da_symbols *syms)
-{
-	struct sym_slot *old = syms->slots;
-	size_t old_cap = syms->cap;
-
-	syms->slots = calloc(old_cap * 2, sizeof(*syms->slots));
-	if (!syms->slots) {
-		syms->slots = old;
-		return -ENOMEM;
-	}
-	syms->cap = old_cap * 2;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].addr)
-			*find(syms, old[i].addr) = old[i];
-	free(old);
-	return 0;
+	return oa_find(&syms->addrs, addr);
 }
 
 /* FNV-1a: names are short, and a hash per interned name is all it costs */
@@ -152,14 +200,15 @@ static int grow_names(struct da_symbols *syms)
 	syms->names_cap = old_cap * 2;
 	syms->names_used = 0;
 	/* re-index from the slots: stale entries go away */
-	for (size_t i = 0; i < syms->cap; i++) {
+	for (size_t i = 0; i < syms->addrs.cap; i++) {
+		const struct sym_slot *slot = sym_at(syms, i);
 		uint64_t *e;
 
-		if (!syms->slots[i].addr || !syms->slots[i].name)
+		if (!slot->addr.used || !slot->name)
 			continue;
-		e = find_name(syms, syms->slots[i].name);
+		e = find_name(syms, slot->name);
 		if (!*e) {
-			*e = syms->slots[i].addr;
+			*e = slot->addr.key;
 			syms->names_used++;
 		}
 	}
@@ -174,17 +223,14 @@ static int put(struct da_symbols *syms, uint64_t addr, const char *name)
 	char *copy = NULL;
 	uint64_t *entry;
 
-	if ((syms->used + 1) * 2 > syms->cap && grow(syms))
+	if (oa_reserve(&syms->addrs))
 		return -ENOMEM;
 	if (name && (syms->names_used + 1) * 2 > syms->names_cap && grow_names(syms))
 		return -ENOMEM;
 	if (name && !(copy = strdup(name)))
 		return -ENOMEM;
 	slot = find(syms, addr);
-	if (!slot->addr) {
-		slot->addr = addr;
-		syms->used++;
-	}
+	oa_claim(&syms->addrs, &slot->addr, addr);
 	free(slot->name);
 	slot->name = copy;
 	if (copy) {
@@ -211,7 +257,7 @@ const char *da_symbols_lookup(struct da_symbols *syms, uint64_t addr)
 	if (!syms || !addr)
 		return NULL;
 	slot = find(syms, addr);
-	if (slot->addr)
+	if (slot->addr.used)
 		return slot->name;
 	if (!syms->resolver)
 		return NULL;
@@ -236,37 +282,38 @@ uint64_t da_symbols_intern(struct da_symbols *syms, const char *name)
 void da_symbols_foreach(struct da_symbols *syms,
 			void (*fn)(void *ctx, uint64_t addr, const char *name), void *ctx)
 {
-	for (size_t i = 0; i < syms->cap; i++)
-		if (syms->slots[i].addr && syms->slots[i].name)
-			fn(ctx, syms->slots[i].addr, syms->slots[i].name);
+	for (size_t i = 0; i < syms->addrs.cap; i++) {
+		const struct sym_slot *slot = sym_at(syms, i);
+
+		if (slot->addr.used && slot->name)
+			fn(ctx, slot->addr.key, slot->name);
+	}
 }
 
 /* ------------------------------------------------------------------ stacks */
 
 struct stack_slot {
-	bool used;
-	int32_t id;
+	struct oa_key id;	/* the stack id, as uint32_t, is the key */
 	unsigned int n;
 	size_t bytes;		/* of the frame strings, for the byte bound */
 	char **frames;		/* one block: n pointers, then the strings */
 };
 
 struct da_stacks {
-	struct stack_slot *slots;
-	size_t cap;		/* power of two */
-	size_t used;
+	struct oa_table ids;	/* of struct stack_slot */
 	size_t bytes;
 };
+
+static struct stack_slot *stack_at(const struct da_stacks *t, size_t i)
+{
+	return (struct stack_slot *)oa_at(&t->ids, i);
+}
 
 struct da_stacks *da_stacks_new(void)
 {
 	struct da_stacks *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return NULL;
-	t->cap = 64;
-	t->slots = calloc(t->cap, sizeof(*t->slots));
-	if (!t->slots) {
+	if (t && oa_init(&t->ids, sizeof(struct stack_slot), 64)) {
 		free(t);
 		return NULL;
 	}
@@ -277,37 +324,15 @@ void da_stacks_free(struct da_stacks *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->slots[i].frames);
-	free(t->slots);
+	for (size_t i = 0; i < t->ids.cap; i++)
+		free(stack_at(t, i)->frames);
+	free(t->ids.slots);
 	free(t);
 }
 
 static struct stack_slot *stack_find(const struct da_stacks *t, int32_t id)
 {
-	size_t i = (size_t)(((uint64_t)(uint32_t)id * 0x9e3779b97f4a7c15ull) >> 32) & (t->cap - 1);
-
-	while (t->slots[i].used && t->slots[i].id != id)
-		i = (i + 1) & (t->cap - 1);
-	return &t->slots[i];
-}
-
-static int stack_grow(struct da_stacks *t)
-{
-	struct stack_slot *old = t->slots;
-	size_t old_cap = t->cap;
-
-	t->slots = calloc(old_cap * 2, sizeof(*t->slots));
-	if (!t->slots) {
-		t->slots = old;
-		return -ENOMEM;
-	}
-	t->cap = old_cap * 2;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].used)
-			*stack_find(t, old[i].id) = old[i];
-	free(old);
-	return 0;
+	return oa_find(&t->ids, (uint32_t)id);
 }
 
 /* n frame pointers and the strings they point at, in one allocation */
@@ -336,25 +361,22 @@ int da_stacks_set(struct da_stacks *t, int32_t id, const char *const *frames, un
 
 	for (unsigned int i = 0; i < n; i++)
 		bytes += strlen(frames[i]) + 1;
-	if ((!slot->used && t->used >= DA_STACKS_MAX) ||
-	    t->bytes - (slot->used ? slot->bytes : 0) + bytes > DA_STACKS_MAX_BYTES)
+	if ((!slot->id.used && t->ids.used >= DA_STACKS_MAX) ||
+	    t->bytes - (slot->id.used ? slot->bytes : 0) + bytes > DA_STACKS_MAX_BYTES)
 		return -ENOSPC;
-	if (!slot->used && (t->used + 1) * 2 > t->cap) {
-		if (stack_grow(t))
+	if (!slot->id.used) {
+		if (oa_reserve(&t->ids))
 			return -ENOMEM;
 		slot = stack_find(t, id);
 	}
 	copy = copy_frames(frames, n, bytes);
 	if (!copy)
 		return -ENOMEM;
-	if (slot->used) {
+	if (slot->id.used) {
 		t->bytes -= slot->bytes;
 		free(slot->frames);
-	} else {
-		slot->used = true;
-		slot->id = id;
-		t->used++;
 	}
+	oa_claim(&t->ids, &slot->id, (uint32_t)id);
 	slot->frames = copy;
 	slot->n = n;
 	slot->bytes = bytes;
@@ -367,7 +389,7 @@ unsigned int da_stacks_resolve(void *ctx, int32_t stack_id, const char **frames,
 	const struct stack_slot *slot = stack_find(ctx, stack_id);
 	unsigned int n;
 
-	if (!slot->used)
+	if (!slot->id.used)
 		return 0;
 	n = slot->n < max ? slot->n : max;
 	for (unsigned int i = 0; i < n; i++)

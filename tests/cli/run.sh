@@ -14,15 +14,7 @@ traces=$(cd "$here/../replay/traces" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	fails=$((fails + 1))
-	echo "not ok $n - $1"
-	[ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
-}
+. "$here/../lib/tap.sh"
 
 # run BIN ARGS...: $rc, $out, $err (a hung command is killed after 20 s)
 run() {
@@ -110,57 +102,41 @@ else
 fi
 
 # ---- numbers: no wrap, no sign, the option named ----
-exitcodes="1 or 3 to 255 (0 is success, 2 a usage error)"
-expect_usage "--error-exitcode -18446744073709551615" \
-	"$bad '-18446744073709551615' for --error-exitcode: expected $exitcodes" \
-	replay "$ok_trace" --error-exitcode -18446744073709551615
-expect_usage "--error-exitcode 2 (the usage-error status)" \
-	"$bad '2' for --error-exitcode: expected $exitcodes" \
-	replay "$ok_trace" --error-exitcode 2
-expect_usage "--error-exitcode 0" \
-	"$bad '0' for --error-exitcode: expected $exitcodes" \
-	replay "$ok_trace" --error-exitcode 0
-expect_usage "--error-exitcode 256" \
-	"$bad '256' for --error-exitcode: expected $exitcodes" \
-	replay "$ok_trace" --error-exitcode 256
-expect_usage "--error-exitcode 99999999999999999999" \
-	"$bad '99999999999999999999' for --error-exitcode: expected $exitcodes" \
-	replay "$ok_trace" --error-exitcode 99999999999999999999
-expect_usage "--error-exitcode +3" \
-	"$bad '+3' for --error-exitcode: expected $exitcodes" \
-	replay "$ok_trace" --error-exitcode +3
-expect_usage "--max-buffers -18446744073709551600" \
-	"$bad '-18446744073709551600' for --max-buffers: expected an integer from 16 to 4294967295" \
-	replay "$ok_trace" --max-buffers -18446744073709551600
-expect_usage "--max-buffers 4294967296" \
-	"$bad '4294967296' for --max-buffers: expected an integer from 16 to 4294967295" \
-	replay "$ok_trace" --max-buffers 4294967296
-expect_usage "--max-attachments ' 64'" \
-	"$bad ' 64' for --max-attachments: expected an integer from 16 to 4294967295" \
-	replay "$ok_trace" --max-attachments " 64"
-expect_usage "--history 0" \
-	"$bad '0' for --history: expected an integer from 1 to 4294967295" \
-	replay "$ok_trace" --history 0
-expect_usage "--pid -1" \
-	"$bad '-1' for --pid: expected an integer from 1 to 2147483647" watch --pid -1
+# expect_invalid OPTION VALUE EXPECTED CMD...: `CMD... OPTION VALUE` is refused
+# with "invalid value 'VALUE' for OPTION: expected EXPECTED"
+expect_invalid() {
+	local opt=$1 value=$2 want=$3
+	shift 3
+	expect_usage "$opt '$value'" "$bad '$value' for $opt: expected $want" "$@" "$opt" "$value"
+}
+
+# 2 is the usage-error status, 0 success
+for v in -18446744073709551615 2 0 256 99999999999999999999 +3; do
+	expect_invalid --error-exitcode "$v" "1 or 3 to 255 (0 is success, 2 a usage error)" \
+		replay "$ok_trace"
+done
+u32="an integer from 16 to 4294967295"
+expect_invalid --max-buffers -18446744073709551600 "$u32" replay "$ok_trace"
+expect_invalid --max-buffers 4294967296 "$u32" replay "$ok_trace"
+expect_invalid --max-attachments " 64" "$u32" replay "$ok_trace"
+expect_invalid --history 0 "an integer from 1 to 4294967295" replay "$ok_trace"
+expect_invalid --pid -1 "an integer from 1 to 2147483647" watch
 for d in nan inf -1 0 1e10 5s; do
-	expect_usage "--duration $d" \
-		"$bad '$d' for --duration: expected a positive number of seconds, at most 1000000000" \
-		watch --duration "$d"
+	expect_invalid --duration "$d" "a positive number of seconds, at most 1000000000" watch
 done
 
 # ---- table sizes: refused before allocating, the option named ----
 limit="more than the limit of 1024 MiB"
+# expect_too_big OPTION VALUE MIB: `replay OPTION VALUE` is refused, the option named
+expect_too_big() {
+	expect_usage "$1 $2: too big, the option blamed" \
+		"$T: $1 $2: the engine's tables would take $3 MiB, $limit" replay "$ok_trace" "$1" "$2"
+}
+
 start=$(date +%s)
-expect_usage "--max-attachments 2000000000" \
-	"$T: --max-attachments 2000000000: the engine's tables would take 207704 MiB, $limit" \
-	replay "$ok_trace" --max-attachments 2000000000
-expect_usage "--max-buffers 10000000" \
-	"$T: --max-buffers 10000000: the engine's tables would take 1831 MiB, $limit" \
-	replay "$ok_trace" --max-buffers 10000000
-expect_usage "--history 4294967295 blames --history" \
-	"$T: --history 4294967295: the engine's tables would take 786457 MiB, $limit" \
-	replay "$ok_trace" --history 4294967295
+expect_too_big --max-attachments 2000000000 207704
+expect_too_big --max-buffers 10000000 1831
+expect_too_big --history 4294967295 786457
 if [ $(($(date +%s) - start)) -le 5 ]; then
 	ok "oversized tables are refused at once"
 else
@@ -202,5 +178,4 @@ else
 	not_ok "hooks --btf of a file that is not BTF" "exit $rc: $err"
 fi
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

@@ -13,8 +13,7 @@ secs=${2:-15}
 bin=${3:-}
 here=$(dirname "$0")
 top=$here/../..
-n=0
-status=0
+. "$here/../lib/tap.sh"
 
 # seeds: copied into a fresh directory, so nothing the fuzzer finds is
 # written into the source tree
@@ -28,7 +27,6 @@ seed() {
 
 run_target() {
 	name=$1
-	n=$((n + 1))
 	log=$dir/fuzz-$name.log
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		"$dir/fuzz_$name" -max_total_time="$secs" -print_final_stats=1 -timeout=10 \
@@ -37,12 +35,10 @@ run_target() {
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	if [ $rc -eq 0 ] && [ -n "$runs" ] && ! grep -q 'ERROR: \|runtime error:' "$log"; then
-		echo "ok $n - fuzz $name ${secs}s, $runs runs, no crash"
+		ok "fuzz $name ${secs}s, $runs runs, no crash"
 	else
-		echo "not ok $n - fuzz $name ${secs}s: exit $rc, log $log"
-		grep -E 'ERROR:|runtime error:|SUMMARY:|Test unit written' "$log" | head -5 |
-			sed 's/^/#   /'
-		status=1
+		not_ok "fuzz $name ${secs}s: exit $rc, log $log" \
+			"$(grep -E 'ERROR:|runtime error:|SUMMARY:|Test unit written' "$log" | head -5)"
 	fi
 }
 
@@ -59,5 +55,4 @@ cp "$top/tests/replay/fixtures/policy" "$dir/seeds-policy/fixtures-policy"
 for t in record jsonl policy; do
 	run_target "$t"
 done
-echo "1..$n"
-exit $status
+tap_done

@@ -275,12 +275,4 @@ static bool fuzz_roomy_tables(void)
 	return fuzz(0x5eed, 64, 128, 256, 60000);
 }
 
-int main(void)
-{
-	static const struct tap_test tests[] = {
-		TAP_TEST(fuzz_tiny_tables),
-		TAP_TEST(fuzz_roomy_tables),
-	};
-
-	return tap_run(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TAP_TEST(fuzz_tiny_tables), TAP_TEST(fuzz_roomy_tables))

@@ -810,32 +810,12 @@ static bool attachment_address_reuse(void)
 	return tb_end_expect_none(&tb);
 }
 
-int main(void)
-{
-	static const struct tap_test tests[] = {
-		TAP_TEST(vfio_619_revoke_missing_wait),
-		TAP_TEST(vfio_73_revoke_correct),
-		TAP_TEST(iommufd_70_missing_pin),
-		TAP_TEST(v3_kernel_usage_wait),
-		TAP_TEST(nested_scopes),
-		TAP_TEST(nested_stall_once),
-		TAP_TEST(interleaved_tasks_and_cpus),
-		TAP_TEST(partial_history),
-		TAP_TEST(lost_events_gap),
-		TAP_TEST(scope_entry_unseen),
-		TAP_TEST(scope_exit_lost),
-		TAP_TEST(eviction_tiny_caps),
-		TAP_TEST(task_table_overflow),
-		TAP_TEST(mapping_table_full),
-		TAP_TEST(pending_table_full),
-		TAP_TEST(eviction_spares_busy),
-		TAP_TEST(dead_slots_recycled_quietly),
-		TAP_TEST(evidence_history),
-		TAP_TEST(policy_effects),
-		TAP_TEST(policy_revoking_exporter),
-		TAP_TEST(summary_and_input),
-		TAP_TEST(attachment_address_reuse),
-	};
-
-	return tap_run(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TAP_TEST(vfio_619_revoke_missing_wait), TAP_TEST(vfio_73_revoke_correct),
+	 TAP_TEST(iommufd_70_missing_pin), TAP_TEST(v3_kernel_usage_wait), TAP_TEST(nested_scopes),
+	 TAP_TEST(nested_stall_once), TAP_TEST(interleaved_tasks_and_cpus),
+	 TAP_TEST(partial_history), TAP_TEST(lost_events_gap), TAP_TEST(scope_entry_unseen),
+	 TAP_TEST(scope_exit_lost), TAP_TEST(eviction_tiny_caps), TAP_TEST(task_table_overflow),
+	 TAP_TEST(mapping_table_full), TAP_TEST(pending_table_full), TAP_TEST(eviction_spares_busy),
+	 TAP_TEST(dead_slots_recycled_quietly), TAP_TEST(evidence_history),
+	 TAP_TEST(policy_effects), TAP_TEST(policy_revoking_exporter), TAP_TEST(summary_and_input),
+	 TAP_TEST(attachment_address_reuse))

@@ -12,7 +12,7 @@
 
 #include "dmabuf_audit/engine.h"
 #include "dmabuf_audit/event.h"
-#include "trace_builder.h"
+#include "tap.h"
 
 static bool every_op_named_and_parsed(void)
 {
@@ -109,19 +109,6 @@ static bool scope_modules(void)
 	return true;
 }
 
-int main(void)
-{
-	/* clang-format off */
-	static const struct tap_test tests[] = {
-		TAP_TEST(every_op_named_and_parsed),
-		TAP_TEST(every_op_has_json_fields),
-		TAP_TEST(every_op_has_a_handler),
-		TAP_TEST(every_kfunc_named),
-		TAP_TEST(invalidate_names_by_record_value),
-		TAP_TEST(op_calls),
-		TAP_TEST(scope_modules),
-	};
-	/* clang-format on */
-
-	return tap_run(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TAP_TEST(every_op_named_and_parsed), TAP_TEST(every_op_has_json_fields),
+	 TAP_TEST(every_op_has_a_handler), TAP_TEST(every_kfunc_named),
+	 TAP_TEST(invalidate_names_by_record_value), TAP_TEST(op_calls), TAP_TEST(scope_modules))

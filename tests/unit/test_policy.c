@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "dmabuf_audit/policy.h"
-#include "trace_builder.h"
+#include "tap.h"
 
 static char path[64];
 
@@ -290,18 +290,5 @@ static bool unreadable_and_binary(void)
 	return true;
 }
 
-int main(void)
-{
-	/* clang-format off */
-	static const struct tap_test tests[] = {
-		TAP_TEST(defaults),
-		TAP_TEST(every_directive),
-		TAP_TEST(wildcard_and_clear),
-		TAP_TEST(bad_files),
-		TAP_TEST(limits),
-		TAP_TEST(unreadable_and_binary),
-	};
-	/* clang-format on */
-
-	return tap_run(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TAP_TEST(defaults), TAP_TEST(every_directive), TAP_TEST(wildcard_and_clear),
+	 TAP_TEST(bad_files), TAP_TEST(limits), TAP_TEST(unreadable_and_binary))

@@ -22,7 +22,7 @@
 #include "dmabuf_audit/record.h"
 #include "dmabuf_audit/symbols.h"
 #include "dmabuf_audit/trace_reader.h"
-#include "trace_builder.h"
+#include "tap.h"
 
 static char tmp_path[64];
 
@@ -462,20 +462,8 @@ static bool policy_reader_refuses_unreadable_lines(void)
 	return true;
 }
 
-int main(void)
-{
-	static const struct tap_test tests[] = {
-		TAP_TEST(record_good_events_read_to_the_end),
-		TAP_TEST(record_refuses_out_of_range_events),
-		TAP_TEST(record_lost_scope_stack_validated),
-		TAP_TEST(symbols_intern_is_linear),
-		TAP_TEST(stacks_are_hashed_and_bounded),
-		TAP_TEST(jsonl_pointers_are_strict),
-		TAP_TEST(jsonl_lost_notices_validated),
-		TAP_TEST(jsonl_endless_first_line_is_line_1),
-		TAP_TEST(gzip_cut_in_first_read),
-		TAP_TEST(policy_reader_refuses_unreadable_lines),
-	};
-
-	return tap_run(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TAP_TEST(record_good_events_read_to_the_end), TAP_TEST(record_refuses_out_of_range_events),
+	 TAP_TEST(record_lost_scope_stack_validated), TAP_TEST(symbols_intern_is_linear),
+	 TAP_TEST(stacks_are_hashed_and_bounded), TAP_TEST(jsonl_pointers_are_strict),
+	 TAP_TEST(jsonl_lost_notices_validated), TAP_TEST(jsonl_endless_first_line_is_line_1),
+	 TAP_TEST(gzip_cut_in_first_read), TAP_TEST(policy_reader_refuses_unreadable_lines))

@@ -9,7 +9,7 @@
 
 #include "dmabuf_audit/pipeline.h"
 #include "dmabuf_audit/rules.h"
-#include "trace_builder.h"
+#include "tap.h"
 
 #define OPS_ALL ((1u << DA_OP__COUNT) - 2)
 #define CAPS_ALL (DA_CAP_RESV_OWNER | DA_CAP_INVALIDATE_CB | DA_CAP_REVOKE_SCOPE)
@@ -163,20 +163,7 @@ static bool tracer_frames_dropped(void)
 	return true;
 }
 
-int main(void)
-{
-	/* clang-format off */
-	static const struct tap_test tests[] = {
-		TAP_TEST(all_enforceable_with_everything),
-		TAP_TEST(missing_ops_named),
-		TAP_TEST(any_of_access_ops),
-		TAP_TEST(missing_caps_named),
-		TAP_TEST(reason_truncated_safely),
-		TAP_TEST(exit_status),
-		TAP_TEST(table_bounds),
-		TAP_TEST(tracer_frames_dropped),
-	};
-	/* clang-format on */
-
-	return tap_run(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TAP_TEST(all_enforceable_with_everything), TAP_TEST(missing_ops_named),
+	 TAP_TEST(any_of_access_ops), TAP_TEST(missing_caps_named),
+	 TAP_TEST(reason_truncated_safely), TAP_TEST(exit_status), TAP_TEST(table_bounds),
+	 TAP_TEST(tracer_frames_dropped))

@@ -13,7 +13,7 @@
 
 #include "../../src/core/sink.h"
 #include "dmabuf_audit/pipeline.h"
-#include "trace_builder.h"
+#include "tap.h"
 
 #define SEQ_NEAR_END 18446744073709551600ull /* 2^64 - 16 */
 #define COUNT_HALF 9223372036854775808ull /* 2^63 */
@@ -180,13 +180,6 @@ static bool event_u64_fields(void)
 	return ok;
 }
 
-int main(void)
-{
-	static const struct tap_test tests[] = {
-		TAP_TEST(lost_near_seq_end_text),   TAP_TEST(lost_near_seq_end_json),
-		TAP_TEST(lost_small_json_integers), TAP_TEST(lost_to_last_seq_text),
-		TAP_TEST(event_u64_fields),
-	};
-
-	return tap_run(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TAP_TEST(lost_near_seq_end_text), TAP_TEST(lost_near_seq_end_json),
+	 TAP_TEST(lost_small_json_integers), TAP_TEST(lost_to_last_seq_text),
+	 TAP_TEST(event_u64_fields))

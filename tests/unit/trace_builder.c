@@ -458,23 +458,6 @@ bool tb_has_notice(struct tb *tb, enum da_notice_kind kind, const char *needle)
 	return false;
 }
 
-int tap_run(const struct tap_test *tests, unsigned int n)
-{
-	int failed = 0;
-
-	printf("1..%u\n", n);
-	for (unsigned int i = 0; i < n; i++) {
-		bool ok;
-
-		fflush(stdout);
-		ok = tests[i].fn();
-		printf("%sok %u - %s\n", ok ? "" : "not ", i + 1, tests[i].name);
-		failed += !ok;
-	}
-	fflush(stdout);
-	return failed ? 1 : 0;
-}
-
 bool tb_begin(struct tb *tb)
 {
 	tb_init(tb);

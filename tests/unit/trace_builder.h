@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dmabuf_audit/engine.h"
+#include "tap.h"
 
 #define TB_MAX_FINDINGS 128
 #define TB_MAX_NOTICES 32
@@ -194,25 +195,5 @@ bool tb_end_expect_none(struct tb *tb);
 bool tb_end_expect_one(struct tb *tb, struct tb_expect e, const char *message_part);
 /* the same with E(...): TB_END_EXPECT_ONE(&tb, E(PIN_LEAK, HIGH, BUF1, ATT1), "pinned") */
 #define TB_END_EXPECT_ONE(tb, e, part) tb_end_expect_one(tb, (struct tb_expect)e, part)
-
-/* TAP */
-#define CHECK(cond)                                                                       \
-	do {                                                                              \
-		if (!(cond)) {                                                            \
-			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			return false;                                                     \
-		}                                                                         \
-	} while (0)
-
-struct tap_test {
-	const char *name;
-	bool (*fn)(void);
-};
-#define TAP_TEST(f)   \
-	{             \
-#f, f \
-	}
-/* runs every test, prints the plan and one line each; returns the exit status */
-int tap_run(const struct tap_test *tests, unsigned int n);
 
 #endif /* DMABUF_AUDIT_TRACE_BUILDER_H */
