@@ -22,6 +22,10 @@
 #define LABEL_W 300	/* px: the track names */
 #define STEP_W 16	/* px per event */
 #define ROW_H 22	/* px per track */
+/* a short history gets wider steps and the ops written under the events */
+#define LABELLED_MAX_STEPS 40
+#define LABELLED_STEP_W 84
+#define LABELLED_ROW_H 46
 #define AXIS_H 18
 #define MIN_PLOT_W 600
 
@@ -41,7 +45,7 @@ static const char style[] =
 	".rule-text{color:#555;font-size:12px}.none{color:#2b8a3e;font-weight:bold}"
 	".truncated{background:#fff3bf;padding:6px;border:1px solid #e6a700}"
 	".tl{overflow-x:auto;border:1px solid #ddd;margin-bottom:1em}"
-	"svg text{font:11px monospace;fill:#333}"
+	"svg text{font:11px monospace;fill:#333}svg text.op{font-size:9px;fill:#555}"
 	".s-scope{fill:#d0bfff;stroke:#7048e8}.s-fence{fill:#b2f2bb;stroke:#2b8a3e}"
 	".s-map{fill:#a5d8ff;stroke:#1971c2}.s-pin{fill:#ffd8a8;stroke:#e8590c}"
 	".s-lost{fill:#dee2e6;stroke:#868e96}"
@@ -125,20 +129,27 @@ static void finding_row(FILE *out, const struct tl_finding *f, long proc)
 	fputs("</td></tr>\n", out);
 }
 
+/* one row of names, one of numbers: the summary stays one line high */
 static void write_summary(FILE *out, const struct da_sink *s, const struct da_summary *sum)
 {
-	fputs("<h2 id=\"summary\">Summary</h2>\n<table class=\"summary\">", out);
-	fprintf(out, "<tr><th>events</th><td>%" PRIu64 "</td></tr><tr><th>lost</th><td>%" PRIu64
-		"</td></tr><tr><th>buffers</th><td>%" PRIu64 "</td></tr><tr><th>attachments</th>"
-		"<td>%" PRIu64 "</td></tr><tr><th>partial</th><td>%" PRIu64 "</td></tr>",
-		sum->events, sum->lost, sum->buffers, sum->attachments, sum->partial);
+	static const char *const names[] = { "events", "lost", "buffers", "attachments",
+					     "partial" };
+	const uint64_t values[] = { sum->events, sum->lost, sum->buffers, sum->attachments,
+				    sum->partial };
+
+	fputs("<h2 id=\"summary\">Summary</h2>\n<table class=\"summary\"><tr>", out);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		fprintf(out, "<th>%s</th>", names[i]);
 	for (int sev = DA_SEV__COUNT - 1; sev >= 0; sev--)
-		fprintf(out, "<tr><th>%s findings</th><td>%" PRIu64 "</td></tr>",
-			da_severity_name(sev), sum->findings[sev]);
-	if (sum->suppressed)
-		fprintf(out, "<tr><th>suppressed by the policy</th><td>%" PRIu64 "</td></tr>",
-			sum->suppressed);
-	fputs("</table>\n", out);
+		fprintf(out, "<th>%s</th>", da_severity_name(sev));
+	fputs("<th>suppressed</th></tr>\n<tr>", out);
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		fprintf(out, "<td>%" PRIu64 "</td>", values[i]);
+	for (int sev = DA_SEV__COUNT - 1; sev >= 0; sev--)
+		fprintf(out, "<td%s%s%s>%" PRIu64 "</td>", sum->findings[sev] ? " style=\"color:" : "",
+			sum->findings[sev] ? sev_colors[sev] : "", sum->findings[sev] ? "\"" : "",
+			sum->findings[sev]);
+	fprintf(out, "<td>%" PRIu64 "</td></tr></table>\n", sum->suppressed);
 }
 
 static void write_findings(FILE *out, const struct da_timeline *tl, const struct tl_layout *l)
@@ -191,6 +202,8 @@ struct picture {
 	size_t n_steps;
 	size_t *tracks;		/* the buffer's tracks */
 	size_t n_tracks;
+	bool labels;		/* op names under the events */
+	int step, row_h;	/* px */
 };
 
 static int cmp_size(const void *a, const void *b)
@@ -224,12 +237,12 @@ static long xpos(const struct picture *p, size_t order)
 		else
 			hi = mid;
 	}
-	return LABEL_W + STEP_W / 2 + (long)lo * STEP_W;
+	return LABEL_W + p->step / 2 + (long)lo * p->step;
 }
 
 static long ypos(const struct picture *p, unsigned int track)
 {
-	return AXIS_H + (long)p->row[track] * ROW_H;
+	return AXIS_H + (long)p->row[track] * p->row_h;
 }
 
 static void tooltip_times(FILE *out, const struct tl_item *it)
@@ -248,15 +261,21 @@ static void draw_slice(const struct picture *p, const struct tl_item *it)
 		[TL_S_SCOPE] = "s-scope", [TL_S_FENCE] = "s-fence", [TL_S_MAP] = "s-map",
 		[TL_S_PIN] = "s-pin", [TL_S_LOST] = "s-lost",
 	};
-	long x0 = xpos(p, it->order) - STEP_W / 2 + 1, x1 = xpos(p, it->end_order) + STEP_W / 2 - 1;
+	long x0 = xpos(p, it->order) - p->step / 2 + 1, x1 = xpos(p, it->end_order) + p->step / 2 - 1;
 
 	fprintf(p->out, "<rect class=\"%s\" x=\"%ld\" y=\"%ld\" width=\"%ld\" height=\"%d\""
 		" rx=\"3\"><title>", cls[it->slice], x0, ypos(p, it->track) + 3, x1 - x0,
-		ROW_H - 6);
+		p->row_h - 6);
 	esc(p->out, it->name);
 	fputs(": ", p->out);
 	tooltip_times(p->out, it);
 	fputs("</title></rect>\n", p->out);
+	if (p->labels && x1 - x0 > 60) {
+		fprintf(p->out, "<text class=\"op\" x=\"%ld\" y=\"%ld\">", x0 + 4,
+			ypos(p, it->track) + p->row_h - 5);
+		esc(p->out, it->name);
+		fputs("</text>\n", p->out);
+	}
 }
 
 static void draw_instant(const struct picture *p, const struct tl_item *it)
@@ -266,11 +285,15 @@ static void draw_instant(const struct picture *p, const struct tl_item *it)
 
 	da_event_details(details, sizeof(details), ev, p->s->symbols, p->s->trace);
 	da_fmt_ts(ts, sizeof(ts), ev->ts_ns);
-	fprintf(p->out, "<circle class=\"ev ev-%s\" cx=\"%ld\" cy=\"%ld\" r=\"4\"><title>seq %"
+	fprintf(p->out, "<circle class=\"ev ev-%s\" cx=\"%ld\" cy=\"%ld\" r=\"5\"><title>seq %"
 		PRIu64 " at %s s, %s: ", da_op_name(ev->op), xpos(p, it->order),
-		ypos(p, it->track) + ROW_H / 2, (uint64_t)ev->seq, ts, da_op_name(ev->op));
+		ypos(p, it->track) + 11, (uint64_t)ev->seq, ts, da_op_name(ev->op));
 	esc(p->out, details);
 	fputs("</title></circle>\n", p->out);
+	if (p->labels)
+		fprintf(p->out, "<text class=\"op\" x=\"%ld\" y=\"%ld\" text-anchor=\"middle\">%s"
+			"</text>\n", xpos(p, it->order), ypos(p, it->track) + 28,
+			da_op_name(ev->op));
 }
 
 static void draw_finding(const struct picture *p, const struct tl_item *it)
@@ -295,7 +318,7 @@ static void draw_marks(const struct picture *p, long height)
 		if (it->order < p->steps[0] || it->order > p->steps[p->n_steps - 1])
 			continue;
 		fprintf(p->out, "<rect class=\"gap\" x=\"%ld\" y=\"0\" width=\"%d\" height=\"%ld\">"
-			"<title>", xpos(p, it->order) - STEP_W / 2, STEP_W / 2, height);
+			"<title>", xpos(p, it->order) - p->step / 2, p->step / 2, height);
 		esc(p->out, it->name);
 		fputs("</title></rect>\n", p->out);
 	}
@@ -313,7 +336,7 @@ static void draw_flows(const struct picture *p)
 		if (l->tracks[a->track].proc != p->proc)
 			continue;
 		fprintf(p->out, "<line class=\"flow\" x1=\"%ld\" y1=\"%ld\" x2=\"%ld\" y2=\"%ld\"/>\n",
-			xpos(p, a->order), ypos(p, a->track) + ROW_H / 2, xpos(p, b->order),
+			xpos(p, a->order), ypos(p, a->track) + 11, xpos(p, b->order),
 			ypos(p, b->track) + 10);
 	}
 }
@@ -325,7 +348,7 @@ static void draw_rows(const struct picture *p, long width)
 
 		if (p->row[t] % 2)
 			fprintf(p->out, "<rect class=\"stripe\" x=\"0\" y=\"%ld\" width=\"%ld\""
-				" height=\"%d\"/>\n", ypos(p, t), width, ROW_H);
+				" height=\"%d\"/>\n", ypos(p, t), width, p->row_h);
 		fprintf(p->out, "<text x=\"4\" y=\"%ld\">", ypos(p, t) + 15);
 		esc(p->out, p->l->tracks[t].name);
 		fputs("</text>\n", p->out);
@@ -367,8 +390,13 @@ static void draw_buffer(struct picture *p)
 	const struct tl_layout *l = p->l;
 	size_t first = p->g->item_start[p->proc], end = p->g->item_start[p->proc + 1];
 	int rows = picture_setup(p);
-	long width = LABEL_W + (long)p->n_steps * STEP_W + STEP_W;
-	long height = AXIS_H + (long)rows * ROW_H;
+	long width, height;
+
+	p->labels = p->n_steps <= LABELLED_MAX_STEPS;
+	p->step = p->labels ? LABELLED_STEP_W : STEP_W;
+	p->row_h = p->labels ? LABELLED_ROW_H : ROW_H;
+	width = LABEL_W + (long)p->n_steps * p->step + p->step;
+	height = AXIS_H + (long)rows * p->row_h;
 
 	if (width < LABEL_W + MIN_PLOT_W)
 		width = LABEL_W + MIN_PLOT_W;
