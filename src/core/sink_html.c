@@ -353,8 +353,8 @@ static void draw_rows(const struct picture *p, long width)
 		esc(p->out, p->l->tracks[t].name);
 		fputs("</text>\n", p->out);
 	}
-	fprintf(p->out, "<text x=\"%d\" y=\"12\">the buffer's %zu events in order, one step each;"
-		" times in the tooltips</text>\n", LABEL_W, p->n_steps);
+	fprintf(p->out, "<text x=\"%d\" y=\"12\">events in order, one step each; times in the"
+		" tooltips</text>\n", LABEL_W);
 }
 
 /* the picture's rows (findings first) and the buffer's steps; the number of rows */

@@ -86,7 +86,7 @@ static void put(struct writer *w, json_t *o)
 	if (!w->first && fputs(",\n", w->s->out) == EOF)
 		keep_failed(w->s);
 	w->first = false;
-	ret = json_dumpf(o, w->s->out, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+	ret = json_dumpf(o, w->s->out, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(16));
 	json_decref(o);
 	if (ret)
 		keep_failed(w->s);
