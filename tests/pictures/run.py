@@ -392,6 +392,15 @@ def check_refused():
     want = "cannot open /nonexistent/dir/t.json: No such file or directory"
     if r.returncode != 2 or want not in r.stderr:
         return f"exit {r.returncode}, stderr {r.stderr!r}"
+    copy = os.path.join(WORK, "input.jsonl")
+    shutil.copy(TRACES[0], copy)
+    r = run(["replay", copy, "--timeline", copy])
+    want = f"dmabuf-audit replay: {copy} is the input: refusing to overwrite it with --timeline"
+    if r.returncode != 2 or r.stderr.strip() != want:
+        return f"exit {r.returncode}, stderr {r.stderr!r}"
+    with open(copy) as a, open(TRACES[0]) as b:
+        if a.read() != b.read():
+            return "the input was overwritten"
     return None
 
 
@@ -519,7 +528,8 @@ def main():
         tap.check("the demo's finding has arrows from seq 5 and seq 8", check_demo_flow)
         tap.check("lost events are a gap slice and a global mark", check_lost_gap)
         tap.check(f"past {CAP_EVENTS} events the pictures say they are truncated", check_truncated)
-        tap.check("refused --format and unwritable --timeline", check_refused)
+        tap.check("refused --format, unwritable --timeline, --timeline over the input",
+                  check_refused)
         if not CHROMIUM:
             tap.check("chromium is installed (make deps)", lambda: "chromium not found in PATH")
         else:
