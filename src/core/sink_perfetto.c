@@ -73,6 +73,7 @@ struct writer {
 	struct da_sink *s;
 	const struct tl_layout *l;
 	bool first;
+	size_t *head, *next;	/* the flows of each item (link_flows) */
 };
 
 static void put(struct writer *w, json_t *o)
@@ -191,27 +192,45 @@ static json_t *item_event(struct writer *w, const struct da_timeline *tl, const 
 
 /*
  * A flow goes forward in time, from each event a finding's evidence names
- * to the finding; "s" and "f" bind to the instants at those times.
+ * to the finding: "s" right after the event's instant, "f" right after the
+ * finding's, so that each binds to the instant just drawn on its track.
  */
-static void write_flows(struct writer *w)
+static void write_flow_ends(struct writer *w, size_t item)
+{
+	const struct tl_layout *l = w->l;
+	const struct tl_item *it = &l->items[item];
+
+	for (size_t e = w->head[item]; e != SIZE_MAX; e = w->next[e]) {
+		bool in = e & 1;
+		json_t *o = base_event(l, in ? "f" : "s", it->track, "evidence", "evidence", it->ts);
+
+		if (o) {
+			json_object_set_new(o, "id", json_integer((json_int_t)(e / 2) + 1));
+			if (in)
+				json_object_set_new(o, "bp", json_string("e"));
+		}
+		put(w, o);
+	}
+}
+
+/* per item, the flow ends at it: end 2i is flow i's start, 2i + 1 its end */
+static int link_flows(struct writer *w)
 {
 	const struct tl_layout *l = w->l;
 
-	for (size_t i = 0; i < l->n_flows; i++) {
-		const struct tl_item *from = &l->items[l->flows[i].from];
-		const struct tl_item *to = &l->items[l->flows[i].to];
-		json_t *s = base_event(l, "s", from->track, "evidence", "evidence", from->ts);
-		json_t *f = base_event(l, "f", to->track, "evidence", "evidence", to->ts);
+	w->head = malloc((l->n_items + 1) * sizeof(*w->head));
+	w->next = malloc((2 * l->n_flows + 1) * sizeof(*w->next));
+	if (!w->head || !w->next)
+		return -1;
+	for (size_t i = 0; i < l->n_items; i++)
+		w->head[i] = SIZE_MAX;
+	for (size_t e = 2 * l->n_flows; e-- > 0;) {
+		size_t item = e & 1 ? l->flows[e / 2].to : l->flows[e / 2].from;
 
-		if (s)
-			json_object_set_new(s, "id", json_integer((json_int_t)i + 1));
-		if (f) {
-			json_object_set_new(f, "id", json_integer((json_int_t)i + 1));
-			json_object_set_new(f, "bp", json_string("e"));
-		}
-		put(w, s);
-		put(w, f);
+		w->next[e] = w->head[item];
+		w->head[item] = e;
 	}
+	return 0;
 }
 
 static json_t *other_data(const struct da_sink *s, const struct da_timeline *tl)
@@ -230,7 +249,7 @@ static int perfetto_end(struct da_sink *s, const struct da_summary *sum)
 {
 	struct da_timeline *tl = &((struct da_tl_sink *)s)->tl;
 	struct tl_layout l;
-	struct writer w = { s, &l, true };
+	struct writer w = { s, &l, true, NULL, NULL };
 	size_t *order;
 	json_t *other;
 
@@ -242,7 +261,7 @@ static int perfetto_end(struct da_sink *s, const struct da_summary *sum)
 	}
 	order = malloc((l.n_items + 1) * sizeof(*order));
 	other = other_data(s, tl);
-	if (!order || !other) {
+	if (!order || !other || link_flows(&w)) {
 		keep_failed(s);
 		goto out;
 	}
@@ -252,14 +271,17 @@ static int perfetto_end(struct da_sink *s, const struct da_summary *sum)
 		keep_failed(s);
 	fputs(",\n\"traceEvents\":[\n", s->out);
 	write_metadata(&w);
-	for (size_t i = 0; i < l.n_items; i++)
+	for (size_t i = 0; i < l.n_items; i++) {
 		put(&w, item_event(&w, tl, &l.items[order[i]]));
-	write_flows(&w);
+		write_flow_ends(&w, order[i]);
+	}
 	if (fputs("\n]}\n", s->out) == EOF)
 		keep_failed(s);
 out:
 	json_decref(other);
 	free(order);
+	free(w.head);
+	free(w.next);
 	da_timeline_layout_free(&l);
 	return s->error ? -1 : 0;
 }

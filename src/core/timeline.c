@@ -679,23 +679,37 @@ static void place_lost(struct walk *w, const struct tl_lost *lost)
 	add_slice(w, TL_S_LOST, t, at(w, t, start), w->order, end, false, name);
 }
 
+/*
+ * The item of an event the finding's evidence names (seq), or NULL when it
+ * was not kept or comes after the finding.
+ */
+static const struct tl_item *evidence_item(const struct walk *w, const struct tl_finding *f,
+					   uint64_t seq)
+{
+	size_t *ev = pmap_get(&w->seqs, seq, 0);
+
+	if (!ev || *ev >= f->at_event || w->ev_item[*ev] < 0)
+		return NULL;
+	return &w->l->items[w->ev_item[*ev]];
+}
+
 static void add_flows(struct walk *w, const struct tl_finding *f, size_t item)
 {
 	struct tl_layout *l = w->l;
 
 	for (unsigned int e = 0; e < f->n_evidence; e++) {
-		size_t *ev = pmap_get(&w->seqs, f->evidence[e], 0);
+		const struct tl_item *from = evidence_item(w, f, f->evidence[e]);
 		void *g;
 
-		if (!ev || *ev >= f->at_event || w->ev_item[*ev] < 0)
-			continue;	/* not kept (truncated) or not yet seen */
+		if (!from)
+			continue;	/* not kept (truncated) */
 		g = grow(l->flows, &l->cap_flows, l->n_flows, sizeof(*l->flows));
 		if (!g) {
 			w->error = ENOMEM;
 			return;
 		}
 		l->flows = g;
-		l->flows[l->n_flows++] = (struct tl_flow){ (size_t)w->ev_item[*ev], item };
+		l->flows[l->n_flows++] = (struct tl_flow){ (size_t)(from - l->items), item };
 	}
 }
 
@@ -711,6 +725,13 @@ static void place_finding(struct walk *w, size_t fi)
 		proc = new_proc(w, f->buf, f->ino, f->size, f->exporter);
 	if (w->error)
 		return;
+	/* arrows go forward in time: not before its evidence (CPU clocks may disagree) */
+	for (unsigned int e = 0; e < f->n_evidence; e++) {
+		const struct tl_item *from = evidence_item(w, f, f->evidence[e]);
+
+		if (from && from->ts > ts)
+			ts = from->ts;
+	}
 	w->l->procs[proc].n_findings++;
 	t = track(w, proc, TK_FINDINGS, 0, 0);
 	/* drawn at its trigger, the event before it */

@@ -118,6 +118,8 @@ def check_track(key, evs):
         if ts < last:
             return f"track {key}: event {n} at {ts} ns goes back (after {last} ns)"
         last = ts
+        if ev["ph"] in ("s", "t", "f"):
+            continue  # flows are in time order too, and bind to what is drawn there
         if ev["ph"] == "E":
             if not stack or stack[-1] is not None:
                 return f"track {key}: E at event {n} without its B"
@@ -182,8 +184,6 @@ def validate(doc):
                 named_procs.add(ev["pid"])
             elif ev["name"] == "thread_name":
                 named_threads.add((ev["pid"], ev["tid"]))
-            continue
-        if ev["ph"] in ("s", "t", "f"):
             continue
         tracks.setdefault((ev["pid"], ev["tid"]), []).append((n, ev))
         if ev["ph"] in ("i", "I"):
