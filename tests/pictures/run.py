@@ -383,6 +383,49 @@ def check_10k_html():
     return screenshot_check(html, 1200, 800, need_critical=True)
 
 
+def check_disorder():
+    """times that go back across CPUs, mappings that overlap without nesting, a scope
+    exit never entered and one closing an inner scope, a pin never unpinned: still
+    monotonic tracks and nested slices, each mapping on a track of its own"""
+    evs = [
+        dict(op="export", buf="0xb1", ino=7, exporter="vfio_pci_core", size=4096, resv="0xe1", ret=0, ts_ns=5000),
+        dict(op="attach", buf="0xb1", attach="0xa1", dev="d", importer_ops="ops", invalidate_cb="cb", ret=0, tid=2, ts_ns=4000),
+        dict(op="pin", attach="0xa1", buf="0xb1", ret=0, tid=2, ts_ns=6000),
+        dict(op="pin", attach="0xa1", buf="0xb1", ret=0, tid=3, ts_ns=5500),
+        dict(op="map", attach="0xa1", buf="0xb1", sgt="0x51", ret=0, tid=2, ts_ns=7000),
+        dict(op="map", attach="0xa1", buf="0xb1", sgt="0x52", ret=0, tid=3, ts_ns=6900),
+        dict(op="unmap", attach="0xa1", buf="0xb1", sgt="0x51", tid=2, ts_ns=8000),
+        dict(op="scope_exit", scope="vfio_pci_dma_buf_move", revoked=True, ts_ns=8100),
+        dict(op="scope_enter", scope="vfio_pci_dma_buf_cleanup", ts_ns=8200),
+        dict(op="scope_enter", scope="vfio_pci_dma_buf_move", revoked=True, ts_ns=8300),
+        dict(op="invalidate", buf="0xb1", resv_held=True, fn="dma_buf_move_notify", ts_ns=8250),
+        dict(op="fence_wait", resv="0xe1", usage="bookkeep", ret=1, ts_ns=9000),
+        dict(op="fence_wait", resv="0xe9", usage="read", ret=1, ts_ns=9100),
+        dict(op="scope_exit", scope="vfio_pci_dma_buf_cleanup", ts_ns=9200),
+        dict(op="unmap", attach="0xa1", buf="0xb1", sgt="0x52", tid=3, ts_ns=9300),
+        dict(op="unpin", attach="0xa1", buf="0xb1", tid=3, ts_ns=9400),
+    ]
+    path = os.path.join(WORK, "disorder.jsonl")
+    with open(path, "w") as f:
+        for seq, ev in enumerate(evs, 1):
+            ev.setdefault("tid", 1)
+            f.write(json.dumps(dict(seq=seq, comm="t", **ev)) + "\n")
+    doc = perfetto(path)
+    why = validate(doc)
+    if why:
+        return why
+    maps = slices(doc, "mapping")
+    if len(maps) != 2 or len({m["tid"] for m in maps}) != 2:
+        return f"overlapping mappings not on two tracks: {maps}"
+    pins = slices(doc, "pin")
+    if sorted(p["args"]["open_at_end"] for p in pins) != [False, True]:
+        return f"pins {pins}"
+    scopes = sorted((s["pid"], s["name"]) for s in slices(doc, "revoke_scope"))
+    want = [(1, "scope vfio_pci_dma_buf_cleanup"), (1, "scope vfio_pci_dma_buf_move"),
+            (2, "scope vfio_pci_dma_buf_cleanup"), (2, "scope vfio_pci_dma_buf_move")]
+    return None if scopes == want else f"scopes {scopes}"
+
+
 def check_refused():
     r = run(["replay", TRACES[0], "--format", "svg"])
     want = "dmabuf-audit: invalid value 'svg' for --format: expected text, json, ktap, junit, perfetto or html"
@@ -527,6 +570,8 @@ def main():
                   check_elements)
         tap.check("the demo's finding has arrows from seq 5 and seq 8", check_demo_flow)
         tap.check("lost events are a gap slice and a global mark", check_lost_gap)
+        tap.check("disorder: times back, overlapping maps, odd scopes stay well formed",
+                  check_disorder)
         tap.check(f"past {CAP_EVENTS} events the pictures say they are truncated", check_truncated)
         tap.check("refused --format, unwritable --timeline, --timeline over the input",
                   check_refused)
