@@ -237,6 +237,8 @@ static long xpos(const struct picture *p, size_t order)
 		else
 			hi = mid;
 	}
+	if (lo && lo == p->n_steps)
+		lo--;	/* open at the end: up to the last event */
 	return LABEL_W + p->step / 2 + (long)lo * p->step;
 }
 
