@@ -204,7 +204,8 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 		else if (!strcmp(arg, "html"))
 			o->format = DA_FMT_HTML;
 		else
-			return bad_value("--format", arg, "text, json, ktap, junit, perfetto or html");
+			return bad_value("--format", arg,
+					 "text, json, ktap, junit, perfetto or html");
 		return 0;
 	case 'o':
 		o->output = arg;

@@ -146,7 +146,8 @@ static void write_summary(FILE *out, const struct da_sink *s, const struct da_su
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
 		fprintf(out, "<td>%" PRIu64 "</td>", values[i]);
 	for (int sev = DA_SEV__COUNT - 1; sev >= 0; sev--)
-		fprintf(out, "<td%s%s%s>%" PRIu64 "</td>", sum->findings[sev] ? " style=\"color:" : "",
+		fprintf(out, "<td%s%s%s>%" PRIu64 "</td>",
+			sum->findings[sev] ? " style=\"color:" : "",
 			sum->findings[sev] ? sev_colors[sev] : "", sum->findings[sev] ? "\"" : "",
 			sum->findings[sev]);
 	fprintf(out, "<td>%" PRIu64 "</td></tr></table>\n", sum->suppressed);
@@ -263,7 +264,8 @@ static void draw_slice(const struct picture *p, const struct tl_item *it)
 		[TL_S_SCOPE] = "s-scope", [TL_S_FENCE] = "s-fence", [TL_S_MAP] = "s-map",
 		[TL_S_PIN] = "s-pin", [TL_S_LOST] = "s-lost",
 	};
-	long x0 = xpos(p, it->order) - p->step / 2 + 1, x1 = xpos(p, it->end_order) + p->step / 2 - 1;
+	long x0 = xpos(p, it->order) - p->step / 2 + 1;
+	long x1 = xpos(p, it->end_order) + p->step / 2 - 1;
 
 	fprintf(p->out, "<rect class=\"%s\" x=\"%ld\" y=\"%ld\" width=\"%ld\" height=\"%d\""
 		" rx=\"3\"><title>", cls[it->slice], x0, ypos(p, it->track) + 3, x1 - x0,
@@ -337,7 +339,8 @@ static void draw_flows(const struct picture *p)
 
 		if (l->tracks[a->track].proc != p->proc)
 			continue;
-		fprintf(p->out, "<line class=\"flow\" x1=\"%ld\" y1=\"%ld\" x2=\"%ld\" y2=\"%ld\"/>\n",
+		fprintf(p->out,
+			"<line class=\"flow\" x1=\"%ld\" y1=\"%ld\" x2=\"%ld\" y2=\"%ld\"/>\n",
 			xpos(p, a->order), ypos(p, a->track) + 11, xpos(p, b->order),
 			ypos(p, b->track) + 10);
 	}
@@ -520,7 +523,8 @@ static int write_timelines(struct da_sink *s, const struct da_timeline *tl,
 
 	fputs("<h2 id=\"timelines\">Timelines</h2>\n", s->out);
 	if (tl->dropped_events)
-		fprintf(s->out, "<p class=\"truncated\">Truncated: only the first %d events are kept"
+		fprintf(s->out,
+			"<p class=\"truncated\">Truncated: only the first %d events are kept"
 			" and drawn; %" PRIu64 " later events (seq %" PRIu64 " on) are not.</p>\n",
 			DA_TIMELINE_MAX_EVENTS, tl->dropped_events, tl->first_dropped_seq);
 	if (!make_groups(l, &g))

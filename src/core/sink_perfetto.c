@@ -178,7 +178,8 @@ static json_t *item_event(struct writer *w, const struct da_timeline *tl, const 
 		o = base_event(l, "i", it->track, it->name, "finding", it->ts);
 		if (o) {
 			json_object_set_new(o, "s", json_string("t"));
-			json_object_set_new(o, "args", finding_args(tl, &tl->findings[it->finding]));
+			json_object_set_new(o, "args",
+					    finding_args(tl, &tl->findings[it->finding]));
 		}
 		return o;
 	default:
@@ -202,7 +203,8 @@ static void write_flow_ends(struct writer *w, size_t item)
 
 	for (size_t e = w->head[item]; e != SIZE_MAX; e = w->next[e]) {
 		bool in = e & 1;
-		json_t *o = base_event(l, in ? "f" : "s", it->track, "evidence", "evidence", it->ts);
+		json_t *o = base_event(l, in ? "f" : "s", it->track, "evidence", "evidence",
+				       it->ts);
 
 		if (o) {
 			json_object_set_new(o, "id", json_integer((json_int_t)(e / 2) + 1));

@@ -673,8 +673,9 @@ static void place_lost(struct walk *w, const struct tl_lost *lost)
 	if (lost->count == 1)
 		snprintf(name, sizeof(name), "1 event lost (seq %" PRIu64 ")", lost->first_seq);
 	else
-		snprintf(name, sizeof(name), "%" PRIu64 " events lost (seq %" PRIu64 "-%" PRIu64 ")",
-			 lost->count, lost->first_seq, lost->first_seq + lost->count - 1);
+		snprintf(name, sizeof(name),
+			 "%" PRIu64 " events lost (seq %" PRIu64 "-%" PRIu64 ")", lost->count,
+			 lost->first_seq, lost->first_seq + lost->count - 1);
 	add_mark(w, start, name);
 	add_slice(w, TL_S_LOST, t, at(w, t, start), w->order, end, false, name);
 }
