@@ -3,7 +3,8 @@
  * The pipeline every source feeds (include/dmabuf_audit/pipeline.h): the
  * seq-gap check, the event printer (--events), the recorder (--record),
  * the engine, and the report sink (--format, -o) that the engine's findings
- * and notices go to.
+ * and notices go to; with --timeline FILE a second sink, the Perfetto
+ * trace, gets every event, finding and notice too.
  *
  * Per event, with neither --events nor --record, the work is one compare
  * and the engine: no allocation, no formatting.  Recording is a buffered
