@@ -266,10 +266,12 @@ static void draw_slice(const struct picture *p, const struct tl_item *it)
 	};
 	long x0 = xpos(p, it->order) - p->step / 2 + 1;
 	long x1 = xpos(p, it->end_order) + p->step / 2 - 1;
+	/* a fence wait is inside its task's revoke scope, on the same row: drawn inset */
+	int inset = it->slice == TL_S_FENCE ? 7 : 3;
 
 	fprintf(p->out, "<rect class=\"%s\" x=\"%ld\" y=\"%ld\" width=\"%ld\" height=\"%d\""
-		" rx=\"3\"><title>", cls[it->slice], x0, ypos(p, it->track) + 3, x1 - x0,
-		p->row_h - 6);
+		" rx=\"3\"><title>", cls[it->slice], x0, ypos(p, it->track) + inset, x1 - x0,
+		p->row_h - 2 * inset);
 	esc(p->out, it->name);
 	fputs(": ", p->out);
 	tooltip_times(p->out, it);
@@ -411,10 +413,14 @@ static void draw_buffer(struct picture *p)
 		height);
 	draw_rows(p, width);
 	draw_marks(p, height);
-	/* slices under the events and findings drawn on them */
-	for (size_t i = first; i < end; i++)
-		if (l->items[p->g->items[i]].kind == TL_SLICE)
-			draw_slice(p, &l->items[p->g->items[i]]);
+	/* slices under the events and findings drawn on them; scopes under what they hold */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = first; i < end; i++) {
+			const struct tl_item *it = &l->items[p->g->items[i]];
+
+			if (it->kind == TL_SLICE && (it->slice == TL_S_SCOPE) == !pass)
+				draw_slice(p, it);
+		}
 	for (size_t i = first; i < end; i++) {
 		const struct tl_item *it = &l->items[p->g->items[i]];
 

@@ -245,6 +245,7 @@ struct task_state {
 	uint32_t tid;
 	char comm[DA_COMM_LEN + 1];
 	uint64_t last_ts;
+	size_t last_order;
 	unsigned int depth;
 	struct open_scope stack[MAX_DEPTH];
 };
@@ -433,6 +434,7 @@ static struct task_state *task_of(struct walk *w, const struct da_event *ev)
 	t = &w->task[w->n_task++];
 	t->tid = ev->tid;
 	t->last_ts = ev->ts_ns;
+	t->last_order = w->order;
 	da_clean_str(t->comm, sizeof(t->comm), ev->comm, sizeof(ev->comm));
 	return t;
 }
@@ -606,7 +608,8 @@ static void fence_slice(struct walk *w, unsigned int t, struct task_state *task,
 	char name[72];
 
 	snprintf(name, sizeof(name), "fence wait (%s)", da_usage_name(ev->usage));
-	add_slice(w, TL_S_FENCE, t, at(w, t, task->last_ts), w->order, ev->ts_ns, false, name);
+	add_slice(w, TL_S_FENCE, t, at(w, t, task->last_ts), task->last_order, ev->ts_ns, false,
+		  name);
 }
 
 static void place_event(struct walk *w, size_t i)
@@ -646,6 +649,7 @@ static void place_event(struct walk *w, size_t i)
 	snprintf(it->name, sizeof(it->name), "%s", da_op_name(ev->op));
 	w->ev_item[i] = (long)(it - w->l->items);
 	task->last_ts = ev->ts_ns;
+	task->last_order = w->order;
 	if (ev->ts_ns > w->last_ts)
 		w->last_ts = ev->ts_ns;
 	w->order++;
