@@ -20,8 +20,11 @@
 
 /* ---- keeping ---- */
 
-#define EVENTS_STEP 4096
-
+/*
+ * The array for every event the cap allows is taken at the first event:
+ * the per-event path is a copy, no allocation.  Its pages are touched (and
+ * so use memory) only as events come.
+ */
 int da_timeline_add_event(struct da_timeline *tl, const struct da_event *ev)
 {
 	if (tl->n_events >= DA_TIMELINE_MAX_EVENTS) {
@@ -29,14 +32,11 @@ int da_timeline_add_event(struct da_timeline *tl, const struct da_event *ev)
 			tl->first_dropped_seq = ev->seq;
 		return 0;
 	}
-	if (tl->n_events == tl->cap_events) {
-		size_t cap = tl->cap_events + EVENTS_STEP;
-		struct da_event *bigger = realloc(tl->events, cap * sizeof(*bigger));
-
-		if (!bigger)
+	if (!tl->events) {
+		tl->events = malloc(DA_TIMELINE_MAX_EVENTS * sizeof(*tl->events));
+		if (!tl->events)
 			return -1;
-		tl->events = bigger;
-		tl->cap_events = cap;
+		tl->cap_events = DA_TIMELINE_MAX_EVENTS;
 	}
 	tl->events[tl->n_events++] = *ev;
 	return 0;

@@ -23,7 +23,7 @@
 #include "dmabuf_audit/event.h"
 #include "sink.h"
 
-/* 100000 events of 168 bytes: 17 MiB at most, taken from the heap as they come */
+/* 100000 events of 168 bytes: 17 MiB at most, used as events come */
 #define DA_TIMELINE_MAX_EVENTS 100000
 #define DA_TIMELINE_MAX_FINDINGS 10000
 #define DA_TIMELINE_MAX_LOST 10000
