@@ -4,8 +4,10 @@
 #   make deps     install the build and test dependencies (Debian packages)
 #   make          install missing build dependencies, then build
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
-#   make check    unit, replay, bad-input, command-line, fuzz smoke and repository
+#   make check    unit, replay, bad-input, command-line, pictures (Perfetto trace,
+#                 HTML in headless Chromium), fuzz smoke and repository
 #                 self-check tests: no kernel needed
+#   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, guest tests on $(CI_KERNELS)
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
@@ -29,7 +31,7 @@ FULL_KERNELS ?= 6.1 6.12 7.3
 # Debian packages, by name (make deps).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
-	debootstrap xz-utils zstd kmod libclang-rt-14-dev
+	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -59,7 +61,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests
+	repo-check cli-tests pictures-tests readme-picture
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -108,6 +110,16 @@ badinput-tests: $(BIN)
 cli-tests: $(BIN)
 	@tools/run-suite.sh cli tests/cli/run.sh $(BIN)
 
+# --format perfetto / --timeline and --format html: the trace's structure on
+# every replay trace and guest record, the HTML as headless Chromium renders it
+pictures-tests: $(BIN)
+	@tools/run-suite.sh pictures $(PYTHON) tests/pictures/run.py $(BIN)
+
+# The README's picture: the demo's bug recorded in a real 7.3 guest, as HTML
+readme-picture: $(BIN)
+	@tests/pictures/readme-picture.sh $(BIN) tests/replay/fixtures/7.3-missing-fence-wait.rec \
+		docs/demo-finding.png
+
 # libFuzzer targets: the core readers built with clang's fuzzer and
 # sanitizers; FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION skips record checksums
 # so mutations reach the decoding behind them.
@@ -143,7 +155,7 @@ repo-check:
 	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
 
 # make check: no kernel needed
-check: unit replay-tests badinput-tests cli-tests repo-check fuzz-smoke
+check: unit replay-tests badinput-tests cli-tests pictures-tests repo-check fuzz-smoke
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)

@@ -39,8 +39,12 @@ static void usage(FILE *out)
 		"non-option argument or after `--`, and takes every argument after it.\n"
 		"\n"
 		"Options (watch, run, replay):\n"
-		"  --format text|json|ktap|junit  report format (default text)\n"
+		"  --format text|json|ktap|junit|perfetto|html\n"
+		"                                 report format (default text); perfetto: a trace\n"
+		"                                 for ui.perfetto.dev, html: one page with timelines\n"
 		"  -o, --output FILE              write the report to FILE\n"
+		"  --timeline FILE                also write the run as a Perfetto trace to FILE\n"
+		"  --all-buffers                  html: draw every buffer, not only those with findings\n"
 		"  --events                       also print every event\n"
 		"  --record FILE                  write the event stream for replay (.gz: compressed)\n"
 		"  --policy FILE                  policy file (docs/policy.md)\n"
@@ -81,6 +85,8 @@ enum {
 	OPT_MAX_ATTACHMENTS,
 	OPT_HISTORY,
 	OPT_VERSION,
+	OPT_TIMELINE,
+	OPT_ALL_BUFFERS,
 };
 
 static const struct option long_options[] = {
@@ -104,6 +110,8 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "timeline", required_argument, NULL, OPT_TIMELINE },
+	{ "all-buffers", no_argument, NULL, OPT_ALL_BUFFERS },
 	{ 0 },
 };
 
@@ -191,8 +199,13 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 			o->format = DA_FMT_KTAP;
 		else if (!strcmp(arg, "junit"))
 			o->format = DA_FMT_JUNIT;
+		else if (!strcmp(arg, "perfetto"))
+			o->format = DA_FMT_PERFETTO;
+		else if (!strcmp(arg, "html"))
+			o->format = DA_FMT_HTML;
 		else
-			return bad_value("--format", arg, "text, json, ktap or junit");
+			return bad_value("--format", arg,
+					 "text, json, ktap, junit, perfetto or html");
 		return 0;
 	case 'o':
 		o->output = arg;
@@ -202,6 +215,12 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_RECORD:
 		o->record = arg;
+		return 0;
+	case OPT_TIMELINE:
+		o->timeline = arg;
+		return 0;
+	case OPT_ALL_BUFFERS:
+		o->all_buffers = true;
 		return 0;
 	case OPT_POLICY:
 		o->policy_path = arg;

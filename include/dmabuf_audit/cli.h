@@ -24,6 +24,8 @@ enum da_format {
 	DA_FMT_JSON,
 	DA_FMT_KTAP,
 	DA_FMT_JUNIT,
+	DA_FMT_PERFETTO,	/* Chrome trace event JSON (ui.perfetto.dev) */
+	DA_FMT_HTML,		/* one self-contained page with SVG timelines */
 };
 
 enum da_attach_mode {
@@ -37,6 +39,8 @@ struct da_opts {
 	const char *output;		/* -o FILE, NULL = stdout */
 	bool events;			/* --events */
 	const char *record;		/* --record FILE */
+	const char *timeline;		/* --timeline FILE: a Perfetto trace besides the report */
+	bool all_buffers;		/* --all-buffers: HTML draws every buffer */
 	const char *policy_path;	/* --policy FILE */
 	bool stacks;			/* --stacks */
 	enum da_severity fail_on;	/* --fail-on, default high */

@@ -2,7 +2,8 @@
 /*
  * The pipeline every source feeds: decoded events, in seq order, go to the
  * event printer (--events), the recorder (--record) and the engine; the
- * engine's findings go to the report sink (--format, -o).  A live ring
+ * engine's findings go to the report sink (--format, -o), and everything
+ * to the timeline (--timeline FILE, a Perfetto trace).  A live ring
  * buffer, a binary record and a JSON Lines file all drive the same calls,
  * so live and replayed runs of the same events give the same report.
  */

@@ -190,11 +190,13 @@ int da_cmd_replay(struct da_opts *opts, const char *path)
 	char err[768];
 	int status = DA_EXIT_USAGE, max;
 
-	if (same_file(path, opts->record) || same_file(path, opts->output)) {
+	if (same_file(path, opts->record) || same_file(path, opts->output) ||
+	    same_file(path, opts->timeline)) {
 		fprintf(stderr,
 			DA_TOOL_NAME " replay: %s is the input: refusing to overwrite it with"
 				     " %s\n",
-			path, same_file(path, opts->record) ? "--record" : "-o");
+			path, same_file(path, opts->record) ? "--record" :
+			      same_file(path, opts->output) ? "-o" : "--timeline");
 		return DA_EXIT_USAGE;
 	}
 	r.reader = da_trace_reader_open(path, err, sizeof(err));

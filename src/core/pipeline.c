@@ -3,7 +3,8 @@
  * The pipeline every source feeds (include/dmabuf_audit/pipeline.h): the
  * seq-gap check, the event printer (--events), the recorder (--record),
  * the engine, and the report sink (--format, -o) that the engine's findings
- * and notices go to.
+ * and notices go to; with --timeline FILE a second sink, the Perfetto
+ * trace, gets every event, finding and notice too.
  *
  * Per event, with neither --events nor --record, the work is one compare
  * and the engine: no allocation, no formatting.  Recording is a buffered
@@ -95,6 +96,9 @@ struct da_pipeline {
 
 	struct da_engine *engine;
 	struct da_sink *sink;
+	/* --timeline FILE: a Perfetto trace next to the report */
+	struct da_sink *timeline;
+	FILE *timeline_out;
 
 	struct da_record_writer *rec;
 	struct u64set rec_symbols;	/* addresses whose SYMBOL record is written */
@@ -132,6 +136,8 @@ static void sink_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
 		return;
 	}
 	p->sink->ops->notice(p->sink, kind, msg, extra);
+	if (p->timeline)
+		p->timeline->ops->notice(p->timeline, kind, msg, extra);
 	json_decref(extra);
 	if (p->cfg.live)
 		fflush(p->out);
@@ -198,6 +204,8 @@ static void on_finding(void *ctx, const struct da_finding *finding)
 		f.stack = frames;
 	}
 	p->sink->ops->finding(p->sink, &f);
+	if (p->timeline)
+		p->timeline->ops->finding(p->timeline, &f);
 	if (p->cfg.live)
 		fflush(p->out);
 }
@@ -218,10 +226,35 @@ static struct da_sink *make_sink(enum da_format format)
 		return da_sink_ktap_new();
 	case DA_FMT_JUNIT:
 		return da_sink_junit_new();
+	case DA_FMT_PERFETTO:
+		return da_sink_perfetto_new();
+	case DA_FMT_HTML:
+		return da_sink_html_new();
 	case DA_FMT_TEXT:
 	default:
 		return da_sink_text_new();
 	}
+}
+
+/* --timeline FILE: a second sink, the Perfetto trace, with its own file */
+static int open_timeline(struct da_pipeline *p, char *err, size_t errlen)
+{
+	p->timeline_out = fopen(p->opts->timeline, "we");
+	if (!p->timeline_out) {
+		snprintf(err, errlen, "cannot open %s: %s", p->opts->timeline, strerror(errno));
+		return -1;
+	}
+	p->timeline = da_sink_perfetto_new();
+	if (!p->timeline) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->timeline->out = p->timeline_out;
+	p->timeline->opts = p->opts;
+	p->timeline->trace = p->cfg.trace;
+	p->timeline->symbols = p->cfg.symbols;
+	p->timeline->live = p->cfg.live;
+	return 0;
 }
 
 struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *err,
@@ -271,6 +304,8 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 	p->sink->live = cfg->live;
 	p->sink->color = o->format == DA_FMT_TEXT &&
 			 (o->color > 0 || (o->color < 0 && isatty(fileno(p->out))));
+	if (o->timeline && open_timeline(p, err, errlen))
+		goto fail;
 
 	ecfg.policy = &o->policy;
 	ecfg.symbols = cfg->symbols;
@@ -322,6 +357,8 @@ int da_pipeline_begin(struct da_pipeline *p)
 		p->rec_scopes = p->trace->n_scopes;
 	}
 	if (p->sink->ops->begin(p->sink))
+		return -1;
+	if (p->timeline && p->timeline->ops->begin(p->timeline))
 		return -1;
 	for (unsigned int i = 0; i < p->n_early; i++) {
 		sink_notice(p, p->early[i].kind, p->early[i].msg, NULL);
@@ -421,8 +458,10 @@ void da_pipeline_event(struct da_pipeline *p, const struct da_event *ev)
 	if (ev->seq >= p->next_seq)
 		p->next_seq = ev->seq + 1;
 
-	if (p->opts->events)
+	if (p->opts->events || p->sink->all_events)
 		p->sink->ops->event(p->sink, ev);
+	if (p->timeline)
+		p->timeline->ops->event(p->timeline, ev);
 	if (p->rec)
 		record_event(p, ev);
 	da_engine_feed(p->engine, ev);
@@ -476,6 +515,23 @@ void da_pipeline_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
 	free(msg);
 }
 
+/* write --timeline FILE and close it; -1 (with a message) when it could not be written */
+static int end_timeline(struct da_pipeline *p, const struct da_summary *sum)
+{
+	int ret = p->timeline->ops->end(p->timeline, sum), bad;
+
+	bad = ferror(p->timeline_out);
+	if (fclose(p->timeline_out) || bad || ret) {
+		p->timeline_out = NULL;
+		fprintf(stderr, DA_TOOL_NAME ": cannot write the timeline to %s: %s\n",
+			p->opts->timeline,
+			strerror(p->timeline->error ? p->timeline->error : errno ? errno : EIO));
+		return -1;
+	}
+	p->timeline_out = NULL;
+	return 0;
+}
+
 int da_pipeline_end(struct da_pipeline *p, int *max_severity)
 {
 	struct da_summary sum;
@@ -512,6 +568,8 @@ int da_pipeline_end(struct da_pipeline *p, int *max_severity)
 				p->out_name, strerror(errno ? errno : EIO));
 		failed = 1;
 	}
+	if (p->timeline && end_timeline(p, &sum))
+		failed = 1;
 	if (p->rec) {
 		if (da_record_writer_close(p->rec, err, sizeof(err))) {
 			fprintf(stderr, DA_TOOL_NAME ": %s\n", err);
@@ -546,6 +604,10 @@ void da_pipeline_free(struct da_pipeline *p)
 		da_engine_free(p->engine);
 	if (p->sink)
 		p->sink->ops->free(p->sink);
+	if (p->timeline)
+		p->timeline->ops->free(p->timeline);
+	if (p->timeline_out)
+		fclose(p->timeline_out);
 	if (p->rec)
 		da_record_writer_close(p->rec, err, sizeof(err));
 	if (p->out_owned && p->out)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Private to src/core: the report sinks (text, JSON Lines, KTAP, JUnit) and
+ * Private to src/core: the report sinks (text, JSON Lines, KTAP, JUnit, and
+ * the timelines: Perfetto, HTML) and
  * the encoders they share.  See docs/output.md.  The per-op field table is
  * event_schema.h (inputs include that, not this), the store of findings
  * kept for the end is finding_store.h.
@@ -87,6 +88,7 @@ struct da_sink {
 	struct da_symbols *symbols;
 	bool live;
 	bool color;
+	bool all_events;	/* gets every event, not only with --events (timelines) */
 	int error;		/* a write failed (errno), reported at the end */
 };
 
@@ -108,6 +110,9 @@ struct da_sink *da_sink_text_new(void);
 struct da_sink *da_sink_json_new(void);
 struct da_sink *da_sink_ktap_new(void);
 struct da_sink *da_sink_junit_new(void);
+/* the timelines: keep the run and draw it at the end (timeline.h) */
+struct da_sink *da_sink_perfetto_new(void);
+struct da_sink *da_sink_html_new(void);
 
 /* ---- helpers of the sinks that keep their findings for the end (text report, KTAP, JUnit) ---- */
 
