@@ -585,20 +585,9 @@ static int html_end(struct da_sink *s, const struct da_summary *sum)
 	return s->error ? -1 : 0;
 }
 
-static const struct da_sink_ops html_ops = {
-	.begin = da_tl_sink_begin,
-	.event = da_tl_sink_event,
-	.finding = da_tl_sink_finding,
-	.notice = da_tl_sink_notice,
-	.end = html_end,
-	.free = da_tl_sink_free,
-};
+static const struct da_sink_ops html_ops = DA_TL_SINK_OPS(html_end);
 
 struct da_sink *da_sink_html_new(void)
 {
-	struct da_sink *s = da_sink_alloc(sizeof(struct da_tl_sink), &html_ops);
-
-	if (s)
-		s->all_events = true;
-	return s;
+	return da_tl_sink_new(&html_ops);
 }

@@ -67,6 +67,15 @@ void da_tl_sink_free(struct da_sink *s)
 	free(s);
 }
 
+struct da_sink *da_tl_sink_new(const struct da_sink_ops *ops)
+{
+	struct da_sink *s = da_sink_alloc(sizeof(struct da_tl_sink), ops);
+
+	if (s)
+		s->all_events = true;
+	return s;
+}
+
 /* ---- writing ---- */
 
 struct writer {
@@ -288,20 +297,9 @@ out:
 	return s->error ? -1 : 0;
 }
 
-static const struct da_sink_ops perfetto_ops = {
-	.begin = da_tl_sink_begin,
-	.event = da_tl_sink_event,
-	.finding = da_tl_sink_finding,
-	.notice = da_tl_sink_notice,
-	.end = perfetto_end,
-	.free = da_tl_sink_free,
-};
+static const struct da_sink_ops perfetto_ops = DA_TL_SINK_OPS(perfetto_end);
 
 struct da_sink *da_sink_perfetto_new(void)
 {
-	struct da_sink *s = da_sink_alloc(sizeof(struct da_tl_sink), &perfetto_ops);
-
-	if (s)
-		s->all_events = true;
-	return s;
+	return da_tl_sink_new(&perfetto_ops);
 }

@@ -86,6 +86,15 @@ void da_tl_sink_finding(struct da_sink *s, const struct da_finding *f);
 void da_tl_sink_notice(struct da_sink *s, enum da_notice_kind kind, const char *msg,
 		       json_t *extra);
 void da_tl_sink_free(struct da_sink *s);
+/* the ops of a timeline sink that draws the run with end_fn */
+#define DA_TL_SINK_OPS(end_fn)                                                   \
+	{                                                                        \
+		.begin = da_tl_sink_begin, .event = da_tl_sink_event,            \
+		.finding = da_tl_sink_finding, .notice = da_tl_sink_notice,      \
+		.end = end_fn, .free = da_tl_sink_free,                          \
+	}
+/* a timeline sink: it keeps every event, not only those a finding names; NULL on ENOMEM */
+struct da_sink *da_tl_sink_new(const struct da_sink_ops *ops);
 
 /* ---- the layout ---- */
 
