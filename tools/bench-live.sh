@@ -13,7 +13,10 @@
 # default 1500: one path's events fit the default ring buffer), BENCH_PAUSE
 # (seconds after each path for the consumer to drain, default 2),
 # BENCH_ROUNDS (default 3), BENCH_SETTINGS (default "floor pair watch kprobe
-# stacks"), VMTEST_TIMEOUT (default 1500 s).
+# stacks"), BENCH_BASE (another static build of dmabuf-audit: adds the
+# setting "base", its watch in default mode, alternated with the others so
+# that a change to the BPF programs is measured in one boot),
+# VMTEST_TIMEOUT (default 1500 s).
 # Not a timed test: it fails only when the guest or a path fails.
 set -uo pipefail
 VM_LOG_TAG=bench-live
@@ -28,7 +31,8 @@ rm -rf "$out"
 mkdir -p "$out"
 opts=(--bench "$pair" --bench-n "${BENCH_N:-1500}" --bench-rounds "${BENCH_ROUNDS:-3}"
 	--bench-pause "${BENCH_PAUSE:-2}"
-	--bench-settings "${BENCH_SETTINGS:-floor pair watch kprobe stacks}")
+	--bench-settings "${BENCH_SETTINGS:-floor pair ${BENCH_BASE:+base }watch kprobe stacks}")
+[ -z "${BENCH_BASE:-}" ] || opts+=(--bench-base "$BENCH_BASE")
 echo "# $series: building the guest initramfs"
 "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" "${opts[@]}" \
 	>"$out/initramfs.env" 2>"$out/build.log" || vm_die "initramfs build failed, see $out/build.log"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # vm-initramfs.sh SERIES BIN OUT.cpio.gz [--demo] [--scenarios "A B|all"] [--kprobe "A B"]
 #                 [--real] [--selftests]
-#                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."]
+#                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."
+#                  --bench-base OTHER_BIN]
 #
 # Pack the guest initramfs for one Debian kernel series: busybox (static),
 # the static dmabuf-audit binary BIN, the test module built for that kernel
@@ -27,6 +28,7 @@ kprobe_scenarios=
 real=0
 selftests=0
 empty_pair=
+bench_base=
 bench_n=1500
 bench_pause=2
 bench_rounds=3
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--bench-rounds) bench_rounds=$2; shift ;;
 	--bench-pause) bench_pause=$2; shift ;;
 	--bench-settings) bench_settings=$2; shift ;;
+	--bench-base) bench_base=$2; shift ;;
 	*) vm_die "unknown option $1" ;;
 	esac
 	shift
@@ -141,6 +144,7 @@ if [ "$mode" = bench ]; then
 	[ -x "$empty_pair" ] || vm_die "--bench: $empty_pair is not built (make bench-live)"
 	cp "$empty_pair" "$root/bin/empty-pair"
 	cp "$DA_ROOT/tests/vm/bench.sh" "$root/etc/bench.sh"
+	[ -z "$bench_base" ] || cp "$bench_base" "$root/bin/dmabuf-audit-base"
 fi
 
 mkdir -p "$(dirname "$out")"

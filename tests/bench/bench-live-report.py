@@ -16,8 +16,8 @@ import hashlib
 import statistics
 import sys
 
-SETTINGS = ["floor", "pair", "watch", "kprobe", "stacks", "bpftrace"]
-TOOLS = ["watch", "kprobe", "stacks"]
+SETTINGS = ["floor", "pair", "watch", "kprobe", "stacks", "base"]
+TOOLS = ["watch", "kprobe", "stacks", "base"]
 
 
 def decode(stream_path):
@@ -65,6 +65,8 @@ def main():
     timing, tool, errors = parse(files["bench.txt"])
     kernel = next((l.split(" ", 1)[1] for l in files.get("guest.txt", "").splitlines()
                    if l.startswith("kernel ")), "?")
+    guest = dict(l.split(" ", 1) for l in files.get("guest.txt", "").splitlines() if " " in l)
+    kernel = f"{kernel}, clocksource {guest.get('clocksource', '?')}, {guest.get('cpus', '?')} CPUs"
     settings = [s for s in SETTINGS if any(k[0] == s for k in timing)]
     paths = []
     for (_, p) in timing:

@@ -12,6 +12,8 @@
 #   watch    dmabuf-audit watch (default mode: fentry/fexit)
 #   kprobe   dmabuf-audit watch --mode kprobe
 #   stacks   dmabuf-audit watch --stacks
+#   base     /bin/dmabuf-audit-base watch: another build of the tool (packed
+#            when BENCH_BASE names one), to measure a change in one boot
 # Every result line goes to /results/bench.txt as
 #   ROUND SETTING PATH N TOTAL_NS
 # and per dmabuf-audit run one line
@@ -67,13 +69,14 @@ bench_once() {
 	done
 }
 
-# bench_tool ROUND SETTING [dmabuf-audit watch options]
+# bench_tool ROUND SETTING BINARY [dmabuf-audit watch options]
 bench_tool() {
 	round=$1
 	setting=$2
-	shift 2
+	tool=$3
+	shift 3
 	rm -f /tmp/bench.report
-	dmabuf-audit watch --policy "$policy" --format json -o /tmp/bench.report "$@" \
+	"$tool" watch --policy "$policy" --format json -o /tmp/bench.report "$@" \
 		>/tmp/bench.out 2>&1 &
 	tpid=$!
 	if ! wait_for /tmp/bench.report '"type":"header"'; then
@@ -120,6 +123,8 @@ bench_pair() {
 note phase bench
 note bench_n "$DAT_BENCH_N"
 note bench_rounds "$DAT_BENCH_ROUNDS"
+note clocksource "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+note cpus "$(grep -c ^processor /proc/cpuinfo)"
 : >/results/bench.txt
 round=1
 while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
@@ -128,9 +133,10 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		case "$setting" in
 		floor) bench_once "$round" floor ;;
 		pair) bench_pair "$round" ;;
-		watch) bench_tool "$round" watch ;;
-		kprobe) bench_tool "$round" kprobe --mode kprobe ;;
-		stacks) bench_tool "$round" stacks --stacks ;;
+		watch) bench_tool "$round" watch dmabuf-audit ;;
+		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
+		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
+		base) bench_tool "$round" base /bin/dmabuf-audit-base ;;
 		esac
 		send /results/bench.txt
 	done
