@@ -720,8 +720,7 @@ int BPF_KPROBE(kprobe_map, struct dma_buf_attachment *attach)
 	if (in_unlocked_call(H_MAP_UNLOCKED))
 		return 0;
 	stash_put(H_MAP, (__u64)attach,
-		  resv_held_by_current(resv_of(buf_of(attach, false), false), false), 0,
-		  0);
+		  resv_held_by_current(resv_of(buf_of(attach, false), false), false), 0, 0);
 	return 0;
 }
 

@@ -302,10 +302,11 @@ static __u32 ringbuf_size(char *err, size_t errlen)
 	val = strtoull(env, &end, 10);
 	if (errno || end == env || *end || val < (unsigned long long)page || val > (1ull << 30) ||
 	    (val & (val - 1))) {
-		snprintf(err, errlen,
-			 "DMABUF_AUDIT_RINGBUF_SIZE=%s: the ring buffer size must be a power of two "
-			 "from %ld to 1073741824 bytes",
-			 env, page);
+		snprintf(
+			err, errlen,
+			"DMABUF_AUDIT_RINGBUF_SIZE=%s: the ring buffer size must be a power of two "
+			"from %ld to 1073741824 bytes",
+			env, page);
 		return 0;
 	}
 	return (__u32)val;

@@ -1569,8 +1569,7 @@ static int dat_bench_run(unsigned int n, const char *only)
 }
 
 /* "N" or "N PATH" */
-static ssize_t dat_bench_write(struct file *file, const char __user *ubuf, size_t len,
-			       loff_t *ppos)
+static ssize_t dat_bench_write(struct file *file, const char __user *ubuf, size_t len, loff_t *ppos)
 {
 	char buf[64], *path;
 	size_t cut = min(len, sizeof(buf) - 1);
