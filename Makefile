@@ -13,6 +13,9 @@
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
 #   make demo     boot a guest and watch dmabuf-audit catch a revoke bug
 #   make bench    engine/replay throughput and memory
+#   make bench-live KERNEL=6.12   cost per hooked call in a guest kernel:
+#                 floor, empty fentry/fexit pair, watch (fentry, kprobe,
+#                 --stacks); docs/performance.md
 #   make fuzz     libFuzzer targets for the record, JSON Lines and policy
 #                 readers (build/fuzz/); make fuzz-smoke runs each briefly
 
@@ -61,7 +64,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests pictures-tests readme-picture
+	repo-check cli-tests pictures-tests readme-picture bench-live
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -190,6 +193,25 @@ demo: all
 
 bench: $(BIN) $(CORE_LIB)
 	@tools/bench.sh $(BIN)
+
+# the live benchmark (tools/bench-live.sh): a guest boot, one kernel
+KERNEL ?= 6.12
+BENCH_LIVE := $(BUILD)/bench-live
+
+$(BENCH_LIVE):
+	@mkdir -p $@
+
+$(BENCH_LIVE)/empty_pair.bpf.o: tests/bench/empty_pair.bpf.c | $(BENCH_LIVE)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_LIVE)/empty_pair.skel.h: $(BENCH_LIVE)/empty_pair.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BENCH_LIVE)/empty-pair: tests/bench/empty-pair.c $(BENCH_LIVE)/empty_pair.skel.h
+	$(CC) $(CFLAGS) -I$(BENCH_LIVE) $(STATIC) -o $@ $< $(LDLIBS_LIVE)
+
+bench-live: $(BIN) $(BENCH_LIVE)/empty-pair
+	@tools/bench-live.sh $(BIN) $(BENCH_LIVE)/empty-pair $(KERNEL)
 
 format:
 	clang-format -i $(wildcard src/*.c src/*/*.c include/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/kmod/*.c tests/vm/*.c)

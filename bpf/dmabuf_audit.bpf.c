@@ -77,7 +77,25 @@ struct {
 	__type(value, __u8);
 } tracked_resv SEC(".maps");
 
-/* resvs with an invalidate whose unlock has not been reported yet */
+/*
+ * resvs with an invalidate whose unlock has not been reported yet, and how
+ * many there are: ww_mutex_unlock() is hooked for every ww_mutex of the
+ * system (every DRM driver's locking), so its program first reads this
+ * count and returns at once while no invalidate is pending; only then does
+ * it compute the resv and look it up.  The count is kept with the map's
+ * inserts and deletes; an entry the LRU evicts leaves it too high, which
+ * only costs lookups, never a missed unlock.
+ */
+__u64 invalidates_pending = 0;
+
+/*
+ * Tasks inside an _unlocked variant: while none is, the locked hooks skip
+ * the unlocked_calls lookup.  Raised at the variant's entry, lowered at its
+ * return; a return that is never seen (a kretprobe missed) leaves it too
+ * high, which only costs lookups.
+ */
+__u64 unlocked_calls_active = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -113,8 +131,11 @@ static __always_inline bool stash_take(enum hook_id hook, struct stash_args *out
 
 static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 {
-	__u64 key = key_of(unlocked);
+	__u64 key;
 
+	if (!unlocked_calls_active)
+		return false;
+	key = key_of(unlocked);
 	return bpf_map_lookup_elem(&unlocked_calls, &key) != NULL;
 }
 
@@ -122,7 +143,8 @@ static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
 {
 	__u64 key = key_of(unlocked);
 
-	bpf_map_update_elem(&unlocked_calls, &key, &held, BPF_ANY);
+	if (!bpf_map_update_elem(&unlocked_calls, &key, &held, BPF_ANY))
+		__sync_fetch_and_add(&unlocked_calls_active, 1);
 }
 
 /* resv_held at the variant's entry, and forget the mark */
@@ -132,12 +154,23 @@ static __always_inline __u8 unlocked_leave(enum hook_id unlocked)
 	__u8 *held = bpf_map_lookup_elem(&unlocked_calls, &key);
 	__u8 val = held ? *held : DA_RESV_UNKNOWN;
 
-	bpf_map_delete_elem(&unlocked_calls, &key);
+	if (held && !bpf_map_delete_elem(&unlocked_calls, &key))
+		__sync_fetch_and_sub(&unlocked_calls_active, 1);
 	return val;
 }
 
+/*
+ * Reading a kernel field.  The arguments of fentry/fexit programs, and the
+ * pointers read from them, are typed kernel pointers the program may load
+ * from directly (the verifier makes a faulting load read 0): no helper
+ * call.  kprobe arguments, and pointers that went through a stash, are
+ * plain numbers that only bpf_probe_read_kernel() may follow.  `direct` is
+ * a constant at every call site, so each program keeps one of the two.
+ */
+#define DA_READ(direct, ptr, field) ((direct) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
 /* Does the calling task own the reservation lock? */
-static __always_inline __u8 resv_held_by_current(struct dma_resv *resv)
+static __always_inline __u8 resv_held_by_current(struct dma_resv *resv, bool direct)
 {
 	long owner = 0;
 
@@ -145,14 +178,21 @@ static __always_inline __u8 resv_held_by_current(struct dma_resv *resv)
 		return DA_RESV_UNKNOWN;
 	if (!bpf_core_field_exists(resv->lock.base.owner))
 		return DA_RESV_UNKNOWN;
-	if (bpf_core_read(&owner, sizeof(owner), &resv->lock.base.owner))
+	if (direct)
+		owner = resv->lock.base.owner.counter;
+	else if (bpf_core_read(&owner, sizeof(owner), &resv->lock.base.owner))
 		return DA_RESV_UNKNOWN;
 	return (owner & ~7L) == (long)bpf_get_current_task() ? DA_RESV_HELD : DA_RESV_NOT_HELD;
 }
 
-static __always_inline struct dma_resv *resv_of(struct dma_buf *buf)
+static __always_inline struct dma_resv *resv_of(struct dma_buf *buf, bool direct)
 {
-	return buf ? BPF_CORE_READ(buf, resv) : NULL;
+	return buf ? DA_READ(direct, buf, resv) : NULL;
+}
+
+static __always_inline struct dma_buf *buf_of(struct dma_buf_attachment *attach, bool direct)
+{
+	return attach ? DA_READ(direct, attach, dmabuf) : NULL;
 }
 
 static __always_inline void track_resv(struct dma_resv *resv)
@@ -200,7 +240,7 @@ static __always_inline int on_export(void *ctx, struct dma_buf *buf)
 	struct da_event *e;
 
 	if (!IS_ERR_VALUE(buf) && buf) {
-		resv = resv_of(buf);
+		resv = resv_of(buf, false);
 		track_resv(resv);
 	}
 	e = da_reserve(ctx, DA_OP_EXPORT);
@@ -228,10 +268,11 @@ static __always_inline int on_release(void *ctx, struct dentry *dentry)
 
 	if (!buf)
 		return 0;
-	resv = resv_of(buf);
+	resv = resv_of(buf, false);
 	key = (__u64)resv;
 	bpf_map_delete_elem(&tracked_resv, &key);
-	bpf_map_delete_elem(&invalidate_pending, &key);
+	if (!bpf_map_delete_elem(&invalidate_pending, &key))
+		__sync_fetch_and_sub(&invalidates_pending, 1);
 	e = da_reserve(ctx, DA_OP_RELEASE);
 	if (!e)
 		return 0;
@@ -243,14 +284,14 @@ static __always_inline int on_release(void *ctx, struct dentry *dentry)
 
 static __always_inline int on_attach(void *ctx, struct dma_buf *buf, struct device *dev,
 				     const struct dma_buf_attach_ops *ops,
-				     struct dma_buf_attachment *attach)
+				     struct dma_buf_attachment *attach, bool direct)
 {
 	struct da_event *e = da_reserve(ctx, DA_OP_ATTACH);
 
 	if (!e)
 		return 0;
 	e->buf = (__u64)buf;
-	e->resv = (__u64)resv_of(buf);
+	e->resv = (__u64)resv_of(buf, direct);
 	e->importer_ops = (__u64)ops;
 	if (ops) {
 		e->flags |= DA_F_DYNAMIC;
@@ -269,7 +310,7 @@ static __always_inline int on_attach(void *ctx, struct dma_buf *buf, struct devi
 }
 
 static __always_inline int on_detach(void *ctx, struct dma_buf *buf,
-				     struct dma_buf_attachment *attach)
+				     struct dma_buf_attachment *attach, bool direct)
 {
 	struct da_event *e = da_reserve(ctx, DA_OP_DETACH);
 
@@ -277,16 +318,17 @@ static __always_inline int on_detach(void *ctx, struct dma_buf *buf,
 		return 0;
 	e->buf = (__u64)buf;
 	e->attach = (__u64)attach;
-	e->resv = (__u64)resv_of(buf);
+	e->resv = (__u64)resv_of(buf, direct);
 	da_submit(e);
 	return 0;
 }
 
 /* pin, unpin: ret only for pin */
-static __always_inline int on_pin(void *ctx, __u8 op, struct dma_buf_attachment *attach, long ret)
+static __always_inline int on_pin(void *ctx, __u8 op, struct dma_buf_attachment *attach, long ret,
+				  bool direct)
 {
-	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
-	struct dma_resv *resv = resv_of(buf);
+	struct dma_buf *buf = buf_of(attach, direct);
+	struct dma_resv *resv = resv_of(buf, direct);
 	struct da_event *e = da_reserve(ctx, op);
 
 	if (!e)
@@ -294,7 +336,7 @@ static __always_inline int on_pin(void *ctx, __u8 op, struct dma_buf_attachment 
 	e->attach = (__u64)attach;
 	e->buf = (__u64)buf;
 	e->resv = (__u64)resv;
-	e->resv_held = resv_held_by_current(resv);
+	e->resv_held = resv_held_by_current(resv, direct);
 	e->ret = ret;
 	da_submit(e);
 	return 0;
@@ -305,10 +347,10 @@ static __always_inline int on_pin(void *ctx, __u8 op, struct dma_buf_attachment 
  * held: resv_held, or 0 to read it now.
  */
 static __always_inline int on_map(void *ctx, __u8 op, struct dma_buf_attachment *attach, __u64 sgt,
-				  bool locked, __u8 held)
+				  bool locked, __u8 held, bool direct)
 {
-	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
-	struct dma_resv *resv = resv_of(buf);
+	struct dma_buf *buf = buf_of(attach, direct);
+	struct dma_resv *resv = resv_of(buf, direct);
 	struct da_event *e = da_reserve(ctx, op);
 
 	if (!e)
@@ -316,7 +358,7 @@ static __always_inline int on_map(void *ctx, __u8 op, struct dma_buf_attachment 
 	e->attach = (__u64)attach;
 	e->buf = (__u64)buf;
 	e->resv = (__u64)resv;
-	e->resv_held = held ? held : resv_held_by_current(resv);
+	e->resv_held = held ? held : resv_held_by_current(resv, direct);
 	if (locked)
 		e->flags |= DA_F_LOCKED;
 	if (op == DA_OP_MAP && IS_ERR_VALUE(sgt))
@@ -331,9 +373,9 @@ static __always_inline int on_map(void *ctx, __u8 op, struct dma_buf_attachment 
 
 /* vmap (ret), vunmap, mmap (ret) */
 static __always_inline int on_vmap(void *ctx, __u8 op, struct dma_buf *buf, long ret, bool locked,
-				   __u8 held)
+				   __u8 held, bool direct)
 {
-	struct dma_resv *resv = resv_of(buf);
+	struct dma_resv *resv = resv_of(buf, direct);
 	struct da_event *e = da_reserve(ctx, op);
 
 	if (!e)
@@ -341,7 +383,7 @@ static __always_inline int on_vmap(void *ctx, __u8 op, struct dma_buf *buf, long
 	e->buf = (__u64)buf;
 	e->resv = (__u64)resv;
 	if (op != DA_OP_MMAP) {
-		e->resv_held = held ? held : resv_held_by_current(resv);
+		e->resv_held = held ? held : resv_held_by_current(resv, direct);
 		if (locked)
 			e->flags |= DA_F_LOCKED;
 	}
@@ -350,23 +392,25 @@ static __always_inline int on_vmap(void *ctx, __u8 op, struct dma_buf *buf, long
 	return 0;
 }
 
-static __always_inline int on_invalidate(void *ctx, struct dma_buf *buf)
+static __always_inline int on_invalidate(void *ctx, struct dma_buf *buf, bool direct)
 {
-	struct dma_resv *resv = resv_of(buf);
+	struct dma_resv *resv = resv_of(buf, direct);
 	struct da_event *e;
 	__u64 key = (__u64)resv;
 	__u8 one = 1;
 
 	if (resv) {
 		track_resv(resv);
-		bpf_map_update_elem(&invalidate_pending, &key, &one, BPF_ANY);
+		/* a new entry counts; one already pending stays as it is */
+		if (!bpf_map_update_elem(&invalidate_pending, &key, &one, BPF_NOEXIST))
+			__sync_fetch_and_add(&invalidates_pending, 1);
 	}
 	e = da_reserve(ctx, DA_OP_INVALIDATE);
 	if (!e)
 		return 0;
 	e->buf = (__u64)buf;
 	e->resv = (__u64)resv;
-	e->resv_held = resv_held_by_current(resv);
+	e->resv_held = resv_held_by_current(resv, direct);
 	e->fn = invalidate_fn;
 	da_submit(e);
 	return 0;
@@ -394,30 +438,39 @@ static __always_inline int on_fence_wait(void *ctx, __u64 resv, __u64 usage, __u
 	return 0;
 }
 
-static __always_inline int on_revocable(void *ctx, struct dma_buf_attachment *attach, __u64 ret)
+static __always_inline int on_revocable(void *ctx, struct dma_buf_attachment *attach, __u64 ret,
+					bool direct)
 {
-	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
+	struct dma_buf *buf = buf_of(attach, direct);
 	struct da_event *e = da_reserve(ctx, DA_OP_REVOCABLE_CHECK);
 
 	if (!e)
 		return 0;
 	e->attach = (__u64)attach;
 	e->buf = (__u64)buf;
-	e->resv = (__u64)resv_of(buf);
+	e->resv = (__u64)resv_of(buf, direct);
 	e->ret = ret & 0xff ? 1 : 0;
 	da_submit(e);
 	return 0;
 }
 
-/* ww_mutex_unlock() of a resv with an invalidate pending: the revoke's lock section ends */
+/*
+ * ww_mutex_unlock() of a resv with an invalidate pending: the revoke's lock
+ * section ends.  Every other ww_mutex unlock of the system returns at the
+ * first test while no invalidate is pending.
+ */
 static __always_inline int on_resv_unlock(void *ctx, void *lock)
 {
-	__u64 resv = (__u64)lock - bpf_core_field_offset(struct dma_resv, lock);
 	struct da_event *e;
+	__u64 resv;
 
+	if (!invalidates_pending)
+		return 0;
+	resv = (__u64)lock - bpf_core_field_offset(struct dma_resv, lock);
 	if (!bpf_map_lookup_elem(&invalidate_pending, &resv))
 		return 0;
-	bpf_map_delete_elem(&invalidate_pending, &resv);
+	if (!bpf_map_delete_elem(&invalidate_pending, &resv))
+		__sync_fetch_and_sub(&invalidates_pending, 1);
 	e = da_reserve(ctx, DA_OP_RESV_UNLOCK);
 	if (!e)
 		return 0;
@@ -444,25 +497,25 @@ SEC("fexit")
 int BPF_PROG(fexit_attach, struct dma_buf *buf, struct device *dev,
 	     const struct dma_buf_attach_ops *ops, void *priv, struct dma_buf_attachment *ret)
 {
-	return on_attach(ctx, buf, dev, ops, ret);
+	return on_attach(ctx, buf, dev, ops, ret, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_detach, struct dma_buf *buf, struct dma_buf_attachment *attach)
 {
-	return on_detach(ctx, buf, attach);
+	return on_detach(ctx, buf, attach, true);
 }
 
 SEC("fexit")
 int BPF_PROG(fexit_pin, struct dma_buf_attachment *attach, int ret)
 {
-	return on_pin(ctx, DA_OP_PIN, attach, ret);
+	return on_pin(ctx, DA_OP_PIN, attach, ret, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_unpin, struct dma_buf_attachment *attach)
 {
-	return on_pin(ctx, DA_OP_UNPIN, attach, 0);
+	return on_pin(ctx, DA_OP_UNPIN, attach, 0, true);
 }
 
 SEC("fexit")
@@ -470,15 +523,15 @@ int BPF_PROG(fexit_map, struct dma_buf_attachment *attach, int dir, void *ret)
 {
 	if (in_unlocked_call(H_MAP_UNLOCKED))
 		return 0;
-	return on_map(ctx, DA_OP_MAP, attach, (__u64)ret, true, 0);
+	return on_map(ctx, DA_OP_MAP, attach, (__u64)ret, true, 0, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_map_unlocked, struct dma_buf_attachment *attach)
 {
-	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
+	struct dma_buf *buf = buf_of(attach, true);
 
-	unlocked_enter(H_MAP_UNLOCKED, resv_held_by_current(resv_of(buf)));
+	unlocked_enter(H_MAP_UNLOCKED, resv_held_by_current(resv_of(buf, true), true));
 	return 0;
 }
 
@@ -487,7 +540,7 @@ int BPF_PROG(fexit_map_unlocked, struct dma_buf_attachment *attach, int dir, voi
 {
 	__u8 held = unlocked_leave(H_MAP_UNLOCKED);
 
-	return on_map(ctx, DA_OP_MAP, attach, (__u64)ret, false, held);
+	return on_map(ctx, DA_OP_MAP, attach, (__u64)ret, false, held, true);
 }
 
 SEC("fentry")
@@ -495,17 +548,17 @@ int BPF_PROG(fentry_unmap, struct dma_buf_attachment *attach, void *sgt)
 {
 	if (in_unlocked_call(H_UNMAP_UNLOCKED))
 		return 0;
-	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, true, 0);
+	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, true, 0, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_unmap_unlocked, struct dma_buf_attachment *attach, void *sgt)
 {
-	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
-	__u8 held = resv_held_by_current(resv_of(buf));
+	struct dma_buf *buf = buf_of(attach, true);
+	__u8 held = resv_held_by_current(resv_of(buf, true), true);
 
 	unlocked_enter(H_UNMAP_UNLOCKED, held);
-	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, false, held);
+	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, false, held, true);
 }
 
 SEC("fexit")
@@ -520,13 +573,13 @@ int BPF_PROG(fexit_vmap, struct dma_buf *buf, void *map, int ret)
 {
 	if (in_unlocked_call(H_VMAP_UNLOCKED))
 		return 0;
-	return on_vmap(ctx, DA_OP_VMAP, buf, ret, true, 0);
+	return on_vmap(ctx, DA_OP_VMAP, buf, ret, true, 0, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_vmap_unlocked, struct dma_buf *buf)
 {
-	unlocked_enter(H_VMAP_UNLOCKED, resv_held_by_current(resv_of(buf)));
+	unlocked_enter(H_VMAP_UNLOCKED, resv_held_by_current(resv_of(buf, true), true));
 	return 0;
 }
 
@@ -535,7 +588,7 @@ int BPF_PROG(fexit_vmap_unlocked, struct dma_buf *buf, void *map, int ret)
 {
 	__u8 held = unlocked_leave(H_VMAP_UNLOCKED);
 
-	return on_vmap(ctx, DA_OP_VMAP, buf, ret, false, held);
+	return on_vmap(ctx, DA_OP_VMAP, buf, ret, false, held, true);
 }
 
 SEC("fentry")
@@ -543,16 +596,16 @@ int BPF_PROG(fentry_vunmap, struct dma_buf *buf)
 {
 	if (in_unlocked_call(H_VUNMAP_UNLOCKED))
 		return 0;
-	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, true, 0);
+	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, true, 0, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_vunmap_unlocked, struct dma_buf *buf)
 {
-	__u8 held = resv_held_by_current(resv_of(buf));
+	__u8 held = resv_held_by_current(resv_of(buf, true), true);
 
 	unlocked_enter(H_VUNMAP_UNLOCKED, held);
-	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, false, held);
+	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, false, held, true);
 }
 
 SEC("fexit")
@@ -565,20 +618,20 @@ int BPF_PROG(fexit_vunmap_unlocked)
 SEC("fexit")
 int BPF_PROG(fexit_mmap, struct dma_buf *buf, void *vma, unsigned long pgoff, int ret)
 {
-	return on_vmap(ctx, DA_OP_MMAP, buf, ret, false, 0);
+	return on_vmap(ctx, DA_OP_MMAP, buf, ret, false, 0, true);
 }
 
 /* mmap() of the dma-buf fd itself: the file's mmap operation */
 SEC("fexit")
 int BPF_PROG(fexit_mmap_fd, struct file *file, void *vma, int ret)
 {
-	return on_vmap(ctx, DA_OP_MMAP, BPF_CORE_READ(file, private_data), ret, false, 0);
+	return on_vmap(ctx, DA_OP_MMAP, BPF_CORE_READ(file, private_data), ret, false, 0, false);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_invalidate, struct dma_buf *buf)
 {
-	return on_invalidate(ctx, buf);
+	return on_invalidate(ctx, buf, true);
 }
 
 SEC("fexit")
@@ -592,7 +645,7 @@ int BPF_PROG(fexit_fence_wait, void *resv, int usage, bool intr, unsigned long t
 SEC("fexit")
 int BPF_PROG(fexit_revocable, struct dma_buf_attachment *attach, bool ret)
 {
-	return on_revocable(ctx, attach, ret);
+	return on_revocable(ctx, attach, ret, true);
 }
 
 SEC("fentry")
@@ -629,13 +682,13 @@ int BPF_KRETPROBE(kretprobe_attach, struct dma_buf_attachment *ret)
 
 	if (!stash_take(H_ATTACH, &a))
 		return 0;
-	return on_attach(ctx, (void *)a.arg[0], (void *)a.arg[1], (void *)a.arg[2], ret);
+	return on_attach(ctx, (void *)a.arg[0], (void *)a.arg[1], (void *)a.arg[2], ret, false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_detach, struct dma_buf *buf, struct dma_buf_attachment *attach)
 {
-	return on_detach(ctx, buf, attach);
+	return on_detach(ctx, buf, attach, false);
 }
 
 SEC("kprobe")
@@ -652,13 +705,13 @@ int BPF_KRETPROBE(kretprobe_pin, int ret)
 
 	if (!stash_take(H_PIN, &a))
 		return 0;
-	return on_pin(ctx, DA_OP_PIN, (void *)a.arg[0], ret);
+	return on_pin(ctx, DA_OP_PIN, (void *)a.arg[0], ret, false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_unpin, struct dma_buf_attachment *attach)
 {
-	return on_pin(ctx, DA_OP_UNPIN, attach, 0);
+	return on_pin(ctx, DA_OP_UNPIN, attach, 0, false);
 }
 
 SEC("kprobe")
@@ -667,8 +720,7 @@ int BPF_KPROBE(kprobe_map, struct dma_buf_attachment *attach)
 	if (in_unlocked_call(H_MAP_UNLOCKED))
 		return 0;
 	stash_put(H_MAP, (__u64)attach,
-		  resv_held_by_current(resv_of(attach ? BPF_CORE_READ(attach, dmabuf) : NULL)), 0,
-		  0);
+		  resv_held_by_current(resv_of(buf_of(attach, false), false), false), 0, 0);
 	return 0;
 }
 
@@ -679,13 +731,13 @@ int BPF_KRETPROBE(kretprobe_map, void *ret)
 
 	if (!stash_take(H_MAP, &a))
 		return 0;
-	return on_map(ctx, DA_OP_MAP, (void *)a.arg[0], (__u64)ret, true, (__u8)a.arg[1]);
+	return on_map(ctx, DA_OP_MAP, (void *)a.arg[0], (__u64)ret, true, (__u8)a.arg[1], false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_map_unlocked, struct dma_buf_attachment *attach)
 {
-	__u8 held = resv_held_by_current(resv_of(attach ? BPF_CORE_READ(attach, dmabuf) : NULL));
+	__u8 held = resv_held_by_current(resv_of(buf_of(attach, false), false), false);
 
 	unlocked_enter(H_MAP_UNLOCKED, held);
 	stash_put(H_MAP_UNLOCKED, (__u64)attach, held, 0, 0);
@@ -700,7 +752,7 @@ int BPF_KRETPROBE(kretprobe_map_unlocked, void *ret)
 	unlocked_leave(H_MAP_UNLOCKED);
 	if (!stash_take(H_MAP_UNLOCKED, &a))
 		return 0;
-	return on_map(ctx, DA_OP_MAP, (void *)a.arg[0], (__u64)ret, false, (__u8)a.arg[1]);
+	return on_map(ctx, DA_OP_MAP, (void *)a.arg[0], (__u64)ret, false, (__u8)a.arg[1], false);
 }
 
 SEC("kprobe")
@@ -708,16 +760,16 @@ int BPF_KPROBE(kprobe_unmap, struct dma_buf_attachment *attach, void *sgt)
 {
 	if (in_unlocked_call(H_UNMAP_UNLOCKED))
 		return 0;
-	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, true, 0);
+	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, true, 0, false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_unmap_unlocked, struct dma_buf_attachment *attach, void *sgt)
 {
-	__u8 held = resv_held_by_current(resv_of(attach ? BPF_CORE_READ(attach, dmabuf) : NULL));
+	__u8 held = resv_held_by_current(resv_of(buf_of(attach, false), false), false);
 
 	unlocked_enter(H_UNMAP_UNLOCKED, held);
-	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, false, held);
+	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, false, held, false);
 }
 
 SEC("kretprobe")
@@ -732,7 +784,7 @@ int BPF_KPROBE(kprobe_vmap, struct dma_buf *buf)
 {
 	if (in_unlocked_call(H_VMAP_UNLOCKED))
 		return 0;
-	stash_put(H_VMAP, (__u64)buf, resv_held_by_current(resv_of(buf)), 0, 0);
+	stash_put(H_VMAP, (__u64)buf, resv_held_by_current(resv_of(buf, false), false), 0, 0);
 	return 0;
 }
 
@@ -743,13 +795,13 @@ int BPF_KRETPROBE(kretprobe_vmap, int ret)
 
 	if (!stash_take(H_VMAP, &a))
 		return 0;
-	return on_vmap(ctx, DA_OP_VMAP, (void *)a.arg[0], ret, true, (__u8)a.arg[1]);
+	return on_vmap(ctx, DA_OP_VMAP, (void *)a.arg[0], ret, true, (__u8)a.arg[1], false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_vmap_unlocked, struct dma_buf *buf)
 {
-	__u8 held = resv_held_by_current(resv_of(buf));
+	__u8 held = resv_held_by_current(resv_of(buf, false), false);
 
 	unlocked_enter(H_VMAP_UNLOCKED, held);
 	stash_put(H_VMAP_UNLOCKED, (__u64)buf, held, 0, 0);
@@ -764,7 +816,7 @@ int BPF_KRETPROBE(kretprobe_vmap_unlocked, int ret)
 	unlocked_leave(H_VMAP_UNLOCKED);
 	if (!stash_take(H_VMAP_UNLOCKED, &a))
 		return 0;
-	return on_vmap(ctx, DA_OP_VMAP, (void *)a.arg[0], ret, false, (__u8)a.arg[1]);
+	return on_vmap(ctx, DA_OP_VMAP, (void *)a.arg[0], ret, false, (__u8)a.arg[1], false);
 }
 
 SEC("kprobe")
@@ -772,16 +824,16 @@ int BPF_KPROBE(kprobe_vunmap, struct dma_buf *buf)
 {
 	if (in_unlocked_call(H_VUNMAP_UNLOCKED))
 		return 0;
-	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, true, 0);
+	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, true, 0, false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_vunmap_unlocked, struct dma_buf *buf)
 {
-	__u8 held = resv_held_by_current(resv_of(buf));
+	__u8 held = resv_held_by_current(resv_of(buf, false), false);
 
 	unlocked_enter(H_VUNMAP_UNLOCKED, held);
-	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, false, held);
+	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, false, held, false);
 }
 
 SEC("kretprobe")
@@ -805,7 +857,7 @@ int BPF_KRETPROBE(kretprobe_mmap, int ret)
 
 	if (!stash_take(H_MMAP, &a))
 		return 0;
-	return on_vmap(ctx, DA_OP_MMAP, (void *)a.arg[0], ret, false, 0);
+	return on_vmap(ctx, DA_OP_MMAP, (void *)a.arg[0], ret, false, 0, false);
 }
 
 SEC("kprobe")
@@ -822,13 +874,13 @@ int BPF_KRETPROBE(kretprobe_mmap_fd, int ret)
 
 	if (!stash_take(H_MMAP_FD, &a))
 		return 0;
-	return on_vmap(ctx, DA_OP_MMAP, (void *)a.arg[0], ret, false, 0);
+	return on_vmap(ctx, DA_OP_MMAP, (void *)a.arg[0], ret, false, 0, false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_invalidate, struct dma_buf *buf)
 {
-	return on_invalidate(ctx, buf);
+	return on_invalidate(ctx, buf, false);
 }
 
 SEC("kprobe")
@@ -864,7 +916,7 @@ int BPF_KRETPROBE(kretprobe_revocable, long ret)
 
 	if (!stash_take(H_REVOCABLE, &a))
 		return 0;
-	return on_revocable(ctx, (void *)a.arg[0], ret);
+	return on_revocable(ctx, (void *)a.arg[0], ret, false);
 }
 
 SEC("kprobe")

@@ -1,6 +1,8 @@
 #!/bin/bash
 # vm-initramfs.sh SERIES BIN OUT.cpio.gz [--demo] [--scenarios "A B|all"] [--kprobe "A B"]
 #                 [--real] [--selftests]
+#                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."
+#                  --bench-base OTHER_BIN]
 #
 # Pack the guest initramfs for one Debian kernel series: busybox (static),
 # the static dmabuf-audit binary BIN, the test module built for that kernel
@@ -8,6 +10,8 @@
 # runner tests/vm/init as /init, the test policy, and with --real the vgem
 # modules (decompressed on the host: busybox insmod reads plain .ko only) plus
 # with --selftests the kernel's own dma-buf selftests (tools/vm-selftests.sh).
+# --bench packs the live benchmark instead of the suite (tools/bench-live.sh):
+# the empty fentry/fexit pair loader and tests/vm/bench.sh as /etc/bench.sh.
 # Prints KREL=... and VMLINUZ=... for the caller to eval.
 set -euo pipefail
 VM_LOG_TAG=vm-initramfs
@@ -23,6 +27,12 @@ scenarios=all
 kprobe_scenarios=
 real=0
 selftests=0
+empty_pair=
+bench_base=
+bench_n=1500
+bench_pause=2
+bench_rounds=3
+bench_settings="floor pair watch kprobe stacks"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--demo) mode=demo ;;
@@ -30,6 +40,12 @@ while [ $# -gt 0 ]; do
 	--kprobe) kprobe_scenarios=$2; shift ;;
 	--real) real=1 ;;
 	--selftests) selftests=1 ;;
+	--bench) mode=bench; empty_pair=$2; shift ;;
+	--bench-n) bench_n=$2; shift ;;
+	--bench-rounds) bench_rounds=$2; shift ;;
+	--bench-pause) bench_pause=$2; shift ;;
+	--bench-settings) bench_settings=$2; shift ;;
+	--bench-base) bench_base=$2; shift ;;
 	*) vm_die "unknown option $1" ;;
 	esac
 	shift
@@ -118,8 +134,18 @@ DAT_KPROBE_SCENARIOS="$kprobe_scenarios"
 DAT_REAL=$real
 DAT_SELFTESTS=$selftests
 DAT_CASE_TIMEOUT=120
+DAT_BENCH_N=$bench_n
+DAT_BENCH_ROUNDS=$bench_rounds
+DAT_BENCH_PAUSE=$bench_pause
+DAT_BENCH_SETTINGS="$bench_settings"
 EOF
 [ "$mode" = demo ] && cp "$DA_ROOT/tests/vm/demo.sh" "$root/etc/demo.sh"
+if [ "$mode" = bench ]; then
+	[ -x "$empty_pair" ] || vm_die "--bench: $empty_pair is not built (make bench-live)"
+	cp "$empty_pair" "$root/bin/empty-pair"
+	cp "$DA_ROOT/tests/vm/bench.sh" "$root/etc/bench.sh"
+	[ -z "$bench_base" ] || cp "$bench_base" "$root/bin/dmabuf-audit-base"
+fi
 
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"

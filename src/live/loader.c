@@ -283,11 +283,43 @@ static void plan_progs(struct da_live *l, const struct da_hook_plan *p, struct b
 	}
 }
 
+/*
+ * The ring buffer's size: DA_RINGBUF_SIZE, or DMABUF_AUDIT_RINGBUF_SIZE
+ * (bytes, a power of two from one page to 1 GiB) for tests that force
+ * losses with a tiny ring and for measuring which size a workload needs
+ * (docs/performance.md).  0 and a message when the value is refused.
+ */
+static __u32 ringbuf_size(char *err, size_t errlen)
+{
+	const char *env = getenv("DMABUF_AUDIT_RINGBUF_SIZE");
+	unsigned long long val;
+	long page = sysconf(_SC_PAGESIZE);
+	char *end;
+
+	if (!env)
+		return DA_RINGBUF_SIZE;
+	errno = 0;
+	val = strtoull(env, &end, 10);
+	if (errno || end == env || *end || val < (unsigned long long)page || val > (1ull << 30) ||
+	    (val & (val - 1))) {
+		snprintf(
+			err, errlen,
+			"DMABUF_AUDIT_RINGBUF_SIZE=%s: the ring buffer size must be a power of two "
+			"from %ld to 1073741824 bytes",
+			env, page);
+		return 0;
+	}
+	return (__u32)val;
+}
+
 static int configure_core(struct da_live *l, char *err, size_t errlen)
 {
+	__u32 ring = ringbuf_size(err, errlen);
 	struct bpf_program *prog;
 	int ret;
 
+	if (!ring)
+		return -1;
 	bpf_object__for_each_program(prog, l->skel->obj) bpf_program__set_autoload(prog, false);
 	for (unsigned int i = 0; i < l->n_core; i++) {
 		struct da_hook_plan *p = &l->plans[i];
@@ -316,7 +348,7 @@ static int configure_core(struct da_live *l, char *err, size_t errlen)
 	l->skel->rodata->filter_follow = l->opts->follow;
 	l->skel->rodata->capture_stacks = l->opts->stacks;
 	l->skel->rodata->resv_owner_readable = l->facts.resv_owner;
-	bpf_map__set_max_entries(l->skel->maps.events, DA_RINGBUF_SIZE);
+	bpf_map__set_max_entries(l->skel->maps.events, ring);
 	if (l->opts->stacks)
 		bpf_map__set_max_entries(l->skel->maps.stacks, DA_STACK_ENTRIES);
 	return 0;

@@ -1391,6 +1391,225 @@ static const struct file_operations dat_run_fops = {
 	.llseek = noop_llseek,
 };
 
+/* ------------------------------------------------------------------ bench */
+
+/*
+ * The benchmark entry (make bench-live, tools/bench-live.sh): a tight loop
+ * of N iterations of each hot path, timed here with ktime so the figure is
+ * the kernel's own cost per operation with whatever is attached at the
+ * moment (nothing, an empty fentry/fexit pair, dmabuf-audit, bpftrace).
+ * Write "N" to .../bench to run every path, "N PATH" to run one; read
+ * .../bench for one line per path run: "NAME N TOTAL_NS" (or "NAME error
+ * ERRNO").
+ */
+#define DAT_BENCH_MAX_N 10000000
+#define DAT_BENCH_RESCHED 256 /* let the tool's consumer run on a shared CPU */
+
+struct dat_bench {
+	struct dat_scn *scn;
+	struct dat_exporter *exp; /* dat_revoker (dynamic) */
+	struct dat_exporter *plain; /* dat_plain (static) */
+	struct dat_importer *dyn; /* dynamic importer of exp */
+	struct dat_importer *stat; /* static importer of plain */
+	struct dma_resv other; /* a ww_mutex that is no dma-buf's */
+};
+
+struct dat_bench_path {
+	const char *name;
+	/* one iteration; 0 or -errno */
+	int (*step)(struct dat_bench *b);
+};
+
+static int dat_bench_attach_detach(struct dat_bench *b)
+{
+	struct dma_buf_attachment *a;
+
+	a = dma_buf_dynamic_attach(b->exp->dmabuf, &dat_devs[DAT_IMP_DYNAMIC]->dev,
+				   &dat_dynamic_importer_ops, b->dyn);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
+	dma_buf_detach(b->exp->dmabuf, a);
+	return 0;
+}
+
+static int dat_bench_map_unmap(struct dat_bench *b)
+{
+	struct dma_resv *resv = b->exp->dmabuf->resv;
+	struct sg_table *sgt;
+
+	dma_resv_lock(resv, NULL);
+	sgt = dma_buf_map_attachment(b->dyn->attach, DMA_BIDIRECTIONAL);
+	if (!IS_ERR(sgt))
+		dma_buf_unmap_attachment(b->dyn->attach, sgt, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(resv);
+	return PTR_ERR_OR_ZERO(sgt);
+}
+
+static int dat_bench_map_unmap_unlocked(struct dat_bench *b)
+{
+	struct sg_table *sgt;
+
+	sgt = dma_buf_map_attachment_unlocked(b->stat->attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	dma_buf_unmap_attachment_unlocked(b->stat->attach, sgt, DMA_BIDIRECTIONAL);
+	return 0;
+}
+
+static int dat_bench_pin_unpin(struct dat_bench *b)
+{
+	struct dma_resv *resv = b->exp->dmabuf->resv;
+	int ret;
+
+	dma_resv_lock(resv, NULL);
+	ret = dma_buf_pin(b->dyn->attach);
+	if (!ret)
+		dma_buf_unpin(b->dyn->attach);
+	dma_resv_unlock(resv);
+	return ret;
+}
+
+static int dat_bench_vmap_vunmap(struct dat_bench *b)
+{
+	return dat_vmap_cycle(b->scn, b->plain, false);
+}
+
+static int dat_bench_vmap_vunmap_unlocked(struct dat_bench *b)
+{
+	return dat_vmap_cycle(b->scn, b->plain, true);
+}
+
+/* a revoke scope (invalidate + BOOKKEEP fence wait) and the un-revoke */
+static int dat_bench_revoke(struct dat_bench *b)
+{
+	dat_exporter_revoke(b->exp, true);
+	if (b->exp->last_wait_ret <= 0)
+		return -ETIMEDOUT;
+	dat_exporter_revoke(b->exp, false);
+	return 0;
+}
+
+/* a ww_mutex lock/unlock that has nothing to do with dma-buf */
+static int dat_bench_ww_mutex(struct dat_bench *b)
+{
+	int ret = dma_resv_lock(&b->other, NULL);
+
+	if (!ret)
+		dma_resv_unlock(&b->other);
+	return ret;
+}
+
+static const struct dat_bench_path dat_bench_paths[] = {
+	{ "attach-detach", dat_bench_attach_detach },
+	{ "map-unmap", dat_bench_map_unmap },
+	{ "map-unmap-unlocked", dat_bench_map_unmap_unlocked },
+	{ "pin-unpin", dat_bench_pin_unpin },
+	{ "vmap-vunmap", dat_bench_vmap_vunmap },
+	{ "vmap-vunmap-unlocked", dat_bench_vmap_vunmap_unlocked },
+	{ "revoke", dat_bench_revoke },
+	{ "ww-mutex", dat_bench_ww_mutex },
+};
+
+static char dat_bench_out[1024];
+static size_t dat_bench_len;
+
+static void dat_bench_run_path(struct dat_bench *b, const struct dat_bench_path *path,
+			       unsigned int n)
+{
+	size_t room = sizeof(dat_bench_out) - dat_bench_len;
+	unsigned int i;
+	int ret = 0;
+	u64 t0, t1;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < n && !ret; i++) {
+		ret = path->step(b);
+		if (i % DAT_BENCH_RESCHED == DAT_BENCH_RESCHED - 1)
+			cond_resched();
+	}
+	t1 = ktime_get_ns();
+	if (ret)
+		dat_bench_len += scnprintf(dat_bench_out + dat_bench_len, room, "%s error %d\n",
+					   path->name, ret);
+	else
+		dat_bench_len += scnprintf(dat_bench_out + dat_bench_len, room, "%s %u %llu\n",
+					   path->name, n, t1 - t0);
+}
+
+/* N iterations of the path named `only` (every path when NULL) */
+static int dat_bench_run(unsigned int n, const char *only)
+{
+	struct dat_scn s = { .name = "bench" };
+	struct dat_bench b = { .scn = &s };
+	unsigned int i, ran = 0;
+
+	dat_bench_len = 0;
+	dat_bench_out[0] = '\0';
+	b.exp = dat_exporter_new(&s, DAT_REVOKER);
+	b.plain = dat_exporter_new(&s, DAT_PLAIN);
+	b.dyn = b.exp ? dat_import(&s, b.exp, DAT_IMP_DYNAMIC) : NULL;
+	b.stat = b.plain ? dat_import(&s, b.plain, DAT_IMP_STATIC) : NULL;
+	dma_resv_init(&b.other);
+	if (!s.status) {
+		/* the exporter's drain after a revoke: nothing is mapped, so no wait */
+		b.exp->drain_ms = 0;
+		for (i = 0; i < ARRAY_SIZE(dat_bench_paths); i++) {
+			if (only && strcmp(only, dat_bench_paths[i].name))
+				continue;
+			dat_bench_run_path(&b, &dat_bench_paths[i], n);
+			ran++;
+		}
+	}
+	dma_resv_fini(&b.other);
+	dat_detach(b.stat);
+	dat_detach(b.dyn);
+	dat_exporter_put(b.plain);
+	dat_exporter_put(b.exp);
+	return s.status ? s.status : ran ? 0 : -ENOENT;
+}
+
+/* "N" or "N PATH" */
+static ssize_t dat_bench_write(struct file *file, const char __user *ubuf, size_t len, loff_t *ppos)
+{
+	char buf[64], *path;
+	size_t cut = min(len, sizeof(buf) - 1);
+	unsigned int n;
+	int ret;
+
+	if (copy_from_user(buf, ubuf, cut))
+		return -EFAULT;
+	buf[cut] = '\0';
+	path = strim(buf);
+	ret = kstrtouint(strsep(&path, " "), 10, &n);
+	if (ret)
+		return ret;
+	if (!n || n > DAT_BENCH_MAX_N)
+		return -EINVAL;
+	if (path)
+		path = strim(path);
+	mutex_lock(&dat_run_lock);
+	ret = dat_bench_run(n, path && *path ? path : NULL);
+	mutex_unlock(&dat_run_lock);
+	return ret ? ret : len;
+}
+
+static ssize_t dat_bench_read(struct file *file, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&dat_run_lock);
+	ret = simple_read_from_buffer(ubuf, len, ppos, dat_bench_out, dat_bench_len);
+	mutex_unlock(&dat_run_lock);
+	return ret;
+}
+
+static const struct file_operations dat_bench_fops = {
+	.owner = THIS_MODULE,
+	.write = dat_bench_write,
+	.read = dat_bench_read,
+	.llseek = default_llseek,
+};
+
 static void dat_unregister_devs(void)
 {
 	int i;
@@ -1418,6 +1637,7 @@ static int __init dat_init(void)
 	dat_dir = debugfs_create_dir("dmabuf_audit_test", NULL);
 	debugfs_create_file("run", 0200, dat_dir, NULL, &dat_run_fops);
 	debugfs_create_file("list", 0444, dat_dir, NULL, &dat_list_fops);
+	debugfs_create_file("bench", 0600, dat_dir, NULL, &dat_bench_fops);
 	pr_info("loaded: %zu scenarios\n", ARRAY_SIZE(dat_scenarios));
 	return 0;
 }

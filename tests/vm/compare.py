@@ -22,6 +22,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import live_checks  # noqa: E402  (tests/vm/live_checks.py: bench smoke and loss)
+
 # kernel log lines that mean a scenario hurt the kernel
 KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace:|general protection|"
                             r"kernel panic|Kernel panic|list_del corruption|refcount_t:")
@@ -754,6 +757,10 @@ class KernelJudge:
         ok, diags = check_watch(res, guest, expects)
         self.result(ok, "watch --events --format json sees a revoke bug live, stops on SIGINT",
                     diags)
+        load = lambda name, diags: (common_checks(res, name, diags, want_status=False),
+                                    load_report(res, name, diags))
+        for ok, what, diags in live_checks.judge(res, guest, load):
+            self.result(ok, what, diags)
         ok, diags = check_module_load(series, res, guest, expects, "module-late", False)
         self.result(ok, "a revoke scope in a module loaded after the tool started is attached",
                     diags)

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench-live-report.py RESULTS.STREAM: the table of make bench-live.
+
+Decodes the guest's result stream (the format of tests/vm/init: "=== DAT-FILE
+name md5", base64, "=== DAT-END name"), takes the last complete bench.txt
+(lines "ROUND SETTING PATH N TOTAL_NS" and "ROUND SETTING tool EVENTS LOST
+CPU_TICKS TICKS_PER_S", written by tests/vm/bench.sh) and prints per path and
+setting the best and median ns per operation over the rounds, and per path the
+added cost of each dmabuf-audit setting over the floor divided by the empty
+fentry/fexit pair's added cost.  Exit status 1 when no bench result arrived,
+or a path failed in the kernel; timings are never judged (they are noisy).
+"""
+import base64
+import hashlib
+import statistics
+import sys
+
+SETTINGS = ["floor", "pair", "watch", "kprobe", "stacks", "base"]
+TOOLS = ["watch", "kprobe", "stacks", "base"]
+
+
+def decode(stream_path):
+    files, name, md5, lines = {}, None, None, []
+    with open(stream_path, "rb") as f:
+        for raw in f:
+            line = raw.decode("ascii", "replace").strip()
+            if line.startswith("=== DAT-FILE "):
+                parts = line.split()
+                name, md5, lines = parts[2], parts[3] if len(parts) > 3 else "", []
+            elif line.startswith("=== DAT-END ") and name:
+                data = base64.b64decode("".join(lines))
+                if hashlib.md5(data).hexdigest() == md5:
+                    files[name] = data.decode("utf-8", "replace")
+                name = None
+            elif name:
+                lines.append(line)
+    return files
+
+
+def parse(text):
+    """{(setting, path): [ns per op per round]}, {setting: [(events, lost, cpu_s)]}, errors"""
+    timing, tool, errors = {}, {}, []
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 5 and f[2] == "tool":
+            if len(f) == 7 and f[3].isdigit() and f[4].isdigit():
+                tool.setdefault(f[1], []).append((int(f[3]), int(f[4]), int(f[5]) / int(f[6])))
+            else:
+                errors.append(line)
+        elif len(f) == 5 and f[3].isdigit() and f[4].isdigit():
+            timing.setdefault((f[1], f[2]), []).append(int(f[4]) / int(f[3]))
+        elif line.strip():
+            errors.append(line)
+    return timing, tool, errors
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: bench-live-report.py RESULTS.STREAM")
+    files = decode(sys.argv[1])
+    if "bench.txt" not in files:
+        print("bench-live: no bench result arrived from the guest")
+        return 1
+    timing, tool, errors = parse(files["bench.txt"])
+    kernel = next((l.split(" ", 1)[1] for l in files.get("guest.txt", "").splitlines()
+                   if l.startswith("kernel ")), "?")
+    guest = dict(l.split(" ", 1) for l in files.get("guest.txt", "").splitlines() if " " in l)
+    kernel = f"{kernel}, clocksource {guest.get('clocksource', '?')}, {guest.get('cpus', '?')} CPUs"
+    settings = [s for s in SETTINGS if any(k[0] == s for k in timing)]
+    paths = []
+    for (_, p) in timing:
+        if p not in paths:
+            paths.append(p)
+    rounds = max((len(v) for v in timing.values()), default=0)
+    print(f"kernel {kernel}, {rounds} rounds; ns per operation, best / median")
+    print(f"{'path':22}" + "".join(f"{s:>18}" for s in settings))
+    for p in paths:
+        row = f"{p:22}"
+        for s in settings:
+            v = timing.get((s, p))
+            row += f"{min(v):>9.0f} /{statistics.median(v):>6.0f}" if v else f"{'-':>18}"
+        print(row)
+    print()
+    print("added cost over the floor (best), as a multiple of the empty pair's:")
+    print(f"{'path':22}" + "".join(f"{s:>10}" for s in TOOLS if s in settings))
+    for p in paths:
+        floor, pair = timing.get(("floor", p)), timing.get(("pair", p))
+        if not floor or not pair:
+            continue
+        row = f"{p:22}"
+        for s in TOOLS:
+            if s not in settings:
+                continue
+            v = timing.get((s, p))
+            added_pair = min(pair) - min(floor)
+            if not v or added_pair <= 0:
+                row += f"{'-':>10}"
+            else:
+                row += f"{(min(v) - min(floor)) / added_pair:>9.2f}x"
+        print(row)
+    print()
+    for s in TOOLS:
+        runs = tool.get(s)
+        if not runs:
+            continue
+        events = sum(r[0] for r in runs)
+        lost = sum(r[1] for r in runs)
+        cpu = sum(r[2] for r in runs)
+        per_m = cpu / events * 1e6 if events else 0
+        print(f"{s}: {events} events, {lost} lost, consumer CPU {cpu:.2f} s"
+              f" ({per_m:.2f} s per million events)")
+    for e in errors:
+        print(f"bench-live: {e}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+# shellcheck shell=sh
+# bench.sh: the guest half of `make bench-live` (tools/bench-live.sh),
+# sourced by tests/vm/init when DAT_MODE=bench.
+#
+# The test module's bench entry (/sys/kernel/debug/dmabuf_audit_test/bench:
+# write N, read one line "PATH N TOTAL_NS" per hot path) runs under each
+# setting in turn, the settings alternated for DAT_BENCH_ROUNDS rounds so
+# that a slow phase of the host is shared out between them:
+#   floor    nothing attached
+#   pair     an empty fentry/fexit pair on every function dmabuf-audit hooks
+#            (/bin/empty-pair, tests/bench/empty-pair.c)
+#   watch    dmabuf-audit watch (default mode: fentry/fexit)
+#   kprobe   dmabuf-audit watch --mode kprobe
+#   stacks   dmabuf-audit watch --stacks
+#   base     /bin/dmabuf-audit-base watch: another build of the tool (packed
+#            when BENCH_BASE names one), to measure a change in one boot
+# Every result line goes to /results/bench.txt as
+#   ROUND SETTING PATH N TOTAL_NS
+# and per dmabuf-audit run one line
+#   ROUND SETTING tool EVENTS LOST CPU_TICKS TICKS_PER_S
+# (CPU_TICKS: from after the warm-up pass to the end of the drain)
+# (the consumer's CPU time from /proc/PID/stat, its event and loss counts
+# from the report's summary).  The host (tests/bench/bench-live-report.py)
+# turns them into the table.
+policy=/etc/dmabuf-audit/policy
+bench=/sys/kernel/debug/dmabuf_audit_test/bench
+# what dmabuf-audit hooks, under every name it has (a missing one is skipped)
+pair_funcs="dma_buf_export dma_buf_release dma_buf_attach dma_buf_dynamic_attach dma_buf_detach
+dma_buf_pin dma_buf_unpin dma_buf_map_attachment dma_buf_map_attachment_unlocked
+dma_buf_unmap_attachment dma_buf_unmap_attachment_unlocked dma_buf_vmap dma_buf_vmap_unlocked
+dma_buf_vunmap dma_buf_vunmap_unlocked dma_buf_mmap dma_buf_mmap_internal dma_buf_move_notify
+dma_buf_invalidate_mappings dma_resv_wait_timeout dma_buf_attach_revocable ww_mutex_unlock
+dat_exporter_revoke dat_exporter_cleanup"
+
+bench_paths="attach-detach map-unmap map-unmap-unlocked pin-unpin vmap-vunmap vmap-vunmap-unlocked
+revoke ww-mutex"
+
+# wait_for FILE PATTERN: until FILE has PATTERN (at most 180 s); 1 if not
+wait_for() {
+	i=0
+	while [ $i -lt 360 ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# a short pass, not recorded: the first calls through a new trampoline, and
+# the tool's first events (kallsyms read for symbols), cost more than the rest
+bench_warm() {
+	echo 200 >"$bench" 2>/dev/null
+	sleep 1
+}
+
+# bench_once ROUND SETTING: one pass of every path.  Each path on its own,
+# then a pause: under TCG the consumer takes tens of microseconds per event,
+# so N is chosen for the default ring buffer to hold one path's events, and
+# the pause lets it drain before the next (the losses are counted anyway).
+bench_once() {
+	bench_warm
+	for path in $bench_paths; do
+		if ! echo "$DAT_BENCH_N $path" >"$bench" 2>/results/bench-$2.err; then
+			echo "$1 $2 $path failed: $(cat /results/bench-$2.err)" >>/results/bench.txt
+			continue
+		fi
+		sed "s/^/$1 $2 /" "$bench" >>/results/bench.txt
+		sleep "$DAT_BENCH_PAUSE"
+	done
+}
+
+# bench_tool ROUND SETTING BINARY [dmabuf-audit watch options]
+bench_tool() {
+	round=$1
+	setting=$2
+	tool=$3
+	shift 3
+	rm -f /tmp/bench.report
+	"$tool" watch --policy "$policy" --format json -o /tmp/bench.report "$@" \
+		>/tmp/bench.out 2>&1 &
+	tpid=$!
+	if ! wait_for /tmp/bench.report '"type":"header"'; then
+		echo "$round $setting tool-not-ready" >>/results/bench.txt
+		kill -INT "$tpid"
+		wait "$tpid"
+		cp /tmp/bench.out "/results/bench-$setting.out"
+		send "/results/bench-$setting.out"
+		return
+	fi
+	# the consumer's CPU time (utime + stime) over the timed pass and its drain
+	bench_warm
+	set -- $(cut -d' ' -f14,15 "/proc/$tpid/stat")
+	ticks=$((-$1 - $2))
+	bench_once "$round" "$setting"
+	sleep 2
+	set -- $(cut -d' ' -f14,15 "/proc/$tpid/stat")
+	ticks=$((ticks + $1 + $2))
+	kill -INT "$tpid"
+	wait "$tpid"
+	summary=$(grep '"type":"summary"' /tmp/bench.report)
+	events=$(echo "$summary" | sed -n 's/.*"summary","events":\([0-9]*\).*/\1/p')
+	lost=$(echo "$summary" | sed -n 's/.*"summary","events":[0-9]*,"lost":\([0-9]*\).*/\1/p')
+	echo "$round $setting tool ${events:-?} ${lost:-?} $ticks $(getconf CLK_TCK 2>/dev/null || echo 100)" \
+		>>/results/bench.txt
+	cp /tmp/bench.report "/results/bench-$setting-$round.report"
+}
+
+bench_pair() {
+	# shellcheck disable=SC2086 # a list of function names
+	/bin/empty-pair $pair_funcs >/tmp/pair.out 2>/results/pair.err &
+	ppid=$!
+	if ! wait_for /tmp/pair.out attached; then
+		echo "$1 pair pair-not-ready" >>/results/bench.txt
+		kill "$ppid"
+		wait "$ppid"
+		return
+	fi
+	bench_once "$1" pair
+	kill -INT "$ppid"
+	wait "$ppid"
+}
+
+note phase bench
+note bench_n "$DAT_BENCH_N"
+note bench_rounds "$DAT_BENCH_ROUNDS"
+note clocksource "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+note cpus "$(grep -c ^processor /proc/cpuinfo)"
+: >/results/bench.txt
+round=1
+while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
+	say "bench round $round of $DAT_BENCH_ROUNDS"
+	for setting in $DAT_BENCH_SETTINGS; do
+		case "$setting" in
+		floor) bench_once "$round" floor ;;
+		pair) bench_pair "$round" ;;
+		watch) bench_tool "$round" watch dmabuf-audit ;;
+		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
+		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
+		base) bench_tool "$round" base /bin/dmabuf-audit-base ;;
+		esac
+		send /results/bench.txt
+	done
+	round=$((round + 1))
+done
+send /results/pair.err
+for f in /results/bench-*.report; do
+	[ -f "$f" ] && send "$f"
+done
