@@ -360,7 +360,7 @@ static void log_finding(void *ctx, const struct da_finding *f, const char *text,
 	}
 	if (f->has_attachment)
 		add(&e, "DMABUF_DEVICE", a->dev);
-	if (f->comm)
+	if (f->comm && f->comm[0])
 		add_len(&e, "DMABUF_TASK", f->comm, strnlen(f->comm, DA_COMM_LEN));
 	if (f->pid || f->tid)
 		add_fmt(&e, "DMABUF_PID", "%" PRIu64, f->pid);
