@@ -350,19 +350,12 @@ static int trace_command(struct da_live_trace *t, pid_t pid, const char *name)
 	return wstatus;
 }
 
-int da_cmd_run(struct da_opts *opts, int argc, char **argv)
+static int run_command(struct da_opts *opts, int argc, char **argv)
 {
 	struct da_live_trace t;
 	int exec_errno = 0, wstatus, max;
 	pid_t pid;
 
-	if (argc < 1) {
-		fprintf(stderr, DA_TOOL_NAME " run: missing command\n");
-		return DA_EXIT_USAGE;
-	}
-	install_signals();
-	if (da_service_start(opts))
-		return DA_EXIT_USAGE;
 	if (open_trace(&t, opts, false))
 		return DA_EXIT_USAGE; /* CMD is not started */
 	if (signals_seen) {
@@ -389,4 +382,20 @@ int da_cmd_run(struct da_opts *opts, int argc, char **argv)
 	if (WIFSIGNALED(wstatus))
 		return 128 + WTERMSIG(wstatus);
 	return DA_EXIT_USAGE;
+}
+
+int da_cmd_run(struct da_opts *opts, int argc, char **argv)
+{
+	int status;
+
+	if (argc < 1) {
+		fprintf(stderr, DA_TOOL_NAME " run: missing command\n");
+		return DA_EXIT_USAGE;
+	}
+	install_signals();
+	if (da_service_start(opts)) /* --log journal */
+		return DA_EXIT_USAGE;
+	status = run_command(opts, argc, argv);
+	da_service_stop();
+	return status;
 }
