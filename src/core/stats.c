@@ -53,9 +53,9 @@ void da_stats_hooks(struct da_stats *st, const struct da_trace_info *trace)
 	for (unsigned int i = 0; i < trace->n_hooks && i < DA_MAX_HOOKS; i++) {
 		st->hooks_attached += trace->hooks[i].attached;
 		/* a scope in a module not loaded is not wanted until the module comes */
-		st->hooks_wanted += trace->hooks[i].attached ||
-				    (strcmp(trace->hooks[i].mode, "absent") &&
-				     strcmp(trace->hooks[i].mode, "module"));
+		st->hooks_wanted +=
+			trace->hooks[i].attached || (strcmp(trace->hooks[i].mode, "absent") &&
+						     strcmp(trace->hooks[i].mode, "module"));
 	}
 }
 
