@@ -161,6 +161,16 @@ static void notify_status(struct da_pipeline *p, const char *prefix)
 	da_sd_notify(state);
 }
 
+/* sd_notify(3): a reload starts, stamped so that systemd can order reload cycles */
+static void notify_reloading(void)
+{
+	char state[64];
+
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)(mono_ns() / 1000));
+	da_sd_notify(state);
+}
+
 /* SIGHUP: -o FILE again (logrotate), the policy again; a bad policy keeps the old one */
 static void reload(struct da_live_trace *t, struct da_opts *opts)
 {
@@ -258,7 +268,7 @@ int da_cmd_watch(struct da_opts *opts)
 			break;
 		if (hangups != hangups_seen) {
 			hangups = hangups_seen;
-			da_sd_notify("RELOADING=1");
+			notify_reloading();
 			reload(&t, opts);
 			notify_status(t.p, "READY=1\n");
 		}
