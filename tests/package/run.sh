@@ -145,6 +145,8 @@ for word in DMABUF_AUDIT_RINGBUF_SIZE NOTIFY_SOCKET WATCHDOG_USEC DMABUF_AUDIT_J
 	SIGHUP SIGTERM suppress-window 6.12.95+deb12-amd64 7.3.4+deb13-amd64; do
 	grep -qF -- "$word" <<<"$man_text" || missing+=" $word"
 done
+grep -qF ".TH DMABUF-AUDIT 8 " "$man" && grep -q "^\.TH .*\"dmabuf-audit $version\"" "$man" ||
+	missing+=" .TH with dmabuf-audit $version (the Makefile's VERSION)"
 if [ -z "$missing" ]; then
 	ok "man page: its sections, the environment, signals, and OVERHEAD's kernels"
 else
@@ -315,6 +317,7 @@ fi
 
 dpkg_tests=("dpkg -i installs it; /usr/sbin/dmabuf-audit --version runs"
 	"/usr/sbin/dmabuf-audit is linked against the shared libbpf, libelf, zlib, jansson"
+	"/usr/sbin/dmabuf-audit works with them: replay of a gzip'd guest record, hooks --btf"
 	"installed unit passes systemd-analyze verify, man pages included"
 	"man dmabuf-audit finds and renders the installed page"
 	"the service is installed disabled"
@@ -362,10 +365,33 @@ else
 $libs"
 fi
 
-if verify_unit /lib/systemd/system/dmabuf-audit.service; then
+# a record from a 7.3 guest, gzip'd (zlib), judged (jansson for the JSON report), and BTF
+# parsed by the shared libbpf and libelf
+gzip -c "$repo/tests/replay/fixtures/7.3-missing-fence-wait.rec" >"$work/record.rec.gz"
+/usr/sbin/dmabuf-audit replay --format json "$work/record.rec.gz" >"$work/replay.json" 2>&1
+rc=$?
+findings=$(grep -o '"type":"finding","rule":"[a-z-]*"' "$work/replay.json")
+problems=
+[ "$rc" -eq 1 ] && [ "$findings" = '"type":"finding","rule":"missing-fence-wait"' ] ||
+	problems+="replay: exit $rc (expected 1), findings: $findings"$'\n'
+if [ -r /sys/kernel/btf/vmlinux ]; then
+	out=$(/usr/sbin/dmabuf-audit hooks --btf /sys/kernel/btf/vmlinux --format json 2>&1)
+	rc=$?
+	[ "$rc" -eq 0 ] && grep -q '"rules"' <<<"$out" ||
+		problems+="hooks --btf: exit $rc: $(head -c 300 <<<"$out")"
+else
+	echo "# no /sys/kernel/btf/vmlinux on this host: hooks --btf not tried"
+fi
+if [ -z "$problems" ]; then
 	ok "${dpkg_tests[2]}"
 else
-	not_ok "${dpkg_tests[2]}" "$out"
+	not_ok "${dpkg_tests[2]}" "$problems"
+fi
+
+if verify_unit /lib/systemd/system/dmabuf-audit.service; then
+	ok "${dpkg_tests[3]}"
+else
+	not_ok "${dpkg_tests[3]}" "$out"
 fi
 
 page=$(man -w dmabuf-audit 2>&1)
@@ -373,16 +399,16 @@ MANWIDTH=80 man --warnings dmabuf-audit >"$work/man-installed.txt" 2>"$work/man-
 rc=$?
 if [ "$page" = /usr/share/man/man8/dmabuf-audit.8.gz ] && [ "$rc" -eq 0 ] &&
 	[ ! -s "$work/man-installed.err" ] && cmp -s "$work/man.txt" "$work/man-installed.txt"; then
-	ok "${dpkg_tests[3]}"
+	ok "${dpkg_tests[4]}"
 else
-	not_ok "${dpkg_tests[3]}" "man -w: $page; exit $rc; $(head -n 5 "$work/man-installed.err")"
+	not_ok "${dpkg_tests[4]}" "man -w: $page; exit $rc; $(head -n 5 "$work/man-installed.err")"
 fi
 
 enabled=$(find /etc/systemd/system -name dmabuf-audit.service 2>/dev/null)
 if [ -z "$enabled" ]; then
-	ok "${dpkg_tests[4]}"
+	ok "${dpkg_tests[5]}"
 else
-	not_ok "${dpkg_tests[4]}" "enabled: $enabled"
+	not_ok "${dpkg_tests[5]}" "enabled: $enabled"
 fi
 
 dpkg -r dmabuf-audit >"$work/dpkg-r.log" 2>&1
@@ -393,9 +419,9 @@ left=$(ls -d /usr/sbin/dmabuf-audit /lib/systemd/system/dmabuf-audit.service \
 status=$(dpkg-query -W -f='${Status}' dmabuf-audit 2>&1)
 if [ "$rc" -eq 0 ] && [ -z "$left" ] && [ -f /etc/dmabuf-audit/policy ] &&
 	[ "$status" = "deinstall ok config-files" ]; then
-	ok "${dpkg_tests[5]}"
+	ok "${dpkg_tests[6]}"
 else
-	not_ok "${dpkg_tests[5]}" "exit $rc; status: $status; left: $left"
+	not_ok "${dpkg_tests[6]}" "exit $rc; status: $status; left: $left"
 fi
 
 dpkg --purge dmabuf-audit >"$work/dpkg-purge.log" 2>&1
@@ -403,9 +429,9 @@ rc=$?
 if [ "$rc" -eq 0 ] && [ ! -e /etc/dmabuf-audit ] &&
 	! dpkg-query -W dmabuf-audit >/dev/null 2>&1 &&
 	[ ! -e /var/lib/systemd/deb-systemd-helper-enabled/dmabuf-audit.service.dsh-also ]; then
-	ok "${dpkg_tests[6]}"
+	ok "${dpkg_tests[7]}"
 else
-	not_ok "${dpkg_tests[6]}" "exit $rc; $(ls -d /etc/dmabuf-audit 2>/dev/null)
+	not_ok "${dpkg_tests[7]}" "exit $rc; $(ls -d /etc/dmabuf-audit 2>/dev/null)
 $(dpkg-query -W dmabuf-audit 2>&1)"
 fi
 

@@ -18,7 +18,7 @@ _dmabuf_audit_options()
 		echo "$_dmabuf_audit_report_opts $_dmabuf_audit_live_opts --duration --log
 			--metrics --metrics-interval --stats-interval" ;;
 	run)
-		echo "$_dmabuf_audit_report_opts $_dmabuf_audit_live_opts --follow --stats-interval" ;;
+		echo "$_dmabuf_audit_report_opts $_dmabuf_audit_live_opts --follow" ;;
 	replay)
 		echo "$_dmabuf_audit_report_opts" ;;
 	hooks)
@@ -75,7 +75,7 @@ _dmabuf_audit()
 				break ;;
 			-o | --output | --timeline | --record | --policy | --format | --fail-on | \
 				--error-exitcode | --pid | --mode | --color | --max-buffers | \
-				--max-attachments | --history | --stats-interval)
+				--max-attachments | --history)
 				((i++)) ;;
 			-*) ;;
 			*)
