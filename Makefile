@@ -24,6 +24,7 @@
 #   make install  PREFIX=/usr/local DESTDIR= : the same files for other systems
 #   make package-tests   unit verify, make deb, dpkg -i/-r/--purge, lintian,
 #                 man page, make install (root; run by make test)
+#   make package-guest-test   the unit's sandbox under systemd in a guest
 
 CC ?= gcc
 CLANG ?= clang
@@ -71,7 +72,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
 	repo-check cli-tests pictures-tests readme-picture bench-live \
-	dynamic install deb package-tests
+	dynamic install deb package-tests package-guest-test
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -186,6 +187,7 @@ test:
 	-@$(MAKE) --no-print-directory -k check || $(call step_failed,check)
 	-@$(MAKE) --no-print-directory test-hooks-btf || $(call step_failed,test-hooks-btf)
 	-@$(MAKE) --no-print-directory package-tests || $(call step_failed,package-tests)
+	-@$(MAKE) --no-print-directory package-guest-test || $(call step_failed,package-guest-test)
 	-@$(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest)
 	@tools/test-summary.sh $(BUILD)/test-results
 
@@ -276,6 +278,13 @@ deb: deps
 package-tests: $(BIN)
 	@tools/install-deps.sh $(PACKAGE_DEPS)
 	@tools/run-suite.sh package tests/package/run.sh $(BIN)
+
+# the unit's capabilities and sandbox under a real systemd (PID 1) in a 6.12
+# guest: BPF loads and attaches, kallsyms and debugfs readable. About 2 minutes;
+# the Debian 12 root with systemd is debootstrapped once into the cache.
+PACKAGE_GUEST_KERNEL ?= 6.12
+package-guest-test: $(BIN)
+	@tools/run-suite.sh package-guest tests/package/systemd-guest.sh $(BIN) $(PACKAGE_GUEST_KERNEL)
 
 format:
 	clang-format -i $(wildcard src/*.c src/*/*.c include/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/kmod/*.c tests/vm/*.c)

@@ -81,14 +81,14 @@ want_unit_lines=(
 	"RestrictAddressFamilies=AF_UNIX"
 	"LockPersonality=yes"
 	"MemoryDenyWriteExecute=yes"
+	"SystemCallFilter=@system-service bpf perf_event_open"
 )
 missing=
 for line in "${want_unit_lines[@]}"; do
 	grep -qxF -- "$line" "$unit" || missing+="$line"$'\n'
 done
 # settings that would break bpf(2), tracefs or kallsyms must stay out (the unit says why)
-for setting in ProtectKernelTunables ProtectKernelLogs ProcSubset PrivateUsers SystemCallFilter \
-	DynamicUser User; do
+for setting in ProtectKernelTunables ProtectKernelLogs ProcSubset PrivateUsers DynamicUser User; do
 	grep -q "^$setting=" "$unit" && missing+="set, but breaks BPF tracing: $setting"$'\n'
 	grep -qE "^#   ([A-Za-z]+=?, )*$setting\b" "$unit" || missing+="left out without a reason in the unit: $setting"$'\n'
 done
