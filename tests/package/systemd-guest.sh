@@ -71,7 +71,7 @@ runner_script() {
 	cat <<EOF
 #!/bin/sh
 exec >/dev/ttyS1 2>&1
-for t in hooks fentry kprobe nocaps nobpf kallsyms kallsyms-nolog debugfs; do
+for t in \$(cat /etc/da-tests); do
 	systemctl start da-\$t.service
 	echo "DA-RESULT \$t \$(systemctl show -p ExecMainStatus --value da-\$t.service)"
 	sed "s/^/DA-OUT \$t /" $metrics_dir/\$t.out
@@ -92,6 +92,26 @@ fi
 echo DA-DONE
 systemctl poweroff --force --force
 EOF
+}
+
+# PACKAGE_GUEST_CAPS=1: what each capability of the unit is needed for, measured: the
+# attach in both modes, kallsyms and debugfs, each without one capability (diagnostics only)
+capability_units() {
+	local stage=$1 cap t
+	for cap in CAP_BPF CAP_PERFMON CAP_SYS_RESOURCE CAP_SYS_ADMIN CAP_SYSLOG; do
+		test_unit "no-$cap-fentry" "/usr/sbin/dmabuf-audit run --format json -- /bin/true" \
+			"CapabilityBoundingSet=~$cap" >"$stage/etc/systemd/system/da-no-$cap-fentry.service"
+		test_unit "no-$cap-kprobe" \
+			"/usr/sbin/dmabuf-audit run --mode kprobe --format json -- /bin/true" \
+			"CapabilityBoundingSet=~$cap" >"$stage/etc/systemd/system/da-no-$cap-kprobe.service"
+		test_unit "no-$cap-kallsyms" "/bin/sh -c 'grep -m1 \" dma_buf_export\$\" /proc/kallsyms'" \
+			"CapabilityBoundingSet=~$cap" >"$stage/etc/systemd/system/da-no-$cap-kallsyms.service"
+		test_unit "no-$cap-debugfs" "/bin/sh -c 'head -n 1 /sys/kernel/debug/dma_buf/bufinfo'" \
+			"CapabilityBoundingSet=~$cap" >"$stage/etc/systemd/system/da-no-$cap-debugfs.service"
+		for t in fentry kprobe kallsyms debugfs; do
+			printf ' no-%s-%s' "$cap" "$t" >>"$stage/etc/da-tests"
+		done
+	done
 }
 
 build_initramfs() {
@@ -126,6 +146,8 @@ build_initramfs() {
 		"ProtectKernelLogs=yes" >"$stage/etc/systemd/system/da-kallsyms-nolog.service"
 	test_unit debugfs "/bin/sh -c 'head -n 2 /sys/kernel/debug/dma_buf/bufinfo'" \
 		>"$stage/etc/systemd/system/da-debugfs.service"
+	echo hooks fentry kprobe nocaps nobpf kallsyms kallsyms-nolog debugfs >"$stage/etc/da-tests"
+	[ -n "${PACKAGE_GUEST_CAPS:-}" ] && capability_units "$stage"
 	runner_script "$with_unit" >"$stage/usr/local/sbin/da-runner"
 	chmod 0755 "$stage/usr/local/sbin/da-runner"
 	printf '%s\n' "[Unit]" "After=multi-user.target" "[Service]" "Type=oneshot" \
@@ -229,6 +251,20 @@ if [ "$status" = 0 ] && grep -q '^Dma-buf Objects:' <<<"$stdout"; then
 else
 	not_ok "$series: under the unit's sandbox /sys/kernel/debug/dma_buf/bufinfo is readable" \
 		"exit ${status:-none}: $stdout $stderr"
+fi
+
+if [ -n "${PACKAGE_GUEST_CAPS:-}" ]; then
+	for cap in CAP_BPF CAP_PERFMON CAP_SYS_RESOURCE CAP_SYS_ADMIN CAP_SYSLOG; do
+		line="# without $cap:"
+		for t in fentry kprobe kallsyms debugfs; do
+			result "no-$cap-$t"
+			line+=" $t exit ${status:-none}"
+			[ "$t" = kallsyms ] && line+=" (${stdout%% *})"
+			[ -n "$stderr" ] && line+=" ($(head -n 1 <<<"$stderr" | cut -c1-90))"
+			line+=";"
+		done
+		echo "$line"
+	done
 fi
 
 if [ -z "$with_unit" ]; then
