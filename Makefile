@@ -10,7 +10,7 @@
 #                 self-check tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
 #   make test     everything CI runs: deps, build, check, hooks --btf on
-#                 Debian kernels, guest tests on $(CI_KERNELS)
+#                 Debian kernels, package tests, guest tests on $(CI_KERNELS)
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
 #   make demo     boot a guest and watch dmabuf-audit catch a revoke bug
 #   make bench    engine/replay throughput and memory
@@ -19,6 +19,13 @@
 #                 --stacks); docs/performance.md
 #   make fuzz     libFuzzer targets for the record, JSON Lines and policy
 #                 readers (build/fuzz/); make fuzz-smoke runs each briefly
+#   make deb      build/dmabuf-audit_VERSION_ARCH.deb: the binary linked
+#                 against the shared libraries (build/dyn/), unit, policy, man
+#                 page, completion, docs (tools/package/)
+#   make install  PREFIX=/usr/local DESTDIR= : the same files for other systems
+#   make package-tests   unit verify, make deb, dpkg -i/-r/--purge, lintian,
+#                 man page, make install (root; run by make test)
+#   make package-guest-test   the unit's sandbox under systemd in a guest
 
 CC ?= gcc
 CLANG ?= clang
@@ -66,7 +73,8 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests pictures-tests readme-picture bench-live service-tests
+	repo-check cli-tests pictures-tests readme-picture bench-live service-tests \
+	dynamic install deb package-tests package-guest-test
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -194,6 +202,8 @@ test:
 	@$(MAKE) --no-print-directory all
 	-@$(MAKE) --no-print-directory -k check || $(call step_failed,check)
 	-@$(MAKE) --no-print-directory test-hooks-btf || $(call step_failed,test-hooks-btf)
+	-@$(MAKE) --no-print-directory package-tests || $(call step_failed,package-tests)
+	-@$(MAKE) --no-print-directory package-guest-test || $(call step_failed,package-guest-test)
 	-@$(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest)
 	@tools/test-summary.sh $(BUILD)/test-results
 
@@ -228,6 +238,69 @@ $(BENCH_LIVE)/empty-pair: tests/bench/empty-pair.c $(BENCH_LIVE)/empty_pair.skel
 
 bench-live: $(BIN) $(BENCH_LIVE)/empty-pair
 	@tools/bench-live.sh $(BIN) $(BENCH_LIVE)/empty-pair $(KERNEL)
+
+# Packaging (tools/package/). The package and `make install` take the binary
+# linked against the shared libbpf, libelf, zlib and jansson (their security
+# fixes reach it), built in $(BUILD)/dyn; the static $(BIN) stays the default
+# output, for initramfs and containers (make install INSTALL_BIN=$(BIN)).
+PACKAGE_DEPS := dpkg-dev debhelper lintian systemd man-db groff-base
+DYN_BUILD := $(BUILD)/dyn
+DYN_BIN := $(DYN_BUILD)/dmabuf-audit
+# compiler and linker flags of the dynamic build (debian/rules passes dpkg-buildflags')
+DYN_CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/dmabuf-audit
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL_BIN ?= $(DYN_BIN)
+
+# a sub-make with its own build folder: the same rules, no -static
+dynamic: $(DYN_BIN)
+
+$(DYN_BIN): FORCE
+	@CFLAGS="$(DYN_CFLAGS)" $(MAKE) --no-print-directory BUILD=$(DYN_BUILD) STATIC= $@
+
+FORCE:
+
+# The unit's paths follow SBINDIR and SYSCONFDIR. An existing policy is kept:
+# it is the administrator's file.
+install: $(INSTALL_BIN)
+	install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(SBINDIR)/dmabuf-audit
+	install -D -m 0644 docs/dmabuf-audit.8 $(DESTDIR)$(MANDIR)/man8/dmabuf-audit.8
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's#/usr/sbin/dmabuf-audit#$(SBINDIR)/dmabuf-audit#' \
+		-e 's#/etc/dmabuf-audit/#$(SYSCONFDIR)/dmabuf-audit/#' \
+		tools/package/dmabuf-audit.service >$(DESTDIR)$(SYSTEMDUNITDIR)/dmabuf-audit.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/dmabuf-audit.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy ]; then \
+		echo "install: kept $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy"; \
+	else \
+		echo "install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy"; \
+		install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy; \
+	fi
+	install -D -m 0644 tools/package/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	install -m 0644 $(wildcard docs/*.md) docs/demo-finding.png $(DESTDIR)$(DOCDIR)/docs/
+
+deb: deps
+	@tools/install-deps.sh $(PACKAGE_DEPS)
+	@tools/package/build-deb.sh $(BUILD)
+
+# needs root (dpkg -i); leaves the host as it found it
+package-tests: $(BIN)
+	@tools/install-deps.sh $(PACKAGE_DEPS)
+	@tools/run-suite.sh package tests/package/run.sh $(BIN)
+
+# the unit's capabilities and sandbox under a real systemd (PID 1) in a 6.12
+# guest: BPF loads and attaches, kallsyms and debugfs readable. About 2 minutes;
+# the Debian 12 root with systemd is debootstrapped once into the cache.
+PACKAGE_GUEST_KERNEL ?= 6.12
+package-guest-test: $(BIN)
+	@tools/run-suite.sh package-guest tests/package/systemd-guest.sh $(BIN) $(PACKAGE_GUEST_KERNEL)
 
 format:
 	clang-format -i $(wildcard src/*.c src/*/*.c include/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/kmod/*.c tests/vm/*.c)
