@@ -55,6 +55,7 @@ static void usage(FILE *out)
 		"  --duration SEC                 watch: stop after SEC seconds\n"
 		"  --pid PID                      run/watch: only events of process PID\n"
 		"  --follow                       run: only events of CMD and its descendants\n"
+		"  --no-seed                      watch/run: do not read the buffers that exist at start\n"
 		"  --mode auto|fentry|kprobe      attach mode (default auto)\n"
 		"  --color auto|always|never      colour in text output (default auto)\n"
 		"  --max-buffers N, --max-attachments N, --history N\n"
@@ -87,6 +88,7 @@ enum {
 	OPT_VERSION,
 	OPT_TIMELINE,
 	OPT_ALL_BUFFERS,
+	OPT_NO_SEED,
 };
 
 static const struct option long_options[] = {
@@ -112,6 +114,7 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "all-buffers", no_argument, NULL, OPT_ALL_BUFFERS },
+	{ "no-seed", no_argument, NULL, OPT_NO_SEED },
 	{ 0 },
 };
 
@@ -227,6 +230,9 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_STACKS:
 		o->stacks = true;
+		return 0;
+	case OPT_NO_SEED:
+		o->no_seed = true;
 		return 0;
 	case OPT_FAIL_ON:
 		if (da_severity_parse(arg, &o->fail_on))
