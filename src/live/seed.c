@@ -263,8 +263,8 @@ static void notice_unmatched(struct seed_run *r, const struct da_bufinfo *info)
 	if (missing)
 		da_pipeline_notice(
 			r->t->p, DA_NOTICE_PARTIAL,
-			"seed: %zu of the %zu buffers in " BUFINFO
-			" are held open by no process (only by the kernel or a mapping), so their pointer is unknown and events naming them show them first seen mid-life: %s",
+			"seed: %zu of the %zu buffers " BUFINFO
+			" lists were found held open by no process (only by the kernel or a mapping, or released meanwhile): their pointer is unknown, events naming them show them first seen mid-life: %s",
 			missing, info->n, list);
 }
 

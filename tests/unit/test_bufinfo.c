@@ -9,7 +9,7 @@
 #include "dmabuf_audit/bufinfo.h"
 #include "tap.h"
 
-/* two udmabufs, one attached to vgem, one with a fence; the guest's shape */
+/* every field kind: a device, a fence line, a name with a tab */
 static const char two_buffers[] =
 	"\nDma-buf Objects:\n"
 	"size    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
@@ -42,6 +42,46 @@ static bool parses_every_field(void)
 	CHECK(b->n_devs == 0 && b->n_fences == 1);
 	CHECK(!da_bufinfo_find(&info, 17));
 	da_bufinfo_free(&info);
+	return true;
+}
+
+/* the seed case's guests, verbatim: 6.12 (mode 00080007) and 7.3 (02080007) */
+static const char guest_6_12[] =
+	"\nDma-buf Objects:\n"
+	"size    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
+	"00004096\t00000002\t00080007\t00000001\tdat_lenient\t00000003\t<none>\n"
+	"\tAttached Devices:\n"
+	"Total 0 devices attached\n"
+	"\n"
+	"00004096\t00000002\t00080007\t00000002\tdat_revoker\t00000002\t<none>\n"
+	"\tAttached Devices:\n"
+	"\tdat-dynamic\n"
+	"Total 1 devices attached\n"
+	"\n"
+	"\n"
+	"Total 2 objects, 8192 bytes\n";
+
+static bool parses_the_guests_output(void)
+{
+	struct da_bufinfo info;
+	const struct da_bufinfo_buf *b;
+	char err[256] = "", text[sizeof(guest_6_12)], *mode;
+
+	for (int k = 0; k < 2; k++) {
+		memcpy(text, guest_6_12, sizeof(text));
+		/* 7.3 prints the same but for the file mode's FMODE_ bits */
+		for (mode = text; k && (mode = strstr(mode, "\t00080007\t")); mode++)
+			memcpy(mode + 1, "02080007", 8);
+		CHECK(da_bufinfo_parse(text, &info, err, sizeof(err)) == 0);
+		CHECK(info.n == 2 && info.total_objects == 2);
+		b = da_bufinfo_find(&info, 2);
+		CHECK(b && !strcmp(b->exp_name, "dat_revoker") && b->size == 4096 && b->count == 2);
+		CHECK(b->mode == (k ? 0x2080007u : 0x80007u) && b->flags == 2);
+		CHECK(b->n_devs == 1 && !strcmp(b->devs[0], "dat-dynamic"));
+		b = da_bufinfo_find(&info, 3);
+		CHECK(b && !strcmp(b->exp_name, "dat_lenient") && b->n_devs == 0 && b->count == 1);
+		da_bufinfo_free(&info);
+	}
 	return true;
 }
 
@@ -91,4 +131,4 @@ static bool refuses_malformed(void)
 	return true;
 }
 
-TAP_MAIN(TAP_TEST(parses_every_field), TAP_TEST(empty_list), TAP_TEST(refuses_malformed))
+TAP_MAIN(TAP_TEST(parses_every_field), TAP_TEST(parses_the_guests_output), TAP_TEST(empty_list), TAP_TEST(refuses_malformed))
