@@ -404,7 +404,7 @@ static void record_event(struct da_pipeline *p, const struct da_event *ev)
 	/* what replay needs to judge and name this event comes before it */
 	if (p->trace->n_scopes > p->rec_scopes)
 		record_new_scopes(p);
-	if (ev->op == DA_OP_ATTACH) {
+	if (ev->op == DA_OP_ATTACH || ev->op == DA_OP_SEED_ATTACHMENT) {
 		record_symbol(p, ev->importer_ops);
 		record_symbol(p, ev->invalidate_cb);
 	}

@@ -592,6 +592,7 @@ static bool has_attach_track(const struct da_event *ev)
 {
 	switch (ev->op) {
 	case DA_OP_ATTACH:
+	case DA_OP_SEED_ATTACHMENT:
 	case DA_OP_DETACH:
 	case DA_OP_PIN:
 	case DA_OP_UNPIN:
