@@ -17,10 +17,10 @@ struct parse {
 	struct da_bufinfo *out;
 	size_t cap;
 	unsigned int line;
-	bool in_objects;	/* after "Dma-buf Objects:" and its header */
-	bool in_buf;		/* a buffer line seen, its "Total N devices" not yet */
-	bool in_devs;		/* after its "Attached Devices:" */
-	bool done;		/* "Total N objects" seen */
+	bool in_objects; /* after "Dma-buf Objects:" and its header */
+	bool in_buf; /* a buffer line seen, its "Total N devices" not yet */
+	bool in_devs; /* after its "Attached Devices:" */
+	bool done; /* "Total N objects" seen */
 };
 
 static bool parse_u64(const char *s, int base, uint64_t *v)
@@ -65,9 +65,10 @@ static int buffer_line(struct parse *ps, char *line, char *err, size_t len)
 	if (!parse_u64(field[0], 10, &b->size) || !parse_u64(field[1], 16, &flags) ||
 	    !parse_u64(field[2], 16, &mode) || !parse_u64(field[3], 10, &b->count) ||
 	    !parse_u64(field[5], 10, &b->ino) || flags > UINT32_MAX || mode > UINT32_MAX)
-		return da_errorf(err, len,
-				 "line %u: a buffer line's size, flags, mode, count or ino is not a number",
-				 ps->line);
+		return da_errorf(
+			err, len,
+			"line %u: a buffer line's size, flags, mode, count or ino is not a number",
+			ps->line);
 	b->flags = (uint32_t)flags;
 	b->mode = (uint32_t)mode;
 	snprintf(b->exp_name, sizeof(b->exp_name), "%s", field[4]);
@@ -118,8 +119,8 @@ static int one_line(struct parse *ps, char *line, char *err, size_t len)
 		return indented_line(ps, line, err, len);
 	if (ps->in_buf && sscanf(line, "Total %llu devices attache%c", &n, &c) == 2) {
 		if (n != ps->out->bufs[ps->out->n - 1].n_devs)
-			return da_errorf(err, len, "line %u: %llu devices said, %u listed", ps->line,
-					 n, ps->out->bufs[ps->out->n - 1].n_devs);
+			return da_errorf(err, len, "line %u: %llu devices said, %u listed",
+					 ps->line, n, ps->out->bufs[ps->out->n - 1].n_devs);
 		ps->in_buf = false;
 		return 0;
 	}

@@ -68,6 +68,7 @@ void da_seed_plan_decide(const struct btf *btf, const struct da_opts *opts, bool
 	static const char listing[] =
 		"no dma-buf iterator before 6.16: " BUFINFO " lists every buffer, the "
 		"task_file BPF iterator gives the pointer of each one a process holds open";
+	int err = 0;
 
 	memset(plan, 0, sizeof(*plan));
 	if (opts->no_seed) {
@@ -80,13 +81,14 @@ void da_seed_plan_decide(const struct btf *btf, const struct da_opts *opts, bool
 		snprintf(plan->why, sizeof(plan->why),
 			 "neither the dma-buf nor the task_file BPF iterator in this kernel");
 	} else if (!live) {
+		/* another machine's debugfs cannot be known from its BTF */
 		plan->source = DA_SEED_DEBUGFS;
 		snprintf(plan->why, sizeof(plan->why), "%s; where debugfs is mounted or mountable",
 			 listing);
 	} else if (!access(BUFINFO, R_OK)) {
 		plan->source = DA_SEED_DEBUGFS;
 		snprintf(plan->why, sizeof(plan->why), "%s", listing);
-	} else if (!debugfs_mounted()) {
+	} else if (err = errno, !debugfs_mounted()) {
 		plan->source = DA_SEED_DEBUGFS;
 		snprintf(plan->why, sizeof(plan->why),
 			 "%s; debugfs is not mounted: watch and run mount it at " DEBUGFS_DIR
@@ -94,7 +96,7 @@ void da_seed_plan_decide(const struct btf *btf, const struct da_opts *opts, bool
 			 listing);
 	} else {
 		snprintf(plan->why, sizeof(plan->why), BUFINFO " is not readable: %s",
-			 strerror(errno));
+			 strerror(err));
 	}
 }
 
@@ -182,23 +184,38 @@ static int run_iterator(struct seed_run *r, struct bpf_program *prog)
 
 /* ---- bufinfo ---- */
 
+/* the whole file as a string, NULL with errno on failure */
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	size_t len = 0, cap = 1 << 16, n;
+	char *text = NULL, *grown;
+	int err = 0;
 
 	if (!f)
 		return NULL;
-	n = getdelim(&text, &cap, '\0', f);
-	if (n < 0 && !ferror(f) && !text)
-		text = strdup("");
-	else if (n < 0 && ferror(f)) {
-		free(text);
-		text = NULL;
+	for (;;) {
+		grown = realloc(text, cap);
+		if (!grown) {
+			err = ENOMEM;
+			break;
+		}
+		text = grown;
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+		if (len < cap - 1) {
+			err = ferror(f) ? EIO : 0;
+			break;
+		}
+		cap *= 2;
 	}
 	fclose(f);
+	if (err) {
+		free(text);
+		errno = err;
+		return NULL;
+	}
+	text[len] = '\0';
 	return text;
 }
 
@@ -292,9 +309,10 @@ static int seed_debugfs(struct seed_run *r, struct da_seed_plan *plan)
 	}
 	notice_unmatched(r, &info);
 	if (r->skel->bss->seed_dedup_full)
-		da_pipeline_notice(r->t->p, DA_NOTICE_INPUT,
-				   "seed: %llu buffers were seeded more than once (dedup table full)",
-				   (unsigned long long)r->skel->bss->seed_dedup_full);
+		da_pipeline_notice(
+			r->t->p, DA_NOTICE_INPUT,
+			"seed: %llu buffers were seeded more than once (dedup table full)",
+			(unsigned long long)r->skel->bss->seed_dedup_full);
 	da_bufinfo_free(&info);
 	return 0;
 }
@@ -315,21 +333,18 @@ void da_seed_run(struct da_live_trace *t, const struct da_opts *opts, struct da_
 	} else if (plan->source == DA_SEED_DEBUGFS) {
 		ret = seed_debugfs(&r, plan);
 	}
-	if (ret) {
+	if (ret)
 		plan->source = DA_SEED_NONE;
-		da_pipeline_notice(t->p, DA_NOTICE_INPUT,
-				   "no seed: %s; buffers that existed before the start are first seen mid-life",
-				   plan->why);
-	} else if (plan->source != DA_SEED_NONE && r.skel->bss->seed_attachments_cut) {
+	if (plan->source == DA_SEED_NONE && !opts->no_seed)
+		da_pipeline_notice(
+			t->p, DA_NOTICE_INPUT,
+			"no seed: %s; buffers that existed before the start are first seen mid-life",
+			plan->why);
+	else if (plan->source != DA_SEED_NONE && r.skel->bss->seed_attachments_cut)
 		da_pipeline_notice(
 			t->p, DA_NOTICE_PARTIAL,
 			"seed: %llu buffers have more attachments than the seed walks (64): the rest are first seen mid-life",
 			(unsigned long long)r.skel->bss->seed_attachments_cut);
-	} else if (plan->source == DA_SEED_NONE && !opts->no_seed) {
-		da_pipeline_notice(t->p, DA_NOTICE_INPUT,
-				   "no seed: %s; buffers that existed before the start are first seen mid-life",
-				   plan->why);
-	}
 	seed_iter_bpf__destroy(r.skel);
 	free(r.inos);
 }

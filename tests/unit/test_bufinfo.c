@@ -131,4 +131,5 @@ static bool refuses_malformed(void)
 	return true;
 }
 
-TAP_MAIN(TAP_TEST(parses_every_field), TAP_TEST(parses_the_guests_output), TAP_TEST(empty_list), TAP_TEST(refuses_malformed))
+TAP_MAIN(TAP_TEST(parses_every_field), TAP_TEST(parses_the_guests_output), TAP_TEST(empty_list),
+	 TAP_TEST(refuses_malformed))

@@ -102,8 +102,8 @@ static bool seeded_balances_not_judged(void)
 
 	CHECK(tb_begin(&tb));
 	seed_vfio_iommufd(&tb);
-	tb_unpin(&tb, T2, BUF1, ATT1, HELD);			/* pinned before the start */
-	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);	/* mapped before the start */
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD); /* pinned before the start */
+	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD); /* mapped before the start */
 	tb_detach_release(&tb, T2, BUF1, ATT1);
 	return tb_end_expect_none(&tb);
 }
