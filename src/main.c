@@ -63,6 +63,7 @@ static void usage(FILE *out)
 		"                                 (watch: default 60; 0 = none)\n"
 		"  --pid PID                      run/watch: only events of process PID\n"
 		"  --follow                       run: only events of CMD and its descendants\n"
+		"  --no-seed                      watch/run: do not read the buffers that exist at start\n"
 		"  --mode auto|fentry|kprobe      attach mode (default auto)\n"
 		"  --color auto|always|never      colour in text output (default auto)\n"
 		"  --max-buffers N, --max-attachments N, --history N\n"
@@ -102,6 +103,7 @@ enum {
 	OPT_METRICS,
 	OPT_METRICS_INTERVAL,
 	OPT_STATS_INTERVAL,
+	OPT_NO_SEED,
 };
 
 static const struct option long_options[] = {
@@ -131,6 +133,7 @@ static const struct option long_options[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "no-seed", no_argument, NULL, OPT_NO_SEED },
 	{ 0 },
 };
 
@@ -288,6 +291,9 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_STACKS:
 		o->stacks = true;
+		return 0;
+	case OPT_NO_SEED:
+		o->no_seed = true;
 		return 0;
 	case OPT_FAIL_ON:
 		if (da_severity_parse(arg, &o->fail_on))

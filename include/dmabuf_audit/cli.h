@@ -50,6 +50,7 @@ struct da_opts {
 	bool all_buffers;		/* --all-buffers: HTML draws every buffer */
 	const char *policy_path;	/* --policy FILE */
 	bool stacks;			/* --stacks */
+	bool no_seed;			/* --no-seed: do not enumerate the buffers existing at start */
 	enum da_severity fail_on;	/* --fail-on, default high */
 	int error_exitcode;		/* --error-exitcode, default 1 */
 	int verbose;			/* -v, repeatable */

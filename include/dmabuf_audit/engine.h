@@ -26,6 +26,7 @@ struct da_finding_buffer {
 	uint64_t ino;			/* 0 when unknown (buffer first seen mid-life) */
 	uint64_t size;			/* 0 when unknown */
 	const char *exporter;		/* exp_name, NULL when unknown */
+	bool seeded;			/* existed at start: known from the seed, not its export */
 };
 
 struct da_finding_attachment {
@@ -35,7 +36,8 @@ struct da_finding_attachment {
 	const char *importer_ops_sym;	/* NULL when not resolved */
 	uint64_t invalidate_cb;
 	const char *invalidate_cb_sym;
-	bool known;			/* attach event seen: importer fields are valid */
+	bool known;			/* attach event (or seed) seen: importer fields are valid */
+	bool seeded;			/* existed at start: known from the seed, not its attach */
 };
 
 struct da_finding {
@@ -102,6 +104,8 @@ struct da_summary {
 	uint64_t partial_late;		/*   ... first seen in mid-life */
 	uint64_t partial_lost;		/*   ... alive when events were lost */
 	uint64_t partial_evicted;	/*   ... seen again after eviction */
+	uint64_t partial_seeded;	/*   ... existed at start, read by the seed */
+	uint64_t seeded_buffers;	/* buffers seeded (of partial_seeded) */
 	uint64_t evicted;		/* entities evicted because a table was full */
 	uint64_t suppressed;		/* findings dropped by the policy's allow-list */
 	uint64_t repeats_held;		/* set by the pipeline: held back by suppress-window */

@@ -48,6 +48,13 @@ enum da_op {
 	DA_OP_SCOPE_ENTER,	/* a revoke scope function entered */
 	DA_OP_SCOPE_EXIT,	/* a revoke scope function returned */
 	DA_OP_RESV_UNLOCK,	/* ww_mutex_unlock() of a resv with an invalidate pending */
+	/*
+	 * Seeding (src/live/seed.c): a buffer, and each of its attachments, that
+	 * existed when the tool started, read by a BPF iterator after the hooks
+	 * were attached.  They carry what export / attach would have carried.
+	 */
+	DA_OP_SEED_BUFFER,	/* buf, resv, ino, size, name = exp_name */
+	DA_OP_SEED_ATTACHMENT,	/* buf, attach, resv, importer_ops, invalidate_cb, name = dev */
 	DA_OP__COUNT,
 };
 

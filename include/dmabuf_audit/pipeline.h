@@ -114,8 +114,6 @@ void da_pipeline_stats(const struct da_pipeline *p, struct da_stats *st);
 bool da_pipeline_service_tick(struct da_pipeline *p, uint64_t now_ns);
 /* the live source's ring buffer: share not yet read (0..1) */
 void da_pipeline_set_ringbuf_fill(struct da_pipeline *p, double fill);
-/* buffers that existed before the attach, seeded into the engine */
-void da_pipeline_add_seeded(struct da_pipeline *p, uint64_t n);
 /*
  * -o FILE again (SIGHUP, after logrotate moved it): appended to, the report
  * goes on where it was.  0, or -1 with a message in err (the old file is

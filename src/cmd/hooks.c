@@ -24,6 +24,7 @@ struct hooks_view {
 	unsigned int n;
 	const struct da_kernel_facts *facts;
 	bool live;
+	struct da_seed_plan seed; /* how watch/run enumerate the buffers existing at start */
 };
 
 static const char *view_note(const struct hooks_view *v)
@@ -79,6 +80,8 @@ static json_t *view_json(const struct hooks_view *v, const struct da_kernel_offe
 	json_object_set_new(root, "quirks", quirks);
 	json_object_set_new(root, "callback_field", json_str_or_null(v->facts->callback_field));
 	json_object_set_new(root, "resv_owner", json_boolean(v->facts->resv_owner));
+	json_object_set_new(root, "seed_source", json_string(da_seed_source_name(v->seed.source)));
+	json_object_set_new(root, "seed_reason", json_string(v->seed.why));
 	for (unsigned int i = 0; i < v->n; i++)
 		json_array_append_new(hooks, hook_json(&v->plans[i]));
 	json_object_set_new(root, "hooks", hooks);
@@ -131,8 +134,10 @@ static int print_text(FILE *out, const struct hooks_view *v, const struct da_ker
 							  "",
 		facts->quirks & DA_QUIRK_NO_RESV_OWNER ? "no-resv-owner (PREEMPT_RT) " : "",
 		facts->quirks ? "" : "none");
-	fprintf(out, "callback: dma_buf_attach_ops.%s\n\n",
+	fprintf(out, "callback: dma_buf_attach_ops.%s\n",
 		facts->callback_field ? facts->callback_field : "(none found)");
+	fprintf(out, "seed source: %s (%s)\n\n", da_seed_source_name(v->seed.source),
+		v->seed.why);
 	fprintf(out, "%-16s %-34s %-10s %s\n", "HOOK", "FUNCTION", "MODE", "STATUS");
 	for (unsigned int i = 0; i < v->n; i++) {
 		const struct da_hook_plan *p = &v->plans[i];
@@ -183,6 +188,7 @@ static int hooks_from_btf(struct da_opts *opts)
 	v.source = source;
 	da_kernel_facts_from_btf(btf, &facts);
 	v.n = da_plan_from_btf(btf, opts, plans);
+	da_seed_plan_decide(btf, opts, false, &v.seed);
 	btf__free(btf);
 	snprintf(source, sizeof(source), "btf:%s", opts->btf);
 	return print_view(&v, opts->format) ? DA_EXIT_USAGE : DA_EXIT_OK;
@@ -207,6 +213,10 @@ int da_cmd_hooks(struct da_opts *opts)
 	if (live) {
 		v.plans = da_live_plans(live, &v.n);
 		v.facts = da_live_facts(live);
+		if (da_live_btf(live))
+			da_seed_plan_decide(da_live_btf(live), opts, true, &v.seed);
+		else
+			snprintf(v.seed.why, sizeof(v.seed.why), "this kernel has no BTF");
 	}
 	/* the plans say why, as far as the session got */
 	if (v.n)

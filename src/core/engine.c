@@ -152,8 +152,8 @@ static void uar_buffer(struct da_engine *eng, const struct da_event *ev, struct 
 	char bl[96];
 
 	/* a partial buffer, or a loss since its release (the reuse may be lost) */
-	if (!rule_on(eng, DA_RULE_USE_AFTER_RELEASE) || buf_partial(eng, b) ||
-	    b->death_epoch != eng->epoch)
+	if (!rule_on(eng, DA_RULE_USE_AFTER_RELEASE) ||
+	    (buf_partial(eng, b) && !buf_seeded_whole(eng, b)) || b->death_epoch != eng->epoch)
 		return;
 	eng_fctx_from_event(&fc, ev, b, NULL);
 	if (ev->attach) {
@@ -174,8 +174,8 @@ static void uar_attachment(struct da_engine *eng, const struct da_event *ev, str
 	struct fctx fc;
 	char al[160];
 
-	if (!rule_on(eng, DA_RULE_USE_AFTER_RELEASE) || att_partial(eng, a) ||
-	    a->epoch != eng->epoch)
+	if (!rule_on(eng, DA_RULE_USE_AFTER_RELEASE) ||
+	    (att_partial(eng, a) && !att_seeded_whole(eng, a)) || a->epoch != eng->epoch)
 		return;
 	eng_fctx_from_event(&fc, ev, bi != NIL ? &eng->bufs[bi] : NULL, a);
 	fc.buf_ptr = ev->buf;
@@ -889,7 +889,9 @@ static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_
 		struct eatt *a = &eng->atts[ai];
 
 		a->flags |= AF_ENDED_BY_RELEASE;
-		if (!a->pins || att_partial(eng, a) || !rule_on(eng, DA_RULE_PIN_LEAK))
+		/* pins counted since a seed are at most the real count: a leak is a leak */
+		if (!a->pins || (att_partial(eng, a) && !att_seeded_whole(eng, a)) ||
+		    !rule_on(eng, DA_RULE_PIN_LEAK))
 			continue;
 		eng_emit_event(
 			eng, DA_RULE_PIN_LEAK, ev, b, a,
@@ -901,11 +903,38 @@ static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_
 	eng_buf_kill(eng, bi, ev->seq);
 }
 
+/*
+ * The importer of an attach or seed_attachment event: device, importer ops,
+ * callback and what the policy says of them.  False when the ops table is
+ * full (the importer stays unknown).
+ */
+static bool att_learn_importer(struct da_engine *eng, struct eatt *a, const struct da_event *ev)
+{
+	int ops;
+
+	a->dev = eng_name_intern(eng, ev->name, sizeof(ev->name));
+	ops = eng_ops_intern(eng, ev->importer_ops, ev->invalidate_cb);
+	if (ops < 0)
+		return false;
+	a->ops = (uint16_t)ops;
+	a->flags |= AF_KNOWN;
+	if (ev->importer_ops || (ev->flags & DA_F_DYNAMIC))
+		a->flags |= AF_DYNAMIC;
+	if (ev->flags & DA_F_PEER2PEER)
+		a->flags |= AF_P2P;
+	if (ev->invalidate_cb && da_namelist_has(&eng->pol->stub_callbacks,
+						 da_symbols_lookup(eng->syms, ev->invalidate_cb)))
+		a->flags |= AF_STUB_CB;
+	if (ev->importer_ops && da_namelist_has(&eng->pol->pinning_importers,
+						da_symbols_lookup(eng->syms, ev->importer_ops)))
+		a->flags |= AF_PINNING;
+	return true;
+}
+
 static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t ti = eng_task_find(eng, ev->tid), bi, ai, gen = 1;
 	bool rc_known = false, rc_revocable = false;
-	int ops;
 	struct ebuf *b;
 	struct eatt *a;
 
@@ -936,22 +965,8 @@ static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t
 	ai = eng_att_new(eng, ev->attach, bi, gen, 0);
 	a = &eng->atts[ai];
 	a->seq_mark = ev->seq;
-	a->dev = eng_name_intern(eng, ev->name, sizeof(ev->name));
-	ops = eng_ops_intern(eng, ev->importer_ops, ev->invalidate_cb);
-	if (ops < 0)
+	if (!att_learn_importer(eng, a, ev))
 		return; /* table full: the importer stays unknown, no verdict needs it */
-	a->ops = (uint16_t)ops;
-	a->flags |= AF_KNOWN;
-	if (ev->importer_ops || (ev->flags & DA_F_DYNAMIC))
-		a->flags |= AF_DYNAMIC;
-	if (ev->flags & DA_F_PEER2PEER)
-		a->flags |= AF_P2P;
-	if (ev->invalidate_cb && da_namelist_has(&eng->pol->stub_callbacks,
-						 da_symbols_lookup(eng->syms, ev->invalidate_cb)))
-		a->flags |= AF_STUB_CB;
-	if (ev->importer_ops && da_namelist_has(&eng->pol->pinning_importers,
-						da_symbols_lookup(eng->syms, ev->importer_ops)))
-		a->flags |= AF_PINNING;
 	if (rc_known)
 		a->flags |= AF_RC_KNOWN | (rc_revocable ? AF_RC_REVOCABLE : 0);
 	check_nonrevocable(eng, ev, b, a);
@@ -991,7 +1006,8 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		return;
 	b = &eng->bufs[bi];
 	deadline_unscoped(eng, b, ev);
-	if (!att_partial(eng, a)) {
+	/* seeded: pins and mappings counted since the seed are real ones (docs/rules.md) */
+	if (!att_partial(eng, a) || att_seeded_whole(eng, a)) {
 		eng_fctx_from_event(&fc, ev, b, a);
 		if (a->pins && rule_on(eng, DA_RULE_PIN_LEAK))
 			eng_emit(eng, DA_RULE_PIN_LEAK, &fc,
@@ -1021,6 +1037,86 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		}
 	}
 	eng_att_kill(eng, ai, ev->seq);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Seeding: what existed at start (src/live/seed.c) */
+
+/*
+ * The live buffer a seed record names.  An event may have named it between
+ * the attach and the seed (it was made late then): it is seeded, its
+ * events since are kept.  A buffer seen exported since the start is kept
+ * as it is.
+ */
+static uint32_t seed_buf(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi = buf_find(eng, ev->buf), gen = 1;
+	struct ebuf *b;
+
+	if (bi != NIL && (eng->bufs[bi].flags & BF_LIVE)) {
+		b = &eng->bufs[bi];
+		if (b->flags & BF_LATE) {
+			b->flags = (b->flags & ~BF_LATE) | BF_SEEDED;
+			eng_count_late_seeded(eng, 0);
+		}
+	} else {
+		if (bi != NIL) {
+			gen = eng->bufs[bi].gen + 1;
+			eng_buf_free(eng, bi);
+		}
+		bi = eng_buf_new(eng, ev->buf, gen, BF_SEEDED);
+		b = &eng->bufs[bi];
+		b->seq_mark = ev->seq;
+	}
+	eng_buf_set_resv(eng, b, ev->resv);
+	eng_journal_link(eng, b, jpos);
+	return bi;
+}
+
+static void on_seed_buffer(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	struct ebuf *b;
+
+	if (!ev->buf)
+		return;
+	b = &eng->bufs[seed_buf(eng, ev, jpos)];
+	if (!(b->flags & BF_SEEDED))
+		return;
+	if (!b->ino)
+		b->ino = ev->ino;
+	if (!b->size)
+		b->size = ev->size;
+	if (!b->exporter)
+		b->exporter = eng_name_intern(eng, ev->name, sizeof(ev->name));
+}
+
+static void on_seed_attachment(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
+{
+	uint32_t bi, ai, gen = 1;
+	struct eatt *a;
+
+	if (!ev->buf || !ev->attach)
+		return;
+	bi = seed_buf(eng, ev, jpos);
+	ai = att_find(eng, ev->attach);
+	if (ai != NIL && (eng->atts[ai].flags & AF_LIVE)) {
+		a = &eng->atts[ai];
+		if (!(a->flags & AF_LATE))
+			return; /* attached since the start: its attach event said it all */
+		a->flags = (a->flags & ~AF_LATE) | AF_SEEDED;
+		eng_count_late_seeded(eng, 1);
+	} else {
+		if (ai != NIL) {
+			gen = eng->atts[ai].gen + 1;
+			eng_att_free(eng, ai);
+		}
+		ai = eng_att_new(eng, ev->attach, bi, gen, AF_SEEDED);
+		a = &eng->atts[ai];
+		a->seq_mark = ev->seq;
+	}
+	/* a full ops table leaves the importer unknown (counted for a notice) */
+	if (!(a->flags & AF_KNOWN))
+		att_learn_importer(eng, a, ev);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1264,6 +1360,8 @@ static const op_handler handlers[DA_OP__COUNT] = {
 	[DA_OP_SCOPE_ENTER] = on_scope_enter,
 	[DA_OP_SCOPE_EXIT] = on_scope_exit,
 	[DA_OP_RESV_UNLOCK] = on_resv_unlock,
+	[DA_OP_SEED_BUFFER] = on_seed_buffer,
+	[DA_OP_SEED_ATTACHMENT] = on_seed_attachment,
 };
 
 bool da_engine_handles_op(unsigned int op)

@@ -55,6 +55,7 @@ struct dlist {
 #define BF_REVOKED (1u << 4) /* revoked, no un-revoke since */
 #define BF_REF (1u << 5) /* used since the clock hand last passed */
 #define BF_REVOKED_UNSCOPED (1u << 6) /* that revoke was outside any revoke scope */
+#define BF_SEEDED (1u << 7) /* existed at start, read by the seed (not late): identity known */
 
 /*
  * Two cache lines, aligned: everything the per-event path touches is in the
@@ -104,6 +105,7 @@ _Static_assert(sizeof(struct ebuf) == 128, "struct ebuf is two cache lines");
 #define AF_ENDED_BY_RELEASE (1u << 14) /* died with its buffer, not by detach */
 #define AF_REF (1u << 15) /* used since the clock hand last passed */
 #define AF_LOST_PARTIAL (1u << 16) /* was alive across a loss (set when it dies) */
+#define AF_SEEDED (1u << 17) /* existed at start, read by the seed (not late) */
 
 /* One cache line, aligned. */
 struct eatt {
@@ -213,6 +215,7 @@ struct ename {
 /* counters that become notices at da_engine_finish */
 struct enotes {
 	uint64_t late[2], lost[2], evicted_seen[2]; /* [0] buffers, [1] attachments */
+	uint64_t seeded[2];
 	uint64_t evicted[2];
 	bool evict_told[3]; /* buffers, attachments, mappings */
 	uint64_t maps_dropped;
@@ -364,16 +367,37 @@ static inline uint32_t att_buf(const struct da_engine *eng, const struct eatt *a
 /* Partial: not seen from its start, or alive across a loss of events. */
 static inline bool buf_partial(const struct da_engine *eng, const struct ebuf *b)
 {
-	if (b->flags & (BF_LATE | BF_EVICTED))
+	if (b->flags & (BF_LATE | BF_EVICTED | BF_SEEDED))
 		return true;
 	return b->birth_epoch != ((b->flags & BF_LIVE) ? eng->epoch : b->death_epoch);
 }
 
 static inline bool att_partial(const struct da_engine *eng, const struct eatt *a)
 {
-	if (a->flags & (AF_LATE | AF_EVICTED | AF_MAPS_UNTRACKED | AF_LOST_PARTIAL))
+	if (a->flags & (AF_LATE | AF_EVICTED | AF_MAPS_UNTRACKED | AF_LOST_PARTIAL | AF_SEEDED))
 		return true;
 	return (a->flags & AF_LIVE) && a->epoch != eng->epoch;
+}
+
+/*
+ * Seeded and partial for no other reason: what happened to it before the
+ * start is unknown, but every event of its life since was seen.  Rules whose
+ * verdict holds whatever came before (docs/rules.md "Seeded entities")
+ * judge it; those that need its whole history (balances) do not.
+ */
+static inline bool buf_seeded_whole(const struct da_engine *eng, const struct ebuf *b)
+{
+	if ((b->flags & (BF_SEEDED | BF_LATE | BF_EVICTED)) != BF_SEEDED)
+		return false;
+	return b->birth_epoch == ((b->flags & BF_LIVE) ? eng->epoch : b->death_epoch);
+}
+
+static inline bool att_seeded_whole(const struct da_engine *eng, const struct eatt *a)
+{
+	if ((a->flags & (AF_SEEDED | AF_LATE | AF_EVICTED | AF_MAPS_UNTRACKED | AF_LOST_PARTIAL)) !=
+	    AF_SEEDED)
+		return false;
+	return !(a->flags & AF_LIVE) || a->epoch == eng->epoch;
 }
 
 static inline uint64_t att_importer_ops(const struct da_engine *eng, const struct eatt *a)
@@ -435,6 +459,8 @@ void eng_att_kill(struct da_engine *eng, uint32_t ai, uint64_t seq);
 void eng_buf_free(struct da_engine *eng, uint32_t bi);
 void eng_att_free(struct da_engine *eng, uint32_t ai);
 void eng_entity_clean_gone(struct da_engine *eng, int kind, uint32_t birth_epoch, bool partial);
+/* an entity of kind first seen mid-life was in the seed after all: count it seeded */
+void eng_count_late_seeded(struct da_engine *eng, int kind);
 
 int eng_map_add(struct da_engine *eng, uint32_t ai, uint64_t sgt);
 /* 1 when a live mapping of sgt was dropped, 0 when there was none */

@@ -23,9 +23,11 @@ const char *eng_buf_label(const struct da_engine *eng, const struct ebuf *b, uin
 			  char *out, size_t len)
 {
 	const char *exp = b ? eng_name_str(eng, b->exporter) : NULL;
+	const char *seeded = b && (b->flags & BF_SEEDED) ? ", seeded" : "";
 
 	if (b && b->ino)
-		snprintf(out, len, "ino %" PRIu64 " (%s)", b->ino, exp ? exp : "exporter unknown");
+		snprintf(out, len, "ino %" PRIu64 " (%s%s)", b->ino, exp ? exp : "exporter unknown",
+			 seeded);
 	else
 		snprintf(out, len, "0x%" PRIx64 " (%s)", b ? b->ptr : ptr,
 			 exp ? exp : "first seen mid-life");
@@ -181,6 +183,7 @@ static void emit_v(struct da_engine *eng, enum da_rule rule, const struct fctx *
 		f.buffer.ino = fc->buf->ino;
 		f.buffer.size = fc->buf->size;
 		f.buffer.exporter = eng_name_str(eng, fc->buf->exporter);
+		f.buffer.seeded = fc->buf->flags & BF_SEEDED;
 	}
 	if (fc->att || fc->att_ptr) {
 		const struct eatt *a = fc->att;
@@ -190,6 +193,7 @@ static void emit_v(struct da_engine *eng, enum da_rule rule, const struct fctx *
 		if (a) {
 			f.attachment.dev = eng_name_str(eng, a->dev);
 			f.attachment.known = a->flags & AF_KNOWN;
+			f.attachment.seeded = a->flags & AF_SEEDED;
 			if (f.attachment.known) {
 				f.attachment.importer_ops = att_importer_ops(eng, a);
 				f.attachment.invalidate_cb = att_callback(eng, a);
@@ -291,6 +295,11 @@ static void partial_notices(struct da_engine *eng, const struct enotes *n)
 		eng_notice(eng, DA_NOTICE_PARTIAL,
 			   "%s first seen in mid-life (they existed before tracing began): %s",
 			   entities(e, sizeof(e), n->late[0], n->late[1]), not_judged);
+	if (n->seeded[0] || n->seeded[1])
+		eng_notice(
+			eng, DA_NOTICE_PARTIAL,
+			"%s seeded at start (they existed before tracing began; exporter, size, inode and importers read by the seed): pins and mappings made before are unknown, so unbalanced unpins and unmaps and pinning-importer-missing-pin are not judged for them",
+			entities(e, sizeof(e), n->seeded[0], n->seeded[1]));
 	if (n->lost[0] || n->lost[1])
 		eng_notice(eng, DA_NOTICE_PARTIAL, "%s alive when events were lost: %s",
 			   entities(e, sizeof(e), n->lost[0], n->lost[1]), not_judged);

@@ -389,21 +389,36 @@ void eng_entity_clean_gone(struct da_engine *eng, int kind, uint32_t birth_epoch
 		eng->clean_live[kind]--;
 }
 
-/* a new entity of kind: clean (its start seen), or partial, late or evicted */
-static void count_born(struct da_engine *eng, int kind, bool partial, bool evicted)
+/* a new entity of kind: clean (its start seen), or partial, late, evicted or seeded */
+static void count_born(struct da_engine *eng, int kind, bool partial, bool evicted, bool seeded)
 {
 	if (!partial) {
 		eng->clean_live[kind]++;
 		return;
 	}
 	eng->sum.partial++;
-	if (evicted) {
+	if (seeded) {
+		eng->sum.partial_seeded++;
+		eng->notes.seeded[kind]++;
+		if (!kind)
+			eng->sum.seeded_buffers++;
+	} else if (evicted) {
 		eng->sum.partial_evicted++;
 		eng->notes.evicted_seen[kind]++;
 	} else {
 		eng->sum.partial_late++;
 		eng->notes.late[kind]++;
 	}
+}
+
+void eng_count_late_seeded(struct da_engine *eng, int kind)
+{
+	eng->sum.partial_late--;
+	eng->notes.late[kind]--;
+	eng->sum.partial_seeded++;
+	eng->notes.seeded[kind]++;
+	if (!kind)
+		eng->sum.seeded_buffers++;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -754,8 +769,8 @@ uint32_t eng_att_partial_reason(struct da_engine *eng, uint64_t ptr)
 }
 
 /*
- * A new live buffer at ptr.  partial_flag: 0 (export seen), BF_LATE or
- * BF_EVICTED.  The caller has removed any older entity at ptr.
+ * A new live buffer at ptr.  partial_flag: 0 (export seen), BF_LATE,
+ * BF_EVICTED or BF_SEEDED.  The caller has removed any older entity at ptr.
  */
 uint32_t eng_buf_new(struct da_engine *eng, uint64_t ptr, uint32_t gen, uint16_t partial_flag)
 {
@@ -782,7 +797,7 @@ uint32_t eng_buf_new(struct da_engine *eng, uint64_t ptr, uint32_t gen, uint16_t
 	chain_push(&eng->bhash[hash_ptr(ptr, eng->bbits)], &b->hnext, bi);
 	eng->nlive_bufs++;
 	eng->sum.buffers++;
-	count_born(eng, 0, partial_flag, partial_flag == BF_EVICTED);
+	count_born(eng, 0, partial_flag, partial_flag == BF_EVICTED, partial_flag == BF_SEEDED);
 	return bi;
 }
 
@@ -809,7 +824,7 @@ uint32_t eng_att_new(struct da_engine *eng, uint64_t ptr, uint32_t bi, uint32_t 
 	eng->nlive_atts++;
 	blist_add(eng, &eng->bufs[bi], ai);
 	eng->sum.attachments++;
-	count_born(eng, 1, partial_flag, partial_flag == AF_EVICTED);
+	count_born(eng, 1, partial_flag, partial_flag == AF_EVICTED, partial_flag == AF_SEEDED);
 	return ai;
 }
 

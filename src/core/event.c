@@ -74,6 +74,9 @@ static const struct op_info ops[DA_OP__COUNT] = {
 	[DA_OP_SCOPE_EXIT] = { "scope_exit" },
 	/* ww_mutex_unlock of a resv: the rules name the op, not the lock function */
 	[DA_OP_RESV_UNLOCK] = { "resv_unlock" },
+	/* read by an iterator at start, no kernel call of their own */
+	[DA_OP_SEED_BUFFER] = { "seed_buffer" },
+	[DA_OP_SEED_ATTACHMENT] = { "seed_attachment" },
 };
 
 static const char *const usage_names[] = {

@@ -46,6 +46,11 @@ const struct da_op_spec da_op_specs[DA_OP__COUNT] = {
 	[DA_OP_SCOPE_ENTER] = { 3, { F(SCOPE, R), F(REVOKED, 0), F(OBJECT, NZ) } },
 	[DA_OP_SCOPE_EXIT] = { 3, { F(SCOPE, R), F(REVOKED, 0), F(OBJECT, NZ) } },
 	[DA_OP_RESV_UNLOCK] = { 2, { F(RESV, R), F(BUF, NZ) } },
+	[DA_OP_SEED_BUFFER] = { 5, { F(BUF, R), F(INO, 0), F(EXPORTER, 0), F(SIZE, 0),
+				     F(RESV, NZ) } },
+	[DA_OP_SEED_ATTACHMENT] = { 8, { F(BUF, R), F(ATTACH, R), F(DEV, 0), F(DYNAMIC, 0),
+					 F(IMPORTER_OPS, 0), F(INVALIDATE_CB, 0),
+					 F(PEER2PEER, 0), F(RESV, NZ) } },
 };
 
 #undef F

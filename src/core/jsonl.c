@@ -401,7 +401,7 @@ int da_event_from_json(json_t *obj, struct da_event *ev, uint64_t seq_default, u
 			return -1;
 	}
 	/* dynamic means importer_ops != NULL (event.h); hand-written input may leave it out */
-	if (op == DA_OP_ATTACH && !have_dynamic && ev->importer_ops)
+	if ((op == DA_OP_ATTACH || op == DA_OP_SEED_ATTACHMENT) && !have_dynamic && ev->importer_ops)
 		ev->flags |= DA_F_DYNAMIC;
 	/* the same domain a binary record's events are held to */
 	return da_event_check(ev, trace->n_scopes, err, errlen);

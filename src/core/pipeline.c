@@ -124,7 +124,6 @@ struct da_pipeline {
 	uint64_t events_by_op[DA_OP__COUNT];
 	uint64_t findings[DA_RULE__COUNT][DA_SEV__COUNT];
 	uint64_t repeats_held, repeats_by_rule[DA_RULE__COUNT];
-	uint64_t seeded_buffers;
 	double ringbuf_fill;
 	uint64_t next_stats_ns, next_metrics_ns;
 	char metrics_error[512];	/* the last one said, not repeated every interval */
@@ -474,7 +473,7 @@ static void record_event(struct da_pipeline *p, const struct da_event *ev)
 	/* what replay needs to judge and name this event comes before it */
 	if (p->trace->n_scopes > p->rec_scopes)
 		record_new_scopes(p);
-	if (ev->op == DA_OP_ATTACH) {
+	if (ev->op == DA_OP_ATTACH || ev->op == DA_OP_SEED_ATTACHMENT) {
 		record_symbol(p, ev->importer_ops);
 		record_symbol(p, ev->invalidate_cb);
 	}
@@ -621,7 +620,7 @@ void da_pipeline_stats(const struct da_pipeline *p, struct da_stats *st)
 	st->ringbuf_fill = p->ringbuf_fill;
 	da_stats_process(st);
 	da_stats_hooks(st, p->trace);
-	st->seeded_buffers = p->seeded_buffers;
+	st->seeded_buffers = st->sum.seeded_buffers;
 }
 
 /* the stats record goes to the JSON Lines report; other formats have no place for it */
@@ -720,11 +719,6 @@ static int service_end(struct da_pipeline *p, const struct da_summary *sum)
 void da_pipeline_set_ringbuf_fill(struct da_pipeline *p, double fill)
 {
 	p->ringbuf_fill = fill;
-}
-
-void da_pipeline_add_seeded(struct da_pipeline *p, uint64_t n)
-{
-	p->seeded_buffers += n;
 }
 
 int da_pipeline_reopen_output(struct da_pipeline *p, char *err, size_t errlen)

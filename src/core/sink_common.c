@@ -214,6 +214,9 @@ static json_t *finding_attachment_json(const struct da_finding_attachment *a)
 
 	json_object_set_new(o, "ptr", da_json_ptr(a->ptr));
 	json_object_set_new(o, "dev", da_json_str(a->dev, SIZE_MAX));
+	/* only when true: a report without seeding reads as before */
+	if (a->seeded)
+		json_object_set_new(o, "seeded", json_true());
 	if (!a->known) {
 		/* attach event not seen: the importer is unknown, not static */
 		json_object_set_new(o, "importer_ops", json_null());
@@ -254,6 +257,8 @@ json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
 						   da_json_str(f->buffer.exporter, SIZE_MAX) : json_null());
 	json_object_set_new(b, "size", f->buffer.size ? da_json_u64(f->buffer.size)
 						      : json_null());
+	if (f->buffer.seeded)
+		json_object_set_new(b, "seeded", json_true());
 	json_object_set_new(o, "buffer", b);
 	json_object_set_new(o, "attachment", f->has_attachment ?
 						     finding_attachment_json(&f->attachment) :
@@ -297,6 +302,7 @@ json_t *da_summary_to_json(const struct da_summary *sum)
 	json_object_set_new(pr, "late", da_json_u64(sum->partial_late));
 	json_object_set_new(pr, "lost", da_json_u64(sum->partial_lost));
 	json_object_set_new(pr, "evicted", da_json_u64(sum->partial_evicted));
+	json_object_set_new(pr, "seeded", da_json_u64(sum->partial_seeded));
 	json_object_set_new(o, "partial_reasons", pr);
 	json_object_set_new(o, "evicted", da_json_u64(sum->evicted));
 	json_object_set_new(o, "suppressed", da_json_u64(sum->suppressed));

@@ -302,10 +302,14 @@ void da_text_summary(FILE *out, const struct da_sink *s, const struct da_summary
 		p, col(s, BOLD), col(s, RESET), sum->events, sum->lost, sum->buffers,
 		sum->attachments);
 	if (sum->partial)
+	{
 		fprintf(out, ", %" PRIu64 " partial (%" PRIu64 " first seen in mid-life, %" PRIu64
-			     " alive across lost events, %" PRIu64 " seen again after eviction)",
+			     " alive across lost events, %" PRIu64 " seen again after eviction",
 			sum->partial, sum->partial_late, sum->partial_lost, sum->partial_evicted);
-	else
+		if (sum->partial_seeded)
+			fprintf(out, ", %" PRIu64 " seeded at start", sum->partial_seeded);
+		fputc(')', out);
+	} else
 		fprintf(out, ", none partial");
 	if (sum->evicted)
 		fprintf(out, ", %" PRIu64 " evicted from full tables", sum->evicted);

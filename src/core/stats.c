@@ -99,6 +99,7 @@ void *da_stats_to_json(const struct da_stats *st)
 	json_object_set_new(pr, "late", da_json_u64(st->sum.partial_late));
 	json_object_set_new(pr, "lost", da_json_u64(st->sum.partial_lost));
 	json_object_set_new(pr, "evicted", da_json_u64(st->sum.partial_evicted));
+	json_object_set_new(pr, "seeded", da_json_u64(st->sum.partial_seeded));
 	json_object_set_new(o, "partial", pr);
 	json_object_set_new(tables, "buffers",
 			    json_pack("{s:o,s:o}", "entries", da_json_u64(st->buffers_live),
@@ -164,6 +165,8 @@ static void metrics_state(FILE *f, const struct da_stats *st)
 	fprintf(f, METRIC("partial_entities{reason=\"lost\"} %" PRIu64 "\n"), st->sum.partial_lost);
 	fprintf(f, METRIC("partial_entities{reason=\"evicted\"} %" PRIu64 "\n"),
 		st->sum.partial_evicted);
+	fprintf(f, METRIC("partial_entities{reason=\"seeded\"} %" PRIu64 "\n"),
+		st->sum.partial_seeded);
 	family(f, "table_entries", "gauge", NULL, "Live entities in the engine's tables.");
 	fprintf(f, METRIC("table_entries{table=\"buffers\"} %" PRIu64 "\n"), st->buffers_live);
 	fprintf(f, METRIC("table_entries{table=\"attachments\"} %" PRIu64 "\n"),

@@ -472,7 +472,9 @@ static unsigned int proc_of(struct walk *w, const struct da_event *ev)
 	size_t *p;
 	char exporter[DA_NAME_LEN + 1];
 
-	if (ev->op == DA_OP_EXPORT) {
+	/* a seeded buffer is drawn like an exported one, unless an event drew it first */
+	if (ev->op == DA_OP_EXPORT ||
+	    (ev->op == DA_OP_SEED_BUFFER && !pmap_get(&w->bufs, ev->buf, 0))) {
 		da_clean_str(exporter, sizeof(exporter), ev->name, sizeof(ev->name));
 		return new_proc(w, ev->buf, ev->ino, ev->size, exporter);
 	}
@@ -590,6 +592,7 @@ static bool has_attach_track(const struct da_event *ev)
 {
 	switch (ev->op) {
 	case DA_OP_ATTACH:
+	case DA_OP_SEED_ATTACHMENT:
 	case DA_OP_DETACH:
 	case DA_OP_PIN:
 	case DA_OP_UNPIN:

@@ -149,6 +149,9 @@ int da_live_follow(struct da_live *live, int pid);
 void da_live_check_modules(struct da_live *live, struct da_pipeline *p);
 int da_live_ringbuf_fd(const struct da_live *live);
 int da_live_counters_fd(const struct da_live *live);
+/* the core BPF object (its maps are shared with the seed, seed.c) and the kernel's BTF */
+struct bpf_object *da_live_object(const struct da_live *live);
+const struct btf *da_live_btf(const struct da_live *live);
 unsigned int da_live_resolve_stack(void *ctx, int32_t stack_id, const char **frames,
 				   unsigned int max);
 
@@ -163,6 +166,46 @@ int da_source_poll(struct da_source *src, int timeout_ms);
 void da_source_drain(struct da_source *src);
 void da_source_free(struct da_source *src);
 
+/* ---- seeding (seed.c) ---- */
+
+/*
+ * Seeding: at the start of `watch` and `run`, after the hooks are
+ * attached, enumerate the dma-bufs that already exist and hand them to the
+ * engine as seed_buffer / seed_attachment records, so that they are
+ * "seeded" rather than "first seen mid-life".
+ *
+ * Sources, best first:
+ *   bpf-iter  the dma-buf BPF iterator (iter/dmabuf, 6.16+): every buffer,
+ *             its pointer, exporter, size, inode, resv, and every
+ *             attachment's device and importer ops;
+ *   debugfs   /sys/kernel/debug/dma_buf/bufinfo lists every buffer (no
+ *             pointer); the task_file BPF iterator finds the pointer, resv
+ *             and attachments of each buffer a process holds an fd of, and
+ *             they are matched by inode.  Buffers only the kernel or a
+ *             mapping holds stay unknown, and are named in a notice;
+ *   none      neither (or --no-seed): old buffers are first seen mid-life.
+ */
+enum da_seed_source {
+	DA_SEED_NONE = 0,
+	DA_SEED_BPF_ITER,
+	DA_SEED_DEBUGFS,
+};
+
+struct da_seed_plan {
+	enum da_seed_source source;
+	char why[320];
+};
+
+/* "bpf-iter", "debugfs", "none" */
+const char *da_seed_source_name(enum da_seed_source source);
+
+/*
+ * Which source this kernel offers: from its BTF, and with `live` also from
+ * this machine's debugfs (hooks --btf cannot know another machine's).
+ */
+void da_seed_plan_decide(const struct btf *btf, const struct da_opts *opts, bool live,
+			 struct da_seed_plan *plan);
+
 /* ---- a live trace: session, pipeline and source (trace.c) ---- */
 
 struct da_live_trace {
@@ -171,6 +214,7 @@ struct da_live_trace {
 	struct da_pipeline *p;
 	struct da_source *src;
 	uint64_t next_module_check;
+	struct da_seed_plan seed; /* what seeded it */
 };
 
 /*
@@ -190,5 +234,13 @@ int da_live_trace_poll(struct da_live_trace *t, char *err, size_t errlen);
 int da_live_trace_finish(struct da_live_trace *t, int *max_severity);
 /* --follow: follow CMD's process from now on; -errno */
 int da_live_trace_follow(struct da_live_trace *t, int pid);
+
+/*
+ * Seed the live trace: run the planned source, its records go through the
+ * ring buffer into t's source (drained as they come).  Never fatal: what
+ * could not be seeded is said in notices on t's pipeline.  *plan is what
+ * was planned (and, if it failed, why).
+ */
+void da_seed_run(struct da_live_trace *t, const struct da_opts *opts, struct da_seed_plan *plan);
 
 #endif /* DMABUF_AUDIT_LIVE_H */

@@ -947,3 +947,13 @@ int da_live_counters_fd(const struct da_live *l)
 {
 	return bpf_map__fd(l->skel->maps.counters);
 }
+
+struct bpf_object *da_live_object(const struct da_live *l)
+{
+	return l->skel->obj;
+}
+
+const struct btf *da_live_btf(const struct da_live *l)
+{
+	return l->vmlinux_btf;
+}

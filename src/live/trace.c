@@ -78,6 +78,8 @@ int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool
 		goto fail;
 	}
 	t->next_module_check = mono_ns() + MODULE_CHECK_NS;
+	/* the buffers older than the hooks: after the attach, so no event falls between */
+	da_seed_run(t, opts, &t->seed);
 	return 0;
 fail:
 	trace_free(t);

@@ -99,8 +99,8 @@ OFF2 = 16 + len(rec(REC_HEADER, b"\0" * (20 + 6 + 7 + 23))) + len(GOOD1)
 
 def bad_events():
     cases = [
-        ("op 0", dict(op=0), "op 0 out of range (1-17)"),
-        ("op 200", dict(op=200), "op 200 out of range (1-17)"),
+        ("op 0", dict(op=0), "op 0 out of range (1-19)"),
+        ("op 200", dict(op=200), "op 200 out of range (1-19)"),
         ("resv_held 9", dict(resv_held=9), "resv_held 9 out of range (0-2)"),
         ("invalidate fn 77", dict(op="invalidate", fn=77), "invalidate fn 77 out of range (0-1)"),
         ("wait usage 200", dict(op="fence_wait", usage=200),

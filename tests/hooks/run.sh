@@ -117,6 +117,14 @@ for fn in ("vfio_pci_dma_buf_move", "vfio_pci_dma_buf_cleanup"):
           and h["module"] == "vfio_pci_core" and not h["attached"]
           and "resolved when loaded" in h["reason"], json.dumps(h))
 
+# seeding (src/live/seed.c): the dma-buf iterator from 6.16 on, else bufinfo
+want_seed = "bpf-iter" if tuple(map(int, series.split("."))) >= (6, 16) else "debugfs"
+check("seed source %s" % want_seed, doc.get("seed_source") == want_seed,
+      "%s: %s" % (doc.get("seed_source"), doc.get("seed_reason")))
+check("seed source says why", ("iter/dmabuf" if want_seed == "bpf-iter" else
+                               "/sys/kernel/debug/dma_buf/bufinfo") in doc.get("seed_reason", ""),
+      doc.get("seed_reason"))
+
 rules = {r["rule"]: r for r in doc["rules"]}
 scope_rules = {"revoke-stalled", "pinned-importer-left-revoked"}
 check("every rule listed", len(rules) == 16, sorted(rules))
@@ -160,6 +168,7 @@ for series in 6.1 6.12 7.3; do
 		continue
 	fi
 	ok "$series: BTF of $KREL"
+	[ "$series" = 7.3 ] && seed_btf=$btf
 	run_checks "$series" "$btf"
 	# the text table says what the JSON says
 	inv=$(python3 -c 'import json,sys; print([h["function"] for h in json.load(open(sys.argv[1]))["hooks"] if h["hook"] == "invalidate"][0])' "$work/$series.json" 2>/dev/null)
@@ -172,6 +181,17 @@ for series in 6.1 6.12 7.3; do
 			"$(head -40 "$work/$series.txt")"
 	fi
 done
+
+# the seed line of the text table, and --no-seed
+if [ -n "${seed_btf:-}" ]; then
+	if "$bin" hooks --btf "$seed_btf" | grep -qE "^seed source: bpf-iter \(iter/dmabuf: " &&
+		"$bin" hooks --no-seed --btf "$seed_btf" | grep -qx "seed source: none (--no-seed)"; then
+		ok "text table: seed source line; --no-seed makes it none"
+	else
+		not_ok "text table: seed source line; --no-seed makes it none" \
+			"$("$bin" hooks --btf "$seed_btf" 2>&1 | grep seed)"
+	fi
+fi
 
 # bad input: a clear error and exit status 2, not a crash
 echo "not BTF" >"$work/garbage"

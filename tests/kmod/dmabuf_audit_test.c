@@ -1391,6 +1391,131 @@ static const struct file_operations dat_run_fops = {
 	.llseek = noop_llseek,
 };
 
+/* ------------------------------------------------------------------ seed */
+
+/*
+ * Buffers older than the tool, for dmabuf-audit's seed (tests/vm/expect/
+ * seed-revoke.json; the guest's /init drives it through .../seed):
+ *   "hold"    export a dat_revoker buffer, attach dat-dynamic and map it (no
+ *             fence), and export a dat_lenient buffer only the module holds;
+ *             the revoker's fd is installed in the writing process (O_CLOEXEC),
+ *             and a read of the same open file then gives its number;
+ *   "revoke"  (the tool running) unmap the mapping made before, map again
+ *             with DMA in flight, revoke without a fence wait (the
+ *             missing-fence-wait bug), detach;
+ *   "drop"    drop the module's references (the holder then closes its fd).
+ */
+struct dat_seed {
+	struct dat_scn scn;
+	struct dat_exporter *revoker, *kernel_only;
+	struct dat_importer *imp;
+	int fd;
+};
+
+static struct dat_seed dat_seed = { .fd = -1 };
+
+static void dat_seed_drop(void)
+{
+	struct dat_seed *sd = &dat_seed;
+
+	if (sd->imp)
+		dat_release_importer(sd->imp, false);
+	dat_exporter_put(sd->revoker);
+	dat_exporter_put(sd->kernel_only);
+	sd->imp = NULL;
+	sd->revoker = sd->kernel_only = NULL;
+	sd->fd = -1;
+}
+
+static int dat_seed_hold(void)
+{
+	struct dat_seed *sd = &dat_seed;
+
+	if (sd->revoker)
+		return -EBUSY;
+	memset(&sd->scn, 0, sizeof(sd->scn));
+	sd->scn.name = "seed-hold";
+	sd->revoker = dat_exporter_new(&sd->scn, DAT_REVOKER);
+	sd->kernel_only = dat_exporter_new(&sd->scn, DAT_LENIENT);
+	if (!sd->revoker || !sd->kernel_only)
+		goto fail;
+	sd->revoker->wait = DAT_WAIT_NONE;
+	sd->imp = dat_import(&sd->scn, sd->revoker, DAT_IMP_DYNAMIC);
+	if (!sd->imp || dat_map(sd->imp, DMA_RESV_USAGE_BOOKKEEP, 0))
+		goto fail;
+	/* the fd takes a reference of its own: the module keeps its own */
+	get_dma_buf(sd->revoker->dmabuf);
+	sd->fd = dma_buf_fd(sd->revoker->dmabuf, O_CLOEXEC);
+	if (sd->fd < 0) {
+		dma_buf_put(sd->revoker->dmabuf);
+		goto fail;
+	}
+	return 0;
+fail:
+	dat_seed_drop();
+	return sd->scn.status ? sd->scn.status : -ENOMEM;
+}
+
+static int dat_seed_revoke(void)
+{
+	struct dat_seed *sd = &dat_seed;
+	struct dat_scn s = { .name = "seed-revoke" };
+
+	if (!sd->imp)
+		return -ENOENT;
+	sd->imp->scn = &s;
+	dat_unmap(sd->imp); /* mapped before the tool started: its map was never seen */
+	dat_must_map(&s, sd->imp, DAT_LATE_FENCE_MS);
+	dat_exporter_revoke(sd->revoker, true);
+	if (s.nfences && dat_fence_signaled(&s, 0))
+		dat_fail(&s, "the fence had signaled before the revoke ended (guest too slow?)");
+	dat_release_importer(sd->imp, false);
+	sd->imp = NULL;
+	dat_finish_fences(&s);
+	return s.status;
+}
+
+static ssize_t dat_seed_write(struct file *file, const char __user *ubuf, size_t len,
+			      loff_t *ppos)
+{
+	char buf[16], *cmd;
+	size_t n = min(len, sizeof(buf) - 1);
+	int ret;
+
+	if (copy_from_user(buf, ubuf, n))
+		return -EFAULT;
+	buf[n] = '\0';
+	cmd = strim(buf);
+	mutex_lock(&dat_run_lock);
+	if (!strcmp(cmd, "hold")) {
+		ret = dat_seed_hold();
+	} else if (!strcmp(cmd, "revoke")) {
+		ret = dat_seed_revoke();
+	} else if (!strcmp(cmd, "drop")) {
+		dat_seed_drop();
+		ret = 0;
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&dat_run_lock);
+	return ret ? ret : len;
+}
+
+static ssize_t dat_seed_read(struct file *file, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d\n", dat_seed.fd);
+
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations dat_seed_fops = {
+	.owner = THIS_MODULE,
+	.write = dat_seed_write,
+	.read = dat_seed_read,
+	.llseek = noop_llseek,
+};
+
 /* ------------------------------------------------------------------ bench */
 
 /*
@@ -1638,12 +1763,16 @@ static int __init dat_init(void)
 	debugfs_create_file("run", 0200, dat_dir, NULL, &dat_run_fops);
 	debugfs_create_file("list", 0444, dat_dir, NULL, &dat_list_fops);
 	debugfs_create_file("bench", 0600, dat_dir, NULL, &dat_bench_fops);
+	debugfs_create_file("seed", 0600, dat_dir, NULL, &dat_seed_fops);
 	pr_info("loaded: %zu scenarios\n", ARRAY_SIZE(dat_scenarios));
 	return 0;
 }
 
 static void __exit dat_exit(void)
 {
+	mutex_lock(&dat_run_lock);
+	dat_seed_drop();
+	mutex_unlock(&dat_run_lock);
 	debugfs_remove_recursive(dat_dir);
 	dat_unregister_devs();
 }

@@ -144,9 +144,13 @@ def check_structure(objs, what):
                   "message", "history"):
             expect(k in f, f"{what}: finding has no '{k}': {f}")
         expect(f["rule"] in RULES and f["severity"] in SEVERITIES, f"{what}: finding {f}")
-        expect(sorted(f["buffer"]) == ["exporter", "ino", "ptr", "size"], f"{what}: buffer {f}")
+        # "seeded" (extension) only on what existed before the start, and then true
+        buf, att = dict(f["buffer"]), dict(f["attachment"] or {})
+        expect(buf.pop("seeded", True) is True and att.pop("seeded", True) is True,
+               f"{what}: seeded present but not true: {f}")
+        expect(sorted(buf) == ["exporter", "ino", "ptr", "size"], f"{what}: buffer {f}")
         if f["attachment"] is not None:
-            expect(sorted(f["attachment"]) == ["dev", "importer_ops", "invalidate_cb", "ptr"],
+            expect(sorted(att) == ["dev", "importer_ops", "invalidate_cb", "ptr"],
                    f"{what}: attachment {f['attachment']}")
         seqs = [e["seq"] for e in f["history"]]
         expect(seqs == sorted(seqs), f"{what}: history not oldest first: {seqs}")

@@ -388,10 +388,26 @@ def test_metrics(tap):
             m = parse_openmetrics(f.read())
         expect(s["lost"] == 2 and m["dmabuf_audit_lost_events_total"][1] == 2,
                f"lost: summary {s['lost']}, metrics {m['dmabuf_audit_lost_events_total']}")
-        for r in ("late", "lost", "evicted"):
+        for r in ("late", "lost", "evicted", "seeded"):
             k = f'dmabuf_audit_partial_entities{{reason="{r}"}}'
             expect(m[k][1] == s["partial_reasons"][r], f"{k} {m[k]}, summary {s['partial_reasons']}")
     tap.check("--metrics: losses and partial entities as the summary counts them", lost)
+
+    def seeded():
+        path = os.path.join(HERE, "..", "replay", "traces", "seeded-pin-leak.jsonl")
+        objs = json_run(["--metrics", tmp("s.prom"), path], want_rc=None)
+        s = split(objs)[4][0]
+        with open(tmp("s.prom")) as f:
+            m = parse_openmetrics(f.read())
+        with open(path) as f:
+            seeds = sum(1 for line in f if '"seed_buffer"' in line)
+        got = m["dmabuf_audit_seeded_buffers_total"][1]
+        expect(seeds > 0 and got == seeds,
+               f"seeded_buffers_total {got}, the trace seeds {seeds} buffers")
+        k = 'dmabuf_audit_partial_entities{reason="seeded"}'
+        expect(m[k][1] == s["partial_reasons"]["seeded"] > 0,
+               f"{k} {m[k]}, summary {s['partial_reasons']}")
+    tap.check("--metrics: seeded buffers and seeded entities as the summary counts them", seeded)
 
     def unwritable():
         path = write("u.jsonl", traces.revokes([0]))

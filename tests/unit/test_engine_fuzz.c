@@ -256,7 +256,8 @@ static bool fuzz(uint64_t seed, uint32_t nbufs, uint32_t natts, uint32_t jlen, u
 	for (int s = 0; s < DA_SEV__COUNT; s++)
 		total += sum.findings[s];
 	CHECK(sum.events == tb.seq - 1 - sum.lost);
-	CHECK(sum.partial == sum.partial_late + sum.partial_lost + sum.partial_evicted);
+	CHECK(sum.partial == sum.partial_late + sum.partial_lost + sum.partial_evicted +
+			     sum.partial_seeded);
 	printf("# seed %" PRIu64 ": %" PRIu64 " events, %" PRIu64 " findings, %" PRIu64
 	       " partial, %" PRIu64 " evicted\n",
 	       seed, sum.events, total, sum.partial, sum.evicted);

@@ -169,7 +169,7 @@ static bool record_refuses_out_of_range_events(void)
 	struct da_event ev;
 
 	ev = good_event(2), ev.op = 0;
-	CHECK(record_refuses(&ev, "op 0 out of range (1-17)"));
+	CHECK(record_refuses(&ev, "op 0 out of range (1-19)"));
 	ev = good_event(2), ev.op = 200;
 	CHECK(record_refuses(&ev, "op 200 out of range"));
 	ev = good_event(2), ev.resv_held = 9;

@@ -30,12 +30,14 @@ static void on_finding(void *ctx, const struct da_finding *f)
 	c->buf = f->buffer.ptr;
 	c->ino = f->buffer.ino;
 	c->size = f->buffer.size;
+	c->buf_seeded = f->buffer.seeded;
 	if (f->buffer.exporter)
 		snprintf(c->exporter, sizeof(c->exporter), "%s", f->buffer.exporter);
 	c->has_att = f->has_attachment;
 	if (f->has_attachment) {
 		c->att = f->attachment.ptr;
 		c->att_known = f->attachment.known;
+		c->att_seeded = f->attachment.seeded;
 		if (f->attachment.dev)
 			snprintf(c->dev, sizeof(c->dev), "%s", f->attachment.dev);
 		if (f->attachment.importer_ops_sym)
@@ -195,6 +197,44 @@ void tb_export(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t resv, const c
 	ev.ino = ino;
 	ev.size = 4096;
 	snprintf(ev.name, sizeof(ev.name), "%s", exporter);
+	tb_feed(tb, &ev);
+}
+
+/* the seed runs in the tool's own task */
+#define TB_SEED_TID 999
+
+void tb_seed_buffer(struct tb *tb, uint64_t buf, uint64_t resv, const char *exporter,
+		    uint64_t ino, uint64_t size)
+{
+	struct da_event ev = tb_event(tb, TB_SEED_TID, DA_OP_SEED_BUFFER);
+
+	if (tb->nbufs < TB_MAX_BUFS) {
+		tb->buf_ptr[tb->nbufs] = buf;
+		tb->buf_resv[tb->nbufs++] = resv;
+	}
+	ev.buf = buf;
+	ev.resv = resv;
+	ev.ino = ino;
+	ev.size = size;
+	snprintf(ev.name, sizeof(ev.name), "%s", exporter);
+	tb_feed(tb, &ev);
+}
+
+void tb_seed_attachment(struct tb *tb, uint64_t buf, uint64_t att, const char *dev,
+			const char *ops_sym, const char *cb_sym)
+{
+	struct da_event ev = tb_event(tb, TB_SEED_TID, DA_OP_SEED_ATTACHMENT);
+
+	ev.buf = buf;
+	ev.attach = att;
+	ev.resv = tb_resv_of(tb, buf);
+	if (ops_sym) {
+		ev.importer_ops = tb_sym(tb, ops_sym);
+		ev.flags |= DA_F_DYNAMIC;
+	}
+	if (cb_sym)
+		ev.invalidate_cb = tb_sym(tb, cb_sym);
+	snprintf(ev.name, sizeof(ev.name), "%s", dev);
 	tb_feed(tb, &ev);
 }
 

@@ -29,6 +29,7 @@ struct tb_finding {
 	uint64_t buf, ino, size;
 	char exporter[DA_NAME_LEN];
 	bool has_att, att_known;
+	bool buf_seeded, att_seeded;
 	uint64_t att;
 	char dev[DA_NAME_LEN];
 	char importer_sym[64], cb_sym[64];
@@ -110,6 +111,12 @@ void tb_scope_enter(struct tb *tb, uint32_t tid, const char *fn, int revoked, ui
 void tb_scope_exit(struct tb *tb, uint32_t tid, const char *fn, int revoked);
 void tb_resv_unlock(struct tb *tb, uint32_t tid, uint64_t resv);
 uint64_t tb_resv_of(struct tb *tb, uint64_t buf);
+/* what the seed (src/live/seed.c) reads of a buffer and an attachment existing at start */
+void tb_seed_buffer(struct tb *tb, uint64_t buf, uint64_t resv, const char *exporter,
+		    uint64_t ino, uint64_t size);
+/* ops_sym NULL: static importer; cb_sym NULL: no callback */
+void tb_seed_attachment(struct tb *tb, uint64_t buf, uint64_t att, const char *dev,
+			const char *ops_sym, const char *cb_sym);
 
 /* Expectations */
 struct tb_expect {

@@ -170,6 +170,10 @@ def check_findings(exp, findings, diags):
                 ok = False
                 diags.append("%s: attachment device %r, expected %r" %
                              (spec["rule"], att.get("dev"), spec["device"]))
+            if "seeded" in spec and bool(buf.get("seeded")) != spec["seeded"]:
+                ok = False
+                diags.append("%s: buffer seeded %r, expected %r" %
+                             (spec["rule"], buf.get("seeded"), spec["seeded"]))
     return ok
 
 
@@ -269,6 +273,77 @@ def check_scenario(series, res, exp, row, prefix="scn-"):
         ok = False
         diags.append("dmabuf-audit run exited %d, expected %d" % (rc, exp["exit"]))
     row[series] = ("ok: " if ok else "FAIL: ") + seen
+    return ok, diags
+
+
+def check_seeded_buffers(series, exp, objs, diags):
+    """The seed_buffer / seed_attachment events (run --events) of the buffers
+    made before the tool: exporter, size, devices and importers; a buffer the
+    kernel's seed source cannot see is named in a notice instead."""
+    ok = True
+    events = [o for o in objs if o["type"] == "event"]
+    seeds = [e for e in events if e.get("op") == "seed_buffer"]
+    atts = [e for e in events if e.get("op") == "seed_attachment"]
+    notices = [o.get("message", "") for o in objs if o["type"] == "notice"]
+    for want in exp["seeded_buffers"]:
+        match = [e for e in seeds
+                 if e.get("exporter") == want["exporter"] and e.get("size") == want["size"]]
+        if series not in want.get("kernels", [series]):
+            named = [m for m in notices if want["otherwise_notice"] in m and want["exporter"] in m]
+            if match or not named:
+                ok = False
+                diags.append("%s: expected not seeded on %s (seeded %d times) and named in a "
+                             "notice (%s)" % (want["exporter"], series, len(match), notices))
+            continue
+        if len(match) != 1:
+            ok = False
+            diags.append("seed_buffer %s of %d bytes: seen %d times" %
+                         (want["exporter"], want["size"], len(match)))
+            continue
+        # importer_ops null: a static importer
+        got = sorted((a.get("dev"), str(a.get("importer_ops"))) for a in atts
+                     if a.get("buf") == match[0].get("buf"))
+        wanted = sorted((a["dev"], str(a["importer_ops"])) for a in want["attachments"])
+        if got != wanted:
+            ok = False
+            diags.append("seed_attachment of %s: %s, expected %s" % (want["exporter"], got,
+                                                                    wanted))
+    reasons = objs[-1].get("partial_reasons", {})
+    if reasons.get("late") != 0 or reasons.get("seeded") != len(seeds) + len(atts):
+        ok = False
+        diags.append("partial reasons %s: expected late 0, seeded %d (every seed record)" %
+                     (reasons, len(seeds) + len(atts)))
+    return ok
+
+
+def check_seed(series, res, exp, row):
+    """Buffers and attachments made before `run` started are seeded, not late,
+    with their exporter, size and devices, and the revoke bug on one is caught."""
+    name = "seed-" + exp["seed"]
+    diags = []
+    row["expected"] = fmt_counts(expected_counts(exp))
+    judged = judge_case(series, res, name, exp, diags, row)
+    if judged is None:
+        return False, diags
+    meta, objs, findings, ok = judged
+    rc = int(meta.get("rc", "-1"))
+    if rc != exp["exit"]:
+        ok = False
+        diags.append("dmabuf-audit run exited %d, expected %d" % (rc, exp["exit"]))
+    ok = check_seeded_buffers(series, exp, objs, diags) and ok
+    try:
+        hooks = json.loads(read(os.path.join(res, "hooks.json"), "") or "")
+    except ValueError:
+        hooks = {}
+    if hooks.get("seed_source") != exp["seed_source"][series]:
+        ok = False
+        diags.append("hooks: seed source %r (%s), expected %r" % (
+            hooks.get("seed_source"), hooks.get("seed_reason"), exp["seed_source"][series]))
+    if not ok:
+        diags.extend(event_lines(objs))
+        diags.extend("bufinfo: " + l for l in
+                     (read(os.path.join(res, "seed-bufinfo.txt"), "") or "").splitlines()[:30])
+    row[series] = ("ok: " if ok else "FAIL: ") + fmt_counts(summarize(findings))
     return ok, diags
 
 
@@ -722,6 +797,8 @@ class KernelJudge:
             return None
         if "real" in exp:
             return "real drivers " + exp["real"], check_real
+        if "seed" in exp:
+            return "seed " + exp["seed"], check_seed
         if "selftest" in exp:
             return ("selftest " + exp["selftest"],
                     lambda s, r, e, row: check_selftest(s, r, e, row, self.opts.bin))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dat-prime [--status FILE] udmabuf|heap
+ * dat-prime [--hold] [--status FILE] udmabuf|heap
  *
  * Real drivers only, no project code in the kernel: create a dma-buf with
  * udmabuf (memfd -> dma-buf) or the system dma-heap, import it into vgem
@@ -12,6 +12,10 @@
  * shows) so the host can find this buffer's events in the trace.
  * Exit 0 on success, 1 on failure.  Built static for the initramfs.
  *
+ * --hold: once imported, write the status and wait for SIGTERM before the
+ * rest (the buffer and vgem's attachment then exist before a dmabuf-audit
+ * started meanwhile: its seed, tests/vm/expect/seed-real-udmabuf.json).
+ *
  * The few DRM uAPI structures used are declared here (stable ABI) so the
  * build needs no libdrm headers.
  */
@@ -19,8 +23,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +64,32 @@ struct dat_drm_gem_close {
 #define BUF_SIZE (4 * 4096)
 
 static const char *status_path;
+static volatile sig_atomic_t released;
+
+static void on_term(int sig __attribute__((unused)))
+{
+	released = 1;
+}
+
+/* --hold: say the buffer is ready, then wait for SIGTERM */
+static void hold(unsigned long ino)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	sigset_t block, old;
+	FILE *f;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGTERM, &sa, NULL);
+	if (status_path && (f = fopen(status_path, "w"))) {
+		fprintf(f, "held ino %lu\n", ino);
+		fclose(f);
+	}
+	while (!released)
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
 
 static int fail(const char *what)
 {
@@ -147,16 +179,22 @@ int main(int argc, char **argv)
 	const char *src;
 	struct stat st;
 	int buf, drm;
+	bool held = false;
 	void *p;
 	FILE *f;
 
+	if (argc > 1 && !strcmp(argv[1], "--hold")) {
+		held = true;
+		argc--;
+		argv++;
+	}
 	if (argc == 4 && !strcmp(argv[1], "--status")) {
 		status_path = argv[2];
 		src = argv[3];
 	} else if (argc == 2) {
 		src = argv[1];
 	} else {
-		fprintf(stderr, "usage: dat-prime [--status FILE] udmabuf|heap\n");
+		fprintf(stderr, "usage: dat-prime [--hold] [--status FILE] udmabuf|heap\n");
 		return 2;
 	}
 	if (!strcmp(src, "udmabuf"))
@@ -177,6 +215,8 @@ int main(int argc, char **argv)
 	prime.fd = buf;
 	if (ioctl(drm, DAT_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
 		return fail("DRM_IOCTL_PRIME_FD_TO_HANDLE");
+	if (held)
+		hold((unsigned long)st.st_ino);
 	/* CPU access while imported: mmap of the dma-buf fd */
 	p = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
 	if (p == MAP_FAILED)
