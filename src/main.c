@@ -55,7 +55,7 @@ static void usage(FILE *out)
 		"  --duration SEC                 watch: stop after SEC seconds\n"
 		"  --log auto|journal|output      where findings go: the system journal (native\n"
 		"                                 protocol) or the report; auto: the journal when\n"
-		"                                 started by systemd and no -o is given\n"
+		"                                 stdout is systemd's journal stream and no -o\n"
 		"  --metrics FILE                 OpenMetrics text for node_exporter's textfile\n"
 		"                                 collector, replaced atomically\n"
 		"  --metrics-interval SEC         how often --metrics FILE is written (default 15)\n"

@@ -406,14 +406,33 @@ static void log_summary(void *ctx, const struct da_stats *st, const char *text)
 	send_entry(&e);
 }
 
+/*
+ * Whether descriptor fd is the journal stream systemd connected the service
+ * to: JOURNAL_STREAM holds its "device:inode" (systemd.exec(5)).  The
+ * variable alone is not enough: a service's children inherit it, so a CI job
+ * started under a runner service has it while its output is a pipe that
+ * someone reads.
+ */
+static bool is_journal_stream(int fd)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!v || sscanf(v, "%llu:%llu%n", &dev, &ino, &end) != 2 || v[end] || fstat(fd, &st))
+		return false;
+	return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
+}
+
 bool da_log_to_journal(const struct da_opts *opts)
 {
 	struct stat st;
 
 	if (opts->log != DA_LOG_AUTO)
 		return opts->log == DA_LOG_JOURNAL;
-	/* systemd sets these for a service; a shell under it has neither */
-	if (opts->output || (!getenv("JOURNAL_STREAM") && !getenv("INVOCATION_ID")))
+	/* the report would have gone to the journal as plain lines anyway */
+	if (opts->output || !is_journal_stream(STDOUT_FILENO))
 		return false;
 	return !stat(journal_path(), &st) && S_ISSOCK(st.st_mode);
 }

@@ -409,7 +409,9 @@ fi
 installed_man_renders() {
 	local page rc
 	page=$(man -w dmabuf-audit 2>&1)
-	MANWIDTH=80 man --warnings dmabuf-audit >"$work/man-installed.txt" 2>"$work/man-installed.err"
+	# render the file man-db found, not by name: man-db may serve a cat page it cached for an
+	# earlier install (/var/cache/man), older than this one's page when dpkg keeps build mtimes
+	MANWIDTH=80 man --warnings -l "$page" >"$work/man-installed.txt" 2>"$work/man-installed.err"
 	rc=$?
 	out="man -w: $page; exit $rc; $(head -n 5 "$work/man-installed.err")"
 	[ "$page" = /usr/share/man/man8/dmabuf-audit.8.gz ] && [ "$rc" -eq 0 ] &&

@@ -6,7 +6,7 @@
 # systemd-analyze verify checks the unit's syntax; only systemd running it shows that its
 # capabilities and hardening still let BPF work. One guest boot (Debian kernel SERIES, default
 # 6.12) of a Debian 12 system with systemd as PID 1 (debootstrap --variant=minbase
-# --include=systemd,systemd-sysv, cached in $DA_CACHE/chroot/bookworm-systemd; the mirror is
+# --include=systemd,systemd-sysv,procps, cached in $DA_CACHE/chroot/bookworm-systemd-procps; the mirror is
 # the machine's own), packed whole into the initramfs. In it, services made from
 # tools/package/dmabuf-audit.service with only Type, ExecStart and the output changed (every
 # capability and hardening line as shipped) run BIN:
@@ -38,16 +38,17 @@ out=${BUILD:-$repo/build}/package-guest
 unit=$repo/tools/package/dmabuf-audit.service
 metrics_dir=/var/lib/prometheus/node-exporter
 
-# the Debian 12 system with systemd, created once
+# the Debian 12 system with systemd, created once; procps for /bin/kill,
+# which the unit's ExecReload runs (a package dependency)
 systemd_rootfs() {
-	local root=$DA_CACHE/chroot/bookworm-systemd mirror
+	local root=$DA_CACHE/chroot/bookworm-systemd-procps mirror
 	if [ ! -x "$root/lib/systemd/systemd" ]; then
 		command -v debootstrap >/dev/null || vm_die "debootstrap is not installed (make deps)"
 		mirror=$(vm_mirror_uri) || vm_die "no Debian mirror in /etc/apt/sources.list{,.d}"
 		vm_log "creating the bookworm systemd root in $root (once, about 2 minutes)"
 		rm -rf "$root.tmp"
 		mkdir -p "$DA_CACHE/chroot"
-		debootstrap --variant=minbase --include=systemd,systemd-sysv bookworm "$root.tmp" \
+		debootstrap --variant=minbase --include=systemd,systemd-sysv,procps bookworm "$root.tmp" \
 			"$mirror" >"$DA_CACHE/chroot/debootstrap-systemd.log" 2>&1 ||
 			vm_die "debootstrap failed, see $DA_CACHE/chroot/debootstrap-systemd.log"
 		rm -rf "$root"

@@ -219,26 +219,59 @@ def test_log_modes(tap):
         expect(rc == 2 and err == want and out == "", f"rc {rc}, stderr {err!r}, stdout {out!r}")
     tap.check("--log journal without a journal: exit 2 and why", missing)
 
+    def as_service(args, env=None):
+        """Run with stdout a file whose device:inode JOURNAL_STREAM names, as systemd does
+        for a service whose output goes to the journal."""
+        out_path = tmp("stream.out")
+        with open(out_path, "w+b") as f:
+            st = os.fstat(f.fileno())
+            e = dict(env or {})
+            if e.get("JOURNAL_STREAM") == "ours":
+                e["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+            sock = tmp("journal.sock")
+            with JournalSocket(sock) as js:
+                full = dict(os.environ)
+                for k in ("JOURNAL_STREAM", "INVOCATION_ID", "NOTIFY_SOCKET"):
+                    full.pop(k, None)
+                full.update(e, DMABUF_AUDIT_JOURNAL_SOCKET=sock)
+                p = subprocess.run([BIN] + args, stdout=f, stderr=subprocess.PIPE, env=full,
+                                   timeout=120)
+            f.seek(0)
+            out = f.read().decode(errors="replace")
+        expect(not js.errors, "protocol errors: " + "; ".join(js.errors))
+        return p.returncode, out, js.entries
+
     def auto_service():
-        rc, out, err, entries = journal_run(["replay", path], {"INVOCATION_ID": "0123"})
+        rc, out, entries = as_service(["replay", path], {"JOURNAL_STREAM": "ours"})
         expect(len(findings_of(entries)) == 2 and out == "",
-               f"--log auto under systemd: {len(entries)} entries, stdout {out[:200]!r}")
-        rc, out, err, entries = journal_run(["replay", path], {"JOURNAL_STREAM": "8:123"})
-        expect(len(findings_of(entries)) == 2 and out == "",
-               f"--log auto with JOURNAL_STREAM: {len(entries)} entries, stdout {out[:200]!r}")
-    tap.check("--log auto: the journal when started by systemd (INVOCATION_ID, JOURNAL_STREAM)",
-              auto_service)
+               f"--log auto, stdout the journal stream: {len(entries)} entries, "
+               f"stdout {out[:200]!r}")
+    tap.check("--log auto: the journal when standard output is the journal stream "
+              "(JOURNAL_STREAM)", auto_service)
+
+    def auto_inherited():
+        # a CI job under a runner service inherits both variables, its output is a pipe
+        rc, out, err, entries = journal_run(["replay", path],
+                                            {"INVOCATION_ID": "0123", "JOURNAL_STREAM": "8:123"})
+        expect(not entries and "missing-fence-wait" in out,
+               f"--log auto with inherited variables: {len(entries)} entries")
+        rc, out, entries = as_service(["replay", path],
+                                      {"JOURNAL_STREAM": "8:123", "INVOCATION_ID": "0123"})
+        expect(not entries and "missing-fence-wait" in out,
+               f"--log auto, JOURNAL_STREAM naming another file: {len(entries)} entries")
+    tap.check("--log auto: JOURNAL_STREAM or INVOCATION_ID inherited by a child whose output "
+              "is not the journal: the report", auto_inherited)
 
     def auto_output():
         rc, out, err, entries = journal_run(["replay", path])
         expect(not entries and "missing-fence-wait" in out, "--log auto in a shell")
-        rc, out, err, entries = journal_run(["replay", "-o", tmp("r.txt"), path],
-                                            {"INVOCATION_ID": "0123"})
+        rc, out, entries = as_service(["replay", "-o", tmp("r.txt"), path],
+                                      {"JOURNAL_STREAM": "ours"})
         expect(not entries, "--log auto with -o sent to the journal")
         with open(tmp("r.txt")) as f:
             expect("missing-fence-wait" in f.read(), "-o FILE has no report")
-        rc, out, err, entries = journal_run(["replay", "--log", "output", path],
-                                            {"INVOCATION_ID": "0123"})
+        rc, out, entries = as_service(["replay", "--log", "output", path],
+                                      {"JOURNAL_STREAM": "ours"})
         expect(not entries and "missing-fence-wait" in out, "--log output under systemd")
     tap.check("--log auto in a shell, or with -o, and --log output: the report, no journal",
               auto_output)
