@@ -8,11 +8,15 @@ name md5", base64, "=== DAT-END name"), takes the last complete bench.txt
 CPU_TICKS TICKS_PER_S", written by tests/vm/bench.sh) and prints per path and
 setting the best and median ns per operation over the rounds, and per path the
 added cost of each dmabuf-audit setting over the floor divided by the empty
-fentry/fexit pair's added cost.  Exit status 1 when no bench result arrived,
+fentry/fexit pair's added cost.  The loss bursts (settings "burst-RING", lines
+"ROUND burst-RING tool EVENTS LOST CPU_TICKS TICKS_PER_S WALL_S" and the reports
+bench-burst-RING-ROUND.report) get a table of their own: events, losses,
+whether every loss was counted, the entities made partial.  Exit status 1 when no bench result arrived,
 or a path failed in the kernel; timings are never judged (they are noisy).
 """
 import base64
 import hashlib
+import json
 import statistics
 import sys
 
@@ -43,7 +47,10 @@ def parse(text):
     timing, tool, errors = {}, {}, []
     for line in text.splitlines():
         f = line.split()
-        if len(f) >= 5 and f[2] == "tool":
+        if len(f) == 8 and f[1].startswith("burst-") and f[2] == "tool" and f[3].isdigit():
+            tool.setdefault(f[1], []).append((int(f[3]), int(f[4]), int(f[5]) / int(f[6]),
+                                              int(f[7]), int(f[0])))
+        elif len(f) >= 5 and f[2] == "tool":
             if len(f) == 7 and f[3].isdigit() and f[4].isdigit():
                 tool.setdefault(f[1], []).append((int(f[3]), int(f[4]), int(f[5]) / int(f[6])))
             else:
@@ -53,6 +60,65 @@ def parse(text):
         elif line.strip():
             errors.append(line)
     return timing, tool, errors
+
+
+def report_objs(text):
+    objs = []
+    for line in (text or "").splitlines():
+        try:
+            objs.append(json.loads(line))
+        except ValueError:
+            pass
+    return objs
+
+
+def summary_of(text):
+    s = [o for o in report_objs(text) if o.get("type") == "summary"]
+    return s[-1] if s else {}
+
+
+def calibrate(files):
+    """(events per cycle, set-up events) from the 1000-cycle burst with --events"""
+    text = next((t for n, t in sorted(files.items()) if n.startswith("bench-burst-cal-")), None)
+    if text is None:
+        return None
+    ops = {}
+    for o in report_objs(text):
+        if o.get("type") == "event":
+            ops[o.get("op")] = ops.get(o.get("op"), 0) + 1
+    per_cycle = sum(c for c in ops.values() if c == 1000) // 1000
+    return per_cycle, summary_of(text).get("events", 0) - per_cycle * 1000
+
+
+def print_bursts(timing, tool, files):
+    tags = [s for s in tool if s.startswith("burst-") and s != "burst-cal"]
+    if not tags:
+        return
+    cal = calibrate(files)
+    print()
+    print("loss burst: N map/unmap cycles of a static importer (path map-unmap-unlocked) as fast"
+          " as the kernel does them, under watch")
+    if cal:
+        print(f"calibration (1000 cycles, --events): {cal[0]} events per cycle,"
+              f" {cal[1]} of the set-up and teardown")
+    print(f"{'ring':>11} {'cycles':>8} {'ns/cycle':>9} {'events':>9} {'lost':>9} {'lost %':>7}"
+          f" {'counted':>9} {'partial':>8} {'CPU s':>7} {'s/M ev':>7} {'wall s':>7}")
+    for tag in tags:
+        for events, lost, cpu, wall, rnd in tool[tag]:
+            t = timing.get((tag, "map-unmap-unlocked"), [])
+            n = next((int(l.split()[3]) for l in files.get("bench.txt", "").splitlines()
+                      if l.split()[:3] == [str(rnd), tag, "map-unmap-unlocked"]), 0)
+            summ = summary_of(files.get(f"bench-burst-{tag[6:]}-{rnd}.report"))
+            partial = summ.get("partial_reasons", {}).get("lost", 0)
+            counted = "?"
+            if cal and n:
+                want = cal[0] * n + cal[1]
+                counted = "exact" if events + lost == want else f"{events + lost - want:+d}"
+            ring = tag[6:]
+            ring = f"{int(ring) >> 20} MiB" if ring.isdigit() else ring
+            print(f"{ring:>11} {n:>8} {min(t) if t else 0:>9.0f} {events:>9} {lost:>9}"
+                  f" {100 * lost / max(events + lost, 1):>6.1f}% {counted:>9} {partial:>8}"
+                  f" {cpu:>7.1f} {cpu / max(events, 1) * 1e6:>7.1f} {wall:>7}")
 
 
 def main():
@@ -110,6 +176,7 @@ def main():
         per_m = cpu / events * 1e6 if events else 0
         print(f"{s}: {events} events, {lost} lost, consumer CPU {cpu:.2f} s"
               f" ({per_m:.2f} s per million events)")
+    print_bursts(timing, tool, files)
     for e in errors:
         print(f"bench-live: {e}")
     return 1 if errors else 0

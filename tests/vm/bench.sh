@@ -14,6 +14,13 @@
 #   stacks   dmabuf-audit watch --stacks
 #   base     /bin/dmabuf-audit-base watch: another build of the tool (packed
 #            when BENCH_BASE names one), to measure a change in one boot
+#   burst:N:RING[,RING...]
+#            the loss burst: N map/unmap cycles of the bench's static
+#            importer (path map-unmap-unlocked) as fast as the kernel does
+#            them, under watch, once per ring buffer size RING (bytes; "default"
+#            = the tool's own), after a calibration burst of 1000 cycles with
+#            --events (the events per cycle and of the set-up on this kernel);
+#            lines "ROUND burst-RING ..." and reports bench-burst-RING-ROUND.report
 # Every result line goes to /results/bench.txt as
 #   ROUND SETTING PATH N TOTAL_NS
 # and per dmabuf-audit run one line
@@ -105,6 +112,68 @@ bench_tool() {
 	cp /tmp/bench.report "/results/bench-$setting-$round.report"
 }
 
+# burst_run ROUND TAG N RING [watch options]: one burst under watch with the
+# ring buffer RING ("default": the tool's own size)
+# shellcheck disable=SC2046 # /proc/PID/stat fields, split on purpose
+burst_run() {
+	round=$1
+	tag=$2
+	n=$3
+	ring=$4
+	shift 4
+	wopts="$*"
+	rm -f /tmp/bench.report
+	if [ "$ring" = default ]; then
+		unset DMABUF_AUDIT_RINGBUF_SIZE
+	else
+		export DMABUF_AUDIT_RINGBUF_SIZE="$ring"
+	fi
+	# the consumer's CPU time over the burst and its drain: its whole life
+	# (this shell's reaped children's time, after - before) less its start-up
+	set -- $(cut -d' ' -f16,17 "/proc/$$/stat")
+	ticks=$((-$1 - $2))
+	# shellcheck disable=SC2086 # options without spaces
+	dmabuf-audit watch --policy "$policy" --format json -o /tmp/bench.report $wopts \
+		>/tmp/bench.out 2>&1 &
+	tpid=$!
+	unset DMABUF_AUDIT_RINGBUF_SIZE
+	if ! wait_for /tmp/bench.report '"type":"header"'; then
+		echo "$round burst-$tag tool-not-ready" >>/results/bench.txt
+		kill -INT "$tpid"
+		wait "$tpid"
+		cp /tmp/bench.out "/results/bench-burst-$tag.out"
+		send "/results/bench-burst-$tag.out"
+		return
+	fi
+	set -- $(cut -d' ' -f14,15 "/proc/$tpid/stat")
+	ticks=$((ticks - $1 - $2))
+	t0=$(date +%s)
+	if echo "$n map-unmap-unlocked" >"$bench" 2>/results/bench-burst.err; then
+		sed "s/^/$round burst-$tag /" "$bench" >>/results/bench.txt
+	else
+		echo "$round burst-$tag failed: $(cat /results/bench-burst.err)" >>/results/bench.txt
+	fi
+	# the drain at SIGINT reads what the ring still holds
+	kill -INT "$tpid"
+	wait "$tpid"
+	set -- $(cut -d' ' -f16,17 "/proc/$$/stat")
+	ticks=$((ticks + $1 + $2))
+	summary=$(grep '"type":"summary"' /tmp/bench.report)
+	events=$(echo "$summary" | sed -n 's/.*"summary","events":\([0-9]*\).*/\1/p')
+	lost=$(echo "$summary" | sed -n 's/.*"summary","events":[0-9]*,"lost":\([0-9]*\).*/\1/p')
+	echo "$round burst-$tag tool ${events:-?} ${lost:-?} $ticks $(getconf CLK_TCK 2>/dev/null || echo 100) $(($(date +%s) - t0))" \
+		>>/results/bench.txt
+	cp /tmp/bench.report "/results/bench-burst-$tag-$round.report"
+}
+
+# bench_burst ROUND N RINGS (comma-separated)
+bench_burst() {
+	burst_run "$1" cal 1000 default --events
+	for ring in $(echo "$3" | tr , ' '); do
+		burst_run "$1" "$ring" "$2" "$ring"
+	done
+}
+
 bench_pair() {
 	# shellcheck disable=SC2086 # a list of function names
 	/bin/empty-pair $pair_funcs >/tmp/pair.out 2>/results/pair.err &
@@ -137,6 +206,10 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
 		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
 		base) bench_tool "$round" base /bin/dmabuf-audit-base ;;
+		burst:*:*)
+			spec=${setting#burst:}
+			bench_burst "$round" "${spec%%:*}" "${spec#*:}"
+			;;
 		esac
 		send /results/bench.txt
 	done
