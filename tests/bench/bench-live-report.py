@@ -20,7 +20,7 @@ import json
 import statistics
 import sys
 
-SETTINGS = ["floor", "pair", "watch", "kprobe", "stacks", "base"]
+SETTINGS = ["floor", "pair", "bpftrace", "watch", "kprobe", "stacks", "base"]
 TOOLS = ["watch", "kprobe", "stacks", "base"]
 
 
@@ -121,6 +121,26 @@ def print_bursts(timing, tool, files):
                   f" {cpu:>7.1f} {cpu / max(events, 1) * 1e6:>7.1f} {wall:>7}")
 
 
+def print_ratios(timing, settings, paths, ref):
+    """the added cost of each dmabuf-audit setting over the floor / ref's added cost"""
+    print(f"{'path':22}" + "".join(f"{s:>10}" for s in TOOLS if s in settings))
+    for p in paths:
+        floor, base = timing.get(("floor", p)), timing.get((ref, p))
+        if not floor or not base:
+            continue
+        row = f"{p:22}"
+        for s in TOOLS:
+            if s not in settings:
+                continue
+            v = timing.get((s, p))
+            added_ref = min(base) - min(floor)
+            if not v or added_ref <= 0:
+                row += f"{'-':>10}"
+            else:
+                row += f"{(min(v) - min(floor)) / added_ref:>9.2f}x"
+        print(row)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: bench-live-report.py RESULTS.STREAM")
@@ -149,22 +169,12 @@ def main():
         print(row)
     print()
     print("added cost over the floor (best), as a multiple of the empty pair's:")
-    print(f"{'path':22}" + "".join(f"{s:>10}" for s in TOOLS if s in settings))
-    for p in paths:
-        floor, pair = timing.get(("floor", p)), timing.get(("pair", p))
-        if not floor or not pair:
-            continue
-        row = f"{p:22}"
-        for s in TOOLS:
-            if s not in settings:
-                continue
-            v = timing.get((s, p))
-            added_pair = min(pair) - min(floor)
-            if not v or added_pair <= 0:
-                row += f"{'-':>10}"
-            else:
-                row += f"{(min(v) - min(floor)) / added_pair:>9.2f}x"
-        print(row)
+    print_ratios(timing, settings, paths, "pair")
+    if "bpftrace" in settings:
+        print()
+        print("added cost over the floor (best), as a multiple of bpftrace's (\"-\": a path"
+              " the script does not hook):")
+        print_ratios(timing, settings, paths, "bpftrace")
     print()
     for s in TOOLS:
         runs = tool.get(s)

@@ -14,6 +14,9 @@
 #   stacks   dmabuf-audit watch --stacks
 #   base     /bin/dmabuf-audit-base watch: another build of the tool (packed
 #            when BENCH_BASE names one), to measure a change in one boot
+#   bpftrace bpftrace (packed with BENCH_BPFTRACE) running the script a
+#            kernel developer would write for the job: per-attachment map/unmap
+#            accounting in a hash map, and a line printed per invalidate
 #   burst:N:RING[,RING...]
 #            the loss burst: N map/unmap cycles of the bench's static
 #            importer (path map-unmap-unlocked) as fast as the kernel does
@@ -174,6 +177,47 @@ bench_burst() {
 	done
 }
 
+# the kernel developer's script: the invalidate function is dma_buf_move_notify
+# up to 6.x, dma_buf_invalidate_mappings after
+bench_bpftrace_script() {
+	inval=dma_buf_move_notify
+	grep -q ' dma_buf_invalidate_mappings$' /proc/kallsyms && inval=dma_buf_invalidate_mappings
+	cat <<EOF
+kfunc:dma_buf_map_attachment, kfunc:dma_buf_map_attachment_unlocked
+{
+	@mapped[args->attach]++;
+}
+kfunc:dma_buf_unmap_attachment, kfunc:dma_buf_unmap_attachment_unlocked
+{
+	@mapped[args->attach]--;
+}
+kfunc:$inval
+{
+	printf("%s: invalidate of dma-buf %p\\n", comm, args->dmabuf);
+}
+EOF
+}
+
+bench_bpftrace() {
+	bench_bpftrace_script >/tmp/dev.bt
+	bpftrace /tmp/dev.bt >/tmp/bpftrace.out 2>&1 &
+	bpid=$!
+	if ! wait_for /tmp/bpftrace.out 'Attaching'; then
+		echo "$1 bpftrace bpftrace-not-ready" >>/results/bench.txt
+		kill -INT "$bpid"
+		wait "$bpid"
+		cp /tmp/bpftrace.out /results/bpftrace.out
+		send /results/bpftrace.out
+		return
+	fi
+	# "Attaching N probes..." comes before the attachment
+	sleep 5
+	bench_once "$1" bpftrace
+	kill -INT "$bpid"
+	wait "$bpid"
+	tail -n 20 /tmp/bpftrace.out >/results/bpftrace.out
+}
+
 bench_pair() {
 	# shellcheck disable=SC2086 # a list of function names
 	/bin/empty-pair $pair_funcs >/tmp/pair.out 2>/results/pair.err &
@@ -202,6 +246,7 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		case "$setting" in
 		floor) bench_once "$round" floor ;;
 		pair) bench_pair "$round" ;;
+		bpftrace) bench_bpftrace "$round" ;;
 		watch) bench_tool "$round" watch dmabuf-audit ;;
 		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
 		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
@@ -216,6 +261,7 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 	round=$((round + 1))
 done
 send /results/pair.err
+[ -f /results/bpftrace.out ] && send /results/bpftrace.out
 for f in /results/bench-*.report; do
 	[ -f "$f" ] && send "$f"
 done
