@@ -47,7 +47,9 @@ def parse(text):
     timing, tool, errors = {}, {}, []
     for line in text.splitlines():
         f = line.split()
-        if len(f) == 8 and f[1].startswith("burst-") and f[2] == "tool" and f[3].isdigit():
+        if len(f) == 6 and f[2] == "prog" and f[4].isdigit() and f[5].isdigit():
+            tool.setdefault("prog", []).append((f[3], int(f[4]), int(f[5])))
+        elif len(f) == 8 and f[1].startswith("burst-") and f[2] == "tool" and f[3].isdigit():
             tool.setdefault(f[1], []).append((int(f[3]), int(f[4]), int(f[5]) / int(f[6]),
                                               int(f[7]), int(f[0])))
         elif len(f) >= 5 and f[2] == "tool":
@@ -141,6 +143,20 @@ def print_ratios(timing, settings, paths, ref):
         print(row)
 
 
+def print_profile(tool):
+    """per BPF program: runs and ns per run (kernel.bpf_stats_enabled), summed over rounds"""
+    progs = {}
+    for name, cnt, ns in tool.get("prog", []):
+        c, t = progs.get(name, (0, 0))
+        progs[name] = (c + cnt, t + ns)
+    if not progs:
+        return
+    print()
+    print("BPF programs of watch (kernel.bpf_stats_enabled, setting \"profile\"): runs, ns per run")
+    for name, (cnt, ns) in sorted(progs.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {name:24} {cnt:>9} {ns / cnt:>9.0f} ns  {ns / 1e9:>7.2f} s in all")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: bench-live-report.py RESULTS.STREAM")
@@ -186,6 +202,7 @@ def main():
         per_m = cpu / events * 1e6 if events else 0
         print(f"{s}: {events} events, {lost} lost, consumer CPU {cpu:.2f} s"
               f" ({per_m:.2f} s per million events)")
+    print_profile(tool)
     print_bursts(timing, tool, files)
     for e in errors:
         print(f"bench-live: {e}")

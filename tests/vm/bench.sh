@@ -14,6 +14,10 @@
 #   stacks   dmabuf-audit watch --stacks
 #   base     /bin/dmabuf-audit-base watch: another build of the tool (packed
 #            when BENCH_BASE names one), to measure a change in one boot
+#   profile  dmabuf-audit watch with kernel.bpf_stats_enabled: per BPF program
+#            its runs and run time (the fdinfo of the tool's program fds, named
+#            from /proc/kallsyms), lines "ROUND profile prog NAME RUN_CNT RUN_NS"
+#            (not a timing setting: the statistics cost time themselves)
 #   bpftrace bpftrace (packed with BENCH_BPFTRACE) running the script a
 #            kernel developer would write for the job: per-attachment map/unmap
 #            accounting in a hash map, and a line printed per invalidate
@@ -105,6 +109,7 @@ bench_tool() {
 	sleep 2
 	set -- $(cut -d' ' -f14,15 "/proc/$tpid/stat")
 	ticks=$((ticks + $1 + $2))
+	[ "$setting" = profile ] && prog_stats "$round" "$tpid" >>/results/bench.txt
 	kill -INT "$tpid"
 	wait "$tpid"
 	summary=$(grep '"type":"summary"' /tmp/bench.report)
@@ -174,6 +179,26 @@ bench_burst() {
 	burst_run "$1" cal 1000 default --events
 	for ring in $(echo "$3" | tr , ' '); do
 		burst_run "$1" "$ring" "$2" "$ring"
+	done
+}
+
+# bench_profile ROUND: per-program run counts and times of a watch pass
+bench_profile() {
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	bench_tool "$1" profile dmabuf-audit
+	echo 0 >/proc/sys/kernel/bpf_stats_enabled
+}
+
+# prog_stats ROUND PID: one line per BPF program of PID with runs
+prog_stats() {
+	for fd in /proc/"$2"/fdinfo/*; do
+		tag=$(sed -n 's/^prog_tag:[[:space:]]*//p' "$fd" 2>/dev/null)
+		[ -n "$tag" ] || continue
+		cnt=$(sed -n 's/^run_cnt:[[:space:]]*//p' "$fd")
+		ns=$(sed -n 's/^run_time_ns:[[:space:]]*//p' "$fd")
+		[ "${cnt:-0}" -gt 0 ] || continue
+		name=$(grep -m 1 " bpf_prog_${tag}_" /proc/kallsyms | sed 's/.* bpf_prog_[0-9a-f]*_//')
+		echo "$1 profile prog ${name:-$tag} $cnt $ns"
 	done
 }
 
@@ -251,9 +276,11 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
 		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
 		base) bench_tool "$round" base /bin/dmabuf-audit-base ;;
+		profile) bench_profile "$round" ;;
 		burst:*:*)
+			# once: a burst takes minutes under TCG
 			spec=${setting#burst:}
-			bench_burst "$round" "${spec%%:*}" "${spec#*:}"
+			[ "$round" != 1 ] || bench_burst "$round" "${spec%%:*}" "${spec#*:}"
 			;;
 		esac
 		send /results/bench.txt
