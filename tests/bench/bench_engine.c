@@ -482,8 +482,14 @@ static void workload_names(struct da_symbols *syms, struct da_trace_info *trace)
 	da_trace_scope_slot(trace, "vfio_pci_dma_buf_move");
 }
 
-/* engine runs, alternating: one event at a time, then with lookahead */
-#define RUNS 6
+/*
+ * engine runs, alternating: one event at a time, with the two-stage
+ * lookahead (buckets, entities), with the third stage (chains) as
+ * da_pipeline_events does
+ */
+#define MODES 3
+#define RUNS 9
+static const char *const mode_names[MODES] = { "1by1", "ahead2", "ahead3" };
 
 int main(int argc, char **argv)
 {
@@ -558,12 +564,15 @@ int main(int argc, char **argv)
 
 			for (uint64_t k = i; k < end; k++) {
 				/* odd runs look ahead as da_pipeline_events does */
-				if ((r & 1) && k + DA_ENGINE_PREFETCH_BUCKETS < n)
+				if (r % MODES && k + DA_ENGINE_PREFETCH_BUCKETS < n)
 					da_engine_prefetch(eng, &evs[k + DA_ENGINE_PREFETCH_BUCKETS],
 							   false);
-				if ((r & 1) && k + DA_ENGINE_PREFETCH_ENTITIES < n)
+				if (r % MODES && k + DA_ENGINE_PREFETCH_ENTITIES < n)
 					da_engine_prefetch(eng, &evs[k + DA_ENGINE_PREFETCH_ENTITIES],
 							   true);
+				if (r % MODES == 2 && k + DA_ENGINE_PREFETCH_CHAINS < n)
+					da_engine_prefetch_chains(eng,
+								  &evs[k + DA_ENGINE_PREFETCH_CHAINS]);
 				da_engine_feed(eng, &evs[k]);
 			}
 			if (!r && eng->nlive_atts > peak_live_atts)
@@ -619,14 +628,14 @@ int main(int argc, char **argv)
 	printf("  bare loop      %8.3f s  %8.1f M events/s\n", t_bare, n / t_bare / 1e6);
 	for (int r = 0; r < runs; r++)
 		printf("  engine #%d %-5s %8.3f s  %8.1f M events/s\n", r + 1,
-		       r & 1 ? "ahead" : "1by1", t_eng[r], n / t_eng[r] / 1e6);
-	for (int mode = 0; mode < 2; mode++) {
+		       mode_names[r % MODES], t_eng[r], n / t_eng[r] / 1e6);
+	for (int mode = 0; mode < MODES; mode++) {
 		best_eng = t_eng[mode];
-		for (int r = mode + 2; r < runs; r += 2)
+		for (int r = mode + MODES; r < runs; r += MODES)
 			if (t_eng[r] < best_eng)
 				best_eng = t_eng[r];
 		printf("  best %-9s %8.3f s  %8.1f M events/s  = %.1f ns/event, %.1fx the bare loop's time\n",
-		       mode ? "lookahead" : "1 by 1", best_eng, n / best_eng / 1e6,
+		       mode_names[mode], best_eng, n / best_eng / 1e6,
 		       best_eng * 1e9 / n, best_eng / t_bare);
 	}
 	/* the same events as a binary record */
