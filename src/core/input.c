@@ -14,7 +14,7 @@
 #define CHUNK (256u << 10)
 #define SMALL_READ (4u << 10)
 /* a mapped window: large enough that remapping costs nothing per event */
-#define MAP_WINDOW (16u << 20)
+#define MAP_WINDOW (8u << 20)
 
 /* A regular file that does not start with the gzip magic (1f 8b). */
 static bool is_plain_file(int fd)
