@@ -49,10 +49,10 @@ dat_exporter_revoke dat_exporter_cleanup"
 bench_paths="attach-detach map-unmap map-unmap-unlocked pin-unpin vmap-vunmap vmap-vunmap-unlocked
 revoke ww-mutex"
 
-# wait_for FILE PATTERN: until FILE has PATTERN (at most 180 s); 1 if not
+# wait_for FILE PATTERN [SECONDS]: until FILE has PATTERN (at most 180 s); 1 if not
 wait_for() {
 	i=0
-	while [ $i -lt 360 ]; do
+	while [ $i -lt $((${3:-180} * 2)) ]; do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.5
 		i=$((i + 1))
@@ -227,9 +227,10 @@ bench_bpftrace() {
 	bench_bpftrace_script >/tmp/dev.bt
 	bpftrace /tmp/dev.bt >/tmp/bpftrace.out 2>&1 &
 	bpid=$!
-	if ! wait_for /tmp/bpftrace.out 'Attaching'; then
+	# LLVM compiles the script: minutes under TCG
+	if ! wait_for /tmp/bpftrace.out 'Attaching' 600; then
 		echo "$1 bpftrace bpftrace-not-ready" >>/results/bench.txt
-		kill -INT "$bpid"
+		kill -KILL "$bpid"
 		wait "$bpid"
 		cp /tmp/bpftrace.out /results/bpftrace.out
 		send /results/bpftrace.out
