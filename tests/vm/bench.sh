@@ -197,7 +197,7 @@ prog_stats() {
 		cnt=$(sed -n 's/^run_cnt:[[:space:]]*//p' "$fd")
 		ns=$(sed -n 's/^run_time_ns:[[:space:]]*//p' "$fd")
 		[ "${cnt:-0}" -gt 0 ] || continue
-		name=$(grep -m 1 " bpf_prog_${tag}_" /proc/kallsyms | sed 's/.* bpf_prog_[0-9a-f]*_//')
+		name=$(grep -m 1 " bpf_prog_${tag}_" /proc/kallsyms | sed 's/.* bpf_prog_[0-9a-f]*_//; s/[[:space:]].*//')
 		echo "$1 profile prog ${name:-$tag} $cnt $ns"
 	done
 }
