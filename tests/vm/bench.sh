@@ -14,6 +14,8 @@
 #   stacks   dmabuf-audit watch --stacks
 #   base     /bin/dmabuf-audit-base watch: another build of the tool (packed
 #            when BENCH_BASE names one), to measure a change in one boot
+#   ring:BYTES  dmabuf-audit watch with DMABUF_AUDIT_RINGBUF_SIZE=BYTES (setting
+#            "ring-BYTES"): what the ring buffer's size costs per call
 #   profile  dmabuf-audit watch with kernel.bpf_stats_enabled: per BPF program
 #            its runs and run time (the fdinfo of the tool's program fds, named
 #            from /proc/kallsyms), lines "ROUND profile prog NAME RUN_CNT RUN_NS"
@@ -278,6 +280,11 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
 		base) bench_tool "$round" base /bin/dmabuf-audit-base ;;
 		profile) bench_profile "$round" ;;
+		ring:*)
+			export DMABUF_AUDIT_RINGBUF_SIZE="${setting#ring:}"
+			bench_tool "$round" "ring-${setting#ring:}" dmabuf-audit
+			unset DMABUF_AUDIT_RINGBUF_SIZE
+			;;
 		burst:*:*)
 			# once: a burst takes minutes under TCG
 			spec=${setting#burst:}
