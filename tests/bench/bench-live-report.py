@@ -105,13 +105,15 @@ def print_bursts(timing, tool, files):
         print(f"calibration (1000 cycles, --events): {cal[0]} events per cycle,"
               f" {cal[1]} of the set-up and teardown")
     print(f"{'ring':>11} {'cycles':>8} {'ns/cycle':>9} {'events':>9} {'lost':>9} {'lost %':>7}"
-          f" {'counted':>9} {'partial':>8} {'CPU s':>7} {'s/M ev':>7} {'wall s':>7}")
+          f" {'counted':>9} {'partial':>8} {'findings':>8} {'CPU s':>7} {'s/M ev':>7} {'wall s':>7}")
     for tag in tags:
         for events, lost, cpu, wall, rnd in tool[tag]:
             t = timing.get((tag, "map-unmap-unlocked"), [])
             n = next((int(l.split()[3]) for l in files.get("bench.txt", "").splitlines()
                       if l.split()[:3] == [str(rnd), tag, "map-unmap-unlocked"]), 0)
-            summ = summary_of(files.get(f"bench-burst-{tag[6:]}-{rnd}.report"))
+            text = files.get(f"bench-burst-{tag[6:]}-{rnd}.report")
+            summ = summary_of(text)
+            found = sum(o.get("type") == "finding" for o in report_objs(text)) if summ else "?"
             partial = summ.get("partial_reasons", {}).get("lost", 0) if summ else "?"
             counted = "?"
             if cal and n:
@@ -120,7 +122,7 @@ def print_bursts(timing, tool, files):
             ring = tag[6:]
             ring = f"{int(ring) >> 20} MiB" if ring.isdigit() else ring
             print(f"{ring:>11} {n:>8} {min(t) if t else 0:>9.0f} {events:>9} {lost:>9}"
-                  f" {100 * lost / max(events + lost, 1):>6.1f}% {counted:>9} {partial:>8}"
+                  f" {100 * lost / max(events + lost, 1):>6.1f}% {counted:>9} {partial:>8} {found:>8}"
                   f" {cpu:>7.1f} {cpu / max(events, 1) * 1e6:>7.1f} {wall:>7}")
 
 
