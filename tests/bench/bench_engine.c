@@ -469,8 +469,8 @@ static int write_record(const char *path, const struct da_trace_info *trace,
 		fprintf(stderr, "bench: %s\n", err);
 		return -1;
 	}
-	printf("wrote %s%" PRIu64 " events as a binary record: %s\n", evs ? "the same " : "",
-	       n, path);
+	printf("wrote %s%" PRIu64 " events as a binary record: %s\n", evs ? "the same " : "", n,
+	       path);
 	return 0;
 }
 
@@ -565,14 +565,14 @@ int main(int argc, char **argv)
 			for (uint64_t k = i; k < end; k++) {
 				/* odd runs look ahead as da_pipeline_events does */
 				if (r % MODES && k + DA_ENGINE_PREFETCH_BUCKETS < n)
-					da_engine_prefetch(eng, &evs[k + DA_ENGINE_PREFETCH_BUCKETS],
-							   false);
+					da_engine_prefetch(
+						eng, &evs[k + DA_ENGINE_PREFETCH_BUCKETS], false);
 				if (r % MODES && k + DA_ENGINE_PREFETCH_ENTITIES < n)
-					da_engine_prefetch(eng, &evs[k + DA_ENGINE_PREFETCH_ENTITIES],
-							   true);
+					da_engine_prefetch(
+						eng, &evs[k + DA_ENGINE_PREFETCH_ENTITIES], true);
 				if (r % MODES == 2 && k + DA_ENGINE_PREFETCH_CHAINS < n)
-					da_engine_prefetch_chains(eng,
-								  &evs[k + DA_ENGINE_PREFETCH_CHAINS]);
+					da_engine_prefetch_chains(
+						eng, &evs[k + DA_ENGINE_PREFETCH_CHAINS]);
 				da_engine_feed(eng, &evs[k]);
 			}
 			if (!r && eng->nlive_atts > peak_live_atts)
@@ -635,8 +635,8 @@ int main(int argc, char **argv)
 			if (t_eng[r] < best_eng)
 				best_eng = t_eng[r];
 		printf("  best %-9s %8.3f s  %8.1f M events/s  = %.1f ns/event, %.1fx the bare loop's time\n",
-		       mode_names[mode], best_eng, n / best_eng / 1e6,
-		       best_eng * 1e9 / n, best_eng / t_bare);
+		       mode_names[mode], best_eng, n / best_eng / 1e6, best_eng * 1e9 / n,
+		       best_eng / t_bare);
 	}
 	/* the same events as a binary record */
 	if (argc > 2 && write_record(argv[2], &trace, syms, evs, n))
