@@ -171,7 +171,8 @@ burst_run() {
 	summary=$(grep '"type":"summary"' /tmp/bench.report)
 	events=$(echo "$summary" | sed -n 's/.*"summary","events":\([0-9]*\).*/\1/p')
 	lost=$(echo "$summary" | sed -n 's/.*"summary","events":[0-9]*,"lost":\([0-9]*\).*/\1/p')
-	echo "$round burst-$tag tool ${events:-?} ${lost:-?} $ticks $(getconf CLK_TCK 2>/dev/null || echo 100) $(($(date +%s) - t0))" \
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	echo "$round burst-$tag tool ${events:-?} ${lost:-?} $ticks $hz $(($(date +%s) - t0))" \
 		>>/results/bench.txt
 	cp /tmp/bench.report "/results/bench-burst-$tag-$round.report"
 }
@@ -199,7 +200,8 @@ prog_stats() {
 		cnt=$(sed -n 's/^run_cnt:[[:space:]]*//p' "$fd")
 		ns=$(sed -n 's/^run_time_ns:[[:space:]]*//p' "$fd")
 		[ "${cnt:-0}" -gt 0 ] || continue
-		name=$(grep -m 1 " bpf_prog_${tag}_" /proc/kallsyms | sed 's/.* bpf_prog_[0-9a-f]*_//; s/[[:space:]].*//')
+		name=$(grep -m 1 " bpf_prog_${tag}_" /proc/kallsyms |
+			sed 's/.* bpf_prog_[0-9a-f]*_//; s/[[:space:]].*//')
 		echo "$1 profile prog ${name:-$tag} $cnt $ns"
 	done
 }
