@@ -218,9 +218,14 @@ static int map_window(struct da_input *in, uint64_t pos, size_t need)
 
 void da_input_map(struct da_input *in, size_t window)
 {
+	struct stat st;
+
 	if (in->fd < 0 || in->mapped || getenv("DMABUF_AUDIT_NO_MMAP"))
 		return;
 	in->window = window ? window : MAP_WINDOW;
+	/* a file that fits one window is read in a few calls: a mapping buys nothing */
+	if (fstat(in->fd, &st) || (uint64_t)st.st_size <= in->window)
+		return;
 	/* mmap refused (a file system without it): the buffered reads go on */
 	if (map_window(in, in->offset, in->end - in->start) < 0)
 		in->error[0] = '\0';

@@ -72,7 +72,8 @@ void da_input_close(struct da_input *in);
  * that slides along it (no copy into a buffer; the resident memory stays
  * about one window, whatever the file's size).  For the binary record: the
  * data stays read-only, so da_input_line must not be used after it.  Gzip,
- * pipes and files mmap refuses stay buffered.  window 0 = the default.
+ * pipes, files mmap refuses and files no larger than one window stay
+ * buffered.  window 0 = the default (8 MiB).
  */
 void da_input_map(struct da_input *in, size_t window);
 

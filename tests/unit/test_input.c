@@ -3,7 +3,8 @@
  * The mapped input (src/core/input.c, da_input_map): a plain file read
  * through a window that slides along it must give the same bytes, offsets,
  * ends and errors as the buffered reads, across window boundaries, for a
- * request longer than a window, and for a file that grows while it is read.
+ * request longer than a window, and for a file that grows while it is read;
+ * a file no larger than one window is not mapped.
  * A binary record larger than the default window must read back whole, and
  * a cut one must give the buffered reader's error, word for word.
  */
@@ -136,6 +137,24 @@ static bool no_mmap_stays_buffered(void)
 	return true;
 }
 
+/* a file no larger than one window is read as before: a mapping would buy nothing */
+static bool small_file_stays_buffered(void)
+{
+	const char *path = temp_file();
+	struct da_input in;
+	char err[256];
+
+	CHECK(path && append_pattern(path, 0, SMALL_WINDOW));
+	CHECK(da_input_open(&in, path, err, sizeof(err)) == 0);
+	da_input_map(&in, SMALL_WINDOW);
+	CHECK(!in.mapped);
+	CHECK(take(&in, SMALL_WINDOW));
+	CHECK(da_input_fill(&in, 1) == 0);
+	da_input_close(&in);
+	unlink(path);
+	return true;
+}
+
 /* a record of 120 000 events of 180 bytes framed: 21.6 MB, two 8 MiB default windows and more */
 #define BIG_EVENTS 120000u
 
@@ -212,4 +231,5 @@ static bool big_record_mapped_and_buffered(void)
 }
 
 TAP_MAIN(TAP_TEST(mapped_reads_match_the_file), TAP_TEST(mapped_file_that_grows),
-	 TAP_TEST(no_mmap_stays_buffered), TAP_TEST(big_record_mapped_and_buffered))
+	 TAP_TEST(no_mmap_stays_buffered), TAP_TEST(small_file_stays_buffered),
+	 TAP_TEST(big_record_mapped_and_buffered))
