@@ -128,7 +128,7 @@ def print_bursts(timing, tool, files):
 
 def print_ratios(timing, settings, paths, ref):
     """the added cost of each dmabuf-audit setting over the floor / ref's added cost"""
-    print(f"{'path':22}" + "".join(f"{s:>10}" for s in TOOLS if s in settings))
+    print(f"{'path':22}" + "".join(f"{s:>14}" for s in TOOLS if s in settings))
     for p in paths:
         floor, base = timing.get(("floor", p)), timing.get((ref, p))
         if not floor or not base:
@@ -140,9 +140,9 @@ def print_ratios(timing, settings, paths, ref):
             v = timing.get((s, p))
             added_ref = min(base) - min(floor)
             if not v or added_ref <= 0:
-                row += f"{'-':>10}"
+                row += f"{'-':>14}"
             else:
-                row += f"{(min(v) - min(floor)) / added_ref:>9.2f}x"
+                row += f"{(min(v) - min(floor)) / added_ref:>13.2f}x"
         print(row)
 
 
