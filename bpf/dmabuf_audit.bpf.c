@@ -129,20 +129,64 @@ static __always_inline bool stash_take(enum hook_id hook, struct stash_args *out
 	return true;
 }
 
+/*
+ * The mark of an _unlocked call in progress, in the fast path: a slot per
+ * thread id (modulo UNLOCKED_SLOTS) claimed with a compare-and-exchange.
+ * An array lookup is a load (the verifier inlines it) where the hash's is a
+ * hash computation, a bucket lock on update and delete, and an allocation:
+ * three of them per _unlocked call.  A thread whose slot another thread
+ * holds (or a nested _unlocked call) marks itself in unlocked_calls as before.
+ */
+#define UNLOCKED_SLOTS 1024
+struct unlocked_slot {
+	__u64 key; /* key_of() of the holder, 0 = free */
+	__u8 held;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, UNLOCKED_SLOTS);
+	__type(key, __u32);
+	__type(value, struct unlocked_slot);
+} unlocked_slots SEC(".maps");
+
+static __always_inline struct unlocked_slot *unlocked_slot_of(__u64 key)
+{
+	__u32 idx = (__u32)(key >> 32) & (UNLOCKED_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&unlocked_slots, &idx);
+}
+
 static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 {
+	struct unlocked_slot *slot;
 	__u64 key;
 
 	if (!unlocked_calls_active)
 		return false;
 	key = key_of(unlocked);
+	slot = unlocked_slot_of(key);
+	if (slot && slot->key == key)
+		return true;
 	return bpf_map_lookup_elem(&unlocked_calls, &key) != NULL;
 }
 
 static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
 {
 	__u64 key = key_of(unlocked);
+	struct unlocked_slot *slot = unlocked_slot_of(key);
+	__u64 old;
 
+	if (slot) {
+		old = __sync_val_compare_and_swap(&slot->key, 0, key);
+		/* its own key: a return that was never seen (a kretprobe missed) */
+		if (!old || old == key) {
+			slot->held = held;
+			if (!old)
+				__sync_fetch_and_add(&unlocked_calls_active, 1);
+			return;
+		}
+	}
 	if (!bpf_map_update_elem(&unlocked_calls, &key, &held, BPF_ANY))
 		__sync_fetch_and_add(&unlocked_calls_active, 1);
 }
@@ -151,9 +195,18 @@ static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
 static __always_inline __u8 unlocked_leave(enum hook_id unlocked)
 {
 	__u64 key = key_of(unlocked);
-	__u8 *held = bpf_map_lookup_elem(&unlocked_calls, &key);
-	__u8 val = held ? *held : DA_RESV_UNKNOWN;
+	struct unlocked_slot *slot = unlocked_slot_of(key);
+	__u8 *held, val;
 
+	if (slot && slot->key == key) {
+		val = slot->held;
+		/* the next holder may claim it as soon as the key is 0 */
+		__sync_val_compare_and_swap(&slot->key, key, 0);
+		__sync_fetch_and_sub(&unlocked_calls_active, 1);
+		return val;
+	}
+	held = bpf_map_lookup_elem(&unlocked_calls, &key);
+	val = held ? *held : DA_RESV_UNKNOWN;
 	if (held && !bpf_map_delete_elem(&unlocked_calls, &key))
 		__sync_fetch_and_sub(&unlocked_calls_active, 1);
 	return val;

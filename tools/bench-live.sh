@@ -16,6 +16,9 @@
 # stacks"), BENCH_BASE (another static build of dmabuf-audit: adds the
 # setting "base", its watch in default mode, alternated with the others so
 # that a change to the BPF programs is measured in one boot),
+# BENCH_BPFTRACE (a bpftrace binary, e.g. /usr/bin/bpftrace from Debian's
+# package: packed with its libraries, adds the setting "bpftrace", the script
+# a kernel developer would write, and boots the guest with 2 GiB),
 # VMTEST_TIMEOUT (default 1500 s).
 # Not a timed test: it fails only when the guest or a path fails.
 set -uo pipefail
@@ -31,8 +34,12 @@ rm -rf "$out"
 mkdir -p "$out"
 opts=(--bench "$pair" --bench-n "${BENCH_N:-1500}" --bench-rounds "${BENCH_ROUNDS:-3}"
 	--bench-pause "${BENCH_PAUSE:-2}"
-	--bench-settings "${BENCH_SETTINGS:-floor pair ${BENCH_BASE:+base }watch kprobe stacks}")
+	--bench-settings "${BENCH_SETTINGS:-floor pair ${BENCH_BPFTRACE:+bpftrace }${BENCH_BASE:+base }watch kprobe stacks}")
 [ -z "${BENCH_BASE:-}" ] || opts+=(--bench-base "$BENCH_BASE")
+if [ -n "${BENCH_BPFTRACE:-}" ]; then
+	opts+=(--bpftrace "$BENCH_BPFTRACE")
+	export VM_MEM=${VM_MEM:-2G}
+fi
 echo "# $series: building the guest initramfs"
 "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" "${opts[@]}" \
 	>"$out/initramfs.env" 2>"$out/build.log" || vm_die "initramfs build failed, see $out/build.log"

@@ -2,7 +2,7 @@
 # vm-initramfs.sh SERIES BIN OUT.cpio.gz [--demo] [--scenarios "A B|all"] [--kprobe "A B"]
 #                 [--real] [--selftests]
 #                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."
-#                  --bench-base OTHER_BIN]
+#                  --bench-base OTHER_BIN] [--bpftrace BPFTRACE_BIN]
 #
 # Pack the guest initramfs for one Debian kernel series: busybox (static),
 # the static dmabuf-audit binary BIN, the test module built for that kernel
@@ -12,6 +12,9 @@
 # with --selftests the kernel's own dma-buf selftests (tools/vm-selftests.sh).
 # --bench packs the live benchmark instead of the suite (tools/bench-live.sh):
 # the empty fentry/fexit pair loader and tests/vm/bench.sh as /etc/bench.sh.
+# --bpftrace packs a dynamically linked bpftrace (Debian's package) with every
+# shared library ldd lists, at the host's paths (the bench's bpftrace setting;
+# about 200 MB unpacked: boot the guest with VM_MEM=2G).
 # Prints KREL=... and VMLINUZ=... for the caller to eval.
 set -euo pipefail
 VM_LOG_TAG=vm-initramfs
@@ -33,6 +36,7 @@ bench_n=1500
 bench_pause=2
 bench_rounds=3
 bench_settings="floor pair watch kprobe stacks"
+bpftrace=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--demo) mode=demo ;;
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--bench-pause) bench_pause=$2; shift ;;
 	--bench-settings) bench_settings=$2; shift ;;
 	--bench-base) bench_base=$2; shift ;;
+	--bpftrace) bpftrace=$2; shift ;;
 	*) vm_die "unknown option $1" ;;
 	esac
 	shift
@@ -145,6 +150,17 @@ if [ "$mode" = bench ]; then
 	cp "$empty_pair" "$root/bin/empty-pair"
 	cp "$DA_ROOT/tests/vm/bench.sh" "$root/etc/bench.sh"
 	[ -z "$bench_base" ] || cp "$bench_base" "$root/bin/dmabuf-audit-base"
+fi
+
+# bpftrace and its shared libraries (and the dynamic loader) at the host's paths
+if [ -n "$bpftrace" ]; then
+	[ -x "$bpftrace" ] || vm_die "--bpftrace: $bpftrace is not executable (apt-get install bpftrace)"
+	mkdir -p "$root/usr/bin"
+	cp -L "$bpftrace" "$root/usr/bin/bpftrace"
+	for lib in $(ldd "$bpftrace" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
 fi
 
 mkdir -p "$(dirname "$out")"

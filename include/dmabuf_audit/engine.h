@@ -159,6 +159,12 @@ void da_engine_prefetch(const struct da_engine *eng, const struct da_event *ev, 
 #define DA_ENGINE_PREFETCH_BUCKETS 16
 #define DA_ENGINE_PREFETCH_ENTITIES 8
 /*
+ * The third stage, closer still: the entity a hash chain holds second (a
+ * chain's head is the entity only about half the time in a full table).
+ */
+void da_engine_prefetch_chains(const struct da_engine *eng, const struct da_event *ev);
+#define DA_ENGINE_PREFETCH_CHAINS 4
+/*
  * `count` events starting at `first_seq` were lost: every live entity's
  * history now has a gap.
  */

@@ -24,7 +24,8 @@
  * Shared by the BPF programs (map sizes) and userspace (the loader sizes the
  * maps, the stack resolver reads DA_STACK_DEPTH frames per stack).
  */
-#define DA_RINGBUF_SIZE (4u << 20)	/* bytes of the events ring buffer */
+/* bytes of the events ring buffer; what a burst needs: docs/performance.md */
+#define DA_RINGBUF_SIZE (64u << 20)
 #define DA_STACK_DEPTH 127		/* frames per --stacks stack (the kernel's maximum) */
 #define DA_STACK_ENTRIES 16384		/* stacks kept with --stacks */
 

@@ -61,7 +61,7 @@ static int start_pipeline(struct replay *r)
 }
 
 /* events handed to the pipeline together (see da_pipeline_events) */
-#define REPLAY_BATCH 64
+#define REPLAY_BATCH 512
 
 struct event_batch {
 	struct da_event ev[REPLAY_BATCH];

@@ -1339,6 +1339,19 @@ void da_engine_prefetch(const struct da_engine *eng, const struct da_event *ev, 
 		__builtin_prefetch(&eng->maps[i]);
 }
 
+void da_engine_prefetch_chains(const struct da_engine *eng, const struct da_event *ev)
+{
+	uint32_t i;
+
+	/* a chain's head arrived with the previous stage; the entry is often the next one */
+	if (ev->attach && (i = eng->ahash[hash_ptr(ev->attach, eng->abits)]) != NIL &&
+	    eng->atts[i].ptr != ev->attach && (i = eng->atts[i].hnext) != NIL)
+		__builtin_prefetch(&eng->atts[i]);
+	if (ev->buf && (i = eng->bhash[hash_ptr(ev->buf, eng->bbits)]) != NIL &&
+	    eng->bufs[i].ptr != ev->buf && (i = eng->bufs[i].hnext) != NIL)
+		__builtin_prefetch(&eng->bufs[i]);
+}
+
 typedef void (*op_handler)(struct da_engine *eng, const struct da_event *ev, uint64_t jpos);
 
 /* per op, what judges its events: one row per op, checked by tests/unit/test_ops.c */

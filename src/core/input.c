@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 
 #define CHUNK (256u << 10)
 #define SMALL_READ (4u << 10)
+/* a mapped window: large enough that remapping costs nothing per event */
+#define MAP_WINDOW (8u << 20)
 
 /* A regular file that does not start with the gzip magic (1f 8b). */
 static bool is_plain_file(int fd)
@@ -160,8 +163,86 @@ static int read_more(struct da_input *in)
 	return 1;
 }
 
-ssize_t da_input_fill(struct da_input *in, size_t n)
+static uint64_t page_floor(uint64_t pos)
 {
+	return pos & ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);
+}
+
+/*
+ * Map the window of the file that starts with the page holding pos and
+ * holds at least need bytes from pos, or up to the end of the file (the
+ * size is read again: a record still being written is read to its current
+ * end, as read() would).  1 mapped, 0 nothing at pos, -1 error.  A file
+ * truncated by another process while mapped raises SIGBUS: a replay needs
+ * a file that is not being cut under it.
+ */
+static int map_window(struct da_input *in, uint64_t pos, size_t need)
+{
+	uint64_t off = page_floor(pos), len = in->window;
+	struct stat st;
+	void *p;
+
+	if (fstat(in->fd, &st)) {
+		snprintf(in->error, sizeof(in->error), "%s", strerror(errno));
+		return -1;
+	}
+	if ((uint64_t)st.st_size <= pos)
+		return 0;
+	if (len < pos - off + need)
+		len = pos - off + need;
+	if (len > (uint64_t)st.st_size - off)
+		len = (uint64_t)st.st_size - off;
+	/* the old window first: the resident pages never exceed one window */
+	if (in->mapped) {
+		munmap(in->buf, in->cap);
+		in->buf = NULL;
+		in->cap = in->start = in->end = 0;
+	}
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, in->fd, (off_t)off);
+	if (p == MAP_FAILED) {
+		snprintf(in->error, sizeof(in->error), "cannot map the file: %s", strerror(errno));
+		return -1;
+	}
+	if (!in->mapped)
+		free(in->buf);
+	in->buf = p;
+	in->cap = (size_t)len;
+	in->map_off = off;
+	in->start = (size_t)(pos - off);
+	in->end = (size_t)len;
+	in->mapped = true;
+	/* the next window's pages are read from disk while this one is decoded */
+	posix_fadvise(in->fd, (off_t)(off + len), (off_t)in->window, POSIX_FADV_WILLNEED);
+	return 1;
+}
+
+void da_input_map(struct da_input *in, size_t window)
+{
+	struct stat st;
+
+	if (in->fd < 0 || in->mapped || getenv("DMABUF_AUDIT_NO_MMAP"))
+		return;
+	in->window = window ? window : MAP_WINDOW;
+	/* a file that fits one window is read in a few calls: a mapping buys nothing */
+	if (fstat(in->fd, &st) || (uint64_t)st.st_size <= in->window)
+		return;
+	/* mmap refused (a file system without it): the buffered reads go on */
+	if (map_window(in, in->offset, in->end - in->start) < 0)
+		in->error[0] = '\0';
+}
+
+/* the mapped input: the next window once the current one runs short */
+static ssize_t fill_mapped(struct da_input *in, size_t n)
+{
+	if (in->end - in->start < n && map_window(in, in->offset, n) < 0)
+		return -1;
+	return (ssize_t)(in->end - in->start < n ? in->end - in->start : n);
+}
+
+ssize_t da_input_fill_more(struct da_input *in, size_t n)
+{
+	if (in->mapped)
+		return fill_mapped(in, n);
 	while (in->end - in->start < n) {
 		int r;
 
@@ -187,6 +268,11 @@ int da_input_line(struct da_input *in, char **line, size_t *len)
 {
 	size_t scanned = 0;
 
+	if (in->mapped) {
+		/* lines are cut in place: a read-only window cannot be */
+		snprintf(in->error, sizeof(in->error), "line read from a mapped input");
+		return -1;
+	}
 	for (;;) {
 		unsigned char *nl = memchr(in->buf + in->start + scanned, '\n',
 					   in->end - in->start - scanned);
@@ -239,7 +325,10 @@ void da_input_close(struct da_input *in)
 		gzclose(in->gz);
 	if (in->fd >= 0)
 		close(in->fd);
-	free(in->buf);
+	if (in->mapped && in->buf)
+		munmap(in->buf, in->cap);
+	else if (!in->mapped)
+		free(in->buf);
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
 }

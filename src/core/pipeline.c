@@ -544,6 +544,8 @@ void da_pipeline_events(struct da_pipeline *p, const struct da_event *evs, size_
 			da_engine_prefetch(p->engine, &evs[i + DA_ENGINE_PREFETCH_BUCKETS], false);
 		if (i + DA_ENGINE_PREFETCH_ENTITIES < n)
 			da_engine_prefetch(p->engine, &evs[i + DA_ENGINE_PREFETCH_ENTITIES], true);
+		if (i + DA_ENGINE_PREFETCH_CHAINS < n)
+			da_engine_prefetch_chains(p->engine, &evs[i + DA_ENGINE_PREFETCH_CHAINS]);
 		da_pipeline_event(p, &evs[i]);
 	}
 }

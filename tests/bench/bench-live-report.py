@@ -8,16 +8,22 @@ name md5", base64, "=== DAT-END name"), takes the last complete bench.txt
 CPU_TICKS TICKS_PER_S", written by tests/vm/bench.sh) and prints per path and
 setting the best and median ns per operation over the rounds, and per path the
 added cost of each dmabuf-audit setting over the floor divided by the empty
-fentry/fexit pair's added cost.  Exit status 1 when no bench result arrived,
+fentry/fexit pair's added cost.  The loss bursts (settings "burst-RING", lines
+"ROUND burst-RING tool EVENTS LOST CPU_TICKS TICKS_PER_S WALL_S" and the reports
+bench-burst-RING-ROUND.report) get a table of their own: events, losses,
+whether every loss was counted, the entities made partial.  Exit status 1 when no bench result arrived,
 or a path failed in the kernel; timings are never judged (they are noisy).
 """
 import base64
 import hashlib
+import json
 import statistics
 import sys
 
-SETTINGS = ["floor", "pair", "watch", "kprobe", "stacks", "base"]
+SETTINGS = ["floor", "pair", "bpftrace", "watch", "kprobe", "stacks", "base"]
 TOOLS = ["watch", "kprobe", "stacks", "base"]
+# the paths the bpftrace script hooks (map, unmap, invalidate): on the others it costs nothing
+BPFTRACE_PATHS = ["map-unmap", "map-unmap-unlocked", "revoke"]
 
 
 def decode(stream_path):
@@ -43,7 +49,13 @@ def parse(text):
     timing, tool, errors = {}, {}, []
     for line in text.splitlines():
         f = line.split()
-        if len(f) >= 5 and f[2] == "tool":
+        if len(f) >= 6 and f[2] == "prog" and f[-2].isdigit() and f[-1].isdigit():
+            # "ROUND profile prog NAME [\t[bpf]] RUN_CNT RUN_NS" (the kallsyms line's module)
+            tool.setdefault("prog", []).append((f[3], int(f[-2]), int(f[-1]), int(f[0])))
+        elif len(f) == 8 and f[1].startswith("burst-") and f[2] == "tool" and f[3].isdigit():
+            tool.setdefault(f[1], []).append((int(f[3]), int(f[4]), int(f[5]) / int(f[6]),
+                                              int(f[7]), int(f[0])))
+        elif len(f) >= 5 and f[2] == "tool":
             if len(f) == 7 and f[3].isdigit() and f[4].isdigit():
                 tool.setdefault(f[1], []).append((int(f[3]), int(f[4]), int(f[5]) / int(f[6])))
             else:
@@ -53,6 +65,103 @@ def parse(text):
         elif line.strip():
             errors.append(line)
     return timing, tool, errors
+
+
+def report_objs(text):
+    objs = []
+    for line in (text or "").splitlines():
+        try:
+            objs.append(json.loads(line))
+        except ValueError:
+            pass
+    return objs
+
+
+def summary_of(text):
+    s = [o for o in report_objs(text) if o.get("type") == "summary"]
+    return s[-1] if s else {}
+
+
+def calibrate(files):
+    """(events per cycle, set-up events) from the 1000-cycle burst with --events"""
+    text = next((t for n, t in sorted(files.items()) if n.startswith("bench-burst-cal-")), None)
+    if text is None:
+        return None
+    ops = {}
+    for o in report_objs(text):
+        if o.get("type") == "event":
+            ops[o.get("op")] = ops.get(o.get("op"), 0) + 1
+    per_cycle = sum(c for c in ops.values() if c == 1000) // 1000
+    return per_cycle, summary_of(text).get("events", 0) - per_cycle * 1000
+
+
+def print_bursts(timing, tool, files):
+    tags = [s for s in tool if s.startswith("burst-") and s != "burst-cal"]
+    if not tags:
+        return
+    cal = calibrate(files)
+    print()
+    print("loss burst: N map/unmap cycles of a static importer (path map-unmap-unlocked) as fast"
+          " as the kernel does them, under watch")
+    if cal:
+        print(f"calibration (1000 cycles, --events): {cal[0]} events per cycle,"
+              f" {cal[1]} of the set-up and teardown")
+    print(f"{'ring':>11} {'cycles':>8} {'ns/cycle':>9} {'events':>9} {'lost':>9} {'lost %':>7}"
+          f" {'counted':>9} {'partial':>8} {'findings':>8} {'CPU s':>7} {'s/M ev':>7} {'wall s':>7}")
+    for tag in tags:
+        for events, lost, cpu, wall, rnd in tool[tag]:
+            t = timing.get((tag, "map-unmap-unlocked"), [])
+            n = next((int(l.split()[3]) for l in files.get("bench.txt", "").splitlines()
+                      if l.split()[:3] == [str(rnd), tag, "map-unmap-unlocked"]), 0)
+            text = files.get(f"bench-burst-{tag[6:]}-{rnd}.report")
+            summ = summary_of(text)
+            found = sum(o.get("type") == "finding" for o in report_objs(text)) if summ else "?"
+            partial = summ.get("partial_reasons", {}).get("lost", 0) if summ else "?"
+            counted = "?"
+            if cal and n:
+                want = cal[0] * n + cal[1]
+                counted = "exact" if events + lost == want else f"{events + lost - want:+d}"
+            ring = tag[6:]
+            ring = f"{int(ring) >> 20} MiB" if ring.isdigit() else ring
+            print(f"{ring:>11} {n:>8} {min(t) if t else 0:>9.0f} {events:>9} {lost:>9}"
+                  f" {100 * lost / max(events + lost, 1):>6.1f}% {counted:>9} {partial:>8} {found:>8}"
+                  f" {cpu:>7.1f} {cpu / max(events, 1) * 1e6:>7.1f} {wall:>7}")
+
+
+def print_ratios(timing, settings, paths, ref):
+    """the added cost of each dmabuf-audit setting over the floor / ref's added cost"""
+    print(f"{'path':22}" + "".join(f"{s:>14}" for s in TOOLS if s in settings))
+    for p in paths:
+        floor, base = timing.get(("floor", p)), timing.get((ref, p))
+        if not floor or not base or (ref == "bpftrace" and p not in BPFTRACE_PATHS):
+            continue
+        row = f"{p:22}"
+        for s in TOOLS:
+            if s not in settings:
+                continue
+            v = timing.get((s, p))
+            added_ref = min(base) - min(floor)
+            if not v or added_ref <= 0:
+                row += f"{'-':>14}"
+            else:
+                row += f"{(min(v) - min(floor)) / added_ref:>13.2f}x"
+        print(row)
+
+
+def print_profile(tool):
+    """per BPF program: runs, and ns per run in the round where it cost least
+    (kernel.bpf_stats_enabled; a preempted TCG thread inflates some rounds)"""
+    progs = {}
+    for name, cnt, ns, rnd in tool.get("prog", []):
+        progs.setdefault(name, []).append((ns / cnt, cnt, ns))
+    if not progs:
+        return
+    print()
+    print("BPF programs of watch (kernel.bpf_stats_enabled, setting \"profile\"): runs per"
+          " round, ns per run (best round / worst round)")
+    for name, rows in sorted(progs.items(), key=lambda kv: -min(r[0] for r in kv[1])):
+        print(f"  {name:24} {rows[0][1]:>9} {min(r[0] for r in rows):>9.0f}"
+              f" / {max(r[0] for r in rows):>7.0f} ns")
 
 
 def main():
@@ -67,7 +176,11 @@ def main():
                    if l.startswith("kernel ")), "?")
     guest = dict(l.split(" ", 1) for l in files.get("guest.txt", "").splitlines() if " " in l)
     kernel = f"{kernel}, clocksource {guest.get('clocksource', '?')}, {guest.get('cpus', '?')} CPUs"
-    settings = [s for s in SETTINGS if any(k[0] == s for k in timing)]
+    # ring-BYTES: watch with another ring buffer size, a tool setting like watch
+    rings = sorted({k[0] for k in timing if k[0].startswith("ring-")},
+                   key=lambda s: int(s[5:]) if s[5:].isdigit() else 0)
+    TOOLS.extend(rings)
+    settings = [s for s in SETTINGS if any(k[0] == s for k in timing)] + rings
     paths = []
     for (_, p) in timing:
         if p not in paths:
@@ -83,22 +196,12 @@ def main():
         print(row)
     print()
     print("added cost over the floor (best), as a multiple of the empty pair's:")
-    print(f"{'path':22}" + "".join(f"{s:>10}" for s in TOOLS if s in settings))
-    for p in paths:
-        floor, pair = timing.get(("floor", p)), timing.get(("pair", p))
-        if not floor or not pair:
-            continue
-        row = f"{p:22}"
-        for s in TOOLS:
-            if s not in settings:
-                continue
-            v = timing.get((s, p))
-            added_pair = min(pair) - min(floor)
-            if not v or added_pair <= 0:
-                row += f"{'-':>10}"
-            else:
-                row += f"{(min(v) - min(floor)) / added_pair:>9.2f}x"
-        print(row)
+    print_ratios(timing, settings, paths, "pair")
+    if "bpftrace" in settings:
+        print()
+        print("added cost over the floor (best), as a multiple of bpftrace's, on the paths its"
+              " script hooks:")
+        print_ratios(timing, settings, paths, "bpftrace")
     print()
     for s in TOOLS:
         runs = tool.get(s)
@@ -110,6 +213,8 @@ def main():
         per_m = cpu / events * 1e6 if events else 0
         print(f"{s}: {events} events, {lost} lost, consumer CPU {cpu:.2f} s"
               f" ({per_m:.2f} s per million events)")
+    print_profile(tool)
+    print_bursts(timing, tool, files)
     for e in errors:
         print(f"bench-live: {e}")
     return 1 if errors else 0

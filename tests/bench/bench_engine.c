@@ -312,37 +312,59 @@ static void emit(struct sim *s, struct step st, struct da_event *ev, uint64_t se
 	snprintf(ev->comm, sizeof(ev->comm), "worker%u", ev->pid % 97);
 }
 
-static struct da_event *generate(uint64_t n, uint64_t *nbufs)
-{
-	struct da_event *evs = malloc(n * sizeof(*evs));
-	struct sim *sims = calloc(SIMS, sizeof(*sims));
-	uint64_t ts = 1000000000ull;
+/* the workload, one event at a time */
+struct generator {
+	struct sim *sims;
+	uint64_t ts, seq, nbufs;
+};
 
-	if (!evs || !sims) {
-		fprintf(stderr, "bench: cannot allocate %" PRIu64 " events\n", n);
+static void gen_init(struct generator *g)
+{
+	g->sims = calloc(SIMS, sizeof(*g->sims));
+	if (!g->sims) {
+		fprintf(stderr, "bench: out of memory\n");
 		exit(1);
 	}
 	for (uint32_t i = 0; i < SIMS; i++)
-		sim_new(&sims[i], i);
-	*nbufs = SIMS;
-	for (uint64_t k = 0; k < n; k++) {
-		uint32_t slot = pick(SIMS);
-		struct sim *s = &sims[slot];
-		struct step st;
+		sim_new(&g->sims[i], i);
+	g->nbufs = SIMS;
+	g->ts = 1000000000ull;
+	g->seq = 0;
+}
 
-		if (s->stage == 4 && !s->qn) {
-			sim_new(s, slot);
-			(*nbufs)++;
-		}
-		if (!s->qn)
-			plan(s);
-		st = s->q[s->qh];
-		s->qh = (s->qh + 1) % QLEN;
-		s->qn--;
-		ts += 150 + pick(100);
-		emit(s, st, &evs[k], k + 1, ts);
+static void gen_next(struct generator *g, struct da_event *ev)
+{
+	uint32_t slot = pick(SIMS);
+	struct sim *s = &g->sims[slot];
+	struct step st;
+
+	if (s->stage == 4 && !s->qn) {
+		sim_new(s, slot);
+		g->nbufs++;
 	}
-	free(sims);
+	if (!s->qn)
+		plan(s);
+	st = s->q[s->qh];
+	s->qh = (s->qh + 1) % QLEN;
+	s->qn--;
+	g->ts += 150 + pick(100);
+	emit(s, st, ev, ++g->seq, g->ts);
+}
+
+static struct da_event *generate(uint64_t n, uint64_t *nbufs)
+{
+	struct da_event *evs = malloc(n * sizeof(*evs));
+	struct generator g;
+
+	if (!evs) {
+		fprintf(stderr, "bench: cannot allocate %" PRIu64 " events\n", n);
+		exit(1);
+	}
+	gen_init(&g);
+	for (uint64_t k = 0; k < n; k++)
+		gen_next(&g, &evs[k]);
+	*nbufs = g.nbufs;
+	free(g.sims);
 	return evs;
 }
 
@@ -418,10 +440,13 @@ static void write_symbol(void *ctx, uint64_t addr, const char *name)
 	da_record_write_symbol(((struct symbol_sink *)ctx)->w, addr, name);
 }
 
+/* the events as a binary record: those given, or n generated one at a time (evs NULL) */
 static int write_record(const char *path, const struct da_trace_info *trace,
 			struct da_symbols *syms, const struct da_event *evs, uint64_t n)
 {
 	struct symbol_sink sink;
+	struct generator g;
+	struct da_event ev;
 	char err[512];
 
 	sink.w = da_record_writer_open(path, err, sizeof(err));
@@ -431,18 +456,40 @@ static int write_record(const char *path, const struct da_trace_info *trace,
 	}
 	da_record_write_header(sink.w, trace);
 	da_symbols_foreach(syms, write_symbol, &sink);
-	for (uint64_t i = 0; i < n; i++)
-		da_record_write_event(sink.w, &evs[i]);
+	if (!evs)
+		gen_init(&g);
+	for (uint64_t i = 0; i < n; i++) {
+		if (!evs)
+			gen_next(&g, &ev);
+		da_record_write_event(sink.w, evs ? &evs[i] : &ev);
+	}
+	if (!evs)
+		free(g.sims);
 	if (da_record_writer_close(sink.w, err, sizeof(err))) {
 		fprintf(stderr, "bench: %s\n", err);
 		return -1;
 	}
-	printf("\nwrote the same %" PRIu64 " events as a binary record: %s\n", n, path);
+	printf("wrote %s%" PRIu64 " events as a binary record: %s\n", evs ? "the same " : "", n,
+	       path);
 	return 0;
 }
 
-/* engine runs, alternating: one event at a time, then with lookahead */
-#define RUNS 6
+/* the importer ops, callback and scope the workload's events name */
+static void workload_names(struct da_symbols *syms, struct da_trace_info *trace)
+{
+	ops_dyn = da_symbols_intern(syms, "amdgpu_dma_buf_attach_ops");
+	cb_dyn = da_symbols_intern(syms, "amdgpu_dma_buf_move_notify");
+	da_trace_scope_slot(trace, "vfio_pci_dma_buf_move");
+}
+
+/*
+ * engine runs, alternating: one event at a time, with the two-stage
+ * lookahead (buckets, entities), with the third stage (chains) as
+ * da_pipeline_events does
+ */
+#define MODES 3
+#define RUNS 9
+static const char *const mode_names[MODES] = { "1by1", "ahead2", "ahead3" };
 
 int main(int argc, char **argv)
 {
@@ -461,8 +508,16 @@ int main(int argc, char **argv)
 	cpu_set_t one;
 	const int runs = RUNS;
 
+	if (argc == 4 && !strcmp(argv[1], "--record-only")) {
+		/* a record of any size: generated as it is written, nothing kept */
+		n = strtoull(argv[2], NULL, 0);
+		syms = da_symbols_new();
+		workload_names(syms, &trace);
+		return write_record(argv[3], &trace, syms, NULL, n) ? 1 : 0;
+	}
 	if (n < 1000) {
-		fprintf(stderr, "usage: bench_engine [EVENTS >= 1000 [RECORD]]\n");
+		fprintf(stderr, "usage: bench_engine [EVENTS >= 1000 [RECORD]]\n"
+				"       bench_engine --record-only EVENTS RECORD\n");
 		return 2;
 	}
 	/* one core: the engine is single-threaded; no migrations mid-run */
@@ -472,9 +527,7 @@ int main(int argc, char **argv)
 
 	da_policy_init_default(&pol);
 	syms = da_symbols_new();
-	ops_dyn = da_symbols_intern(syms, "amdgpu_dma_buf_attach_ops");
-	cb_dyn = da_symbols_intern(syms, "amdgpu_dma_buf_move_notify");
-	da_trace_scope_slot(&trace, "vfio_pci_dma_buf_move");
+	workload_names(syms, &trace);
 
 	t0 = now_s();
 	evs = generate(n, &nbufs);
@@ -511,12 +564,15 @@ int main(int argc, char **argv)
 
 			for (uint64_t k = i; k < end; k++) {
 				/* odd runs look ahead as da_pipeline_events does */
-				if ((r & 1) && k + DA_ENGINE_PREFETCH_BUCKETS < n)
-					da_engine_prefetch(eng, &evs[k + DA_ENGINE_PREFETCH_BUCKETS],
-							   false);
-				if ((r & 1) && k + DA_ENGINE_PREFETCH_ENTITIES < n)
-					da_engine_prefetch(eng, &evs[k + DA_ENGINE_PREFETCH_ENTITIES],
-							   true);
+				if (r % MODES && k + DA_ENGINE_PREFETCH_BUCKETS < n)
+					da_engine_prefetch(
+						eng, &evs[k + DA_ENGINE_PREFETCH_BUCKETS], false);
+				if (r % MODES && k + DA_ENGINE_PREFETCH_ENTITIES < n)
+					da_engine_prefetch(
+						eng, &evs[k + DA_ENGINE_PREFETCH_ENTITIES], true);
+				if (r % MODES == 2 && k + DA_ENGINE_PREFETCH_CHAINS < n)
+					da_engine_prefetch_chains(
+						eng, &evs[k + DA_ENGINE_PREFETCH_CHAINS]);
 				da_engine_feed(eng, &evs[k]);
 			}
 			if (!r && eng->nlive_atts > peak_live_atts)
@@ -572,17 +628,17 @@ int main(int argc, char **argv)
 	printf("  bare loop      %8.3f s  %8.1f M events/s\n", t_bare, n / t_bare / 1e6);
 	for (int r = 0; r < runs; r++)
 		printf("  engine #%d %-5s %8.3f s  %8.1f M events/s\n", r + 1,
-		       r & 1 ? "ahead" : "1by1", t_eng[r], n / t_eng[r] / 1e6);
-	for (int mode = 0; mode < 2; mode++) {
+		       mode_names[r % MODES], t_eng[r], n / t_eng[r] / 1e6);
+	for (int mode = 0; mode < MODES; mode++) {
 		best_eng = t_eng[mode];
-		for (int r = mode + 2; r < runs; r += 2)
+		for (int r = mode + MODES; r < runs; r += MODES)
 			if (t_eng[r] < best_eng)
 				best_eng = t_eng[r];
 		printf("  best %-9s %8.3f s  %8.1f M events/s  = %.1f ns/event, %.1fx the bare loop's time\n",
-		       mode ? "lookahead" : "1 by 1", best_eng, n / best_eng / 1e6,
-		       best_eng * 1e9 / n, best_eng / t_bare);
+		       mode_names[mode], best_eng, n / best_eng / 1e6, best_eng * 1e9 / n,
+		       best_eng / t_bare);
 	}
-	/* the same events as a binary record, for the replay leg of tools/bench.sh */
+	/* the same events as a binary record */
 	if (argc > 2 && write_record(argv[2], &trace, syms, evs, n))
 		return 1;
 	free(evs);

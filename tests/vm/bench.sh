@@ -14,6 +14,22 @@
 #   stacks   dmabuf-audit watch --stacks
 #   base     /bin/dmabuf-audit-base watch: another build of the tool (packed
 #            when BENCH_BASE names one), to measure a change in one boot
+#   ring:BYTES  dmabuf-audit watch with DMABUF_AUDIT_RINGBUF_SIZE=BYTES (setting
+#            "ring-BYTES"): what the ring buffer's size costs per call
+#   profile  dmabuf-audit watch with kernel.bpf_stats_enabled: per BPF program
+#            its runs and run time (the fdinfo of the tool's program fds, named
+#            from /proc/kallsyms), lines "ROUND profile prog NAME RUN_CNT RUN_NS"
+#            (not a timing setting: the statistics cost time themselves)
+#   bpftrace bpftrace (packed with BENCH_BPFTRACE) running the script a
+#            kernel developer would write for the job: per-attachment map/unmap
+#            accounting in a hash map, and a line printed per invalidate
+#   burst:N:RING[,RING...]
+#            the loss burst: N map/unmap cycles of the bench's static
+#            importer (path map-unmap-unlocked) as fast as the kernel does
+#            them, under watch, once per ring buffer size RING (bytes; "default"
+#            = the tool's own), after a calibration burst of 1000 cycles with
+#            --events (the events per cycle and of the set-up on this kernel);
+#            lines "ROUND burst-RING ..." and reports bench-burst-RING-ROUND.report
 # Every result line goes to /results/bench.txt as
 #   ROUND SETTING PATH N TOTAL_NS
 # and per dmabuf-audit run one line
@@ -35,10 +51,10 @@ dat_exporter_revoke dat_exporter_cleanup"
 bench_paths="attach-detach map-unmap map-unmap-unlocked pin-unpin vmap-vunmap vmap-vunmap-unlocked
 revoke ww-mutex"
 
-# wait_for FILE PATTERN: until FILE has PATTERN (at most 180 s); 1 if not
+# wait_for FILE PATTERN [SECONDS]: until FILE has PATTERN (at most 180 s); 1 if not
 wait_for() {
 	i=0
-	while [ $i -lt 360 ]; do
+	while [ $i -lt $((${3:-180} * 2)) ]; do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.5
 		i=$((i + 1))
@@ -95,6 +111,7 @@ bench_tool() {
 	sleep 2
 	set -- $(cut -d' ' -f14,15 "/proc/$tpid/stat")
 	ticks=$((ticks + $1 + $2))
+	[ "$setting" = profile ] && prog_stats "$round" "$tpid" >>/results/bench.txt
 	kill -INT "$tpid"
 	wait "$tpid"
 	summary=$(grep '"type":"summary"' /tmp/bench.report)
@@ -103,6 +120,132 @@ bench_tool() {
 	echo "$round $setting tool ${events:-?} ${lost:-?} $ticks $(getconf CLK_TCK 2>/dev/null || echo 100)" \
 		>>/results/bench.txt
 	cp /tmp/bench.report "/results/bench-$setting-$round.report"
+}
+
+# burst_run ROUND TAG N RING [watch options]: one burst under watch with the
+# ring buffer RING ("default": the tool's own size)
+# shellcheck disable=SC2046 # /proc/PID/stat fields, split on purpose
+burst_run() {
+	round=$1
+	tag=$2
+	n=$3
+	ring=$4
+	shift 4
+	wopts="$*"
+	rm -f /tmp/bench.report
+	if [ "$ring" = default ]; then
+		unset DMABUF_AUDIT_RINGBUF_SIZE
+	else
+		export DMABUF_AUDIT_RINGBUF_SIZE="$ring"
+	fi
+	# the consumer's CPU time over the burst and its drain: its whole life
+	# (this shell's reaped children's time, after - before) less its start-up
+	set -- $(cut -d' ' -f16,17 "/proc/$$/stat")
+	ticks=$((-$1 - $2))
+	# shellcheck disable=SC2086 # options without spaces
+	dmabuf-audit watch --policy "$policy" --format json -o /tmp/bench.report $wopts \
+		>/tmp/bench.out 2>&1 &
+	tpid=$!
+	unset DMABUF_AUDIT_RINGBUF_SIZE
+	if ! wait_for /tmp/bench.report '"type":"header"'; then
+		echo "$round burst-$tag tool-not-ready" >>/results/bench.txt
+		kill -INT "$tpid"
+		wait "$tpid"
+		cp /tmp/bench.out "/results/bench-burst-$tag.out"
+		send "/results/bench-burst-$tag.out"
+		return
+	fi
+	set -- $(cut -d' ' -f14,15 "/proc/$tpid/stat")
+	ticks=$((ticks - $1 - $2))
+	t0=$(date +%s)
+	if echo "$n map-unmap-unlocked" >"$bench" 2>/results/bench-burst.err; then
+		sed "s/^/$round burst-$tag /" "$bench" >>/results/bench.txt
+	else
+		echo "$round burst-$tag failed: $(cat /results/bench-burst.err)" >>/results/bench.txt
+	fi
+	# the drain at SIGINT reads what the ring still holds
+	kill -INT "$tpid"
+	wait "$tpid"
+	set -- $(cut -d' ' -f16,17 "/proc/$$/stat")
+	ticks=$((ticks + $1 + $2))
+	summary=$(grep '"type":"summary"' /tmp/bench.report)
+	events=$(echo "$summary" | sed -n 's/.*"summary","events":\([0-9]*\).*/\1/p')
+	lost=$(echo "$summary" | sed -n 's/.*"summary","events":[0-9]*,"lost":\([0-9]*\).*/\1/p')
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	echo "$round burst-$tag tool ${events:-?} ${lost:-?} $ticks $hz $(($(date +%s) - t0))" \
+		>>/results/bench.txt
+	cp /tmp/bench.report "/results/bench-burst-$tag-$round.report"
+}
+
+# bench_burst ROUND N RINGS (comma-separated)
+bench_burst() {
+	burst_run "$1" cal 1000 default --events
+	for ring in $(echo "$3" | tr , ' '); do
+		burst_run "$1" "$ring" "$2" "$ring"
+	done
+}
+
+# bench_profile ROUND: per-program run counts and times of a watch pass
+bench_profile() {
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	bench_tool "$1" profile dmabuf-audit
+	echo 0 >/proc/sys/kernel/bpf_stats_enabled
+}
+
+# prog_stats ROUND PID: one line per BPF program of PID with runs
+prog_stats() {
+	for fd in /proc/"$2"/fdinfo/*; do
+		tag=$(sed -n 's/^prog_tag:[[:space:]]*//p' "$fd" 2>/dev/null)
+		[ -n "$tag" ] || continue
+		cnt=$(sed -n 's/^run_cnt:[[:space:]]*//p' "$fd")
+		ns=$(sed -n 's/^run_time_ns:[[:space:]]*//p' "$fd")
+		[ "${cnt:-0}" -gt 0 ] || continue
+		name=$(grep -m 1 " bpf_prog_${tag}_" /proc/kallsyms |
+			sed 's/.* bpf_prog_[0-9a-f]*_//; s/[[:space:]].*//')
+		echo "$1 profile prog ${name:-$tag} $cnt $ns"
+	done
+}
+
+# the kernel developer's script: the invalidate function is dma_buf_move_notify
+# up to 6.x, dma_buf_invalidate_mappings after
+bench_bpftrace_script() {
+	inval=dma_buf_move_notify
+	grep -q ' dma_buf_invalidate_mappings$' /proc/kallsyms && inval=dma_buf_invalidate_mappings
+	cat <<EOF
+kfunc:dma_buf_map_attachment, kfunc:dma_buf_map_attachment_unlocked
+{
+	@mapped[args->attach]++;
+}
+kfunc:dma_buf_unmap_attachment, kfunc:dma_buf_unmap_attachment_unlocked
+{
+	@mapped[args->attach]--;
+}
+kfunc:$inval
+{
+	printf("%s: invalidate of dma-buf %p\\n", comm, args->dmabuf);
+}
+EOF
+}
+
+bench_bpftrace() {
+	bench_bpftrace_script >/tmp/dev.bt
+	bpftrace /tmp/dev.bt >/tmp/bpftrace.out 2>&1 &
+	bpid=$!
+	# LLVM compiles the script: minutes under TCG
+	if ! wait_for /tmp/bpftrace.out 'Attaching' 600; then
+		echo "$1 bpftrace bpftrace-not-ready" >>/results/bench.txt
+		kill -KILL "$bpid"
+		wait "$bpid"
+		cp /tmp/bpftrace.out /results/bpftrace.out
+		send /results/bpftrace.out
+		return
+	fi
+	# "Attaching N probes..." comes before the attachment
+	sleep 5
+	bench_once "$1" bpftrace
+	kill -INT "$bpid"
+	wait "$bpid"
+	tail -n 20 /tmp/bpftrace.out >/results/bpftrace.out
 }
 
 bench_pair() {
@@ -133,16 +276,29 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		case "$setting" in
 		floor) bench_once "$round" floor ;;
 		pair) bench_pair "$round" ;;
+		bpftrace) bench_bpftrace "$round" ;;
 		watch) bench_tool "$round" watch dmabuf-audit ;;
 		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
 		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
 		base) bench_tool "$round" base /bin/dmabuf-audit-base ;;
+		profile) bench_profile "$round" ;;
+		ring:*)
+			export DMABUF_AUDIT_RINGBUF_SIZE="${setting#ring:}"
+			bench_tool "$round" "ring-${setting#ring:}" dmabuf-audit
+			unset DMABUF_AUDIT_RINGBUF_SIZE
+			;;
+		burst:*:*)
+			# once: a burst takes minutes under TCG
+			spec=${setting#burst:}
+			[ "$round" != 1 ] || bench_burst "$round" "${spec%%:*}" "${spec#*:}"
+			;;
 		esac
 		send /results/bench.txt
 	done
 	round=$((round + 1))
 done
 send /results/pair.err
+[ -f /results/bpftrace.out ] && send /results/bpftrace.out
 for f in /results/bench-*.report; do
 	[ -f "$f" ] && send "$f"
 done
