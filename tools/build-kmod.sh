@@ -83,6 +83,8 @@ case "$series" in
 esac
 grep -iE 'warning|skipping btf' "$log" >&2 || true
 cp "$src/dmabuf_audit_test.ko" "$outdir/dmabuf_audit_test.ko"
+# the real-driver suite's importer (tests/kmod/dat_importer.c)
+cp "$src/dat_importer.ko" "$outdir/dat_importer.ko"
 if readelf -S "$outdir/dmabuf_audit_test.ko" | grep -q '\.BTF '; then
 	echo "build-kmod: $KREL: dmabuf_audit_test.ko built, with module BTF"
 else

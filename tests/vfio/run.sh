@@ -1,0 +1,44 @@
+#!/bin/sh
+# The real-VFIO suite, sourced by tests/vm/init (DAT_MODE=vfio) in a guest
+# booted with VM_VFIO=1 (tools/vm-boot.sh: intel-iommu, ivshmem-plain behind
+# a PCIe root port).  Loads Debian's VFIO modules and the test importer
+# (dat_importer.ko), binds the ivshmem device to vfio-pci, asks `hooks`
+# what is attached now that vfio_pci_core is loaded, then runs each flow of
+# /bin/dat-vfio under `dmabuf-audit run --events --record` (run_case, note
+# and send come from the init).  tests/vm/compare.py judges the results.
+note phase vfio-modules
+for m in $(cat /lib/dat/vfio-modules.order 2>/dev/null) dat_importer.ko; do
+	f=/lib/dat/modules/$m
+	[ -e "$f" ] || f=/lib/dat/$m
+	insmod "$f" >>/results/vfio-insmod.txt 2>&1 || echo "insmod $m failed" >>/results/vfio-insmod.txt
+done
+send /results/vfio-insmod.txt
+
+# the ivshmem-plain device (1af4:1110)
+bdf=
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ]; then
+		bdf=$(basename "$d")
+	fi
+done
+note vfio_bdf "${bdf:-none}"
+if [ -n "$bdf" ]; then
+	echo vfio-pci >"/sys/bus/pci/devices/$bdf/driver_override"
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+	note vfio_driver "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
+	note vfio_group "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu_group")")"
+fi
+
+# with vfio_pci_core loaded: its scopes and iommufd's map path are attached
+dmabuf-audit hooks --policy /etc/dmabuf-audit/policy --format json >/results/vfio-hooks.json \
+	2>/results/vfio-hooks.err
+send /results/vfio-hooks.json
+send /results/vfio-hooks.err
+
+note phase vfio-flows
+for flow in memory-bit reset close-dmabuf close-device pending-fence refuse; do
+	[ -n "$bdf" ] || break
+	note phase "vfio $flow"
+	DAT_RUN_OPTS="--events --record /results/vfio-$flow.rec" run_case "vfio-$flow" json \
+		/bin/dat-vfio --status "/results/vfio-$flow.status" "$flow" "$bdf"
+done
