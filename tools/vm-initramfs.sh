@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-initramfs.sh SERIES BIN OUT.cpio.gz [--demo] [--scenarios "A B|all"] [--kprobe "A B"]
-#                 [--real] [--selftests] [--vfio]
+#                 [--real] [--selftests] [--vfio [--iommufd]]
 #                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."
 #                  --bench-base OTHER_BIN]
 #
@@ -12,7 +12,9 @@
 # with --selftests the kernel's own dma-buf selftests (tools/vm-selftests.sh).
 # --vfio packs the real-VFIO suite instead of the scenarios (tests/vfio, for
 # a guest booted with VM_VFIO=1): Debian's VFIO modules, the test module's
-# importer dat_importer.ko, the static dat-vfio program and tests/vfio/run.sh.
+# importer dat_importer.ko, the static dat-vfio program and tests/vfio/run.sh;
+# --iommufd adds the real iommufd and the VFIO modules built with it
+# (tools/build-iommufd.sh), loaded in place of Debian's for the iommufd flows.
 # --bench packs the live benchmark instead of the suite (tools/bench-live.sh):
 # the empty fentry/fexit pair loader and tests/vm/bench.sh as /etc/bench.sh.
 # Prints KREL=... and VMLINUZ=... for the caller to eval.
@@ -31,6 +33,7 @@ kprobe_scenarios=
 real=0
 selftests=0
 vfio=0
+iommufd=0
 empty_pair=
 bench_base=
 bench_n=1500
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--real) real=1 ;;
 	--selftests) selftests=1 ;;
 	--vfio) mode=vfio; vfio=1 ;;
+	--iommufd) iommufd=1 ;;
 	--bench) mode=bench; empty_pair=$2; shift ;;
 	--bench-n) bench_n=$2; shift ;;
 	--bench-rounds) bench_rounds=$2; shift ;;
@@ -144,6 +148,15 @@ if [ "$vfio" = 1 ]; then
 	fi
 	cp "$DA_ROOT/build/vm/bin/dat-vfio" "$root/bin/"
 	cp "$DA_ROOT/tests/vfio/run.sh" "$root/etc/vfio.sh"
+fi
+if [ "$vfio" = 1 ] && [ "$iommufd" = 1 ]; then
+	mkdir -p "$root/lib/dat/iommufd"
+	"$DA_TOOLS/build-iommufd.sh" "$series" "$work/iommufd" >&2
+	# load order: what each needs first (irqbypass is Debian's, in modules/)
+	for m in iommufd_driver iommufd vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
+		cp "$work/iommufd/$m.ko" "$root/lib/dat/iommufd/"
+		echo "$m.ko" >>"$root/lib/dat/iommufd/modules.order"
+	done
 fi
 
 if [ "$selftests" = 1 ]; then

@@ -37,7 +37,7 @@ vfio_guest() {
 	vfio_specs+=(--vfio "$series:$out")
 	t0=$(date +%s)
 	echo "# $series: building the VFIO guest initramfs"
-	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --vfio \
+	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --vfio --iommufd \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
 		touch "$out/build.failed"
 		echo "# $series: VFIO initramfs build failed (see $out/build.log)"

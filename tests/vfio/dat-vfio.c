@@ -19,6 +19,12 @@
  *                   the memory bit is cleared: VFIO's revoke waits for it
  *   refuse          a non-revocable importer (peer-to-peer, no callback) and
  *                   a static one are refused (-EOPNOTSUPP)
+ *   iommufd         the real iommufd (built out of tree, tools/build-iommufd.sh)
+ *                   through the device cdev: bind to /dev/iommu, map the
+ *                   dma-buf into an IOAS (IOMMU_IOAS_MAP_FILE: iommufd
+ *                   attaches, pins, takes the ranges through
+ *                   vfio_pci_dma_buf_iommufd_map), revoke and un-revoke with
+ *                   the memory bit, unmap the IOAS (unpin, detach)
  *
  * Writes "ok ino N revoke_ms M" (N = the dma-buf's inode, M = how long the
  * revoking call took) to FILE, or "FAIL why".  Exit 0 on success, 1 on
@@ -26,6 +32,7 @@
  * feature (7.1+) is declared here, the build host's headers are older.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,6 +54,39 @@
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_MEMORY 0x2
 #define CTL "/sys/kernel/debug/dat_importer/ctl"
+#define DAT_IOVA (1ull << 20)
+
+/* the iommufd and VFIO cdev uAPI (7.x), declared here like the dma-buf feature */
+#define DAT_IOMMUFD_TYPE ';'
+#define DAT_IOMMU_IOAS_ALLOC _IO(DAT_IOMMUFD_TYPE, 0x81)
+#define DAT_IOMMU_IOAS_UNMAP _IO(DAT_IOMMUFD_TYPE, 0x86)
+#define DAT_IOMMU_IOAS_MAP_FILE _IO(DAT_IOMMUFD_TYPE, 0x8f)
+#define DAT_IOAS_MAP_FIXED_IOVA (1 << 0)
+#define DAT_IOAS_MAP_WRITEABLE (1 << 1)
+#define DAT_IOAS_MAP_READABLE (1 << 2)
+#define DAT_VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
+
+struct dat_ioas_alloc {
+	uint32_t size, flags, out_ioas_id;
+};
+
+struct dat_ioas_map_file {
+	uint32_t size, flags, ioas_id;
+	int32_t fd;
+	uint64_t start, length, iova;
+};
+
+struct dat_ioas_unmap {
+	uint32_t size, ioas_id;
+	uint64_t iova, length;
+};
+
+struct dat_bind_iommufd {
+	uint32_t argsz, flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+	uint64_t token_uuid_ptr;
+};
 
 struct dat_dma_range {
 	uint64_t offset;
@@ -103,10 +143,19 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void config_region(struct dat_vfio *v)
+{
+	struct vfio_region_info reg = { .argsz = sizeof(reg) };
+
+	reg.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	if (ioctl(v->dev, VFIO_DEVICE_GET_REGION_INFO, &reg))
+		fail("config region info: %s", strerror(errno));
+	v->config = reg.offset;
+}
+
 static void vfio_open(struct dat_vfio *v, const char *bdf)
 {
 	struct vfio_group_status st = { .argsz = sizeof(st) };
-	struct vfio_region_info reg = { .argsz = sizeof(reg) };
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
@@ -132,10 +181,37 @@ static void vfio_open(struct dat_vfio *v, const char *bdf)
 	v->dev = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (v->dev < 0)
 		fail("VFIO_GROUP_GET_DEVICE_FD %s: %s", bdf, strerror(errno));
-	reg.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	if (ioctl(v->dev, VFIO_DEVICE_GET_REGION_INFO, &reg))
-		fail("config region info: %s", strerror(errno));
-	v->config = reg.offset;
+	config_region(v);
+}
+
+/* the device cdev (/dev/vfio/devices/vfioN) bound to a new iommufd: returns the iommufd */
+static int vfio_open_cdev(struct dat_vfio *v, const char *bdf)
+{
+	struct dat_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+
+	v->bdf = bdf;
+	v->container = v->group = -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	if (!dir)
+		fail("%s has no VFIO device cdev (%s): %s", bdf, path, strerror(errno));
+	while ((d = readdir(dir)) && strncmp(d->d_name, "vfio", 4))
+		;
+	if (!d)
+		fail("no vfioN in %s", path);
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", d->d_name);
+	closedir(dir);
+	v->dev = open(path, O_RDWR | O_CLOEXEC);
+	bind.iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (v->dev < 0 || bind.iommufd < 0)
+		fail("open %s or /dev/iommu: %s", path, strerror(errno));
+	if (ioctl(v->dev, DAT_VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		fail("VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(errno));
+	config_region(v);
+	return bind.iommufd;
 }
 
 static uint16_t command_get(struct dat_vfio *v)
@@ -312,6 +388,35 @@ static void flow_refuse(struct dat_vfio *v)
 	close(v->dev);
 }
 
+/* the real iommufd imports the dma-buf into an IOAS, VFIO revokes and un-revokes */
+static void flow_iommufd(struct dat_vfio *v, int iommufd)
+{
+	struct dat_ioas_alloc ioas = { .size = sizeof(ioas) };
+	struct dat_ioas_map_file map = {
+		.size = sizeof(map),
+		.flags = DAT_IOAS_MAP_FIXED_IOVA | DAT_IOAS_MAP_READABLE | DAT_IOAS_MAP_WRITEABLE,
+		.fd = v->dmabuf,
+		.length = DAT_DMABUF_LEN,
+		.iova = DAT_IOVA,
+	};
+	struct dat_ioas_unmap unmap = { .size = sizeof(unmap), .iova = DAT_IOVA,
+					.length = DAT_DMABUF_LEN };
+
+	if (ioctl(iommufd, DAT_IOMMU_IOAS_ALLOC, &ioas))
+		fail("IOMMU_IOAS_ALLOC: %s", strerror(errno));
+	map.ioas_id = unmap.ioas_id = ioas.out_ioas_id;
+	if (ioctl(iommufd, DAT_IOMMU_IOAS_MAP_FILE, &map))
+		fail("IOMMU_IOAS_MAP_FILE of the dma-buf: %s", strerror(errno));
+	revoke_ms = memory_bit(v, 0);
+	memory_bit(v, 1);
+	/* iommufd does not map again by itself: the IOAS mapping stays revoked */
+	if (ioctl(iommufd, DAT_IOMMU_IOAS_UNMAP, &unmap))
+		fail("IOMMU_IOAS_UNMAP: %s", strerror(errno));
+	close(v->dmabuf);
+	close(v->dev);
+	close(iommufd);
+}
+
 int main(int argc, char **argv)
 {
 	struct dat_vfio v = { 0 };
@@ -328,6 +433,13 @@ int main(int argc, char **argv)
 	}
 	flow = argv[1];
 	bdf = argv[2];
+	if (!strcmp(flow, "iommufd")) {
+		int iommufd = vfio_open_cdev(&v, bdf);
+
+		export_dmabuf(&v);
+		flow_iommufd(&v, iommufd);
+		finish("ok ino %lu revoke_ms %ld", (unsigned long)v.ino, revoke_ms);
+	}
 	vfio_open(&v, bdf);
 	export_dmabuf(&v);
 	if (!strcmp(flow, "memory-bit"))

@@ -42,3 +42,25 @@ for flow in memory-bit reset close-dmabuf close-device pending-fence refuse; do
 	DAT_RUN_OPTS="--events --record /results/vfio-$flow.rec" run_case "vfio-$flow" json \
 		/bin/dat-vfio --status "/results/vfio-$flow.status" "$flow" "$bdf"
 done
+
+# The real iommufd (--iommufd: built from Debian's source, tools/build-iommufd.sh):
+# Debian's VFIO modules make way for the ones built with iommufd and the
+# device cdev; the ivshmem device is bound to that vfio-pci.
+if [ -n "$bdf" ] && [ -s /lib/dat/iommufd/modules.order ]; then
+	note phase iommufd-modules
+	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio; do
+		rmmod "$m" >>/results/iommufd-insmod.txt 2>&1 || echo "rmmod $m failed" >>/results/iommufd-insmod.txt
+	done
+	for m in $(cat /lib/dat/iommufd/modules.order); do
+		insmod "/lib/dat/iommufd/$m" >>/results/iommufd-insmod.txt 2>&1 ||
+			echo "insmod $m failed" >>/results/iommufd-insmod.txt
+	done
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+	note iommufd_driver "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
+	note iommufd_cdev "$(ls "/sys/bus/pci/devices/$bdf/vfio-dev" 2>/dev/null)"
+	ls -l /dev/iommu /dev/vfio/devices >>/results/iommufd-insmod.txt 2>&1
+	send /results/iommufd-insmod.txt
+	note phase "vfio iommufd"
+	DAT_RUN_OPTS="--events --record /results/vfio-iommufd.rec" run_case vfio-iommufd json \
+		/bin/dat-vfio --status /results/vfio-iommufd.status iommufd "$bdf"
+fi

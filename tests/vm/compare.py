@@ -890,6 +890,11 @@ def check_vfio(series, res, exp, row):
         ok = False
         diags.append("buffer ino %s: events %s, expected %s" % (status[2], seen_ops,
                                                                exp["events"]))
+    phys = sum(1 for e in own if e.get("op") == "map" and e.get("phys"))
+    if phys != exp.get("phys_maps", 0):
+        ok = False
+        diags.append("%d maps through iommufd's map path (phys), expected %d" %
+                     (phys, exp.get("phys_maps", 0)))
     seen_scopes = [[e.get("scope"), e.get("revoked")] for e in scopes]
     if seen_scopes != exp["scopes"]:
         ok = False
