@@ -54,16 +54,28 @@ cache=$DA_CACHE/iommufd/$KREL-$key
 if [ -f "$cache/.ready" ]; then
 	vm_log "cached: $cache"
 else
+	# the few source directories needed, extracted once per source package
+	pristine=$DA_CACHE/iommufd/src-$(basename "$SOURCE" .tar.xz)-$(stat -c %s "$SOURCE")
+	if [ ! -f "$pristine/.ready" ]; then
+		top=$(basename "$SOURCE" .tar.xz) # linux-source-SERIES, its top directory
+		rm -rf "$pristine.tmp"
+		mkdir -p "$pristine.tmp"
+		tar xJf "$SOURCE" -C "$pristine.tmp" --strip-components=1 \
+			"$top/drivers/iommu/iommufd" "$top/drivers/iommu/iommu-priv.h" \
+			"$top/drivers/iommu/iommu-pages.h" "$top/drivers/vfio" \
+			"$top/lib/interval_tree.c"
+		touch "$pristine.tmp/.ready"
+		rm -rf "$pristine"
+		mv "$pristine.tmp" "$pristine"
+	fi
 	src=$DA_ROOT/build/iommufd/$KREL-$key
 	rm -rf "$src"
 	mkdir -p "$src"
-	top=$(basename "$SOURCE" .tar.xz) # linux-source-SERIES, its top directory
-	tar xJf "$SOURCE" -C "$src" --strip-components=1 \
-		"$top/drivers/iommu/iommufd" "$top/drivers/iommu/iommu-priv.h" \
-		"$top/drivers/iommu/iommu-pages.h" "$top/drivers/vfio" "$top/lib/interval_tree.c"
+	cp -a "$pristine/." "$src/"
+	rm -f "$src/.ready"
 	for p in "${patches[@]}"; do
 		(cd "$src" && patch -p1 --no-backup-if-mismatch <"$p" >&2) ||
-			vm_die "patch $p does not apply to $top"
+			vm_die "patch $p does not apply to $(basename "$SOURCE")"
 	done
 	# the span iterator only: the rest of lib/interval_tree.c is in vmlinux
 	{

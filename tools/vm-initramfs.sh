@@ -157,6 +157,17 @@ if [ "$vfio" = 1 ] && [ "$iommufd" = 1 ]; then
 		cp "$work/iommufd/$m.ko" "$root/lib/dat/iommufd/"
 		echo "$m.ko" >>"$root/lib/dat/iommufd/modules.order"
 	done
+	# each historical bug put back: the same set built with its patch, and
+	# the dat-vfio flow its "Flow:" line names
+	for p in "$DA_ROOT"/tests/vfio/patches/*.patch; do
+		v=$(basename "$p" .patch)
+		"$DA_TOOLS/build-iommufd.sh" "$series" "$work/variants/$v" "$p" >&2
+		mkdir -p "$root/lib/dat/variants/$v"
+		cp "$work/variants/$v"/*.ko "$root/lib/dat/variants/$v/"
+		cp "$root/lib/dat/iommufd/modules.order" "$root/lib/dat/variants/$v/"
+		sed -n 's/^Flow: \([a-z-]*\).*/\1/p' "$p" >"$root/lib/dat/variants/$v/flow"
+		[ -s "$root/lib/dat/variants/$v/flow" ] || vm_die "$p has no Flow: line"
+	done
 fi
 
 if [ "$selftests" = 1 ]; then

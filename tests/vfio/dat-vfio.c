@@ -19,6 +19,9 @@
  *                   the memory bit is cleared: VFIO's revoke waits for it
  *   refuse          a non-revocable importer (peer-to-peer, no callback) and
  *                   a static one are refused (-EOPNOTSUPP)
+ *   accept-nonrevocable  (for the patched VFIO of tests/vfio/patches) a
+ *                   non-revocable importer attaches and pins; the memory
+ *                   bit is cleared: the revoke reaches it
  *   iommufd         the real iommufd (built out of tree, tools/build-iommufd.sh)
  *                   through the device cdev: bind to /dev/iommu, map the
  *                   dma-buf into an IOAS (IOMMU_IOAS_MAP_FILE: iommufd
@@ -417,6 +420,21 @@ static void flow_iommufd(struct dat_vfio *v, int iommufd)
 	close(iommufd);
 }
 
+/* VFIO without its revocable check accepts an importer it cannot revoke */
+static void flow_accept_nonrevocable(struct dat_vfio *v)
+{
+	int ctl = imp_open();
+
+	imp_cmd(ctl, 0, "attach-nocb %d %s", v->dmabuf, v->bdf);
+	imp_cmd(ctl, 0, "pin");
+	revoke_ms = memory_bit(v, 0);
+	imp_cmd(ctl, 0, "unpin");
+	imp_cmd(ctl, 0, "detach");
+	close(ctl);
+	close(v->dmabuf);
+	close(v->dev);
+}
+
 int main(int argc, char **argv)
 {
 	struct dat_vfio v = { 0 };
@@ -454,6 +472,8 @@ int main(int argc, char **argv)
 		flow_close_device(&v);
 	else if (!strcmp(flow, "refuse"))
 		flow_refuse(&v);
+	else if (!strcmp(flow, "accept-nonrevocable"))
+		flow_accept_nonrevocable(&v);
 	else
 		fail("unknown flow %s", flow);
 	finish("ok ino %lu revoke_ms %ld", (unsigned long)v.ino, revoke_ms);

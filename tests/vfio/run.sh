@@ -43,19 +43,31 @@ for flow in memory-bit reset close-dmabuf close-device pending-fence refuse; do
 		/bin/dat-vfio --status "/results/vfio-$flow.status" "$flow" "$bdf"
 done
 
+# The VFIO modules in use: unload them all (nothing holds them between two
+# runs of the tool) / load the set in DIR (DIR/modules.order) and bind the
+# ivshmem device to its vfio-pci again.
+vfio_unload() {
+	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio iommufd iommufd_driver; do
+		[ -d "/sys/module/$m" ] || continue
+		rmmod "$m" >>/results/iommufd-insmod.txt 2>&1 ||
+			echo "rmmod $m failed" >>/results/iommufd-insmod.txt
+	done
+}
+vfio_load() {
+	for m in $(cat "$1/modules.order"); do
+		insmod "$1/$m" >>/results/iommufd-insmod.txt 2>&1 ||
+			echo "insmod $1/$m failed" >>/results/iommufd-insmod.txt
+	done
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+}
+
 # The real iommufd (--iommufd: built from Debian's source, tools/build-iommufd.sh):
 # Debian's VFIO modules make way for the ones built with iommufd and the
 # device cdev; the ivshmem device is bound to that vfio-pci.
 if [ -n "$bdf" ] && [ -s /lib/dat/iommufd/modules.order ]; then
 	note phase iommufd-modules
-	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio; do
-		rmmod "$m" >>/results/iommufd-insmod.txt 2>&1 || echo "rmmod $m failed" >>/results/iommufd-insmod.txt
-	done
-	for m in $(cat /lib/dat/iommufd/modules.order); do
-		insmod "/lib/dat/iommufd/$m" >>/results/iommufd-insmod.txt 2>&1 ||
-			echo "insmod $m failed" >>/results/iommufd-insmod.txt
-	done
-	echo "$bdf" >/sys/bus/pci/drivers_probe
+	vfio_unload
+	vfio_load /lib/dat/iommufd
 	note iommufd_driver "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
 	note iommufd_cdev "$(ls "/sys/bus/pci/devices/$bdf/vfio-dev" 2>/dev/null)"
 	ls -l /dev/iommu /dev/vfio/devices >>/results/iommufd-insmod.txt 2>&1
@@ -64,3 +76,17 @@ if [ -n "$bdf" ] && [ -s /lib/dat/iommufd/modules.order ]; then
 	DAT_RUN_OPTS="--events --record /results/vfio-iommufd.rec" run_case vfio-iommufd json \
 		/bin/dat-vfio --status /results/vfio-iommufd.status iommufd "$bdf"
 fi
+
+# The historical bugs put back (tests/vfio/patches/*.patch, one module set
+# each): load the variant, run the flow its patch names.
+for dir in /lib/dat/variants/*; do
+	[ -n "$bdf" ] && [ -s "$dir/modules.order" ] || continue
+	v=$(basename "$dir")
+	note phase "variant $v"
+	vfio_unload
+	vfio_load "$dir"
+	note "variant_$v" "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
+	DAT_RUN_OPTS="--events --record /results/variant-$v.rec" run_case "variant-$v" json \
+		/bin/dat-vfio --status "/results/variant-$v.status" "$(cat "$dir/flow")" "$bdf"
+done
+send /results/iommufd-insmod.txt
