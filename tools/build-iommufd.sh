@@ -12,10 +12,14 @@
 # lib/interval_tree.c Debian's vmlinux lacks (the span iterator,
 # CONFIG_INTERVAL_TREE_SPAN_ITER) is compiled into iommufd.ko.
 #
-# Each PATCH (e.g. tests/vfio/patches/*.patch, a historical bug put back) is
-# applied to the extracted sources with `patch -p1` first.  Builds are cached
-# in $DA_CACHE/iommufd/KREL-HASH, HASH over the source package, the patches
-# and this script, so a variant is built once.  OUTDIR gets the .ko files.
+# With PATCHes (e.g. tests/vfio/patches/*.patch, a historical bug put back)
+# the unpatched set is built first; then the patches are applied with
+# `patch -p1` and only the module directories they touch are built again,
+# against the unpatched set's Module.symvers; the other modules are the
+# unpatched ones.  Builds are cached in $DA_CACHE/iommufd/KREL-HASH, HASH
+# over the source package, the patches and the build recipe (RECIPE below:
+# bump it when the build changes), so each variant is built once.  OUTDIR
+# gets the .ko files.
 set -euo pipefail
 VM_LOG_TAG=build-iommufd
 # shellcheck source=tools/vm-lib.sh
@@ -43,14 +47,28 @@ common=$(ls -d "$KDIR"/usr/src/linux-headers-*-common | head -n 1)
 objtree=$DA_CACHE/kbuild/$KREL
 [ -f "$objtree/.ready" ] || "$DA_TOOLS/build-kmod.sh" "$series" "$DA_ROOT/build/iommufd/kmod" >&2
 
+RECIPE=2
 MODULES="iommufd iommufd_driver vfio vfio_iommu_type1 vfio-pci-core vfio-pci"
+DIRS="drivers/iommu/iommufd drivers/vfio drivers/vfio/pci"
 key=$({
 	basename "$SOURCE"
 	stat -c %s "$SOURCE"
 	cat "${patches[@]}" /dev/null
-	cat "$0"
+	echo "recipe $RECIPE"
 } | sha256sum | cut -c1-16)
 cache=$DA_CACHE/iommufd/$KREL-$key
+base=
+dirs=$DIRS
+if [ ${#patches[@]} -gt 0 ]; then
+	"$0" "$series" "$DA_ROOT/build/iommufd/base" >&2
+	base=$(cat "$DA_ROOT/build/iommufd/base/.cache")
+	# the module directories the patches touch (lib/interval_tree.c is built in iommufd's)
+	dirs=$(sed -n 's|^+++ b/\(.*\)/[^/]*$|\1|p' "${patches[@]}" |
+		sed 's|^lib$|drivers/iommu/iommufd|' | sort -u | tr '\n' ' ')
+	for d in $dirs; do
+		case " $DIRS " in *" $d "*) ;; *) vm_die "a patch touches $d: not built here" ;; esac
+	done
+fi
 if [ -f "$cache/.ready" ]; then
 	vm_log "cached: $cache"
 else
@@ -83,9 +101,7 @@ else
 		sed -n '/^#ifdef CONFIG_INTERVAL_TREE_SPAN_ITER/,/^#endif/p' "$src/lib/interval_tree.c"
 	} >"$src/drivers/iommu/iommufd/interval_tree_span.c"
 	# Kbuild files win over the in-tree Makefiles, which use Debian's config
-	cat >"$src/Kbuild" <<'EOF'
-obj-m += drivers/iommu/iommufd/ drivers/vfio/ drivers/vfio/pci/
-EOF
+	for d in $dirs; do echo "obj-m += $d/"; done >"$src/Kbuild"
 	cat >"$src/drivers/iommu/iommufd/Kbuild" <<'EOF'
 obj-m += iommufd.o iommufd_driver.o
 iommufd-y := device.o eventq.o hw_pagetable.o io_pagetable.o ioas.o main.o pages.o \
@@ -106,6 +122,10 @@ EOF
 	defines="$defines -DCONFIG_VFIO_DEVICE_CDEV=1 -DCONFIG_INTERVAL_TREE_SPAN_ITER=1"
 	kbuild=$(ls -d "$KDIR"/usr/lib/linux-kbuild-* | head -n 1)
 	kmake="make -j2 -C $objtree -f $common/Makefile M=$src KBUILD_OUTPUT=$objtree"
+	if [ -n "$base" ]; then
+		cp "$base/Module.symvers" "$src/base.symvers" # inside the chroot's bind mounts
+		kmake="$kmake KBUILD_EXTRA_SYMBOLS=$src/base.symvers"
+	fi
 	[ -x "$kbuild/tools/bpf/resolve_btfids/resolve_btfids" ] || kmake="$kmake RESOLVE_BTFIDS=true"
 	root=$(vm_trixie_chroot)
 	log=$src/build.log
@@ -115,14 +135,16 @@ EOF
 		tail -40 "$log" >&2
 		vm_die "building iommufd and VFIO for $KREL failed (log: $log)"
 	}
-	vm_log "built in $(($(date +%s) - t0)) s"
+	vm_log "built $dirs in $(($(date +%s) - t0)) s"
 	rm -rf "$cache.tmp"
 	mkdir -p "$cache.tmp"
 	for m in $MODULES; do
 		f=$(find "$src" -name "$m.ko" | head -n 1)
-		[ -n "$f" ] || vm_die "$m.ko was not built"
+		[ -n "$f" ] || f=${base:+$base/$m.ko}
+		[ -f "$f" ] || vm_die "$m.ko was not built"
 		cp "$f" "$cache.tmp/"
 	done
+	cp "$src/Module.symvers" "$cache.tmp/"
 	touch "$cache.tmp/.ready"
 	rm -rf "$cache"
 	mv "$cache.tmp" "$cache"
@@ -130,4 +152,5 @@ fi
 for m in $MODULES; do
 	cp "$cache/$m.ko" "$outdir/"
 done
+echo "$cache" >"$outdir/.cache"
 echo "build-iommufd: $KREL: $MODULES in $outdir (${#patches[@]} patch(es), cache $cache)"

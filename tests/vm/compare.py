@@ -170,6 +170,10 @@ def check_findings(exp, findings, diags):
                 ok = False
                 diags.append("%s: attachment device %r, expected %r" %
                              (spec["rule"], att.get("dev"), spec["device"]))
+            if "importer_ops" in spec and att.get("importer_ops") != spec["importer_ops"]:
+                ok = False
+                diags.append("%s: importer ops %r, expected %r" %
+                             (spec["rule"], att.get("importer_ops"), spec["importer_ops"]))
     return ok
 
 
