@@ -75,6 +75,11 @@ if [ -n "$bdf" ] && [ -s /lib/dat/iommufd/modules.order ]; then
 	note phase "vfio iommufd"
 	DAT_RUN_OPTS="--events --record /results/vfio-iommufd.rec" run_case vfio-iommufd json \
 		/bin/dat-vfio --status /results/vfio-iommufd.status iommufd "$bdf"
+	# the same with the kprobe fallback forced (scopes and iommufd's map path)
+	note phase "vfio iommufd kprobe"
+	DAT_RUN_OPTS="--mode kprobe --events --record /results/vfio-iommufd-kprobe.rec" \
+		run_case vfio-iommufd-kprobe json /bin/dat-vfio \
+		--status /results/vfio-iommufd-kprobe.status iommufd "$bdf"
 fi
 
 # The historical bugs put back (tests/vfio/patches/*.patch, one module set

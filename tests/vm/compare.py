@@ -866,17 +866,19 @@ def vfio_refused_attaches(objs, ino, exp, diags):
     return True
 
 
-def vfio_case_name(exp):
-    """vfio-FLOW, or variant-PATCH for a flow on a patched build (tests/vfio/patches)."""
-    return "variant-" + exp["variant"] if "variant" in exp else "vfio-" + exp["vfio"]
+def vfio_case_name(exp, kprobe=False):
+    """vfio-FLOW, or variant-PATCH for a flow on a patched build (tests/vfio/patches);
+    with -kprobe for its run with the kprobe fallback forced."""
+    name = "variant-" + exp["variant"] if "variant" in exp else "vfio-" + exp["vfio"]
+    return name + ("-kprobe" if kprobe else "")
 
 
-def check_vfio(series, res, exp, row):
+def check_vfio(series, res, exp, row, kprobe=False):
     """One VFIO flow (or a historical bug variant running one): exactly the
     expected findings, run's exit status, the buffer's events by op, the
     scopes entered, the BOOKKEEP waits inside the scopes (and how long the
     longest one waited) unless the variant drops them, refused attaches."""
-    name = vfio_case_name(exp)
+    name = vfio_case_name(exp, kprobe)
     diags = []
     row["expected"] = fmt_counts(expected_counts(exp)) + "; events " + ",".join(
         "%s=%d" % kv for kv in sorted(exp["events"].items()))
@@ -964,11 +966,13 @@ class VfioJudge(KernelJudge):
         for exp in self.expects:
             if "vfio" not in exp or self.series not in exp.get("kernels", []):
                 continue
-            names.append(vfio_case_name(exp))
-            what = ("VFIO %s" % exp["vfio"]) if "variant" not in exp else \
-                "bug variant %s (flow %s)" % (exp["variant"], exp["vfio"])
-            ok, diags = check_vfio(self.series, self.res, exp, self.table.row(what))
-            self.result(ok, what, diags)
+            for kprobe in (False, True) if exp.get("kprobe") else (False,):
+                names.append(vfio_case_name(exp, kprobe))
+                what = ("VFIO %s" % exp["vfio"]) if "variant" not in exp else \
+                    "bug variant %s (flow %s)" % (exp["variant"], exp["vfio"])
+                what += " with --mode kprobe" if kprobe else ""
+                ok, diags = check_vfio(self.series, self.res, exp, self.table.row(what), kprobe)
+                self.result(ok, what, diags)
         diags, same = [], 0
         for name in names:
             same += replay_same(self.res, name, self.opts.bin, self.opts.policy, diags) is True
