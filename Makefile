@@ -34,7 +34,7 @@ FULL_KERNELS ?= 6.1 6.12 7.3
 # Debian packages, by name (make deps).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
-	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium
+	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium patch
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g

@@ -31,6 +31,7 @@ command -v qemu-system-x86_64 >/dev/null || {
 vfio_args=()
 vfio_append=
 if [ "${VM_VFIO:-0}" = 1 ]; then
+	# shellcheck disable=SC2054 # the commas separate QEMU's suboptions
 	vfio_args=(-machine kernel-irqchip=split -device intel-iommu,intremap=on,eim=off
 		-object memory-backend-ram,id=datmem,size=4M
 		-device pcie-root-port,id=datrp,bus=pcie.0,chassis=1,slot=1

@@ -85,7 +85,9 @@ fi
 # The historical bugs put back (tests/vfio/patches/*.patch, one module set
 # each): load the variant, run the flow its patch names.
 for dir in /lib/dat/variants/*; do
-	[ -n "$bdf" ] && [ -s "$dir/modules.order" ] || continue
+	if [ -z "$bdf" ] || [ ! -s "$dir/modules.order" ]; then
+		continue
+	fi
 	v=$(basename "$dir")
 	note phase "variant $v"
 	vfio_unload
