@@ -43,7 +43,7 @@ FULL_KERNELS ?= 6.1 6.12 7.3
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
 	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium \
-	systemd python3-prometheus-client
+	systemd python3-prometheus-client patch
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g

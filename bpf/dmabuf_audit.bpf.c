@@ -352,6 +352,9 @@ static __always_inline int on_attach(void *ctx, struct dma_buf *buf, struct devi
 	}
 	if (!attach || IS_ERR_VALUE(attach)) {
 		e->ret = attach ? (long)attach : -12;
+		/* no attachment was set up: report what the importer asked for */
+		if (ops && BPF_CORE_READ(ops, allow_peer2peer))
+			e->flags |= DA_F_PEER2PEER;
 	} else {
 		e->attach = (__u64)attach;
 		if (BPF_CORE_READ(attach, peer2peer))

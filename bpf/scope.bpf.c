@@ -125,3 +125,79 @@ int scope_kretprobe(struct pt_regs *ctx)
 	bpf_map_delete_elem(&scope_stash, &tid);
 	return emit_scope(ctx, DA_OP_SCOPE_EXIT, args.object, args.revoked);
 }
+
+/*
+ * iommufd's map path: int vfio_pci_dma_buf_iommufd_map(attach, phys), a
+ * VFIO helper exported to iommufd only, which hands out the buffer's
+ * physical ranges instead of an sg_table (iommufd never calls
+ * dma_buf_map_attachment).  It lives in vfio-pci-core, so it rides on this
+ * module-hook object: one instance whose map programs are loaded instead of
+ * the scope programs.  Emitted as a map with DA_F_PHYS (and DA_F_LOCKED:
+ * the helper asserts the reservation lock) at return.
+ */
+/* resv->lock.base.owner is readable (non-RT); set by the loader from BTF */
+const volatile bool resv_owner_readable = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} phys_map_stash SEC(".maps");
+
+static __always_inline int emit_phys_map(void *ctx, __u64 attach_ptr, long ret)
+{
+	struct dma_buf_attachment *attach = (void *)attach_ptr;
+	struct dma_buf *buf = attach ? BPF_CORE_READ(attach, dmabuf) : NULL;
+	struct dma_resv *resv = buf ? BPF_CORE_READ(buf, resv) : NULL;
+	struct da_event *e = da_reserve(ctx, DA_OP_MAP);
+	long owner = 0;
+
+	if (!e)
+		return 0;
+	e->attach = attach_ptr;
+	e->buf = (__u64)buf;
+	e->resv = (__u64)resv;
+	e->flags |= DA_F_LOCKED | DA_F_PHYS;
+	e->ret = ret;
+	if (resv_owner_readable && resv && bpf_core_field_exists(resv->lock.base.owner) &&
+	    !bpf_core_read(&owner, sizeof(owner), &resv->lock.base.owner))
+		e->resv_held = (owner & ~7L) == (long)bpf_get_current_task() ? DA_RESV_HELD :
+									     DA_RESV_NOT_HELD;
+	da_submit(e);
+	return 0;
+}
+
+SEC("fexit")
+int phys_map_fexit(__u64 *ctx)
+{
+	__u64 attach = 0, ret = 0;
+
+	bpf_get_func_arg(ctx, 0, &attach);
+	bpf_get_func_ret(ctx, &ret);
+	return emit_phys_map(ctx, attach, (int)ret);
+}
+
+SEC("kprobe")
+int phys_map_kprobe(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 attach = PT_REGS_PARM1(ctx);
+
+	bpf_map_update_elem(&phys_map_stash, &tid, &attach, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe")
+int phys_map_kretprobe(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *stashed = bpf_map_lookup_elem(&phys_map_stash, &tid);
+	__u64 attach;
+
+	if (!stashed)
+		return 0;
+	attach = *stashed;
+	bpf_map_delete_elem(&phys_map_stash, &tid);
+	return emit_phys_map(ctx, attach, (int)PT_REGS_RC(ctx));
+}

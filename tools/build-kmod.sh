@@ -83,7 +83,10 @@ case "$series" in
 esac
 grep -iE 'warning|skipping btf' "$log" >&2 || true
 cp "$src/dmabuf_audit_test.ko" "$outdir/dmabuf_audit_test.ko"
-if readelf -S "$outdir/dmabuf_audit_test.ko" | grep -q '\.BTF '; then
+# the real-driver suite's importer (tests/kmod/dat_importer.c)
+cp "$src/dat_importer.ko" "$outdir/dat_importer.ko"
+# grep without -q reads to the end: readelf must not die of SIGPIPE (pipefail)
+if readelf -S "$outdir/dmabuf_audit_test.ko" | grep '\.BTF ' >/dev/null; then
 	echo "build-kmod: $KREL: dmabuf_audit_test.ko built, with module BTF"
 else
 	echo "build-kmod: $KREL: dmabuf_audit_test.ko built, WITHOUT module BTF (kprobe fallback for its scopes)"

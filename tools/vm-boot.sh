@@ -12,7 +12,11 @@
 # kernel patched its text), is booted once more; OUTDIR/boot-retry says so
 # and the first console is kept as OUTDIR/console.attempt1.log.
 # Environment: VM_MEM (default 1G), VM_SMP (default 2), VM_CONSOLE=1 also
-# copies the console to standard error while it runs.
+# copies the console to standard error while it runs.  VM_VFIO=1: the
+# real-VFIO guest (tests/vfio): an emulated Intel IOMMU with interrupt
+# remapping (vfio_iommu_type1 refuses a group without it) and an
+# ivshmem-plain device (4 MiB BAR 2 on a RAM backend) behind a PCIe root
+# port (so vfio-pci has a bus reset for it), intel_iommu=on.
 set -euo pipefail
 vmlinuz=${1:?usage: vm-boot.sh VMLINUZ INITRD OUTDIR TIMEOUT_SEC}
 initrd=${2:?missing INITRD}
@@ -23,6 +27,17 @@ command -v qemu-system-x86_64 >/dev/null || {
 	echo "vm-boot: qemu-system-x86_64 is not installed (make deps)" >&2
 	exit 2
 }
+
+vfio_args=()
+vfio_append=
+if [ "${VM_VFIO:-0}" = 1 ]; then
+	# shellcheck disable=SC2054 # the commas separate QEMU's suboptions
+	vfio_args=(-machine kernel-irqchip=split -device intel-iommu,intremap=on,eim=off
+		-object memory-backend-ram,id=datmem,size=4M
+		-device pcie-root-port,id=datrp,bus=pcie.0,chassis=1,slot=1
+		-device ivshmem-plain,memdev=datmem,bus=datrp)
+	vfio_append=" intel_iommu=on"
+fi
 
 tail_pid=
 if [ "${VM_CONSOLE:-0}" = 1 ]; then
@@ -36,8 +51,9 @@ boot() {
 	set +e
 	timeout -s KILL "$limit" qemu-system-x86_64 \
 		-machine q35 -accel tcg,thread=single -cpu max -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" \
+		"${vfio_args[@]}" \
 		-kernel "$vmlinuz" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 edd=off quiet loglevel=4 oops=panic" \
+		-append "console=ttyS0 panic=-1 edd=off quiet loglevel=4 oops=panic$vfio_append" \
 		-display none -monitor none -no-reboot \
 		-serial "file:$outdir/console.log" -serial "file:$outdir/results.stream" \
 		</dev/null >"$outdir/qemu.log" 2>&1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-initramfs.sh SERIES BIN OUT.cpio.gz [--demo] [--scenarios "A B|all"] [--kprobe "A B"]
-#                 [--real] [--selftests]
+#                 [--real] [--selftests] [--vfio [--iommufd]]
 #                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."
 #                  --bench-base OTHER_BIN] [--bpftrace BPFTRACE_BIN]
 #
@@ -10,6 +10,11 @@
 # runner tests/vm/init as /init, the test policy, and with --real the vgem
 # modules (decompressed on the host: busybox insmod reads plain .ko only) plus
 # with --selftests the kernel's own dma-buf selftests (tools/vm-selftests.sh).
+# --vfio packs the real-VFIO suite instead of the scenarios (tests/vfio, for
+# a guest booted with VM_VFIO=1): Debian's VFIO modules, the test module's
+# importer dat_importer.ko, the static dat-vfio program and tests/vfio/run.sh;
+# --iommufd adds the real iommufd and the VFIO modules built with it
+# (tools/build-iommufd.sh), loaded in place of Debian's for the iommufd flows.
 # --bench packs the live benchmark instead of the suite (tools/bench-live.sh):
 # the empty fentry/fexit pair loader and tests/vm/bench.sh as /etc/bench.sh.
 # --bpftrace packs a dynamically linked bpftrace (Debian's package) with every
@@ -30,6 +35,8 @@ scenarios=all
 kprobe_scenarios=
 real=0
 selftests=0
+vfio=0
+iommufd=0
 empty_pair=
 bench_base=
 bench_n=1500
@@ -44,6 +51,8 @@ while [ $# -gt 0 ]; do
 	--kprobe) kprobe_scenarios=$2; shift ;;
 	--real) real=1 ;;
 	--selftests) selftests=1 ;;
+	--vfio) mode=vfio; vfio=1 ;;
+	--iommufd) iommufd=1 ;;
 	--bench) mode=bench; empty_pair=$2; shift ;;
 	--bench-n) bench_n=$2; shift ;;
 	--bench-rounds) bench_rounds=$2; shift ;;
@@ -100,8 +109,8 @@ chmod +x "$root/init"
 install -m 0755 "$DA_ROOT/tests/vm/dat-reload" "$root/bin/dat-reload"
 cp "$DA_ROOT/tests/vm/policy" "$root/etc/dmabuf-audit/policy"
 
-# real drivers: vgem and its dependencies, in load order
-if [ "$real" = 1 ]; then
+# real drivers: vgem (--real) or VFIO (--vfio) and their dependencies, in load order
+if [ "$real" = 1 ] || [ "$vfio" = 1 ]; then
 	[ -n "$MODDIR" ] || vm_die "no modules for $KREL"
 	# depends= of a module file (.ko, .ko.xz, .ko.zst)
 	mod_file() { find "$MODDIR/kernel" -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" | head -n 1; }
@@ -124,8 +133,46 @@ if [ "$real" = 1 ]; then
 		mod_cat "$f" >"$root/lib/dat/modules/$name.ko"
 		order+=("$name.ko")
 	}
-	add_mod vgem
-	printf '%s\n' "${order[@]}" >"$root/lib/dat/modules.order"
+	if [ "$real" = 1 ]; then
+		add_mod vgem
+		printf '%s\n' "${order[@]}" >"$root/lib/dat/modules.order"
+	fi
+	if [ "$vfio" = 1 ]; then
+		order=()
+		add_mod vfio_iommu_type1
+		add_mod vfio_pci
+		printf '%s\n' "${order[@]}" >"$root/lib/dat/vfio-modules.order"
+	fi
+fi
+if [ "$vfio" = 1 ]; then
+	cp "$work/kmod/dat_importer.ko" "$root/lib/dat/"
+	if [ ! -x "$DA_ROOT/build/vm/bin/dat-vfio" ] ||
+		[ "$DA_ROOT/tests/vfio/dat-vfio.c" -nt "$DA_ROOT/build/vm/bin/dat-vfio" ]; then
+		gcc -static -O2 -Wall -Wextra -o "$DA_ROOT/build/vm/bin/dat-vfio" \
+			"$DA_ROOT/tests/vfio/dat-vfio.c" || vm_die "building dat-vfio failed"
+	fi
+	cp "$DA_ROOT/build/vm/bin/dat-vfio" "$root/bin/"
+	cp "$DA_ROOT/tests/vfio/run.sh" "$root/etc/vfio.sh"
+fi
+if [ "$vfio" = 1 ] && [ "$iommufd" = 1 ]; then
+	mkdir -p "$root/lib/dat/iommufd"
+	"$DA_TOOLS/build-iommufd.sh" "$series" "$work/iommufd" >&2
+	# load order: what each needs first (irqbypass is Debian's, in modules/)
+	for m in iommufd_driver iommufd vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
+		cp "$work/iommufd/$m.ko" "$root/lib/dat/iommufd/"
+		echo "$m.ko" >>"$root/lib/dat/iommufd/modules.order"
+	done
+	# each historical bug put back: the same set built with its patch, and
+	# the dat-vfio flow its "Flow:" line names
+	for p in "$DA_ROOT"/tests/vfio/patches/*.patch; do
+		v=$(basename "$p" .patch)
+		"$DA_TOOLS/build-iommufd.sh" "$series" "$work/variants/$v" "$p" >&2
+		mkdir -p "$root/lib/dat/variants/$v"
+		cp "$work/variants/$v"/*.ko "$root/lib/dat/variants/$v/"
+		cp "$root/lib/dat/iommufd/modules.order" "$root/lib/dat/variants/$v/"
+		sed -n 's/^Flow: \([a-z-]*\).*/\1/p' "$p" >"$root/lib/dat/variants/$v/flow"
+		[ -s "$root/lib/dat/variants/$v/flow" ] || vm_die "$p has no Flow: line"
+	done
 fi
 
 if [ "$selftests" = 1 ]; then

@@ -8,8 +8,10 @@
 # (tools/vm-boot.sh; every scenario runs in that one boot, each under its own
 # `dmabuf-audit run`), then judge everything on the host with
 # tests/vm/compare.py: TAP lines (one per kernel x case), a table
-# case x kernel -> expected / seen, and the time each kernel took.
-# Outputs in build/vmtest/SERIES/.  Environment: VMTEST_TIMEOUT (seconds per
+# case x kernel -> expected / seen, and the time each kernel took.  On 7.x a
+# second guest runs the real-VFIO suite (tests/vfio: intel-iommu, ivshmem
+# bound to vfio-pci), judged with compare.py --vfio.
+# Outputs in build/vmtest/SERIES/ (and SERIES-vfio/).  Environment: VMTEST_TIMEOUT (seconds per
 # guest, default 1500), VM_CONSOLE=1 (show the guest console while it runs).
 set -uo pipefail
 VM_LOG_TAG=vmtest
@@ -26,7 +28,34 @@ limit=${VMTEST_TIMEOUT:-1500}
 # scopes, the resv unlock)
 kprobe_scenarios="missing-fence-wait ok-revoke ok-static ok-vmap unbalanced-unpin"
 
+# vfio_guest SERIES: build the --vfio initramfs and boot it with VM_VFIO=1
+# (intel-iommu, ivshmem) into build/vmtest/SERIES-vfio, judged with --vfio
+vfio_guest() {
+	local series=$1 out=$DA_ROOT/build/vmtest/$1-vfio t0 t1 t2
+	rm -rf "$out"
+	mkdir -p "$out"
+	vfio_specs+=(--vfio "$series:$out")
+	t0=$(date +%s)
+	echo "# $series: building the VFIO guest initramfs"
+	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --vfio --iommufd \
+		>"$out/initramfs.env" 2>"$out/build.log"; then
+		touch "$out/build.failed"
+		echo "# $series: VFIO initramfs build failed (see $out/build.log)"
+		return
+	fi
+	eval "$(cat "$out/initramfs.env")"
+	t1=$(date +%s)
+	echo "# $series: booting the VFIO guest under QEMU TCG (limit ${limit}s)"
+	VM_VFIO=1 "$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
+	echo $? >"$out/boot.rc"
+	t2=$(date +%s)
+	printf 'build_s %d\nguest_s %d\ntotal_s %d\n' $((t1 - t0)) $((t2 - t1)) $((t2 - t0)) \
+		>"$out/times.txt"
+	echo "# $series: VFIO guest finished in $((t2 - t1))s (exit $(cat "$out/boot.rc"))"
+}
+
 specs=()
+vfio_specs=()
 for series in "$@"; do
 	out=$DA_ROOT/build/vmtest/$series
 	rm -rf "$out"
@@ -57,8 +86,11 @@ for series in "$@"; do
 	printf 'build_s %d\nguest_s %d\ntotal_s %d\n' $((t1 - t0)) $((t2 - t1)) $((t2 - t0)) \
 		>"$out/times.txt"
 	echo "# $series: guest finished in $((t2 - t1))s (exit $(cat "$out/boot.rc"))"
+	# the real-VFIO suite (tests/vfio) in a guest of its own: 7.x only (VFIO
+	# exports dma-bufs since 6.19)
+	case "$series" in 7.*) vfio_guest "$series" ;; esac
 done
 
 python3 "$DA_ROOT/tests/vm/compare.py" --bin "$bin" --expect "$DA_ROOT/tests/vm/expect" \
 	--policy "$DA_ROOT/tests/vm/policy" --kprobe-scenarios "$kprobe_scenarios" \
-	"${specs[@]}"
+	"${vfio_specs[@]}" "${specs[@]}"

@@ -69,6 +69,12 @@ enum da_op {
 #define DA_F_REVOKED		(1u << 4)	/* scope_*: the function's revoked argument */
 #define DA_F_HAS_REVOKED	(1u << 5)	/* scope_*: the function takes a revoked argument */
 #define DA_F_STACK		(1u << 6)	/* stack_id is valid */
+/*
+ * map: the importer took the buffer's physical ranges through the
+ * exporter's private helper (vfio_pci_dma_buf_iommufd_map, iommufd's map
+ * path): no sg_table, and no unmap follows
+ */
+#define DA_F_PHYS		(1u << 7)
 
 /* resv_held: owner word of the buffer's reservation lock at the call */
 enum da_resv_held {
@@ -170,6 +176,7 @@ enum da_kfunc {
 	DA_KF_RESV_UNLOCK,
 	DA_KF_VFIO_DMA_BUF_MOVE,	/* revoke scope */
 	DA_KF_VFIO_DMA_BUF_CLEANUP,	/* revoke scope */
+	DA_KF_VFIO_IOMMUFD_MAP,		/* iommufd's map: a map with DA_F_PHYS */
 	DA_KF__COUNT,
 };
 

@@ -316,6 +316,16 @@ static void check_access(struct da_engine *eng, const struct da_event *ev, struc
 
 	if (!(b->flags & BF_REVOKED) && !(a && (a->flags & AF_REVOKED_PINNED)))
 		return;
+	/*
+	 * The attach-then-pin window: a pinning importer (iommufd) attaches,
+	 * then pins and maps under the lock.  A revoke in between reached an
+	 * attachment that held nothing; its first map, refused, is how it
+	 * learns.  Only that one: the next attempt is judged.
+	 */
+	if (!success && a && (a->flags & AF_REVOKED_PREPIN) && a->pins) {
+		a->flags &= ~AF_REVOKED_PREPIN;
+		return;
+	}
 	if (!rule_on(eng, rule))
 		return;
 	if (revoke_unjudged(eng, b))
@@ -528,6 +538,8 @@ static void on_revoke(struct da_engine *eng, const struct da_event *ev, uint32_t
 			a->flags |= AF_REVOKED_PINNED;
 			any_pinned = true;
 		}
+		if (a->flags & AF_PREPIN)
+			a->flags |= AF_REVOKED_PREPIN;
 		if (!a->pins && a->maps == NIL)
 			continue;
 		if (!rule_on(eng, DA_RULE_REVOKE_UNHANDLED_IMPORTER))
@@ -551,34 +563,64 @@ static void on_revoke(struct da_engine *eng, const struct da_event *ev, uint32_t
 	start_pending(eng, ev, bi, ti, s);
 }
 
-static void on_unrevoke(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
-			struct escope *s)
+/*
+ * An un-revoke: attachments revoked while pinned may map again now.  Whether
+ * they do is known only later: pinned-importer-left-revoked is judged when
+ * the attachment ends (judge_left_revoked), not here.
+ */
+static void on_unrevoke(struct da_engine *eng, const struct da_event *ev, struct ebuf *b)
 {
-	char bl[96], al[160];
 	uint32_t ai;
 
 	for (ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next) {
 		struct eatt *a = &eng->atts[ai];
-		struct fctx fc;
 
 		if (!(a->flags & AF_REVOKED_PINNED))
 			continue;
 		a->flags &= ~AF_REVOKED_PINNED;
-		if (!rule_on(eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED))
-			continue;
-		if (revoke_unjudged(eng, b))
-			continue;
-		eng_fctx_from_event(&fc, ev, b, a);
-		fc.extra_jpos[0] = s ? s->enter_jpos : 0;
-		eng_emit(
-			eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED, &fc,
-			"%s un-revoked buffer %s (revoked at seq %" PRIu64
-			") while %s, pinned at the revoke, is still attached: a pinned importer may never map it again",
-			s ? eng_scope_name(eng, s->slot) : "the exporter",
-			eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), b->revoke_seq,
-			eng_att_label(eng, a, a->ptr, al, sizeof(al)));
+		if (rule_on(eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED) && !revoke_unjudged(eng, b))
+			a->flags |= AF_LEFT_REVOKED;
 	}
+	b->unrevoke_seq = ev->seq;
 	b->flags &= ~BF_REVOKED;
+}
+
+/*
+ * The end of an attachment (ev: its detach or its buffer's release; NULL:
+ * the end of the trace) that was revoked while pinned and has not mapped
+ * since the un-revoke that followed.
+ */
+static void judge_left_revoked(struct da_engine *eng, const struct da_event *ev, struct ebuf *b,
+			       struct eatt *a)
+{
+	char bl[96], al[160];
+	struct fctx fc;
+
+	if (!(a->flags & AF_LEFT_REVOKED))
+		return;
+	a->flags &= ~AF_LEFT_REVOKED;
+	if (att_partial(eng, a)) /* a map may be in a gap */
+		return;
+	if (ev) {
+		eng_fctx_from_event(&fc, ev, b, a);
+	} else {
+		memset(&fc, 0, sizeof(fc));
+		fc.seq = eng->last_seq;
+		fc.ts = eng->last_ts;
+		fc.comm = "";
+		fc.buf_ptr = b->ptr;
+		fc.buf = b;
+		fc.att_ptr = a->ptr;
+		fc.att = a;
+	}
+	eng_emit(
+		eng, DA_RULE_PINNED_IMPORTER_LEFT_REVOKED, &fc,
+		"%s, revoked while pinned, never mapped buffer %s again after its un-revoke at seq %" PRIu64
+		" (%s): a pinned importer may treat a revoke as final",
+		eng_att_label(eng, a, a->ptr, al, sizeof(al)),
+		eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), b->unrevoke_seq,
+		!ev ? "still attached at the end of the trace" :
+		ev->op == DA_OP_DETACH ? "until its detach" : "until the buffer's release");
 }
 
 static void on_invalidate(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
@@ -616,7 +658,7 @@ static void on_invalidate(struct da_engine *eng, const struct da_event *ev, uint
 		}
 		s->n_invalidated++;
 		if ((s->flags & SF_HAS_REVOKED) && !(s->flags & SF_REVOKED)) {
-			on_unrevoke(eng, ev, b, s);
+			on_unrevoke(eng, ev, b);
 			return;
 		}
 		snprintf(how, sizeof(how), "in %s", eng_scope_name(eng, s->slot));
@@ -889,6 +931,7 @@ static void on_release(struct da_engine *eng, const struct da_event *ev, uint64_
 		struct eatt *a = &eng->atts[ai];
 
 		a->flags |= AF_ENDED_BY_RELEASE;
+		judge_left_revoked(eng, ev, b, a);
 		/* pins counted since a seed are at most the real count: a leak is a leak */
 		if (!a->pins || (att_partial(eng, a) && !att_seeded_whole(eng, a)) ||
 		    !rule_on(eng, DA_RULE_PIN_LEAK))
@@ -967,6 +1010,8 @@ static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t
 	a->seq_mark = ev->seq;
 	if (!att_learn_importer(eng, a, ev))
 		return; /* table full: the importer stays unknown, no verdict needs it */
+	/* seen attaching: not pinned nor mapped yet (a seeded one's past is unknown) */
+	a->flags |= AF_PREPIN;
 	if (rc_known)
 		a->flags |= AF_RC_KNOWN | (rc_revocable ? AF_RC_REVOCABLE : 0);
 	check_nonrevocable(eng, ev, b, a);
@@ -1006,6 +1051,7 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		return;
 	b = &eng->bufs[bi];
 	deadline_unscoped(eng, b, ev);
+	judge_left_revoked(eng, ev, b, a);
 	/* seeded: pins and mappings counted since the seed are real ones (docs/rules.md) */
 	if (!att_partial(eng, a) || att_seeded_whole(eng, a)) {
 		eng_fctx_from_event(&fc, ev, b, a);
@@ -1132,6 +1178,7 @@ static void on_pin(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 	check_resv(eng, ev, &eng->bufs[bi], a);
 	if (ev->ret)
 		return;
+	a->flags &= ~AF_PREPIN; /* the attach-then-pin window closes */
 	if (a->pins == UINT16_MAX)
 		mark_untracked(eng, a, false); /* beyond counting: partial from now on */
 	else
@@ -1160,11 +1207,18 @@ static void on_unpin(struct da_engine *eng, const struct da_event *ev, uint64_t 
 		eng_att_label(eng, a, a->ptr, al, sizeof(al)), a->seq_mark);
 }
 
+/*
+ * A map through the exporter's private helper (DA_F_PHYS: iommufd's
+ * vfio_pci_dma_buf_iommufd_map) returns 0 and no sg_table, and no unmap
+ * follows: the importer drops it in its invalidate callback.  It is an
+ * access like any map, but not a mapping to balance.
+ */
 static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
-	bool success = !ev->ret && ev->sgt;
+	bool phys = ev->flags & DA_F_PHYS;
+	bool success = !ev->ret && (ev->sgt || phys);
 	uint32_t bi, ai;
-	char al[160];
+	char al[160], what[64];
 	struct eatt *a = resolve_att(eng, ev, jpos, &bi, &ai);
 
 	if (!a)
@@ -1174,15 +1228,19 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 	check_access(eng, ev, &eng->bufs[bi], a, success);
 	if (!success)
 		return;
+	a->flags &= ~(AF_LEFT_REVOKED | AF_PREPIN | AF_REVOKED_PREPIN);
 	if ((a->flags & AF_PINNING) && !a->pins && !att_partial(eng, a) &&
 	    rule_on(eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN)) {
+		if (phys)
+			snprintf(what, sizeof(what), "its physical ranges (%s)", call_name(eng, ev));
+		else
+			snprintf(what, sizeof(what), "it (sgt 0x%" PRIx64 ")", (uint64_t)ev->sgt);
 		eng_emit_event(
 			eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN, ev, &eng->bufs[bi], a,
-			"pinning importer %s mapped it (sgt 0x%" PRIx64
-			") without dma_buf_pin(): it cannot fault, so a revoke would look like a move to the exporter",
-			eng_att_label(eng, a, a->ptr, al, sizeof(al)), (uint64_t)ev->sgt);
+			"pinning importer %s mapped %s without dma_buf_pin(): it cannot fault, so a revoke would look like a move to the exporter",
+			eng_att_label(eng, a, a->ptr, al, sizeof(al)), what);
 	}
-	if (eng_map_add(eng, ai, ev->sgt))
+	if (!phys && eng_map_add(eng, ai, ev->sgt))
 		mark_untracked(eng, a, true);
 }
 
@@ -1479,6 +1537,15 @@ void da_engine_finish(struct da_engine *eng)
 		for (uint32_t i = 0; i < n; i++)
 			judge_pending(eng, order[i], NULL, 0, 0);
 		free(order);
+	}
+	/* pinned attachments still left revoked at the end of the trace */
+	for (uint32_t bi = 0; bi < eng->nbufs; bi++) {
+		struct ebuf *b = &eng->bufs[bi];
+
+		if ((b->flags & (BF_USED | BF_LIVE)) != (BF_USED | BF_LIVE))
+			continue;
+		for (uint32_t ai = b->atts; ai != NIL; ai = eng->atts[ai].blink.next)
+			judge_left_revoked(eng, NULL, b, &eng->atts[ai]);
 	}
 	eng_final_notices(eng);
 }

@@ -83,6 +83,7 @@ struct ebuf {
 	uint32_t gen; /* instances seen at this address */
 	uint32_t death_epoch; /* loss epoch at release */
 	uint32_t revoke_tid; /* task that revoked it */
+	uint64_t unrevoke_seq; /* its last un-revoke */
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct ebuf, ino) == 64, "hot buffer fields fit one cache line");
 _Static_assert(sizeof(struct ebuf) == 128, "struct ebuf is two cache lines");
@@ -106,6 +107,12 @@ _Static_assert(sizeof(struct ebuf) == 128, "struct ebuf is two cache lines");
 #define AF_REF (1u << 15) /* used since the clock hand last passed */
 #define AF_LOST_PARTIAL (1u << 16) /* was alive across a loss (set when it dies) */
 #define AF_SEEDED (1u << 17) /* existed at start, read by the seed (not late) */
+/* attached, not yet pinned nor mapped: a revoke now is in the attach-then-pin window */
+#define AF_PREPIN (1u << 18)
+/* revoked in that window, then pinned: its first refused map is how it learns */
+#define AF_REVOKED_PREPIN (1u << 19)
+/* revoked while pinned, un-revoked, not mapped since: pinned-importer-left-revoked */
+#define AF_LEFT_REVOKED (1u << 20)
 
 /* One cache line, aligned. */
 struct eatt {

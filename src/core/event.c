@@ -39,18 +39,22 @@ const struct da_kfunc_info da_kfuncs[DA_KF__COUNT] = {
 	/* VFIO's revoke path, vfio-pci-core (6.19+) */
 	[DA_KF_VFIO_DMA_BUF_MOVE] = { { "vfio_pci_dma_buf_move" }, "vfio_pci_core" },
 	[DA_KF_VFIO_DMA_BUF_CLEANUP] = { { "vfio_pci_dma_buf_cleanup" }, "vfio_pci_core" },
+	/* iommufd's map (6.19+): VFIO's physical ranges, exported to iommufd only */
+	[DA_KF_VFIO_IOMMUFD_MAP] = { { "vfio_pci_dma_buf_iommufd_map" }, "vfio_pci_core" },
 };
 
 /*
  * The op table: an op's name (docs/output.md "op") and the kernel function
  * its events come from.  Ops served by two functions at once tell them
  * apart by a flag: `call` when `flag` is set, `call_without` when not.
+ * A map with DA_F_PHYS came from iommufd's map path (`call_phys`).
  */
 struct op_info {
 	const char *name;
 	enum da_kfunc call;
 	enum da_kfunc call_without;
 	uint8_t flag;
+	enum da_kfunc call_phys;
 };
 
 static const struct op_info ops[DA_OP__COUNT] = {
@@ -61,7 +65,7 @@ static const struct op_info ops[DA_OP__COUNT] = {
 	[DA_OP_DETACH] = { "detach", DA_KF_DETACH },
 	[DA_OP_PIN] = { "pin", DA_KF_PIN },
 	[DA_OP_UNPIN] = { "unpin", DA_KF_UNPIN },
-	[DA_OP_MAP] = { "map", DA_KF_MAP, DA_KF_MAP_UNLOCKED, DA_F_LOCKED },
+	[DA_OP_MAP] = { "map", DA_KF_MAP, DA_KF_MAP_UNLOCKED, DA_F_LOCKED, DA_KF_VFIO_IOMMUFD_MAP },
 	[DA_OP_UNMAP] = { "unmap", DA_KF_UNMAP, DA_KF_UNMAP_UNLOCKED, DA_F_LOCKED },
 	[DA_OP_VMAP] = { "vmap", DA_KF_VMAP, DA_KF_VMAP_UNLOCKED, DA_F_LOCKED },
 	[DA_OP_VUNMAP] = { "vunmap", DA_KF_VUNMAP, DA_KF_VUNMAP_UNLOCKED, DA_F_LOCKED },
@@ -130,6 +134,8 @@ enum da_kfunc da_op_call(const struct da_event *ev, int *version)
 	o = &ops[ev->op];
 	if (o->call == DA_KF_INVALIDATE)
 		*version = ev->fn;
+	if (o->call_phys && (ev->flags & DA_F_PHYS))
+		return o->call_phys;
 	if (o->flag && !(ev->flags & o->flag))
 		return o->call_without;
 	return o->call;

@@ -18,7 +18,7 @@
  * docs/output.md): `resv` on every op that names a buffer (written when
  * known, the engine indexes buffers by it), `locked` and `resv_held` on
  * vmap/vunmap (resv-not-held judges them), `object` on scope ops, `buf` on
- * resv_unlock when known.  Without them a JSON Lines replay would not see
+ * resv_unlock when known, `phys` on map when true (iommufd's map path).  Without them a JSON Lines replay would not see
  * what the live engine saw.
  */
 const struct da_op_spec da_op_specs[DA_OP__COUNT] = {
@@ -31,8 +31,8 @@ const struct da_op_spec da_op_specs[DA_OP__COUNT] = {
 	[DA_OP_DETACH] = { 3, { F(BUF, R), F(ATTACH, R), F(RESV, NZ) } },
 	[DA_OP_PIN] = { 5, { F(ATTACH, R), F(BUF, R), F(RESV_HELD, 0), F(RET, R), F(RESV, NZ) } },
 	[DA_OP_UNPIN] = { 4, { F(ATTACH, R), F(BUF, R), F(RESV_HELD, 0), F(RESV, NZ) } },
-	[DA_OP_MAP] = { 7, { F(ATTACH, R), F(BUF, R), F(SGT, R), F(LOCKED, 0), F(RESV_HELD, 0),
-			     F(RET, R), F(RESV, NZ) } },
+	[DA_OP_MAP] = { 8, { F(ATTACH, R), F(BUF, R), F(SGT, R), F(LOCKED, 0), F(RESV_HELD, 0),
+			     F(RET, R), F(RESV, NZ), F(PHYS, NZ) } },
 	[DA_OP_UNMAP] = { 6, { F(ATTACH, R), F(BUF, R), F(SGT, R), F(LOCKED, 0),
 			       F(RESV_HELD, 0), F(RESV, NZ) } },
 	[DA_OP_VMAP] = { 5, { F(BUF, R), F(LOCKED, 0), F(RESV_HELD, 0), F(RET, R), F(RESV, NZ) } },
@@ -80,6 +80,7 @@ const char *const da_evfield_names[DA_EVF__COUNT] = {
 	[DA_EVF_FN] = "fn",
 	[DA_EVF_SCOPE] = "scope",
 	[DA_EVF_RET] = "ret",
+	[DA_EVF_PHYS] = "phys",
 };
 
 
@@ -136,6 +137,8 @@ unsigned int da_evfield_flag(enum da_evfield f)
 		return DA_F_INTR;
 	case DA_EVF_REVOKED:
 		return DA_F_REVOKED;
+	case DA_EVF_PHYS:
+		return DA_F_PHYS;
 	default:
 		return 0;
 	}
@@ -145,8 +148,11 @@ bool da_evfield_present(const struct da_event *ev, const struct da_evfield_spec 
 {
 	uint64_t ptr;
 
-	/* DA_EVF_NONZERO is on pointer fields only */
+	/* DA_EVF_NONZERO: a pointer field written when not zero, a flag when set */
 	if ((spec->flags & DA_EVF_NONZERO) && da_evfield_ptr(ev, spec->field, &ptr) && !ptr)
+		return false;
+	if ((spec->flags & DA_EVF_NONZERO) && da_evfield_flag(spec->field) &&
+	    !(ev->flags & da_evfield_flag(spec->field)))
 		return false;
 	/* "revoked" exists only where the scope function takes that argument */
 	if (spec->field == DA_EVF_REVOKED && !(ev->flags & DA_F_HAS_REVOKED))

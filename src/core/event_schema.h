@@ -44,12 +44,13 @@ enum da_evfield {
 	DA_EVF_FN,
 	DA_EVF_SCOPE,
 	DA_EVF_RET,
+	DA_EVF_PHYS,		/* map: DA_F_PHYS (iommufd's map path), written when true */
 	DA_EVF__COUNT,
 };
 
 /* field spec flags */
 #define DA_EVF_REQUIRED	(1u << 0)	/* hand-written JSON input must give it */
-#define DA_EVF_NONZERO	(1u << 1)	/* extension: written only when not zero */
+#define DA_EVF_NONZERO	(1u << 1)	/* extension: written only when not zero (or true) */
 
 struct da_evfield_spec {
 	uint8_t field;		/* enum da_evfield */
@@ -70,7 +71,7 @@ extern const char *const da_evfield_names[DA_EVF__COUNT];
 bool da_evfield_ptr(const struct da_event *ev, enum da_evfield f, uint64_t *ptr);
 /* An unsigned number field (ino, size, timeout): true and its value in *value. */
 bool da_evfield_u64(const struct da_event *ev, enum da_evfield f, uint64_t *value);
-/* A boolean field (dynamic, peer2peer, locked, intr, revoked): its DA_F_* bit, else 0. */
+/* A boolean field (dynamic, peer2peer, locked, intr, revoked, phys): its DA_F_* bit, else 0. */
 unsigned int da_evfield_flag(enum da_evfield f);
 /* Whether an encoder writes this field of ev (NONZERO fields, "revoked"). */
 bool da_evfield_present(const struct da_event *ev, const struct da_evfield_spec *spec);

@@ -266,6 +266,7 @@ static int decode_field(json_t *v, enum da_evfield f, struct da_event *ev,
 	case DA_EVF_LOCKED:
 	case DA_EVF_INTR:
 	case DA_EVF_REVOKED:
+	case DA_EVF_PHYS:
 		if (get_bool(v, key, &b, err, errlen))
 			return -1;
 		if (f == DA_EVF_REVOKED) {
@@ -277,9 +278,7 @@ static int decode_field(json_t *v, enum da_evfield f, struct da_event *ev,
 			return 0;
 		}
 		if (b)
-			ev->flags |= f == DA_EVF_DYNAMIC ? DA_F_DYNAMIC :
-				     f == DA_EVF_PEER2PEER ? DA_F_PEER2PEER :
-				     f == DA_EVF_LOCKED ? DA_F_LOCKED : DA_F_INTR;
+			ev->flags |= da_evfield_flag(f);
 		return 0;
 	case DA_EVF_IMPORTER_OPS:
 		return get_sym(v, key, syms, &ev->importer_ops, err, errlen);

@@ -454,7 +454,7 @@ int da_record_writer_close(struct da_record_writer *w, char *err, size_t errlen)
  */
 #define DA_F_KNOWN                                                                        \
 	(DA_F_DYNAMIC | DA_F_PEER2PEER | DA_F_LOCKED | DA_F_INTR | DA_F_REVOKED |         \
-	 DA_F_HAS_REVOKED | DA_F_STACK)
+	 DA_F_HAS_REVOKED | DA_F_STACK | DA_F_PHYS)
 
 /* fn: the invalidate function, a scope slot, or 0 for the other ops */
 static int check_event_fn(const struct da_event *ev, unsigned int n_scopes, char *why, size_t len)
@@ -481,6 +481,8 @@ int da_event_check(const struct da_event *ev, unsigned int n_scopes, char *why, 
 		return da_errorf(why, len, "op %u out of range (1-%u)", ev->op, DA_OP__COUNT - 1);
 	if (ev->flags & ~DA_F_KNOWN)
 		return da_errorf(why, len, "unknown flags bits 0x%x", ev->flags & ~DA_F_KNOWN);
+	if ((ev->flags & DA_F_PHYS) && ev->op != DA_OP_MAP)
+		return da_errorf(why, len, "phys flag on op %s (map only)", da_op_name(ev->op));
 	if (ev->resv_held > DA_RESV_HELD)
 		return da_errorf(why, len, "resv_held %u out of range (0-%u)", ev->resv_held,
 				 DA_RESV_HELD);

@@ -74,8 +74,9 @@ const struct da_rule_info da_rules[DA_RULE__COUNT] = {
 		"an operation named a buffer after its release or an attachment after its detach" },
 	[DA_RULE_PINNED_IMPORTER_LEFT_REVOKED] = {
 		DA_RULE_PINNED_IMPORTER_LEFT_REVOKED, "pinned-importer-left-revoked", DA_SEV_INFO,
-		B(INVALIDATE) | B(PIN) | B(SCOPE_ENTER), 0, DA_CAP_REVOKE_SCOPE, false,
-		"the exporter un-revoked a buffer while pinned attachments it revoked stay attached" },
+		B(INVALIDATE) | B(PIN) | B(SCOPE_ENTER) | B(MAP) | B(DETACH), 0, DA_CAP_REVOKE_SCOPE,
+		false,
+		"a pinned attachment revoked and un-revoked never mapped again before its end" },
 };
 
 static const char *const severity_names[DA_SEV__COUNT] = {

@@ -410,6 +410,7 @@ static const char *const flag_words[DA_EVF__COUNT][2] = {
 	[DA_EVF_LOCKED] = { "unlocked", "locked" },
 	[DA_EVF_INTR] = { NULL, "intr" },
 	[DA_EVF_REVOKED] = { "revoked=false", "revoked=true" },
+	[DA_EVF_PHYS] = { NULL, "phys" },
 };
 
 static const char *const resv_held_words[] = {

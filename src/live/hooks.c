@@ -166,6 +166,19 @@ const struct da_hook_def da_core_hooks[] = {
 };
 const unsigned int da_n_core_hooks = sizeof(da_core_hooks) / sizeof(da_core_hooks[0]);
 
+/*
+ * iommufd's map path: VFIO's private helper, in module vfio-pci-core (6.19+),
+ * hooked when that module loads (its programs are in bpf/scope.bpf.c).
+ */
+const struct da_hook_def da_iommufd_map_hook = {
+	.id = "iommufd_map",
+	.func = DA_KF_VFIO_IOMMUFD_MAP,
+	.why_absent = "not in this kernel (VFIO's dma-buf export, 6.19+)",
+	.op = DA_OP_MAP,
+	.optional = true,
+	.at_return = true,
+};
+
 bool da_btf_has_func(const struct btf *btf, const char *name)
 {
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
@@ -315,6 +328,19 @@ unsigned int da_plan_scope_hooks(const struct da_policy *pol, struct da_trace_in
 		else
 			snprintf(p->reason, sizeof(p->reason),
 				 "not loaded: resolved when its module loads");
+	}
+	if (out < max) {
+		struct da_hook_plan *p = &plans[out++];
+
+		memset(p, 0, sizeof(*p));
+		p->def = &da_iommufd_map_hook;
+		p->slot = -1;
+		p->revoked_arg = -1;
+		snprintf(p->function, sizeof(p->function), "%s",
+			 da_kfunc_name(DA_KF_VFIO_IOMMUFD_MAP, 0));
+		snprintf(p->module, sizeof(p->module), "%s", da_kfuncs[DA_KF_VFIO_IOMMUFD_MAP].module);
+		p->mode = DA_HM_MODULE;
+		snprintf(p->reason, sizeof(p->reason), "module %s: resolved when loaded", p->module);
 	}
 	return out;
 }

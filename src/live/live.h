@@ -42,6 +42,8 @@ struct da_hook_def {
 
 extern const struct da_hook_def da_core_hooks[];
 extern const unsigned int da_n_core_hooks;
+/* the map hook of iommufd's map path, a module hook planned with the scopes */
+extern const struct da_hook_def da_iommufd_map_hook;
 
 /* ---- the plan ---- */
 
@@ -53,7 +55,7 @@ enum da_hook_mode {
 };
 
 struct da_hook_plan {
-	const struct da_hook_def *def; /* NULL for a scope hook */
+	const struct da_hook_def *def; /* NULL for a scope hook; module hooks past the core */
 	char function[DA_FUNC_LEN]; /* the chosen kernel function */
 	unsigned int version; /* core hooks: which name of def->func (da_kfunc_name) */
 	char module[DA_FUNC_LEN]; /* scope hooks: module name, "" when vmlinux/unknown */
@@ -77,9 +79,10 @@ void da_kernel_facts_from_btf(const struct btf *btf, struct da_kernel_facts *fac
 bool da_btf_has_func(const struct btf *btf, const char *name);
 
 /*
- * Scope hooks: the policy's scopes (by default VFIO's), each planned as
- * "module: resolved when loaded" with its slot in info->scope_names.
- * Returns the number of plans written.
+ * Module hooks: the policy's scopes (by default VFIO's), each planned as
+ * "module: resolved when loaded" with its slot in info->scope_names, then
+ * the iommufd map hook (def = &da_iommufd_map_hook).  Returns the number of
+ * plans written.
  */
 unsigned int da_plan_scope_hooks(const struct da_policy *pol, struct da_trace_info *info,
 				 struct da_hook_plan *plans, unsigned int max);

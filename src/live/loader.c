@@ -427,9 +427,35 @@ static void detach_scope(struct live_scope *s)
 	s->skel = NULL;
 }
 
+/*
+ * The programs of a module hook (scope.bpf.c) for a plan and a mode: a
+ * revoke scope's entry and exit, or the map hook's (p->def: iommufd's map
+ * path), whose fexit needs no entry program.  The others are not loaded.
+ */
+static void module_hook_programs(struct scope_bpf *skel, const struct da_hook_plan *p,
+				 bool kprobe, struct bpf_program **entry, struct bpf_program **exit)
+{
+	struct bpf_program *all[] = {
+		skel->progs.scope_fentry,  skel->progs.scope_fexit,	skel->progs.scope_kprobe,
+		skel->progs.scope_kretprobe, skel->progs.phys_map_fexit, skel->progs.phys_map_kprobe,
+		skel->progs.phys_map_kretprobe,
+	};
+
+	if (p->def) {
+		*entry = kprobe ? skel->progs.phys_map_kprobe : NULL;
+		*exit = kprobe ? skel->progs.phys_map_kretprobe : skel->progs.phys_map_fexit;
+	} else {
+		*entry = kprobe ? skel->progs.scope_kprobe : skel->progs.scope_fentry;
+		*exit = kprobe ? skel->progs.scope_kretprobe : skel->progs.scope_fexit;
+	}
+	for (unsigned int i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		bpf_program__set_autoload(all[i], all[i] == *entry || all[i] == *exit);
+}
+
 static int try_attach_scope(struct da_live *l, struct da_hook_plan *p, struct live_scope *s,
 			    bool kprobe)
 {
+	struct bpf_program *entry, *exit;
 	struct bpf_map *shared[][2] = {
 		{ NULL, l->skel->maps.events },
 		{ NULL, l->skel->maps.counters },
@@ -455,15 +481,12 @@ static int try_attach_scope(struct da_live *l, struct da_hook_plan *p, struct li
 	s->skel->rodata->filter_tgid = l->opts->pid > 0 ? (__u32)l->opts->pid : 0;
 	s->skel->rodata->filter_follow = l->opts->follow;
 	s->skel->rodata->capture_stacks = l->opts->stacks;
-	bpf_program__set_autoload(s->skel->progs.scope_fentry, !kprobe);
-	bpf_program__set_autoload(s->skel->progs.scope_fexit, !kprobe);
-	bpf_program__set_autoload(s->skel->progs.scope_kprobe, kprobe);
-	bpf_program__set_autoload(s->skel->progs.scope_kretprobe, kprobe);
+	s->skel->rodata->resv_owner_readable = l->facts.resv_owner;
+	module_hook_programs(s->skel, p, kprobe, &entry, &exit);
 	if (!kprobe) {
-		ret = bpf_program__set_attach_target(s->skel->progs.scope_fentry, 0, p->function);
+		ret = entry ? bpf_program__set_attach_target(entry, 0, p->function) : 0;
 		if (!ret)
-			ret = bpf_program__set_attach_target(s->skel->progs.scope_fexit, 0,
-							     p->function);
+			ret = bpf_program__set_attach_target(exit, 0, p->function);
 		if (ret)
 			goto fail;
 	}
@@ -471,16 +494,14 @@ static int try_attach_scope(struct da_live *l, struct da_hook_plan *p, struct li
 	if (ret)
 		goto fail;
 	if (kprobe) {
-		s->entry =
-			bpf_program__attach_kprobe(s->skel->progs.scope_kprobe, false, p->function);
-		s->exit = s->entry ? bpf_program__attach_kprobe(s->skel->progs.scope_kretprobe,
-								true, p->function) :
-				     NULL;
+		s->entry = bpf_program__attach_kprobe(entry, false, p->function);
+		s->exit = s->entry ? bpf_program__attach_kprobe(exit, true, p->function) : NULL;
 	} else {
-		s->entry = bpf_program__attach(s->skel->progs.scope_fentry);
-		s->exit = s->entry ? bpf_program__attach(s->skel->progs.scope_fexit) : NULL;
+		/* the map hook has no entry program: its exit link stands for both */
+		s->entry = entry ? bpf_program__attach(entry) : NULL;
+		s->exit = s->entry || !entry ? bpf_program__attach(exit) : NULL;
 	}
-	if (!s->entry || !s->exit) {
+	if ((entry && !s->entry) || !s->exit) {
 		ret = -errno;
 		goto fail;
 	}
@@ -574,8 +595,15 @@ static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live
 		/* no BTF has it: a module without BTF (yet), or its module is not loaded */
 		if (l->ksyms_stale)
 			refresh_ksyms(l);
-		if (!da_ksyms_has_func(l->ksyms, p->function, module, sizeof(module)))
-			return false;
+		if (!da_ksyms_has_func(l->ksyms, p->function, module, sizeof(module))) {
+			/* the map hook's module is loaded without it: a kernel before 6.19 */
+			if (!p->def || !p->module[0] || !module_instance(p->module))
+				return false;
+			p->mode = DA_HM_ABSENT;
+			snprintf(p->reason, sizeof(p->reason), "module %s: %s", p->module,
+				 p->def->why_absent);
+			return true;
+		}
 		/* module BTF appears a little after the module */
 		if (mode != DA_MODE_KPROBE && missing_btf && s->btf_waits++ < DA_BTF_WAIT_POLLS)
 			return false;
@@ -661,9 +689,9 @@ static bool disarm_unloaded_scopes(struct da_live *l, struct da_pipeline *p)
 		any = true;
 		if (p)
 			da_pipeline_notice(p, DA_NOTICE_HOOK,
-					   "revoke scope hook %s detached: module %s %s; attached"
+					   "%s hook %s detached: module %s %s; attached"
 					   " again when it loads",
-					   plan->function, module,
+					   plan->def ? "map" : "revoke scope", plan->function, module,
 					   now ? "was unloaded and loaded again" : "was unloaded");
 	}
 	return any;
@@ -696,13 +724,13 @@ static void check_scopes(struct da_live *l, struct da_pipeline *p)
 			continue;
 		}
 		if (p && plan->attached)
-			da_pipeline_notice(p, DA_NOTICE_HOOK,
-					   "revoke scope hook %s attached (%s, module %s)",
-					   plan->function, da_plan_mode_name(plan),
+			da_pipeline_notice(p, DA_NOTICE_HOOK, "%s hook %s attached (%s, module %s)",
+					   plan->def ? "map" : "revoke scope", plan->function,
+					   da_plan_mode_name(plan),
 					   plan->module[0] ? plan->module : "vmlinux");
 		else if (p)
-			da_pipeline_notice(p, DA_NOTICE_HOOK,
-					   "revoke scope hook %s not attached: %s", plan->function,
+			da_pipeline_notice(p, DA_NOTICE_HOOK, "%s hook %s not attached: %s",
+					   plan->def ? "map" : "revoke scope", plan->function,
 					   plan->reason);
 	}
 	da_plan_to_trace(l->plans, l->n_plans, &l->facts, l->info);

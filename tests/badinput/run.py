@@ -108,7 +108,7 @@ def bad_events():
         ("scope slot 250", dict(op="scope_enter", fn=250),
          "scope slot 250 beyond the 1 scope named so far"),
         ("comm without NUL", dict(comm=b"A" * 16), "comm without a terminating NUL"),
-        ("unknown flags bit", dict(flags=0x80), "unknown flags bits 0x80"),
+        ("phys flag off a map", dict(flags=0x80), "phys flag on op export (map only)"),
     ]
     for what, fields, why in cases:
         path = write("bad-event.bin", record(GOOD1, rec(REC_EVENT, event(2, **fields))))

@@ -124,6 +124,13 @@ check("seed source %s" % want_seed, doc.get("seed_source") == want_seed,
 check("seed source says why", ("iter/dmabuf" if want_seed == "bpf-iter" else
                                "/sys/kernel/debug/dma_buf/bufinfo") in doc.get("seed_reason", ""),
       doc.get("seed_reason"))
+# iommufd's map path: VFIO's private helper, a module hook whatever the kernel
+# (vmlinux BTF cannot say what vfio-pci-core has: 6.19+ has it, older not)
+h = core.get("iommufd_map")
+check("iommufd_map (vfio_pci_dma_buf_iommufd_map) is a module hook (vfio_pci_core)",
+      h is not None and h["kind"] == "module" and h["function"] == "vfio_pci_dma_buf_iommufd_map"
+      and h["mode"] == "module" and h["module"] == "vfio_pci_core" and not h["attached"]
+      and h["optional"] and "resolved when loaded" in h["reason"], json.dumps(h))
 
 rules = {r["rule"]: r for r in doc["rules"]}
 scope_rules = {"revoke-stalled", "pinned-importer-left-revoked"}
@@ -174,10 +181,11 @@ for series in 6.1 6.12 7.3; do
 	inv=$(python3 -c 'import json,sys; print([h["function"] for h in json.load(open(sys.argv[1]))["hooks"] if h["hook"] == "invalidate"][0])' "$work/$series.json" 2>/dev/null)
 	if "$bin" hooks --btf "$btf" >"$work/$series.txt" 2>&1 &&
 		grep -qE "^invalidate +$inv +fentry +available$" "$work/$series.txt" &&
-		grep -qE "^scope +vfio_pci_dma_buf_move +module +module vfio_pci_core: resolved when loaded$" "$work/$series.txt"; then
-		ok "$series: text table: invalidate on $inv, VFIO scope in vfio_pci_core"
+		grep -qE "^scope +vfio_pci_dma_buf_move +module +module vfio_pci_core: resolved when loaded$" "$work/$series.txt" &&
+		grep -qE "^iommufd_map +vfio_pci_dma_buf_iommufd_map +module +module vfio_pci_core: resolved when loaded$" "$work/$series.txt"; then
+		ok "$series: text table: invalidate on $inv, VFIO scope and iommufd map in vfio_pci_core"
 	else
-		not_ok "$series: text table: invalidate on $inv, VFIO scope in vfio_pci_core" \
+		not_ok "$series: text table: invalidate on $inv, VFIO scope and iommufd map in vfio_pci_core" \
 			"$(head -40 "$work/$series.txt")"
 	fi
 done

@@ -901,9 +901,194 @@ static bool left_revoked_fires(void)
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(PINNED_IMPORTER_LEFT_REVOKED, INFO, BUF1, ATT1));
 	CHECK(ok);
-	CHECK(tb.find[0].seq == 11); /* the un-revoking invalidate */
+	CHECK(tb.find[0].seq == 16); /* judged at the detach, not at the un-revoke */
+	CHECK(strstr(tb.find[0].message, "un-revoke at seq 11 (until its detach)"));
 	tb_free(&tb);
 	return true;
+}
+
+/* the importer maps again after the un-revoke: nothing was left revoked */
+static bool left_revoked_remap_quiet(void)
+{
+	struct tb tb;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_phys_map(&tb, T2, BUF1, ATT1, 0);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 0);
+	tb_phys_map(&tb, T2, BUF1, ATT1, 0); /* a moment later */
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	CHECK(tb_end_expect_none(&tb));
+	/* the same with a dma_buf_map_attachment() importer */
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 0);
+	tb_map(&tb, T2, BUF1, ATT1, SGT1, true, HELD, 0);
+	tb_unmap(&tb, T2, BUF1, ATT1, SGT1, true, HELD);
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return tb_end_expect_none(&tb);
+}
+
+/* still attached, never mapped again, when the trace ends: judged at the end */
+static bool left_revoked_end_of_trace_fires(void)
+{
+	struct tb tb;
+	bool ok;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 0);
+	tb_finish(&tb);
+	ok = TB_EXPECT(&tb, E(PINNED_IMPORTER_LEFT_REVOKED, INFO, BUF1, ATT1));
+	CHECK(ok);
+	CHECK(!tb.find[0].has_trigger);
+	CHECK(strstr(tb.find[0].message, "still attached at the end of the trace"));
+	tb_free(&tb);
+	return true;
+}
+
+/* revoked again after the un-revoke and detached while revoked: no un-revoke to judge */
+static bool left_revoked_revoked_again_fires_once(void)
+{
+	struct tb tb;
+	bool ok;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 0);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 0);
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	tb_finish(&tb);
+	ok = TB_EXPECT(&tb, E(PINNED_IMPORTER_LEFT_REVOKED, INFO, BUF1, ATT1));
+	CHECK(ok);
+	CHECK(strstr(tb.find[0].message, "un-revoke at seq 21")); /* the last one */
+	tb_free(&tb);
+	return true;
+}
+
+/* ---- iommufd's map path (vfio_pci_dma_buf_iommufd_map) ---- */
+
+/* iommufd before its pin patch: attach, map without pin */
+static bool phys_map_missing_pin_fires(void)
+{
+	struct tb tb;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_revocable_check(&tb, T2, BUF1, ATT1, 1);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
+	tb_phys_map(&tb, T2, BUF1, ATT1, 0);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_detach_release(&tb, T2, BUF1, ATT1); /* no unmap: none is due */
+	return TB_END_EXPECT_ONE(&tb, E(PINNING_IMPORTER_MISSING_PIN, HIGH, BUF1, ATT1),
+				 "mapped its physical ranges (vfio_pci_dma_buf_iommufd_map)");
+}
+
+/* iommufd 7.3: attach, pin, map; revoke; unpin, detach: nothing */
+static bool phys_map_pinned_quiet(void)
+{
+	struct tb tb;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_phys_map(&tb, T2, BUF1, ATT1, 0);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return tb_end_expect_none(&tb);
+}
+
+/* the exporter hands the ranges out while revoked */
+static bool phys_map_after_revoke_fires(void)
+{
+	struct tb tb;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_phys_map(&tb, T2, BUF1, ATT1, 0);
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return TB_END_EXPECT_ONE(&tb, E(ACCESS_AFTER_REVOKE, CRITICAL, BUF1, ATT1),
+				 "vfio_pci_dma_buf_iommufd_map succeeded");
+}
+
+/*
+ * The attach-then-pin window: a revoke after iommufd's attach and before its
+ * pin, then the pin and a refused map (its first) is not a bug ...
+ */
+static bool window_revoke_before_pin_quiet(void)
+{
+	struct tb tb;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_revocable_check(&tb, T2, BUF1, ATT1, 1);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
+	tb_phys_map(&tb, T2, BUF1, ATT1, -ENODEV); /* VFIO refuses: revoked */
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD); /* iommufd's error path */
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return tb_end_expect_none(&tb);
+}
+
+/* ... but a second attempt is, and so is a map the exporter lets through */
+static bool window_second_attempt_and_success_fire(void)
+{
+	struct tb tb;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
+	tb_phys_map(&tb, T2, BUF1, ATT1, -ENODEV);
+	tb_phys_map(&tb, T2, BUF1, ATT1, -ENODEV);
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	CHECK(TB_END_EXPECT_ONE(&tb, E(ACCESS_ATTEMPT_AFTER_REVOKE, WARNING, BUF1, ATT1),
+				"ret -19"));
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_attach(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_pin(&tb, T2, BUF1, ATT1, HELD, 0);
+	tb_phys_map(&tb, T2, BUF1, ATT1, 0); /* the exporter's bug */
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return TB_END_EXPECT_ONE(&tb, E(ACCESS_AFTER_REVOKE, CRITICAL, BUF1, ATT1),
+				 "revoked at seq");
+}
+
+/* the other side of the window: pinned at the revoke, a later map attempt is judged */
+static bool window_closed_by_pin_fires(void)
+{
+	struct tb tb;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_iommufd_import(&tb, T2, BUF1, ATT1);
+	tb_vfio_revoke(&tb, BUF1, RESV1, 1);
+	tb_phys_map(&tb, T2, BUF1, ATT1, -ENODEV);
+	tb_unpin(&tb, T2, BUF1, ATT1, HELD);
+	tb_detach_release(&tb, T2, BUF1, ATT1);
+	return TB_END_EXPECT_ONE(&tb, E(ACCESS_ATTEMPT_AFTER_REVOKE, WARNING, BUF1, ATT1),
+				 "vfio_pci_dma_buf_iommufd_map on buffer");
 }
 
 static bool left_revoked_detached_first_quiet(void)
@@ -944,4 +1129,8 @@ TAP_MAIN(TAP_TEST(aar_map_fires), TAP_TEST(aar_vmap_mmap_fire),
 	 TAP_TEST(resv_quiet_cases), TAP_TEST(resv_legacy_quirk), TAP_TEST(stalled_fires_once),
 	 TAP_TEST(stalled_by_event), TAP_TEST(short_scope_quiet), TAP_TEST(uar_fires),
 	 TAP_TEST(address_reuse_quiet), TAP_TEST(left_revoked_fires),
-	 TAP_TEST(left_revoked_detached_first_quiet))
+	 TAP_TEST(left_revoked_detached_first_quiet), TAP_TEST(left_revoked_remap_quiet),
+	 TAP_TEST(left_revoked_end_of_trace_fires), TAP_TEST(left_revoked_revoked_again_fires_once),
+	 TAP_TEST(phys_map_missing_pin_fires), TAP_TEST(phys_map_pinned_quiet),
+	 TAP_TEST(phys_map_after_revoke_fires), TAP_TEST(window_revoke_before_pin_quiet),
+	 TAP_TEST(window_second_attempt_and_success_fire), TAP_TEST(window_closed_by_pin_fires))

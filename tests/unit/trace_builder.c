@@ -310,6 +310,17 @@ void tb_map(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, uint64_t sg
 	tb_feed(tb, &ev);
 }
 
+void tb_phys_map(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, int ret)
+{
+	struct da_event ev = buf_event(tb, tid, DA_OP_MAP, buf);
+
+	ev.attach = att;
+	ev.flags = DA_F_LOCKED | DA_F_PHYS;
+	ev.resv_held = DA_RESV_HELD;
+	ev.ret = ret;
+	tb_feed(tb, &ev);
+}
+
 void tb_unmap(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, uint64_t sgt, bool locked,
 	      enum da_resv_held held)
 {

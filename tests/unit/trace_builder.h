@@ -99,6 +99,8 @@ void tb_map(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, uint64_t sg
 	    enum da_resv_held held, int ret);
 void tb_unmap(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, uint64_t sgt, bool locked,
 	      enum da_resv_held held);
+/* iommufd's map: vfio_pci_dma_buf_iommufd_map() under the resv lock (phys, no sg_table) */
+void tb_phys_map(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, int ret);
 void tb_vmap(struct tb *tb, uint32_t tid, uint64_t buf, bool locked, enum da_resv_held held,
 	     int ret);
 void tb_vunmap(struct tb *tb, uint32_t tid, uint64_t buf, bool locked, enum da_resv_held held);

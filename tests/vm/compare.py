@@ -174,6 +174,10 @@ def check_findings(exp, findings, diags):
                 ok = False
                 diags.append("%s: buffer seeded %r, expected %r" %
                              (spec["rule"], buf.get("seeded"), spec["seeded"]))
+            if "importer_ops" in spec and att.get("importer_ops") != spec["importer_ops"]:
+                ok = False
+                diags.append("%s: importer ops %r, expected %r" %
+                             (spec["rule"], att.get("importer_ops"), spec["importer_ops"]))
     return ok
 
 
@@ -435,6 +439,36 @@ def finding_key(f):
             att.get("ptr"), f.get("message"))
 
 
+def replay_same(res, name, binary, policy, diags):
+    """The case NAME ran with --record: replaying the record on the host must
+    give the live report's findings and summary.  None when there is no
+    record to replay, else whether it matched."""
+    rec = os.path.join(res, name + ".rec")
+    live, err = parse_jsonl(read(os.path.join(res, name + ".report"), "") or "")
+    if err or not os.path.exists(rec):
+        diags.append("%s: no live report or no record (%s)" % (name, err or "no .rec"))
+        return None
+    p = subprocess.run([binary, "replay", "--policy", policy, "--format", "json", rec],
+                       capture_output=True, text=True)
+    replayed, err = parse_jsonl(p.stdout)
+    if err:
+        diags.append("%s: replay failed (exit %d): %s %s" % (name, p.returncode, err,
+                                                            p.stderr.strip()[-300:]))
+        return None
+    ok = True
+    a = sorted(finding_key(f) for f in live if f["type"] == "finding")
+    b = sorted(finding_key(f) for f in replayed if f["type"] == "finding")
+    sa = {k: v for k, v in live[-1].items() if k != "type"}
+    sb = {k: v for k, v in replayed[-1].items() if k != "type"}
+    if a != b:
+        ok = False
+        diags.append("%s: findings differ: live %s, replayed %s" % (name, a, b))
+    if sa != sb:
+        ok = False
+        diags.append("%s: summary differs: live %s, replayed %s" % (name, sa, sb))
+    return ok
+
+
 def check_round_trip(res, expects, binary, policy):
     """Each scenario ran with --record: replaying the record on the host
     must give the live report's findings and summary."""
@@ -443,32 +477,12 @@ def check_round_trip(res, expects, binary, policy):
     for exp in expects:
         if "scenario" not in exp:
             continue
-        name = "scn-" + exp["scenario"]
-        rec = os.path.join(res, name + ".rec")
-        live, err = parse_jsonl(read(os.path.join(res, name + ".report"), "") or "")
-        if err or not os.path.exists(rec):
+        same = replay_same(res, "scn-" + exp["scenario"], binary, policy, diags)
+        if same is None:
             ok = False
-            diags.append("%s: no live report or no record (%s)" % (name, err or "no .rec"))
-            continue
-        p = subprocess.run([binary, "replay", "--policy", policy, "--format", "json", rec],
-                           capture_output=True, text=True)
-        replayed, err = parse_jsonl(p.stdout)
-        if err:
-            ok = False
-            diags.append("%s: replay failed (exit %d): %s %s" % (name, p.returncode, err,
-                                                                p.stderr.strip()[-300:]))
             continue
         n += 1
-        a = sorted(finding_key(f) for f in live if f["type"] == "finding")
-        b = sorted(finding_key(f) for f in replayed if f["type"] == "finding")
-        sa = {k: v for k, v in live[-1].items() if k != "type"}
-        sb = {k: v for k, v in replayed[-1].items() if k != "type"}
-        if a != b:
-            ok = False
-            diags.append("%s: findings differ: live %s, replayed %s" % (name, a, b))
-        if sa != sb:
-            ok = False
-            diags.append("%s: summary differs: live %s, replayed %s" % (name, sa, sb))
+        ok = ok and same
     if n == 0:
         ok = False
         diags.append("no scenario record to replay")
@@ -862,6 +876,190 @@ class KernelJudge:
                     diags)
 
 
+# ------------------------------------------------------------ the real VFIO guest
+# tools/vmtest.sh boots a second 7.x guest with VM_VFIO=1 and --vfio
+# (tests/vfio/run.sh): Debian's VFIO modules export an ivshmem BAR as a
+# dma-buf, the test module's iommufd-like importer takes it, and each flow
+# of tests/vfio/dat-vfio.c runs under `dmabuf-audit run --events --record`.
+# Expectations: tests/vm/expect/vfio-*.json ("vfio": FLOW).
+
+def vfio_case_events(objs, ino):
+    """The flow's buffer events, plus the fence waits and resv unlocks on its
+    resv (they name no buffer) and every scope entry (in order)."""
+    events = [o for o in objs if o["type"] == "event"]
+    own = buffer_events(objs, ino)
+    resvs = {e.get("resv") for e in own if e.get("op") == "export"}
+    waits = [e for e in events if e.get("op") in ("fence_wait", "resv_unlock")
+             and e.get("resv") in resvs]
+    scopes = [e for e in events if e.get("op") == "scope_enter"]
+    return own, waits, scopes
+
+
+def vfio_waits_in_scope(objs, own, diags):
+    """Each invalidate is inside a revoke scope and followed, before that
+    scope's exit, by a BOOKKEEP fence wait on the buffer's resv.  Returns the
+    longest wait (ms from the invalidate to the wait's return), or None."""
+    events = [o for o in objs if o["type"] == "event"]
+    resv = {e.get("resv") for e in own if e.get("op") == "export"}
+    longest, ok = None, True
+    for i, inv in enumerate(events):
+        if inv.get("op") != "invalidate" or inv.get("resv") not in resv:
+            continue
+        depth = sum(1 if e.get("op") == "scope_enter" else -1 for e in events[:i]
+                    if e.get("tid") == inv.get("tid") and e.get("op") in ("scope_enter",
+                                                                          "scope_exit"))
+        wait = None
+        for e in events[i + 1:]:
+            if e.get("tid") != inv.get("tid"):
+                continue
+            if e.get("op") == "scope_exit":
+                break
+            if e.get("op") == "fence_wait" and e.get("usage") == "bookkeep" and \
+                    e.get("resv") in resv:
+                wait = e
+                break
+        if depth <= 0 or wait is None:
+            ok = False
+            diags.append("invalidate seq %s: %s" % (inv.get("seq"), "outside any revoke scope"
+                         if depth <= 0 else "no BOOKKEEP wait before its scope's exit"))
+            continue
+        ms = (wait["ts_ns"] - inv["ts_ns"]) / 1e6
+        longest = ms if longest is None else max(longest, ms)
+    return longest if ok else None
+
+
+def vfio_refused_attaches(objs, ino, exp, diags):
+    """Refused attaches: ret, importer ops and peer2peer as the importer asked."""
+    events = [o for o in objs if o["type"] == "event"]
+    bufs = {e.get("buf") for e in events if e.get("op") == "export" and
+            str(e.get("ino")) == str(ino)}
+    seen = [{"importer_ops": e.get("importer_ops"), "peer2peer": e.get("peer2peer"),
+             "ret": e.get("ret")} for e in events
+            if e.get("op") == "attach" and e.get("buf") in bufs and e.get("ret")]
+    want = exp.get("refused_attaches", [])
+    if seen != want:
+        diags.append("refused attaches %s, expected %s" % (seen, want))
+        return False
+    return True
+
+
+def vfio_case_name(exp, kprobe=False):
+    """vfio-FLOW, or variant-PATCH for a flow on a patched build (tests/vfio/patches);
+    with -kprobe for its run with the kprobe fallback forced."""
+    name = "variant-" + exp["variant"] if "variant" in exp else "vfio-" + exp["vfio"]
+    return name + ("-kprobe" if kprobe else "")
+
+
+def check_vfio(series, res, exp, row, kprobe=False):
+    """One VFIO flow (or a historical bug variant running one): exactly the
+    expected findings, run's exit status, the buffer's events by op, the
+    scopes entered, the BOOKKEEP waits inside the scopes (and how long the
+    longest one waited) unless the variant drops them, refused attaches."""
+    name = vfio_case_name(exp, kprobe)
+    diags = []
+    row["expected"] = fmt_counts(expected_counts(exp)) + "; events " + ",".join(
+        "%s=%d" % kv for kv in sorted(exp["events"].items()))
+    judged = judge_case(series, res, name, exp, diags, row)
+    if judged is None:
+        return False, diags
+    meta, objs, findings, ok = judged
+    if int(meta.get("rc", "-1")) != exp["exit"]:
+        ok = False
+        diags.append("dmabuf-audit run exited %s, expected %d" % (meta.get("rc"), exp["exit"]))
+    status = (read(os.path.join(res, name + ".status"), "") or "").split()
+    if len(status) < 3 or status[1] != "ino":
+        diags.append("the flow did not report the buffer's inode")
+        row[series] = "FAIL: no inode"
+        return False, diags
+    own, waits, scopes = vfio_case_events(objs, status[2])
+    seen_ops = {}
+    for e in own + waits:
+        seen_ops[e["op"]] = seen_ops.get(e["op"], 0) + 1
+    if seen_ops != exp["events"]:
+        ok = False
+        diags.append("buffer ino %s: events %s, expected %s" % (status[2], seen_ops,
+                                                               exp["events"]))
+    phys = sum(1 for e in own if e.get("op") == "map" and e.get("phys"))
+    if phys != exp.get("phys_maps", 0):
+        ok = False
+        diags.append("%d maps through iommufd's map path (phys), expected %d" %
+                     (phys, exp.get("phys_maps", 0)))
+    seen_scopes = [[e.get("scope"), e.get("revoked")] for e in scopes]
+    if seen_scopes != exp["scopes"]:
+        ok = False
+        diags.append("scopes entered %s, expected %s" % (seen_scopes, exp["scopes"]))
+    longest = vfio_waits_in_scope(objs, own, diags if exp.get("bookkeep_waits", True) else [])
+    if seen_ops.get("invalidate") and longest is None and exp.get("bookkeep_waits", True):
+        ok = False
+    if longest is not None and longest < exp.get("min_wait_ms", 0):
+        ok = False
+        diags.append("the longest fence wait took %.0f ms after its invalidate, expected at"
+                     " least %d ms (a pending importer fence)" % (longest, exp["min_wait_ms"]))
+    ok = vfio_refused_attaches(objs, status[2], exp, diags) and ok
+    if not ok:
+        diags.extend(event_lines(objs))
+    row[series] = "%s: %s; %s%s" % (
+        "ok" if ok else "FAIL", fmt_counts(summarize(findings)),
+        ",".join("%s=%d" % kv for kv in sorted(seen_ops.items())),
+        "" if longest is None else "; fence wait %.0f ms" % longest)
+    return ok, diags
+
+
+def check_vfio_hooks(res):
+    """`hooks` with vfio_pci_core loaded: VFIO's scopes and iommufd's map path attached."""
+    try:
+        doc = json.loads(read(os.path.join(res, "vfio-hooks.json"), "") or "")
+    except ValueError as e:
+        return False, ["vfio-hooks.json is not JSON: %s" % e]
+    hooks = {h.get("function"): h for h in doc.get("hooks", [])}
+    diags, ok = [], True
+    want = {"vfio_pci_dma_buf_move": ("scope", "fentry"),
+            "vfio_pci_dma_buf_cleanup": ("scope", "fentry"),
+            "vfio_pci_dma_buf_iommufd_map": ("module", "fexit")}
+    for fn, (kind, mode) in sorted(want.items()):
+        h = hooks.get(fn) or {}
+        if h.get("kind") != kind or h.get("mode") != mode or not h.get("attached") or \
+                h.get("module") != "vfio_pci_core":
+            ok = False
+            diags.append("%s: expected a %s hook attached (%s) in vfio_pci_core: %s" %
+                         (fn, kind, mode, h))
+    return ok, diags
+
+
+class VfioJudge(KernelJudge):
+    """Every verdict about the VFIO guest of one kernel series."""
+
+    def judge(self):
+        self.boot()
+        guest = self.guest
+        bound = guest.get("vfio_driver") == "vfio-pci"
+        diags = [] if bound else [read(os.path.join(self.res, "vfio-insmod.txt"), "") or ""]
+        self.result(bound,
+                    "ivshmem %s bound to vfio-pci (IOMMU group %s)" % (
+                        guest.get("vfio_bdf", "?"), guest.get("vfio_group", "?")), diags)
+        ok, diags = check_vfio_hooks(self.res)
+        self.result(ok, "hooks: VFIO's revoke scopes and iommufd's map path attached", diags)
+        names = []
+        for exp in self.expects:
+            if "vfio" not in exp or self.series not in exp.get("kernels", []):
+                continue
+            for kprobe in (False, True) if exp.get("kprobe") else (False,):
+                names.append(vfio_case_name(exp, kprobe))
+                what = ("VFIO %s" % exp["vfio"]) if "variant" not in exp else \
+                    "bug variant %s (flow %s)" % (exp["variant"], exp["vfio"])
+                what += " with --mode kprobe" if kprobe else ""
+                ok, diags = check_vfio(self.series, self.res, exp, self.table.row(what), kprobe)
+                self.result(ok, what, diags)
+        diags, same = [], 0
+        for name in names:
+            same += replay_same(self.res, name, self.opts.bin, self.opts.policy, diags) is True
+        self.result(names and same == len(names), "%d VFIO records replayed on the host give the"
+                    " live findings and summary" % same, diags)
+
+    def result(self, ok, what, diags=()):
+        self.tap.result(ok, "%s VFIO guest: %s" % (self.series, what), diags)
+
+
 def print_times(kernels):
     for series, outdir in kernels:
         t = read_meta(os.path.join(outdir, "times.txt"))
@@ -876,9 +1074,14 @@ def main():
     ap.add_argument("--expect", required=True)
     ap.add_argument("--policy", required=True, help="the policy the guest ran with")
     ap.add_argument("--kprobe-scenarios", default="", help="scenarios also run with --mode kprobe")
-    ap.add_argument("kernels", nargs="+", help="SERIES:OUTDIR")
+    ap.add_argument("--vfio", action="append", default=[], metavar="SERIES:OUTDIR",
+                    help="the real-VFIO guest of SERIES (tests/vfio)")
+    ap.add_argument("kernels", nargs="*", help="SERIES:OUTDIR")
     opts = ap.parse_args()
     kernels = [spec.partition(":")[::2] for spec in opts.kernels]
+    vfio = [spec.partition(":")[::2] for spec in opts.vfio]
+    if not kernels and not vfio:
+        ap.error("no guest to judge: give SERIES:OUTDIR or --vfio SERIES:OUTDIR")
 
     expects = load_expects(opts.expect)
     tap = Tap()
@@ -886,10 +1089,12 @@ def main():
     table = CaseTable()
     for series, outdir in kernels:
         KernelJudge(tap, table, opts, expects, series, outdir).judge()
+    for series, outdir in vfio:
+        VfioJudge(tap, table, opts, expects, series, outdir).judge()
 
     print("1..%d" % tap.n)
-    table.print([series for series, _ in kernels])
-    print_times(kernels)
+    table.print(sorted({series for series, _ in kernels + vfio}))
+    print_times(kernels + [(series + " VFIO guest", outdir) for series, outdir in vfio])
     print("# %d tests, %d failed" % (tap.n, tap.failed))
     return 1 if tap.failed else 0
 
