@@ -210,7 +210,9 @@ case "$base_series" in
 	image=$(newest "^linux-image-6\\.1\\.0-[0-9]+-$fl\$")
 	abi=${image#linux-image-}		# 6.1.0-50-amd64
 	krel=$abi
-	headers="linux-headers-$abi$q linux-headers-${abi%-"$flavour"}-common linux-kbuild-6.1"
+	common=linux-headers-${abi%-"$flavour"}-common
+	[ "$flavour" != "${flavour#rt-}" ] && common=$common-rt
+	headers="linux-headers-$abi$q $common linux-kbuild-6.1"
 	source=linux-source-6.1
 	;;
 6.12 | 6.12-newest)
