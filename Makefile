@@ -12,6 +12,10 @@
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, package tests, guest tests on $(CI_KERNELS)
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
+#                 (also 6.12-rt, 6.12-newest, sid, 7.3-arm64: docs/testing.md)
+#   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS)
+#   make ARCH=arm64    the static arm64 binary, cross-built: build/arm64/
+#   make arm64         the same; make all-arches builds both
 #   make demo     boot a guest and watch dmabuf-audit catch a revoke bug
 #   make bench    engine/replay throughput and memory
 #   make bench-live KERNEL=6.12   cost per hooked call in a guest kernel:
@@ -29,6 +33,19 @@
 
 CC ?= gcc
 CLANG ?= clang
+# ARCH=arm64: cross-build everything for arm64 into build/arm64/
+ARCH ?=
+ifeq ($(ARCH),arm64)
+BUILD ?= build/arm64
+ifeq ($(origin CC),default)
+CC := aarch64-linux-gnu-gcc
+endif
+BPF_TARGET_ARCH := arm64
+else ifneq ($(filter-out x86 x86_64,$(ARCH)),)
+$(error ARCH=$(ARCH): only x86_64 (the default) and arm64 are built)
+else
+BPF_TARGET_ARCH := x86
+endif
 BPFTOOL ?= bpftool
 PYTHON ?= python3
 BUILD ?= build
@@ -37,13 +54,22 @@ VERSION := 0.1.0
 # Kernels the CI suite boots (make test); vmtest-full adds the rest.
 CI_KERNELS ?= 6.1 6.12 7.3
 KERNELS ?= $(CI_KERNELS)
-FULL_KERNELS ?= 6.1 6.12 7.3
+# 6.12-rt: PREEMPT_RT; 6.12-newest and sid: the newest 6.12.y and sid's
+# newest kernel, picked by version at fetch time; 7.3-arm64: the arm64 guest
+# (tools/fetch-kernel.sh names them)
+FULL_KERNELS ?= 6.1 6.12 7.3 6.12-rt 6.12-newest sid 7.3-arm64
 
 # Debian packages, by name (make deps).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
 	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium \
 	systemd python3-prometheus-client patch
+# the arm64 cross build and guest (make ARCH=arm64, vmtest of an -arm64 series)
+DEPS_ARM64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64 libelf-dev:arm64 \
+	zlib1g-dev:arm64 libjansson-dev:arm64 qemu-system-arm
+ifeq ($(ARCH),arm64)
+DEPS += $(DEPS_ARM64)
+endif
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -53,7 +79,7 @@ LDLIBS_CORE := -ljansson -lz
 LDLIBS_LIVE := -lbpf -lelf -lz -ljansson
 STATIC ?= -static
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_TARGET_ARCH) -Wall -Wno-unused-function \
 	-Iinclude -Ibpf
 
 CORE_SRCS := $(wildcard src/core/*.c)
@@ -74,7 +100,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
 	repo-check cli-tests pictures-tests readme-picture bench-live service-tests \
-	dynamic install deb package-tests package-guest-test
+	dynamic install deb package-tests package-guest-test arm64 all-arches
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -187,11 +213,20 @@ check: unit replay-tests badinput-tests cli-tests service-tests pictures-tests r
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
 
-vmtest: $(BIN)
-	@tools/run-suite.sh vmtest tools/vmtest.sh $(BIN) $(KERNELS)
+# the arm64 binary (cross-built) that an -arm64 guest series runs
+ARM64_BIN := build/arm64/dmabuf-audit
+arm64:
+	@$(MAKE) --no-print-directory ARCH=arm64 all
 
-vmtest-full: $(BIN)
-	@tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) $(FULL_KERNELS)
+all-arches: all arm64
+
+vmtest: $(BIN) $(if $(filter %-arm64,$(KERNELS)),arm64)
+	@DA_BIN_ARM64=$(ARM64_BIN) tools/run-suite.sh vmtest tools/vmtest.sh $(BIN) $(KERNELS)
+
+vmtest-full: $(BIN) $(if $(filter %-arm64,$(FULL_KERNELS)),arm64)
+	@DA_BIN_ARM64=$(ARM64_BIN) VMTEST_ARM64_SCENARIOS=all \
+		tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) \
+		$(FULL_KERNELS)
 
 # What CI runs (.ci/run): every suite runs even when one fails, then one
 # summary line "N passed, N failed" and the exit status.

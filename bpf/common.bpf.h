@@ -119,4 +119,40 @@ static __always_inline void da_submit(struct da_event *e)
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* flag bits in the owner words: MUTEX_FLAGS, RT_MUTEX_HAS_WAITERS */
+#define DA_MUTEX_FLAGS 0x07UL
+#define DA_RT_MUTEX_FLAGS 0x01UL
+
+/*
+ * The task that owns a reservation lock, as a number (0: unowned), or false
+ * when this kernel's lock has neither owner word.  Non-RT: the mutex's
+ * atomic owner word, read directly when `direct` (a typed fentry/fexit
+ * pointer).  PREEMPT_RT: the rt_mutex's owner pointer, always through
+ * bpf_core_read(): a direct load would give the verifier a task pointer,
+ * and masking its flag bit is pointer arithmetic it refuses.  Which branch
+ * a kernel takes is decided by CO-RE at load time; the other is dead code.
+ */
+static __always_inline bool da_resv_owner(struct dma_resv *resv, bool direct,
+					  unsigned long *owner)
+{
+	struct dma_resv___rt *rt = (void *)resv;
+	long word = 0;
+
+	if (bpf_core_field_exists(resv->lock.base.owner)) {
+		if (direct)
+			word = resv->lock.base.owner.counter;
+		else if (bpf_core_read(&word, sizeof(word), &resv->lock.base.owner))
+			return false;
+		*owner = (unsigned long)word & ~DA_MUTEX_FLAGS;
+		return true;
+	}
+	if (bpf_core_field_exists(rt->lock.base.rtmutex.owner)) {
+		if (bpf_core_read(&word, sizeof(word), &rt->lock.base.rtmutex.owner))
+			return false;
+		*owner = (unsigned long)word & ~DA_RT_MUTEX_FLAGS;
+		return true;
+	}
+	return false;
+}
+
 #endif /* DMABUF_AUDIT_COMMON_BPF_H */

@@ -21,7 +21,7 @@
  * in da_kfuncs[DA_KF_INVALIDATE] (enum da_invalidate_fn), set by the loader
  */
 const volatile __u8 invalidate_fn = DA_FN_MOVE_NOTIFY;
-/* resv->lock.base.owner is readable (non-RT); set by the loader from BTF */
+/* the reservation lock's owner is readable (mutex or rt_mutex); set by the loader from BTF */
 const volatile bool resv_owner_readable = true;
 
 /* stash and marker keys: (tid << 32) | hook */
@@ -225,17 +225,11 @@ static __always_inline __u8 unlocked_leave(enum hook_id unlocked)
 /* Does the calling task own the reservation lock? */
 static __always_inline __u8 resv_held_by_current(struct dma_resv *resv, bool direct)
 {
-	long owner = 0;
+	unsigned long owner = 0;
 
-	if (!resv_owner_readable || !resv)
+	if (!resv_owner_readable || !resv || !da_resv_owner(resv, direct, &owner))
 		return DA_RESV_UNKNOWN;
-	if (!bpf_core_field_exists(resv->lock.base.owner))
-		return DA_RESV_UNKNOWN;
-	if (direct)
-		owner = resv->lock.base.owner.counter;
-	else if (bpf_core_read(&owner, sizeof(owner), &resv->lock.base.owner))
-		return DA_RESV_UNKNOWN;
-	return (owner & ~7L) == (long)bpf_get_current_task() ? DA_RESV_HELD : DA_RESV_NOT_HELD;
+	return owner == bpf_get_current_task() ? DA_RESV_HELD : DA_RESV_NOT_HELD;
 }
 
 static __always_inline struct dma_resv *resv_of(struct dma_buf *buf, bool direct)

@@ -54,6 +54,19 @@ enum {
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
+#if defined(__TARGET_ARCH_arm64)
+/*
+ * arm64: kprobe programs see struct pt_regs, whose first member is the
+ * user_pt_regs below; bpf_tracing.h's PT_REGS_PARMn/PT_REGS_RC read
+ * regs[0..] through a user_pt_regs cast (arch/arm64/include/uapi/asm/ptrace.h)
+ */
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+#else
 /* x86_64 struct pt_regs (arch/x86/include/asm/ptrace.h), for PT_REGS_PARMn */
 struct pt_regs {
 	unsigned long r15;
@@ -78,6 +91,7 @@ struct pt_regs {
 	unsigned long sp;
 	unsigned long ss;
 };
+#endif
 
 typedef struct {
 	long counter;
@@ -85,10 +99,10 @@ typedef struct {
 
 /*
  * Non-RT kernels: the owner word comes first and holds the owning
- * task_struct pointer with flags in the low 3 bits.  On PREEMPT_RT
- * ww_mutex.base is a struct rt_mutex without an `owner` member at this
- * level, so the CO-RE relocation of resv->lock.base.owner fails there and
- * bpf_core_field_exists() says so (resv_held is then "unknown").
+ * task_struct pointer with flags in the low 3 bits (MUTEX_FLAGS).  On
+ * PREEMPT_RT ww_mutex.base is a struct rt_mutex without an `owner` member at
+ * this level, so the CO-RE relocation of resv->lock.base.owner fails there
+ * and bpf_core_field_exists() says so; the ___rt flavour below reads it.
  */
 struct mutex {
 	atomic_long_t owner;
@@ -100,6 +114,28 @@ struct ww_mutex {
 
 struct dma_resv {
 	struct ww_mutex lock;
+};
+
+/*
+ * PREEMPT_RT: ww_mutex.base is a struct rt_mutex, whose rtmutex.owner is the
+ * owning task_struct pointer with RT_MUTEX_HAS_WAITERS in bit 0.  The
+ * ___rt flavours relocate against the kernel's ww_mutex and dma_resv; on a
+ * non-RT kernel resv->lock.base.rtmutex does not exist.
+ */
+struct rt_mutex_base {
+	struct task_struct *owner;
+};
+
+struct rt_mutex {
+	struct rt_mutex_base rtmutex;
+};
+
+struct ww_mutex___rt {
+	struct rt_mutex base;
+};
+
+struct dma_resv___rt {
+	struct ww_mutex___rt lock;
 };
 
 struct inode {

@@ -10,8 +10,15 @@
 #   headers' Makefile includes the -common tree by an absolute /usr/src path,
 #   so the build runs with `make -f COMMON/Makefile` from a private copy of
 #   the arch headers (its kbuild symlinks made absolute) under $DA_CACHE.
-# - 7.x: its kbuild tools need glibc 2.38: built in a trixie chroot
-#   (tools/vm-lib.sh vm_trixie_chroot) with the trees bind-mounted.
+# - 7.x, and any kernel built for trixie or sid (6.12-newest, sid): their
+#   kbuild tools need that suite's glibc (2.38+; bookworm has 2.36) and
+#   compiler: built in a chroot of the suite the kernel came from
+#   (fetch-kernel's KSUITE; tools/vm-lib.sh vm_suite_chroot) with the trees
+#   bind-mounted.
+# - 6.12-rt: the same as 6.12, against the -rt headers (-common-rt).
+# - arm64 (7.3-arm64): cross-built in the trixie chroot with its
+#   gcc-N-aarch64-linux-gnu, against Debian's arm64 headers and the amd64
+#   linux-kbuild (host tools) of the same version.
 # - Module BTF: kbuild generates it only when it finds the kernel's vmlinux
 #   (the BTF base) in the object tree.  6.12 and 7.3 headers ship one; for
 #   6.1 it is extracted from vmlinuz (tools/extract-btf.sh --elf).
@@ -25,11 +32,8 @@ outdir=${2:?usage: build-kmod.sh SERIES OUTDIR}
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
 
-case "$series" in
-7.*) vm_kernel "$series" --headers --modules ;;
-*) vm_kernel "$series" --headers ;;
-esac
-common=$(ls -d "$KDIR"/usr/src/linux-headers-*-common 2>/dev/null | head -n 1)
+vm_kernel "$series" --headers --modules
+common=$(ls -d "$KDIR"/usr/src/linux-headers-*-common "$KDIR"/usr/src/linux-headers-*-common-rt 2>/dev/null | head -n 1 || true)
 kbuild=$(ls -d "$KDIR"/usr/lib/linux-kbuild-* 2>/dev/null | head -n 1)
 if [ ! -d "$common" ] || [ ! -d "$kbuild" ]; then
 	vm_die "incomplete headers for $KREL in $KDIR"
@@ -64,13 +68,23 @@ kmake="make -C $objtree -f $common/Makefile M=$src modules"
 # 6.1's linux-kbuild ships no resolve_btfids; the module has no BTF_ID sets,
 # so there is nothing for it to resolve
 [ -x "$kbuild/tools/bpf/resolve_btfids/resolve_btfids" ] || kmake="$kmake RESOLVE_BTFIDS=true"
-case "$series" in
-7.*)
-	root=$(vm_trixie_chroot)
+case "$KSUITE" in
+trixie | sid)
+	# the compiler that built the kernel (gcc-14 in trixie, gcc-16 in sid)
+	kcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([a-z0-9_]*-linux-gnu-\)\{0,1\}\(gcc-[0-9]*\).*/\2/p' \
+		"$HEADERS/.config")
+	kpkg=$kcc
+	if [ "$KARCH" = arm64 ]; then
+		# cross-built: the suite's aarch64 cross compiler, the amd64 kbuild tools
+		kpkg=$kcc-aarch64-linux-gnu
+		kmake="$kmake ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-"
+	fi
+	# shellcheck disable=SC2086
+	root=$(vm_suite_chroot "$KSUITE" $kpkg)
 	# 7.x's arch Makefile names its object tree through KBUILD_OUTPUT
 	vm_in_chroot "$root" "$KDIR" "$objtree" "$src" -- "$kmake KBUILD_OUTPUT=$objtree" >"$log" 2>&1 || {
 		cat "$log" >&2
-		vm_die "module build for $KREL failed (in the trixie chroot)"
+		vm_die "module build for $KREL failed (in the $KSUITE chroot)"
 	}
 	;;
 *)

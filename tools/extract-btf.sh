@@ -1,7 +1,8 @@
 #!/bin/bash
 # extract-btf.sh VMLINUZ OUT [--elf]
 #
-# Extract the kernel's BTF from a bzImage (x86 vmlinuz) without booting it:
+# Extract the kernel's BTF from a bzImage (x86 vmlinuz) or an arm64 Image
+# without booting it.  bzImage:
 # the boot header names the compressed payload (offset and length, boot
 # protocol 2.08+), which is the vmlinux ELF compressed with xz (Debian 6.1),
 # zstd (6.12, 7.x) or gzip.  OUT gets the raw .BTF section (what
@@ -23,8 +24,34 @@ die() { echo "extract-btf: $*" >&2; exit 2; }
 # little-endian unsigned integer of $2 bytes at offset $1
 le() { od -An -tu"$2" -j "$1" -N "$2" "$vmlinuz" | tr -d ' '; }
 
+# arm64 (Debian ships the uncompressed Image, magic "ARMd" at 56): the .BTF
+# section is in the image's read-only data as is; find its header (magic
+# 0xeB9F, version 1, 24-byte header) and cut it out by its own lengths
+if [ "$(dd if="$vmlinuz" bs=1 skip=56 count=4 status=none)" = ARMd ]; then
+	[ "$want_elf" = 0 ] || die "$vmlinuz: --elf is for x86 bzImages (arm64 headers ship vmlinux)"
+	python3 - "$vmlinuz" "$out.tmp.$$" <<'EOF' || die "$vmlinuz: no BTF found in the arm64 Image"
+import struct
+import sys
+
+data = open(sys.argv[1], "rb").read()
+pos = data.find(b"\x9f\xeb\x01\x00\x18\x00\x00\x00")
+while pos >= 0:
+    type_off, type_len, str_off, str_len = struct.unpack_from("<4I", data, pos + 8)
+    size = 24 + max(type_off + type_len, str_off + str_len)
+    # a real header: types then strings, inside the image, strings start with NUL
+    if type_off == 0 and str_off == type_len and pos + size <= len(data) and \
+            data[pos + 24 + str_off] == 0 and type_len > 0:
+        open(sys.argv[2], "wb").write(data[pos:pos + size])
+        sys.exit(0)
+    pos = data.find(b"\x9f\xeb\x01\x00\x18\x00\x00\x00", pos + 1)
+sys.exit(1)
+EOF
+	mv "$out.tmp.$$" "$out"
+	exit 0
+fi
+
 [ "$(dd if="$vmlinuz" bs=1 skip=514 count=4 status=none)" = HdrS ] ||
-	die "$vmlinuz is not an x86 bzImage (no HdrS boot header)"
+	die "$vmlinuz is not an x86 bzImage (no HdrS boot header) nor an arm64 Image"
 setup_sects=$(le 497 1)
 [ "$setup_sects" -eq 0 ] && setup_sects=4
 payload_offset=$(le 584 4)

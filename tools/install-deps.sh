@@ -24,6 +24,12 @@ else
 	SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
+# PKG:arm64 (the arm64 cross build): Debian multiarch needs the architecture
+case "$missing" in
+*:arm64*)
+	dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
+	;;
+esac
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

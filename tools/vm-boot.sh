@@ -63,6 +63,35 @@ boot() {
 	return 0
 }
 
+# An arm64 kernel (an arm64 Image: "ARMd" at offset 56) boots in
+# qemu-system-aarch64's virt machine (TCG, -cpu max with the cheaper
+# implementation-defined pointer authentication), console on its PL011
+# UART; it has no second UART, so the results stream goes out on a virtio
+# console (/dev/hvc0 in the guest, DAT_RESULTS_TTY in tests/vm/init).
+if [ "$(dd if="$vmlinuz" bs=1 skip=56 count=4 status=none 2>/dev/null)" = ARMd ]; then
+	command -v qemu-system-aarch64 >/dev/null || {
+		echo "vm-boot: qemu-system-aarch64 is not installed (make ARCH=arm64 deps)" >&2
+		exit 2
+	}
+	boot() {
+		: >"$outdir/console.log"
+		: >"$outdir/results.stream"
+		set +e
+		timeout -s KILL "$limit" qemu-system-aarch64 \
+			-machine virt -accel tcg -cpu max,pauth-impdef=on -m "${VM_MEM:-1G}" \
+			-smp "${VM_SMP:-2}" -kernel "$vmlinuz" -initrd "$initrd" \
+			-append "console=ttyAMA0 panic=-1 quiet loglevel=4 oops=panic" \
+			-display none -monitor none -no-reboot -serial "file:$outdir/console.log" \
+			-device virtio-serial-pci -chardev "file,id=results,path=$outdir/results.stream" \
+			-device virtconsole,chardev=results \
+			</dev/null >"$outdir/qemu.log" 2>&1
+		rc=$?
+		set -e
+		[ "$rc" = 137 ] && rc=124
+		return 0
+	}
+fi
+
 rm -f "$outdir/boot-retry" "$outdir/console.attempt1.log"
 boot
 if [ ! -s "$outdir/results.stream" ] && grep -qE 'Oops|Kernel panic' "$outdir/console.log"; then

@@ -68,16 +68,29 @@ done
 [ -x "$bin" ] || vm_die "$bin is not built (make)"
 readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter' &&
 	vm_die "$bin is not a static binary: it cannot run in the bare initramfs"
-busybox=$(command -v busybox || true)
+command -v cpio >/dev/null || vm_die "cpio is not installed (make deps)"
+
+vm_kernel "$series" --modules
+# the guest's architecture: its busybox, C compiler for the triggers, and the
+# port the results stream goes out on (arm64's virt machine has one UART:
+# the stream takes a virtio console, tools/vm-boot.sh)
+case "$KARCH" in
+arm64)
+	busybox=$(vm_arm64_busybox)
+	guest_cc=aarch64-linux-gnu-gcc
+	results_tty=/dev/hvc0
+	;;
+*)
+	busybox=$(command -v busybox || true)
+	guest_cc=gcc
+	results_tty=/dev/ttyS1
+	;;
+esac
 [ -n "$busybox" ] || vm_die "busybox is not installed (make deps: busybox-static)"
 readelf -l "$busybox" | grep -q 'Requesting program interpreter' &&
 	vm_die "$busybox is not static (install busybox-static)"
-command -v cpio >/dev/null || vm_die "cpio is not installed (make deps)"
-
-case "$series" in
-7.*) vm_kernel "$series" --modules ;;
-*) vm_kernel "$series" ;;
-esac
+readelf -h "$bin" | grep -q "$(readelf -h "$busybox" | grep Machine:)" ||
+	vm_die "$bin is not built for the guest's architecture ($KARCH): make ARCH=$KARCH"
 
 work=$DA_ROOT/build/vm/$KREL
 root=$work/root
@@ -86,20 +99,24 @@ mkdir -p "$root"/{bin,sbin,etc/dmabuf-audit,lib/dat/modules,proc,sys,dev,tmp,res
 
 # busybox and its applets
 cp "$busybox" "$root/bin/busybox"
-for a in $("$busybox" --list); do
+# the applets' names from the host's busybox (the same Debian package: an
+# arm64 one cannot run here)
+for a in $("$(command -v busybox || echo "$busybox")" --list); do
 	[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
 done
 
 # the tool, the triggers, the module
 cp "$bin" "$root/bin/dmabuf-audit"
-mkdir -p "$DA_ROOT/build/vm/bin"
+trigger_bin=$DA_ROOT/build/vm/bin
+[ "$KARCH" = amd64 ] || trigger_bin=$DA_ROOT/build/vm/bin-$KARCH
+mkdir -p "$trigger_bin"
 for prog in dat-trigger dat-prime dat-notify; do
-	if [ ! -x "$DA_ROOT/build/vm/bin/$prog" ] ||
-		[ "$DA_ROOT/tests/vm/$prog.c" -nt "$DA_ROOT/build/vm/bin/$prog" ]; then
-		gcc -static -O2 -Wall -Wextra -o "$DA_ROOT/build/vm/bin/$prog" \
+	if [ ! -x "$trigger_bin/$prog" ] ||
+		[ "$DA_ROOT/tests/vm/$prog.c" -nt "$trigger_bin/$prog" ]; then
+		"$guest_cc" -static -O2 -Wall -Wextra -o "$trigger_bin/$prog" \
 			"$DA_ROOT/tests/vm/$prog.c" || vm_die "building $prog failed"
 	fi
-	cp "$DA_ROOT/build/vm/bin/$prog" "$root/bin/"
+	cp "$trigger_bin/$prog" "$root/bin/"
 done
 "$DA_TOOLS/build-kmod.sh" "$series" "$work/kmod" >&2
 cp "$work/kmod/dmabuf_audit_test.ko" "$root/lib/dat/"
@@ -186,6 +203,7 @@ DAT_KPROBE_SCENARIOS="$kprobe_scenarios"
 DAT_REAL=$real
 DAT_SELFTESTS=$selftests
 DAT_CASE_TIMEOUT=120
+DAT_RESULTS_TTY=$results_tty
 DAT_BENCH_N=$bench_n
 DAT_BENCH_ROUNDS=$bench_rounds
 DAT_BENCH_PAUSE=$bench_pause

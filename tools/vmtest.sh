@@ -1,6 +1,10 @@
 #!/bin/bash
 # vmtest.sh BIN SERIES... (make vmtest KERNELS="6.1 6.12 7.3")
 #
+# SERIES as tools/fetch-kernel.sh names them: 6.1, 6.12, 7.3, and 6.12-rt
+# (PREEMPT_RT), 6.12-newest, sid (the newest kernels, picked at fetch time),
+# 7.3-arm64 (the arm64 guest).
+#
 # The guest scenario suite.  For each Debian kernel series: build the guest
 # initramfs (tools/vm-initramfs.sh: test module, triggers, BIN, policy; the
 # real-driver test where the kernel has udmabuf and vgem; the kernel's own
@@ -27,6 +31,17 @@ limit=${VMTEST_TIMEOUT:-1500}
 # core hook (map/unmap locked and unlocked, pin/unpin, vmap, fence waits,
 # scopes, the resv unlock)
 kprobe_scenarios="missing-fence-wait ok-revoke ok-static ok-vmap unbalanced-unpin"
+# An -arm64 series boots the arm64 binary ($DA_BIN_ARM64, make ARCH=arm64)
+# in qemu-system-aarch64 (TCG emulating another ISA: slower); by default it
+# runs this representative subset: a finding of each kind of hook (access,
+# fence wait, reservation lock, pin, mapping, revoke scope) and the correct
+# drivers, among them every kprobe scenario.  VMTEST_ARM64_SCENARIOS=all
+# (make vmtest-full) runs them all.
+arm64_scenarios=${VMTEST_ARM64_SCENARIOS:-"access-after-revoke access-after-revoke-vmap
+	missing-fence-wait fence-wait-incomplete resv-not-held revoke-stalled pin-leak
+	unbalanced-unpin mapping-leak non-revocable-importer-accepted ok-revoke ok-dynamic-move
+	ok-static ok-vmap"}
+arm64_scenarios=$(echo $arm64_scenarios)
 
 # vfio_guest SERIES: build the --vfio initramfs and boot it with VM_VFIO=1
 # (intel-iommu, ivshmem) into build/vmtest/SERIES-vfio, judged with --vfio
@@ -63,13 +78,24 @@ for series in "$@"; do
 	specs+=("$series:$out")
 	t0=$(date +%s)
 	opts=()
+	series_bin=$bin
 	case "$series" in
-	6.1) ;;				# no udmabuf, no dma-heaps in Debian's 6.1
+	*-arm64)
+		series_bin=${DA_BIN_ARM64:-$DA_ROOT/build/arm64/dmabuf-audit}
+		[ -x "$series_bin" ] || { echo "# $series: $series_bin is not built (make arm64)"; }
+		if [ "$arm64_scenarios" != all ]; then
+			opts+=(--scenarios "$arm64_scenarios")
+			echo "$arm64_scenarios" >"$out/scenarios.subset"
+		fi
+		;;
+	esac
+	case "$series" in
+	6.1 | 6.1-*) ;;			# no udmabuf, no dma-heaps in Debian's 6.1
 	6.12) opts+=(--real --selftests) ;;
 	*) opts+=(--real) ;;
 	esac
 	echo "# $series: building the guest initramfs"
-	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" "${opts[@]}" \
+	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$series_bin" "$out/initrd.cpio.gz" "${opts[@]}" \
 		--kprobe "$kprobe_scenarios" \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
 		touch "$out/build.failed"

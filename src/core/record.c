@@ -85,6 +85,7 @@ static inline uint32_t crc32c_lane_shift(uint32_t c)
 	       crc32c_lane_zeros[2][(c >> 16) & 0xff] ^ crc32c_lane_zeros[3][c >> 24];
 }
 
+#if defined(__x86_64__)
 __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const void *data,
 								size_t len)
 {
@@ -116,6 +117,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, con
 		c32 = __builtin_ia32_crc32qi(c32, *p++);
 	return ~c32;
 }
+#endif
 
 static uint32_t zlib_crc32(uint32_t crc, const void *data, size_t len)
 {
@@ -139,9 +141,14 @@ static checksum_fn record_checksum(uint32_t version)
 		}
 		crc32c_lane_init();
 		/* DA_RECORD_SOFT_CRC: the tests check the table path against the instruction */
+#if defined(__x86_64__)
 		crc32c = __builtin_cpu_supports("sse4.2") && !getenv("DA_RECORD_SOFT_CRC") ?
 				 crc32c_sse42 :
 				 crc32c_soft;
+#else
+		/* other architectures (the arm64 build): the table */
+		crc32c = crc32c_soft;
+#endif
 	}
 	return crc32c;
 }

@@ -224,10 +224,17 @@ void da_kernel_facts_from_btf(const struct btf *btf, struct da_kernel_facts *fac
 	/* 6.1: struct dma_buf still has its own mutex (removed in 6.2) */
 	if (btf_member(btf, "dma_buf", "lock"))
 		facts->quirks |= DA_QUIRK_LEGACY_LOCKING;
-	/* PREEMPT_RT: ww_mutex.base is an rt_mutex, whose owner is elsewhere */
+	/*
+	 * The reservation lock's owner: a mutex's owner word, or on PREEMPT_RT
+	 * (ww_mutex.base is an rt_mutex) rtmutex.owner; the BPF side reads
+	 * whichever CO-RE finds (bpf/common.bpf.h da_resv_owner).
+	 */
 	base = btf_member(btf, "ww_mutex", "base");
 	facts->resv_owner = base && !strcmp(member_type_name(btf, base), "mutex") &&
 			    btf_member(btf, "mutex", "owner");
+	if (base && !strcmp(member_type_name(btf, base), "rt_mutex"))
+		facts->resv_owner = btf_member(btf, "rt_mutex", "rtmutex") &&
+				    btf_member(btf, "rt_mutex_base", "owner");
 	if (!facts->resv_owner)
 		facts->quirks |= DA_QUIRK_NO_RESV_OWNER;
 	if (btf_member(btf, "dma_buf_attach_ops", "invalidate_mappings"))

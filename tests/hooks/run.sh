@@ -1,11 +1,13 @@
 #!/bin/bash
 # tests/hooks/run.sh BIN
 #
-# `hooks --btf` against the BTF of real Debian kernels (6.1, 6.12, 7.3),
-# unprivileged and without loading anything: the hook table must pick the
-# right function and the right callback field on each, report the quirks,
-# report what is absent as absent, and report VFIO's revoke scopes as
-# module hooks.  Kernels come from tools/fetch-kernel.sh (cached); the BTF
+# `hooks --btf` against the BTF of real Debian kernels (6.1, 6.12, 7.3; the
+# PREEMPT_RT builds 6.12-rt and 7.3-rt; the newest kernels 6.12-newest and
+# sid, picked by version when fetched; arm64's 7.3-arm64), unprivileged and
+# without loading anything: the hook table must pick the right function and
+# the right callback field on each, report the quirks, report what is absent
+# as absent, read the reservation lock's owner (mutex or rt_mutex), and
+# report VFIO's revoke scopes as module hooks.  Kernels come from tools/fetch-kernel.sh (cached); the BTF
 # is extracted from each vmlinuz by tools/extract-btf.sh and cached under
 # ${DA_CACHE:-~/.cache/dmabuf-audit}/btf.  TAP output.
 set -uo pipefail
@@ -20,9 +22,9 @@ mkdir -p "$cache/btf"
 
 . "$here/../lib/tap.sh"
 
-# check_btf SERIES FILE: hooks --btf FILE --format json, judged by python3
+# check_btf SERIES FILE KREL: hooks --btf FILE --format json, judged by python3
 check_btf() {
-	local series=$1 btf=$2 out err rc
+	local series=$1 btf=$2 krel=$3 out err rc
 	out="$work/$series.json"
 	err="$work/$series.err"
 	"$bin" hooks --btf "$btf" --format json >"$out" 2>"$err"
@@ -35,11 +37,12 @@ check_btf() {
 	fi
 	echo "ok hooks --btf exits 0"
 	# one TAP line per assertion, from python
-	python3 - "$series" "$out" <<'EOF'
+	python3 - "$series" "$out" "$krel" <<'EOF'
 import json
+import re
 import sys
 
-series, path = sys.argv[1], sys.argv[2]
+series, path, krel = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(path) as f:
     lines = [l for l in f.read().splitlines() if l.strip()]
 results = []
@@ -56,8 +59,9 @@ for h in doc["hooks"]:
     hooks.setdefault(h["hook"], []).append(h)
 core = {k: v[0] for k, v in hooks.items() if k != "scope"}
 scopes = {h["function"]: h for h in hooks.get("scope", [])}
-major = float(series) if series.replace(".", "").isdigit() else 0.0
-new_api = major >= 7.1
+# the kernel's version from its release (sid names none), e.g. (7, 2)
+ver = tuple(int(x) for x in re.match(r"(\d+)\.(\d+)", krel).groups())
+new_api = ver >= (7, 1)
 
 check("type is hooks, not live", doc["type"] == "hooks" and doc["live"] is False)
 
@@ -96,7 +100,7 @@ else:
     check("dma_buf_attach_revocable absent with a reason",
           not rc["available"] and rc["mode"] == "absent" and rc["reason"], json.dumps(rc))
 
-if series == "6.1":
+if ver < (6, 2):
     for hook in ("vmap_unlocked", "vunmap_unlocked"):
         h = core[hook]
         check("%s absent on 6.1, with a reason" % hook,
@@ -107,8 +111,9 @@ else:
     for hook in ("vmap_unlocked", "vunmap_unlocked", "map_unlocked", "unmap_unlocked"):
         check("%s present" % hook, core[hook]["available"], json.dumps(core[hook]))
     check("no legacy-locking quirk", "legacy-locking" not in doc["quirks"], doc["quirks"])
-check("reservation owner readable (non-RT)", doc["resv_owner"] is True and
-      "no-resv-owner" not in doc["quirks"])
+# PREEMPT_RT included: its rt_mutex owner is read instead of the mutex's
+check("reservation owner readable%s" % (" (rt_mutex, PREEMPT_RT)" if "-rt" in krel else ""),
+      doc["resv_owner"] is True and "no-resv-owner" not in doc["quirks"])
 
 for fn in ("vfio_pci_dma_buf_move", "vfio_pci_dma_buf_cleanup"):
     h = scopes.get(fn)
@@ -151,19 +156,33 @@ for good, name, detail in results:
 EOF
 }
 
+# check_lock_kind SERIES FILE: the kernel really is (or is not) PREEMPT_RT,
+# so the resv_owner check above covers both kinds of reservation lock
+check_lock_kind() {
+	local series=$1 btf=$2 want=mutex base
+	case "$series" in *-rt*) want=rt_mutex ;; esac
+	base=$(bpftool btf dump file "$btf" format c 2>/dev/null |
+		awk '/^struct ww_mutex \{/ { getline; print $2; exit }')
+	if [ "$base" = "$want" ]; then
+		ok "$series: ww_mutex.base is a struct $want"
+	else
+		not_ok "$series: ww_mutex.base is a struct $want" "found: '$base'"
+	fi
+}
+
 # run check_btf's python lines through the TAP numbering
 run_checks() {
-	local series=$1 btf=$2 line
+	local series=$1 btf=$2 krel=$3 line
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*) ok "$series: ${line#ok }" ;;
 		"not ok "*) not_ok "$series: ${line#not ok }" ;;
 		*) echo "$line" ;;
 		esac
-	done < <(check_btf "$series" "$btf")
+	done < <(check_btf "$series" "$btf" "$krel")
 }
 
-for series in 6.1 6.12 7.3; do
+for series in 6.1 6.12 7.3 6.12-rt 7.3-rt 6.12-newest sid 7.3-arm64; do
 	if ! vars=$("$top/tools/fetch-kernel.sh" "$series" 2>"$work/fetch.err"); then
 		not_ok "$series: fetch the Debian kernel" "$(cat "$work/fetch.err")"
 		continue
@@ -176,7 +195,8 @@ for series in 6.1 6.12 7.3; do
 	fi
 	ok "$series: BTF of $KREL"
 	[ "$series" = 7.3 ] && seed_btf=$btf
-	run_checks "$series" "$btf"
+	check_lock_kind "$series" "$btf"
+	run_checks "$series" "$btf" "$KREL"
 	# the text table says what the JSON says
 	inv=$(python3 -c 'import json,sys; print([h["function"] for h in json.load(open(sys.argv[1]))["hooks"] if h["hook"] == "invalidate"][0])' "$work/$series.json" 2>/dev/null)
 	if "$bin" hooks --btf "$btf" >"$work/$series.txt" 2>&1 &&
