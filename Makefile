@@ -9,8 +9,11 @@
 #                 self-check tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
 #   make test     everything CI runs: deps, build, check, hooks --btf on
-#                 Debian kernels, guest tests on $(CI_KERNELS)
+#                 Debian kernels, guest tests on $(CI_KERNELS), and beside
+#                 them the soak test
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
+#   make soak     watch as a service for 10 minutes in a 6.12 guest
+#                 (tools/soak.sh)
 #   make demo     boot a guest and watch dmabuf-audit catch a revoke bug
 #   make bench    engine/replay throughput and memory
 #   make bench-live KERNEL=6.12   cost per hooked call in a guest kernel:
@@ -64,7 +67,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests pictures-tests readme-picture bench-live
+	repo-check cli-tests pictures-tests readme-picture bench-live soak
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -169,6 +172,11 @@ vmtest: $(BIN)
 vmtest-full: $(BIN)
 	@tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) $(FULL_KERNELS)
 
+# the soak test (tools/soak.sh): watch as a service for SOAK_SECONDS (600) in
+# a 6.12 guest under churn, injected bugs, SIGHUP reloads and reopens
+soak: $(BIN)
+	@tools/run-suite.sh soak tools/soak.sh $(BIN)
+
 # What CI runs (.ci/run): every suite runs even when one fails, then one
 # summary line "N passed, N failed" and the exit status.
 # A step that fails without a suite saying so (a test that does not
@@ -178,7 +186,11 @@ test:
 	@$(MAKE) --no-print-directory all
 	-@$(MAKE) --no-print-directory -k check || $(call step_failed,check)
 	-@$(MAKE) --no-print-directory test-hooks-btf || $(call step_failed,test-hooks-btf)
-	-@$(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest)
+	@tools/soak.sh $(BIN) --build-only
+	-@{ tools/run-suite.sh soak tools/soak.sh $(BIN) --boot-only >$(BUILD)/soak.log 2>&1 & \
+	   soak=$$!; \
+	   $(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest); \
+	   wait $$soak || $(call step_failed,soak); cat $(BUILD)/soak.log; }
 	@tools/test-summary.sh $(BUILD)/test-results
 
 step_failed = { mkdir -p $(BUILD)/test-results; echo "not ok - make $(1) failed" | \
