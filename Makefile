@@ -4,7 +4,8 @@
 #   make deps     install the build and test dependencies (Debian packages)
 #   make          install missing build dependencies, then build
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
-#   make check    unit, replay, bad-input, command-line, pictures (Perfetto trace,
+#   make check    unit, replay, bad-input, command-line, service (journal,
+#                 sd_notify, metrics; a private systemd-journald), pictures (Perfetto trace,
 #                 HTML in headless Chromium), fuzz smoke and repository
 #                 self-check tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
@@ -37,7 +38,8 @@ FULL_KERNELS ?= 6.1 6.12 7.3
 # Debian packages, by name (make deps).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
-	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium
+	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium \
+	systemd python3-prometheus-client
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -67,7 +69,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests pictures-tests readme-picture bench-live soak
+	repo-check cli-tests pictures-tests readme-picture bench-live service-tests
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -116,6 +118,20 @@ badinput-tests: $(BIN)
 cli-tests: $(BIN)
 	@tools/run-suite.sh cli tests/cli/run.sh $(BIN)
 
+# the service behaviour of watch through replay (the journal's native
+# protocol on a socket of the test's own and in the real systemd-journald,
+# repeats, metrics, stats) and sd_notify; Debian's python3, which has
+# python3-prometheus-client's strict OpenMetrics parser
+SERVICE_PYTHON ?= /usr/bin/python3
+NOTIFY_TEST := $(BUILD)/tests/service/test_notify
+
+$(NOTIFY_TEST): tests/service/test_notify.c src/live/systemd.c src/live/systemd.h $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc/live -o $@ $< src/live/systemd.c $(CORE_LIB) $(LDLIBS_CORE)
+
+service-tests: $(BIN) $(NOTIFY_TEST)
+	@tools/run-suite.sh service $(SERVICE_PYTHON) tests/service/run.py $(BIN) $(NOTIFY_TEST)
+
 # --format perfetto / --timeline and --format html: the trace's structure on
 # every replay trace and guest record, the HTML as headless Chromium renders it
 pictures-tests: $(BIN)
@@ -161,7 +177,7 @@ repo-check:
 	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
 
 # make check: no kernel needed
-check: unit replay-tests badinput-tests cli-tests pictures-tests repo-check fuzz-smoke
+check: unit replay-tests badinput-tests cli-tests service-tests pictures-tests repo-check fuzz-smoke
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
@@ -174,6 +190,7 @@ vmtest-full: $(BIN)
 
 # the soak test (tools/soak.sh): watch as a service for SOAK_SECONDS (600) in
 # a 6.12 guest under churn, injected bugs, SIGHUP reloads and reopens
+.PHONY: soak
 soak: $(BIN)
 	@tools/run-suite.sh soak tools/soak.sh $(BIN)
 

@@ -53,6 +53,14 @@ static void usage(FILE *out)
 		"  --error-exitcode N             exit status when a finding reaches --fail-on: 1 (default)\n"
 		"                                 or 3..255\n"
 		"  --duration SEC                 watch: stop after SEC seconds\n"
+		"  --log auto|journal|output      where findings go: the system journal (native\n"
+		"                                 protocol) or the report; auto: the journal when\n"
+		"                                 started by systemd and no -o is given\n"
+		"  --metrics FILE                 OpenMetrics text for node_exporter's textfile\n"
+		"                                 collector, replaced atomically\n"
+		"  --metrics-interval SEC         how often --metrics FILE is written (default 15)\n"
+		"  --stats-interval SEC           json: a stats record every SEC seconds and at exit\n"
+		"                                 (watch: default 60; 0 = none)\n"
 		"  --pid PID                      run/watch: only events of process PID\n"
 		"  --follow                       run: only events of CMD and its descendants\n"
 		"  --mode auto|fentry|kprobe      attach mode (default auto)\n"
@@ -62,6 +70,9 @@ static void usage(FILE *out)
 		"                                 together at most 1 GiB)\n"
 		"  -v, --verbose                  libbpf and attach diagnostics on stderr\n"
 		"  -h, --help                     this help;  --version  the version\n"
+		"\n"
+		"Signals (watch): SIGHUP reopens -o FILE and reloads --policy (a bad policy keeps the\n"
+		"old one); SIGTERM/SIGINT detach, write the summary and exit.\n"
 		"\n"
 		"Exit status: 0 no finding at or above --fail-on; 1 (or --error-exitcode) when one is;\n"
 		"2 usage or setup error.  run returns CMD's status when there is no such finding.\n");
@@ -87,6 +98,10 @@ enum {
 	OPT_VERSION,
 	OPT_TIMELINE,
 	OPT_ALL_BUFFERS,
+	OPT_LOG,
+	OPT_METRICS,
+	OPT_METRICS_INTERVAL,
+	OPT_STATS_INTERVAL,
 };
 
 static const struct option long_options[] = {
@@ -112,6 +127,10 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "all-buffers", no_argument, NULL, OPT_ALL_BUFFERS },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ 0 },
 };
 
@@ -183,6 +202,48 @@ static int parse_duration(const char *val, double *out)
 				 "a positive number of seconds, at most 1000000000");
 	*out = d;
 	return 0;
+}
+
+/* an interval in seconds: finite, at most a day; 0 only where it means "off" */
+static int parse_interval(const char *opt, const char *val, bool zero_ok, double *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(val, &end);
+	if (errno || *end || end == val || !isfinite(d) || d < 0 || (d == 0 && !zero_ok) ||
+	    d > 86400)
+		return bad_value(opt, val,
+				 zero_ok ? "a number of seconds from 0 (off) to 86400" :
+					   "a positive number of seconds, at most 86400");
+	*out = d;
+	return 0;
+}
+
+static int parse_service_option(struct da_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_LOG:
+		if (!strcmp(arg, "auto"))
+			o->log = DA_LOG_AUTO;
+		else if (!strcmp(arg, "journal"))
+			o->log = DA_LOG_JOURNAL;
+		else if (!strcmp(arg, "output"))
+			o->log = DA_LOG_OUTPUT;
+		else
+			return bad_value("--log", arg, "auto, journal or output");
+		return 0;
+	case OPT_METRICS:
+		o->metrics = arg;
+		return 0;
+	case OPT_METRICS_INTERVAL:
+		return parse_interval("--metrics-interval", arg, false, &o->metrics_interval);
+	case OPT_STATS_INTERVAL:
+		return parse_interval("--stats-interval", arg, true, &o->stats_interval);
+	default:
+		return -1;
+	}
 }
 
 static int parse_option(struct da_opts *o, int c, const char *arg)
@@ -277,7 +338,7 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 		o->verbose++;
 		return 0;
 	default:
-		return -1;
+		return parse_service_option(o, c, arg);
 	}
 }
 
@@ -403,6 +464,8 @@ int main(int argc, char **argv)
 		.fail_on = DA_SEV_HIGH,
 		.error_exitcode = DA_EXIT_FINDINGS_DEFAULT,
 		.color = -1,
+		.metrics_interval = DA_METRICS_INTERVAL_DEFAULT_S,
+		.stats_interval = -1,
 	};
 	struct operands ops = { .argv = calloc((size_t)argc + 1, sizeof(char *)) };
 	const char *cmd;

@@ -34,6 +34,13 @@ enum da_attach_mode {
 	DA_MODE_KPROBE,		/* kprobe/kretprobe only (tests the fallback) */
 };
 
+/* --log: where findings go (docs/output.md "Service") */
+enum da_log_mode {
+	DA_LOG_AUTO = 0,	/* journal when started by systemd and no -o, else output */
+	DA_LOG_JOURNAL,		/* the system journal, native protocol */
+	DA_LOG_OUTPUT,		/* the report (--format, -o) */
+};
+
 struct da_opts {
 	enum da_format format;
 	const char *output;		/* -o FILE, NULL = stdout */
@@ -56,7 +63,14 @@ struct da_opts {
 	uint32_t max_attachments;	/* --max-attachments */
 	uint32_t history_len;		/* --history N */
 	struct da_policy policy;	/* defaults + --policy */
+	enum da_log_mode log;		/* --log auto|journal|output */
+	const char *metrics;		/* --metrics FILE: OpenMetrics text */
+	double metrics_interval;	/* --metrics-interval SEC (default 15) */
+	double stats_interval;		/* --stats-interval SEC, 0 = none; < 0 = not given */
 };
+
+#define DA_METRICS_INTERVAL_DEFAULT_S 15
+#define DA_STATS_INTERVAL_DEFAULT_S 60
 
 /* Each returns the process exit status. */
 int da_cmd_watch(struct da_opts *opts);

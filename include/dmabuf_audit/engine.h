@@ -59,6 +59,8 @@ struct da_finding {
 	/* set by the pipeline, not the engine, when --stacks is on */
 	unsigned int n_stack;
 	const char *const *stack;
+	/* set by the pipeline: repeats held back since the last report of its kind */
+	uint64_t repeats;
 };
 
 enum da_notice_kind {
@@ -102,6 +104,7 @@ struct da_summary {
 	uint64_t partial_evicted;	/*   ... seen again after eviction */
 	uint64_t evicted;		/* entities evicted because a table was full */
 	uint64_t suppressed;		/* findings dropped by the policy's allow-list */
+	uint64_t repeats_held;		/* set by the pipeline: held back by suppress-window */
 	uint64_t findings[DA_SEV__COUNT];
 	uint64_t by_rule[DA_RULE__COUNT];
 };

@@ -16,6 +16,7 @@
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/engine.h"
 #include "dmabuf_audit/event.h"
+#include "dmabuf_audit/service.h"
 #include "dmabuf_audit/symbols.h"
 #include "dmabuf_audit/trace.h"
 
@@ -48,6 +49,14 @@ struct da_pipeline_config {
 	void *stack_ctx;
 	/* "live" runs print findings as they happen; reports group them at the end */
 	int live;
+	/* the service log (--log journal): findings after suppression, notices, summary */
+	const struct da_service_log *log;
+	/* the log alone: no report (--format) on standard output */
+	bool no_report;
+	/* repeats held back for this long when the policy sets no suppress-window */
+	uint64_t default_suppress_window_ns;
+	/* a stats record every so many seconds and one at the end; 0: none */
+	double stats_interval_s;
 };
 
 /*
@@ -92,6 +101,29 @@ int da_pipeline_end(struct da_pipeline *p, int *max_severity);
  */
 int da_exit_status(const struct da_opts *opts, int max_severity);
 void da_pipeline_summary(const struct da_pipeline *p, struct da_summary *out);
+
+/* ---- service (docs/output.md "Service") ---- */
+
+/* every figure of a stats record and of the metrics, as of now */
+void da_pipeline_stats(const struct da_pipeline *p, struct da_stats *st);
+/*
+ * Wall time passes (now_ns, CLOCK_MONOTONIC): a stats record every
+ * --stats-interval, the metrics file every --metrics-interval.  Returns
+ * true when a stats interval ended (the caller may update its status).
+ */
+bool da_pipeline_service_tick(struct da_pipeline *p, uint64_t now_ns);
+/* the live source's ring buffer: share not yet read (0..1) */
+void da_pipeline_set_ringbuf_fill(struct da_pipeline *p, double fill);
+/* buffers that existed before the attach, seeded into the engine */
+void da_pipeline_add_seeded(struct da_pipeline *p, uint64_t n);
+/*
+ * -o FILE again (SIGHUP, after logrotate moved it): appended to, the report
+ * goes on where it was.  0, or -1 with a message in err (the old file is
+ * kept).
+ */
+int da_pipeline_reopen_output(struct da_pipeline *p, char *err, size_t errlen);
+/* the policy the engine was given was replaced in place: apply it to what is alive */
+void da_pipeline_policy_reloaded(struct da_pipeline *p);
 void da_pipeline_free(struct da_pipeline *p);
 
 #endif /* DMABUF_AUDIT_PIPELINE_H */

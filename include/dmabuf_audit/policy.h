@@ -59,7 +59,16 @@ struct da_policy {
 	uint64_t stall_threshold_ns;		/* revoke-stalled threshold, default 1 s */
 	unsigned int n_allow;
 	struct da_allow allow[DA_POLICY_MAX_ALLOW];
+	/*
+	 * suppress-window SECONDS: repeats of a finding held back for that
+	 * long (include/dmabuf_audit/service.h); unset, `watch` takes
+	 * DA_SUPPRESS_WINDOW_DEFAULT_S and `run`/`replay` report every one.
+	 */
+	bool suppress_window_set;
+	uint64_t suppress_window_ns;
 };
+
+#define DA_SUPPRESS_WINDOW_DEFAULT_S 600
 
 /* The built-in policy (docs/rules.md defaults). */
 void da_policy_init_default(struct da_policy *pol);

@@ -6,7 +6,11 @@
  *
  * Signals: the first SIGINT/SIGTERM stops the trace (run: forwards it to
  * CMD and waits for CMD); a second one exits at once.  Nothing is pinned,
- * so every hook goes away with the process either way.
+ * so every hook goes away with the process either way.  `watch` is also a
+ * service (docs/output.md "Service"): SIGHUP reopens -o FILE and reloads
+ * --policy, systemd hears READY=1 once every hook is attached, STATUS= on
+ * each stats interval, WATCHDOG=1 and STOPPING=1; the stats record and
+ * the metrics file are written as time passes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,16 +18,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "../live/live.h"
+#include "../live/systemd.h"
 #include "dmabuf_audit/pipeline.h"
 
 static volatile sig_atomic_t signals_seen;
 static volatile sig_atomic_t last_signal;
+static volatile sig_atomic_t hangups_seen;
 static volatile pid_t child_pid;
+
+static void on_hangup(int sig)
+{
+	hangups_seen++;
+}
 
 static void on_signal(int sig)
 {
@@ -41,6 +55,14 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void install_hangup(void)
+{
+	struct sigaction sa = { .sa_handler = on_hangup };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static uint64_t mono_ns(void)
@@ -71,23 +93,182 @@ static int poll_trace(struct da_live_trace *t)
 	return ret;
 }
 
+/* ---- watch as a service ---- */
+
+/*
+ * The ring buffer's fill, read from its two position pages mapped read
+ * only (the kernel lets anyone with the map fd do that; libbpf 1.1 has no
+ * call for it): producer minus consumer over the size.
+ */
+struct ring_fill {
+	const unsigned long *consumer, *producer;
+	void *map;
+	size_t map_len;
+	double size;
+};
+
+static void ring_fill_open(struct ring_fill *rf, int fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	long page = sysconf(_SC_PAGESIZE);
+
+	memset(rf, 0, sizeof(*rf));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || !info.max_entries)
+		return;
+	rf->map_len = 2 * (size_t)page;
+	rf->map = mmap(NULL, rf->map_len, PROT_READ, MAP_SHARED, fd, 0);
+	if (rf->map == MAP_FAILED) {
+		rf->map = NULL;
+		return;
+	}
+	rf->consumer = rf->map;
+	rf->producer = (const unsigned long *)((const char *)rf->map + page);
+	rf->size = info.max_entries;
+}
+
+static double ring_fill_now(const struct ring_fill *rf)
+{
+	unsigned long cons, prod;
+
+	if (!rf->map)
+		return -1;
+	cons = __atomic_load_n(rf->consumer, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(rf->producer, __ATOMIC_ACQUIRE);
+	return prod >= cons ? (double)(prod - cons) / rf->size : 0;
+}
+
+static void ring_fill_close(struct ring_fill *rf)
+{
+	if (rf->map)
+		munmap(rf->map, rf->map_len);
+	rf->map = NULL;
+}
+
+/* STATUS=events N, lost N, findings N (and READY=1 the first time) */
+static void notify_status(struct da_pipeline *p, const char *prefix)
+{
+	struct da_summary sum;
+	uint64_t findings = 0;
+	char state[256];
+
+	da_pipeline_summary(p, &sum);
+	for (int s = 0; s < DA_SEV__COUNT; s++)
+		findings += sum.findings[s];
+	snprintf(state, sizeof(state), "%sSTATUS=events %llu, lost %llu, findings %llu", prefix,
+		 (unsigned long long)sum.events, (unsigned long long)sum.lost,
+		 (unsigned long long)findings);
+	da_sd_notify(state);
+}
+
+/* SIGHUP: -o FILE again (logrotate), the policy again; a bad policy keeps the old one */
+static void reload(struct da_live_trace *t, struct da_opts *opts)
+{
+	struct da_policy *next = malloc(sizeof(*next));
+	char err[1024];
+
+	if (da_pipeline_reopen_output(t->p, err, sizeof(err)))
+		da_pipeline_notice(t->p, DA_NOTICE_INPUT, "SIGHUP: %s", err);
+	if (!opts->policy_path) {
+		free(next);
+		return;
+	}
+	if (!next) {
+		da_pipeline_notice(t->p, DA_NOTICE_INPUT, "SIGHUP: policy not reloaded: out of"
+				   " memory; the policy in force is unchanged");
+		return;
+	}
+	da_policy_init_default(next);
+	if (da_policy_load(next, opts->policy_path, err, sizeof(err))) {
+		fprintf(stderr, DA_TOOL_NAME ": SIGHUP: policy not reloaded: %s\n", err);
+		da_pipeline_notice(t->p, DA_NOTICE_INPUT, "SIGHUP: policy not reloaded: %s; the"
+				   " policy in force is unchanged", err);
+		free(next);
+		return;
+	}
+	/* scope hooks were planned at attach: their slots cannot change under the BPF side */
+	if (next->n_scopes != opts->policy.n_scopes ||
+	    memcmp(next->scopes, opts->policy.scopes, sizeof(next->scopes))) {
+		next->n_scopes = opts->policy.n_scopes;
+		memcpy(next->scopes, opts->policy.scopes, sizeof(next->scopes));
+		da_pipeline_notice(t->p, DA_NOTICE_INPUT, "SIGHUP: revoke-scope changes in %s take"
+				   " effect at the next start", opts->policy_path);
+	}
+	opts->policy = *next; /* in place: the engine holds a pointer to it */
+	free(next);
+	da_pipeline_policy_reloaded(t->p);
+	da_pipeline_notice(t->p, DA_NOTICE_INPUT, "SIGHUP: policy reloaded from %s",
+			   opts->policy_path);
+}
+
+struct service_clock {
+	uint64_t watchdog_ns, next_watchdog;	/* 0: no watchdog */
+	uint64_t status_ns, next_status;
+};
+
+/* what the service does as time passes, between two polls */
+static void service_tick(struct da_live_trace *t, const struct ring_fill *rf,
+			 struct service_clock *c)
+{
+	uint64_t now = mono_ns();
+
+	da_pipeline_set_ringbuf_fill(t->p, ring_fill_now(rf));
+	/* STATUS= with the stats record, or on its own clock when they are off */
+	if (da_pipeline_service_tick(t->p, now) || now >= c->next_status) {
+		notify_status(t->p, "");
+		c->next_status = now + c->status_ns;
+	}
+	if (c->watchdog_ns && now >= c->next_watchdog) {
+		da_sd_notify("WATCHDOG=1");
+		c->next_watchdog = now + c->watchdog_ns;
+	}
+}
+
 int da_cmd_watch(struct da_opts *opts)
 {
+	struct service_clock clock = { 0 };
 	struct da_live_trace t;
+	struct ring_fill rf;
 	uint64_t deadline = 0;
-	int max;
+	int max, status;
 
 	install_signals();
-	if (open_trace(&t, opts, true))
+	install_hangup();
+	if (da_service_start(opts))
 		return DA_EXIT_USAGE;
+	if (open_trace(&t, opts, true)) {
+		da_service_stop();
+		return DA_EXIT_USAGE;
+	}
+	ring_fill_open(&rf, da_live_ringbuf_fd(t.live));
+	clock.watchdog_ns = da_sd_watchdog_usec() * 1000 / 2;
+	clock.status_ns = (uint64_t)((opts->stats_interval > 0 ? opts->stats_interval :
+								   DA_STATS_INTERVAL_DEFAULT_S) * 1e9);
+	clock.next_status = mono_ns() + clock.status_ns;
+	da_pipeline_service_tick(t.p, mono_ns());
+	/* every hook that can be is attached, the header is out: ready */
+	notify_status(t.p, "READY=1\n");
+	if (clock.watchdog_ns)
+		da_sd_notify("WATCHDOG=1");
+	clock.next_watchdog = mono_ns() + clock.watchdog_ns;
 	if (opts->duration > 0)
 		deadline = mono_ns() + (uint64_t)(opts->duration * 1e9);
-	while (!signals_seen && (!deadline || mono_ns() < deadline))
+	for (sig_atomic_t hangups = 0; !signals_seen && (!deadline || mono_ns() < deadline);) {
 		if (poll_trace(&t) < 0)
 			break;
-	if (da_live_trace_finish(&t, &max))
-		return DA_EXIT_USAGE;
-	return da_exit_status(opts, max);
+		if (hangups != hangups_seen) {
+			hangups = hangups_seen;
+			da_sd_notify("RELOADING=1");
+			reload(&t, opts);
+			notify_status(t.p, "READY=1\n");
+		}
+		service_tick(&t, &rf, &clock);
+	}
+	da_sd_notify("STOPPING=1");
+	ring_fill_close(&rf);
+	status = da_live_trace_finish(&t, &max) ? DA_EXIT_USAGE : da_exit_status(opts, max);
+	da_service_stop();
+	return status;
 }
 
 /*
@@ -180,6 +361,8 @@ int da_cmd_run(struct da_opts *opts, int argc, char **argv)
 		return DA_EXIT_USAGE;
 	}
 	install_signals();
+	if (da_service_start(opts))
+		return DA_EXIT_USAGE;
 	if (open_trace(&t, opts, false))
 		return DA_EXIT_USAGE; /* CMD is not started */
 	if (signals_seen) {

@@ -20,6 +20,7 @@
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/pipeline.h"
 #include "dmabuf_audit/trace_reader.h"
+#include "../live/systemd.h"
 
 struct replay {
 	struct da_opts *opts;
@@ -45,6 +46,8 @@ static int start_pipeline(struct replay *r)
 	};
 	char err[512];
 
+	/* --log journal and --metrics work on a replay too (a trace judged again) */
+	da_service_config(&cfg, r->opts, false);
 	r->p = da_pipeline_new(&cfg, err, sizeof(err));
 	if (!r->p) {
 		fprintf(stderr, DA_TOOL_NAME " replay: %s\n", err);
@@ -199,9 +202,18 @@ int da_cmd_replay(struct da_opts *opts, const char *path)
 			      same_file(path, opts->output) ? "-o" : "--timeline");
 		return DA_EXIT_USAGE;
 	}
+	if (same_file(path, opts->metrics)) {
+		fprintf(stderr, DA_TOOL_NAME " replay: %s is the input: refusing to overwrite it with"
+					     " --metrics\n", path);
+		return DA_EXIT_USAGE;
+	}
 	r.reader = da_trace_reader_open(path, err, sizeof(err));
 	if (!r.reader) {
 		fprintf(stderr, DA_TOOL_NAME " replay: %s\n", err);
+		return DA_EXIT_USAGE;
+	}
+	if (da_service_start(opts)) {
+		da_trace_reader_close(r.reader);
 		return DA_EXIT_USAGE;
 	}
 	r.syms = da_symbols_new();
@@ -227,5 +239,6 @@ int da_cmd_replay(struct da_opts *opts, const char *path)
 	da_stacks_free(r.stacks);
 	da_symbols_free(r.syms);
 	da_trace_reader_close(r.reader);
+	da_service_stop();
 	return status;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dmabuf_audit/pipeline.h"
@@ -116,6 +117,17 @@ struct da_pipeline {
 	struct early_notice early[MAX_EARLY_NOTICES];
 	unsigned int n_early;
 	uint64_t early_dropped;
+
+	/* service (include/dmabuf_audit/service.h) */
+	struct da_suppress *suppress;
+	struct da_sink log_text;	/* how the log renders text: the report's, no colour */
+	uint64_t events_by_op[DA_OP__COUNT];
+	uint64_t findings[DA_RULE__COUNT][DA_SEV__COUNT];
+	uint64_t repeats_held, repeats_by_rule[DA_RULE__COUNT];
+	uint64_t seeded_buffers;
+	double ringbuf_fill;
+	uint64_t next_stats_ns, next_metrics_ns;
+	char metrics_error[512];	/* the last one said, not repeated every interval */
 };
 
 static void sink_notice(struct da_pipeline *p, enum da_notice_kind kind, const char *msg,
@@ -138,6 +150,8 @@ static void sink_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
 	p->sink->ops->notice(p->sink, kind, msg, extra);
 	if (p->timeline)
 		p->timeline->ops->notice(p->timeline, kind, msg, extra);
+	if (p->cfg.log)
+		p->cfg.log->notice(p->cfg.log->ctx, kind, msg);
 	json_decref(extra);
 	if (p->cfg.live)
 		fflush(p->out);
@@ -190,14 +204,57 @@ static unsigned int resolve_stack(struct da_pipeline *p, int32_t stack_id, const
 
 /* ---- engine callbacks ---- */
 
+/* the finding's report with its history, as the text report has it, for the log */
+static void log_finding(struct da_pipeline *p, const struct da_finding *f)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (mem) {
+		da_text_render_finding(mem, &p->log_text, f, "", true);
+		if (fclose(mem))
+			len = 0;
+	}
+	/* out of memory: the structured fields still go, with the one-line message */
+	p->cfg.log->finding(p->cfg.log->ctx, f, text && len ? text : f->message, f->repeats);
+	free(text);
+}
+
+static uint64_t suppress_window_ns(const struct da_pipeline *p)
+{
+	const struct da_policy *pol = &p->opts->policy;
+
+	return pol->suppress_window_set ? pol->suppress_window_ns :
+					  p->cfg.default_suppress_window_ns;
+}
+
+/* counted whatever happens to it; true when it is a repeat held back */
+static bool count_finding(struct da_pipeline *p, struct da_finding *f)
+{
+	unsigned int rule = (unsigned int)f->rule, sev = (unsigned int)f->severity;
+
+	if ((int)f->severity > p->max_severity)
+		p->max_severity = (int)f->severity;
+	if (rule < DA_RULE__COUNT && sev < DA_SEV__COUNT)
+		p->findings[rule][sev]++;
+	if (!p->suppress || !da_suppress_check(p->suppress, f, f->ts_ns, suppress_window_ns(p),
+					       &f->repeats))
+		return false;
+	p->repeats_held++;
+	if (rule < DA_RULE__COUNT)
+		p->repeats_by_rule[rule]++;
+	return true;
+}
+
 static void on_finding(void *ctx, const struct da_finding *finding)
 {
 	struct da_pipeline *p = ctx;
 	const char *frames[MAX_STACK_FRAMES];
 	struct da_finding f = *finding;
 
-	if ((int)f.severity > p->max_severity)
-		p->max_severity = (int)f.severity;
+	if (count_finding(p, &f))
+		return;
 	if (p->opts->stacks && p->cfg.stack_resolver && f.trigger &&
 	    (f.trigger->flags & DA_F_STACK)) {
 		f.n_stack = resolve_stack(p, f.trigger->stack_id, frames);
@@ -206,6 +263,8 @@ static void on_finding(void *ctx, const struct da_finding *finding)
 	p->sink->ops->finding(p->sink, &f);
 	if (p->timeline)
 		p->timeline->ops->finding(p->timeline, &f);
+	if (p->cfg.log)
+		log_finding(p, &f);
 	if (p->cfg.live)
 		fflush(p->out);
 }
@@ -217,8 +276,10 @@ static void on_notice(void *ctx, enum da_notice_kind kind, const char *message)
 
 /* ---- life cycle ---- */
 
-static struct da_sink *make_sink(enum da_format format)
+static struct da_sink *make_sink(const struct da_pipeline_config *cfg, enum da_format format)
 {
+	if (cfg->no_report)
+		return da_sink_null_new();
 	switch (format) {
 	case DA_FMT_JSON:
 		return da_sink_json_new();
@@ -272,6 +333,12 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 	p->cfg = *cfg;
 	p->trace = cfg->trace;
 	p->max_severity = -1;
+	p->ringbuf_fill = -1;
+	p->suppress = da_suppress_new();
+	if (!p->suppress) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 
 	if (o->output && strcmp(o->output, "-")) {
 		p->out = fopen(o->output, "we");
@@ -292,7 +359,7 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 			goto fail;
 	}
 
-	p->sink = make_sink(o->format);
+	p->sink = make_sink(cfg, o->format);
 	if (!p->sink) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -306,6 +373,9 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 			 (o->color > 0 || (o->color < 0 && isatty(fileno(p->out))));
 	if (o->timeline && open_timeline(p, err, errlen))
 		goto fail;
+	p->log_text.opts = o;
+	p->log_text.trace = cfg->trace;
+	p->log_text.symbols = cfg->symbols;
 
 	ecfg.policy = &o->policy;
 	ecfg.symbols = cfg->symbols;
@@ -457,6 +527,7 @@ void da_pipeline_event(struct da_pipeline *p, const struct da_event *ev)
 	}
 	if (ev->seq >= p->next_seq)
 		p->next_seq = ev->seq + 1;
+	p->events_by_op[ev->op < DA_OP__COUNT ? ev->op : DA_OP_NONE]++;
 
 	if (p->opts->events || p->sink->all_events)
 		p->sink->ops->event(p->sink, ev);
@@ -532,6 +603,154 @@ static int end_timeline(struct da_pipeline *p, const struct da_summary *sum)
 	return 0;
 }
 
+/* ---- service: stats, metrics, the log's summary ---- */
+
+void da_pipeline_stats(const struct da_pipeline *p, struct da_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	da_engine_summary(p->engine, &st->sum);
+	st->sum.repeats_held = p->repeats_held;
+	memcpy(st->events_by_op, p->events_by_op, sizeof(st->events_by_op));
+	memcpy(st->findings, p->findings, sizeof(st->findings));
+	for (int r = 0; r < DA_RULE__COUNT; r++)
+		st->rule_severity[r] = p->opts->policy.rule_severity[r];
+	st->repeats_held = p->repeats_held;
+	memcpy(st->repeats_by_rule, p->repeats_by_rule, sizeof(st->repeats_by_rule));
+	da_engine_occupancy(p->engine, &st->buffers_live, &st->buffers_capacity,
+			    &st->attachments_live, &st->attachments_capacity);
+	st->ringbuf_fill = p->ringbuf_fill;
+	da_stats_process(st);
+	da_stats_hooks(st, p->trace);
+	st->seeded_buffers = p->seeded_buffers;
+}
+
+/* the stats record goes to the JSON Lines report; other formats have no place for it */
+static void write_stats_record(struct da_pipeline *p, const struct da_stats *st)
+{
+	if (p->cfg.no_report || p->opts->format != DA_FMT_JSON || p->cfg.stats_interval_s <= 0)
+		return;
+	if (da_json_write_line(p->out, da_stats_to_json(st)) && !p->sink->error)
+		p->sink->error = errno ? errno : EIO;
+	if (p->cfg.live)
+		fflush(p->out);
+}
+
+/* -1 when it could not be written; said on stderr once per different error */
+static int write_metrics(struct da_pipeline *p, const struct da_stats *st)
+{
+	char err[512];
+
+	if (!p->opts->metrics)
+		return 0;
+	if (!da_metrics_write(p->opts->metrics, st, err, sizeof(err))) {
+		p->metrics_error[0] = '\0';
+		return 0;
+	}
+	if (strcmp(err, p->metrics_error)) {
+		fprintf(stderr, DA_TOOL_NAME ": %s\n", err);
+		snprintf(p->metrics_error, sizeof(p->metrics_error), "%s", err);
+	}
+	return -1;
+}
+
+static uint64_t interval_ns(double seconds)
+{
+	return (uint64_t)(seconds * 1e9);
+}
+
+bool da_pipeline_service_tick(struct da_pipeline *p, uint64_t now_ns)
+{
+	bool stats_due = p->cfg.stats_interval_s > 0 && now_ns >= p->next_stats_ns;
+	bool metrics_due = p->opts->metrics && now_ns >= p->next_metrics_ns;
+	struct da_stats st;
+
+	if (!p->next_stats_ns && !p->next_metrics_ns) {
+		/* the first call starts the intervals */
+		p->next_stats_ns = now_ns + interval_ns(p->cfg.stats_interval_s);
+		p->next_metrics_ns = now_ns + interval_ns(p->opts->metrics_interval);
+		if (p->opts->metrics) {
+			da_pipeline_stats(p, &st);
+			write_metrics(p, &st);
+		}
+		return false;
+	}
+	if (!stats_due && !metrics_due)
+		return false;
+	da_pipeline_stats(p, &st);
+	if (stats_due) {
+		write_stats_record(p, &st);
+		p->next_stats_ns = now_ns + interval_ns(p->cfg.stats_interval_s);
+	}
+	if (metrics_due) {
+		write_metrics(p, &st);
+		p->next_metrics_ns = now_ns + interval_ns(p->opts->metrics_interval);
+	}
+	return stats_due;
+}
+
+/* at the end, before the summary: the last stats record, the log's summary, the metrics */
+static int service_end(struct da_pipeline *p, const struct da_summary *sum)
+{
+	struct da_stats st;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int ret;
+
+	da_pipeline_stats(p, &st);
+	st.sum = *sum;
+	write_stats_record(p, &st);
+	if (p->cfg.log) {
+		mem = open_memstream(&text, &len);
+		if (mem) {
+			da_text_summary(mem, &p->log_text, sum, "");
+			if (fclose(mem))
+				len = 0;
+		}
+		p->cfg.log->summary(p->cfg.log->ctx, &st, text && len ? text : "Summary");
+		free(text);
+	}
+	ret = write_metrics(p, &st);
+	if (ret && p->opts->metrics)
+		fprintf(stderr, DA_TOOL_NAME ": the metrics file %s is not up to date\n",
+			p->opts->metrics);
+	return ret;
+}
+
+void da_pipeline_set_ringbuf_fill(struct da_pipeline *p, double fill)
+{
+	p->ringbuf_fill = fill;
+}
+
+void da_pipeline_add_seeded(struct da_pipeline *p, uint64_t n)
+{
+	p->seeded_buffers += n;
+}
+
+int da_pipeline_reopen_output(struct da_pipeline *p, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (!p->out_owned)
+		return 0;
+	f = fopen(p->opts->output, "ae");
+	if (!f) {
+		snprintf(err, errlen, "cannot reopen %s: %s (the report goes on in the old file)",
+			 p->opts->output, strerror(errno));
+		return -1;
+	}
+	if (fclose(p->out) && !p->sink->error)
+		p->sink->error = errno ? errno : EIO;
+	p->out = f;
+	p->sink->out = f;
+	return 0;
+}
+
+void da_pipeline_policy_reloaded(struct da_pipeline *p)
+{
+	da_engine_policy_reloaded(p->engine);
+}
+
 int da_pipeline_end(struct da_pipeline *p, int *max_severity)
 {
 	struct da_summary sum;
@@ -546,6 +765,9 @@ int da_pipeline_end(struct da_pipeline *p, int *max_severity)
 	p->ended = true;
 	da_engine_finish(p->engine);
 	da_engine_summary(p->engine, &sum);
+	sum.repeats_held = p->repeats_held;
+	if (service_end(p, &sum))
+		failed = 1;
 	if (p->sink->ops->end(p->sink, &sum) && p->sink->error) {
 		fprintf(stderr, DA_TOOL_NAME ": cannot write the report to %s: %s\n", p->out_name,
 			strerror(p->sink->error));
@@ -612,6 +834,7 @@ void da_pipeline_free(struct da_pipeline *p)
 		da_record_writer_close(p->rec, err, sizeof(err));
 	if (p->out_owned && p->out)
 		fclose(p->out);
+	da_suppress_free(p->suppress);
 	for (unsigned int i = 0; i < p->n_early; i++)
 		free(p->early[i].msg);
 	free(p->rec_symbols.slots);

@@ -16,6 +16,9 @@
 #include "dmabuf_audit/policy.h"
 
 #define NS_PER_MS 1000000ull
+#define NS_PER_S 1000000000ull
+/* a year: a window longer than that is a mistake, and the product stays far from overflow */
+#define MAX_SUPPRESS_WINDOW_S 31536000ull
 /* kprobes reach six register arguments; argument 0 is the scope object */
 #define MAX_REVOKED_ARG 5
 
@@ -270,6 +273,22 @@ static int parse_stall(struct parser *ps, struct da_policy *pol, char **tok, int
 	return 0;
 }
 
+/* suppress-window SECONDS */
+static int parse_suppress_window(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+{
+	uint64_t s;
+
+	if (want_args(ps, ntok, 2, 2, "suppress-window SECONDS"))
+		return -1;
+	if (parse_u64(tok[1], &s) || s > MAX_SUPPRESS_WINDOW_S)
+		return fail(ps,
+			    "suppress-window needs a whole number of seconds from 0 to %llu, got '%s'",
+			    MAX_SUPPRESS_WINDOW_S, tok[1]);
+	pol->suppress_window_set = true;
+	pol->suppress_window_ns = s * NS_PER_S;
+	return 0;
+}
+
 static const char *const allow_fields[] = {
 	[DA_ALLOW_EXPORTER] = "exporter", [DA_ALLOW_IMPORTER] = "importer",
 	[DA_ALLOW_CALLBACK] = "callback", [DA_ALLOW_DEVICE] = "device",
@@ -360,11 +379,13 @@ static int parse_line(struct parser *ps, struct da_policy *pol, char *line)
 		return parse_stall(ps, pol, tok, ntok);
 	if (!strcmp(tok[0], "allow"))
 		return parse_allow(ps, pol, tok, ntok);
+	if (!strcmp(tok[0], "suppress-window"))
+		return parse_suppress_window(ps, pol, tok, ntok);
 	if (!strcmp(tok[0], "clear"))
 		return parse_clear(ps, pol, tok, ntok);
 	return fail(
 		ps,
-		"unknown directive '%s' (expected rule, stub-callback, pinning-importer, revoking-exporter, revoke-scope, stall-threshold-ms, allow or clear)",
+		"unknown directive '%s' (expected rule, stub-callback, pinning-importer, revoking-exporter, revoke-scope, stall-threshold-ms, allow, suppress-window or clear)",
 		tok[0]);
 }
 

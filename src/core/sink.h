@@ -113,6 +113,8 @@ struct da_sink *da_sink_junit_new(void);
 /* the timelines: keep the run and draw it at the end (timeline.h) */
 struct da_sink *da_sink_perfetto_new(void);
 struct da_sink *da_sink_html_new(void);
+/* no report at all (--log journal without -o) */
+struct da_sink *da_sink_null_new(void);
 
 /* ---- helpers of the sinks that keep their findings for the end (text report, KTAP, JUnit) ---- */
 

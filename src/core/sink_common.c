@@ -264,6 +264,8 @@ json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
 		json_array_append_new(hist, da_event_to_json(f->history[i], syms, trace, false));
 	json_object_set_new(o, "history", hist);
 	json_object_set_new(o, "history_truncated", json_boolean(f->history_truncated));
+	if (f->repeats)
+		json_object_set_new(o, "repeats", da_json_u64(f->repeats));
 	if (stacks) {
 		json_t *st = json_array();
 
@@ -298,6 +300,8 @@ json_t *da_summary_to_json(const struct da_summary *sum)
 	json_object_set_new(o, "partial_reasons", pr);
 	json_object_set_new(o, "evicted", da_json_u64(sum->evicted));
 	json_object_set_new(o, "suppressed", da_json_u64(sum->suppressed));
+	if (sum->repeats_held) /* an extension: absent = 0, as in reports before it */
+		json_object_set_new(o, "repeats_held", da_json_u64(sum->repeats_held));
 	return o;
 }
 

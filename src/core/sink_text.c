@@ -130,6 +130,9 @@ void da_text_render_finding(FILE *out, const struct da_sink *s, const struct da_
 		fputc('\n', out);
 	}
 	fprintf(out, "%s  message     %s\n", p, f->message ? f->message : "");
+	if (f->repeats)
+		fprintf(out, "%s  repeats     %" PRIu64 " held back since the last report\n", p,
+			f->repeats);
 	if (f->n_history) {
 		fprintf(out, "%s  history     oldest first%s\n", p,
 			f->history_truncated ? "; older events no longer kept" : "");
@@ -314,6 +317,8 @@ void da_text_summary(FILE *out, const struct da_sink *s, const struct da_summary
 	if (sum->suppressed)
 		fprintf(out, "; %" PRIu64 " suppressed by the policy's allow-list",
 			sum->suppressed);
+	if (sum->repeats_held)
+		fprintf(out, "; %" PRIu64 " repeats held back (suppress-window)", sum->repeats_held);
 	fputc('\n', out);
 	for (int r = 0; r < DA_RULE__COUNT; r++)
 		if (sum->by_rule[r])

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "live.h"
+#include "systemd.h"
 
 #define POLL_MS 100
 /* /proc/modules is small: look for new modules (revoke scopes) five times a second */
@@ -62,6 +63,7 @@ int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool
 	cfg.stack_resolver = opts->stacks ? da_live_resolve_stack : NULL;
 	cfg.stack_ctx = t->live;
 	cfg.live = live;
+	da_service_config(&cfg, opts, live); /* --log journal; watch holds repeats back */
 	t->p = da_pipeline_new(&cfg, err, errlen);
 	if (!t->p)
 		goto fail;

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a long-running `watch` adds to the pipeline (docs/output.md
+ * "Service"): repeats held back per suppression window, the figures of a
+ * stats record and of the OpenMetrics file, and the service log (the
+ * journal) that gets findings after suppression.  Pure C like the rest of
+ * the core: the journal's socket protocol is src/live/systemd.c.
+ */
+#ifndef DMABUF_AUDIT_SERVICE_H
+#define DMABUF_AUDIT_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dmabuf_audit/engine.h"
+#include "dmabuf_audit/event.h"
+#include "dmabuf_audit/rules.h"
+#include "dmabuf_audit/trace.h"
+
+/* ---- repeats (suppress.c) ---- */
+
+/*
+ * Findings with the same key (rule, exporter, importer ops, device) are
+ * reported once per window: the first one is reported and opens the
+ * window, the ones inside it are held back and counted, and the first one
+ * after it is reported with that count and opens the next window.  The
+ * table is sized once; when it is full a finding with a new key is
+ * reported (never held back without a slot that counts it).
+ */
+#define DA_SUPPRESS_SLOTS 4096
+
+struct da_suppress;
+
+struct da_suppress *da_suppress_new(void);
+void da_suppress_free(struct da_suppress *s);
+/*
+ * A finding at time now_ns: true when it is to be held back; when it is to
+ * be reported, *repeats is how many were held back since its key's last
+ * report.  window_ns 0 reports every finding.
+ */
+bool da_suppress_check(struct da_suppress *s, const struct da_finding *f, uint64_t now_ns,
+		       uint64_t window_ns, uint64_t *repeats);
+/* findings reported because the table was full */
+uint64_t da_suppress_overflow(const struct da_suppress *s);
+
+/* ---- figures (stats.c) ---- */
+
+struct da_stats {
+	struct da_summary sum; /* the engine's counters: every finding */
+	uint64_t events_by_op[DA_OP__COUNT];
+	/* every finding by rule and the severity it was given (the policy may change it) */
+	uint64_t findings[DA_RULE__COUNT][DA_SEV__COUNT];
+	enum da_severity rule_severity[DA_RULE__COUNT]; /* the policy's now */
+	uint64_t repeats_held; /* findings held back by suppress-window */
+	uint64_t repeats_by_rule[DA_RULE__COUNT];
+	uint64_t buffers_live, buffers_capacity;
+	uint64_t attachments_live, attachments_capacity;
+	double ringbuf_fill; /* 0..1; < 0 when there is no ring (replay) */
+	double cpu_user_seconds;
+	uint64_t rss_bytes;
+	unsigned int hooks_attached, hooks_wanted;
+	uint64_t seeded_buffers;
+};
+
+/* the engine's live entities and table sizes */
+void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
+			 uint64_t *buffers_capacity, uint64_t *attachments_live,
+			 uint64_t *attachments_capacity);
+/*
+ * The engine's policy (the struct it was given) was replaced in place:
+ * classify the live names and attachments again by the new lists.
+ */
+void da_engine_policy_reloaded(struct da_engine *eng);
+/* user CPU time and resident memory of this process */
+void da_stats_process(struct da_stats *st);
+/* hooks attached, and wanted (every hook the kernel offers: not "absent") */
+void da_stats_hooks(struct da_stats *st, const struct da_trace_info *trace);
+/* {"type":"stats", ...} of docs/output.md */
+void *da_stats_to_json(const struct da_stats *st); /* json_t * */
+/*
+ * Write the OpenMetrics text of docs/output.md to path, atomically: into
+ * "path.tmp" in the same directory, then rename.  0, or -1 with a message
+ * in err.
+ */
+int da_metrics_write(const char *path, const struct da_stats *st, char *err, size_t errlen);
+
+/* ---- the service log (the journal, --log journal) ---- */
+
+/*
+ * Called by the pipeline for each finding that is reported (not held
+ * back), with its text rendering (the report's, with the history) and the
+ * repeats held back before it; for each notice; and once with the summary.
+ */
+struct da_service_log {
+	void *ctx;
+	void (*finding)(void *ctx, const struct da_finding *f, const char *text, uint64_t repeats);
+	void (*notice)(void *ctx, enum da_notice_kind kind, const char *msg);
+	void (*summary)(void *ctx, const struct da_stats *st, const char *text);
+};
+
+#endif /* DMABUF_AUDIT_SERVICE_H */

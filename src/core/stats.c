@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The figures of a long-running audit (include/dmabuf_audit/service.h):
+ * the stats record of --format json and the OpenMetrics file of --metrics
+ * (docs/output.md "Stats and metrics").  Both say the same thing, from one
+ * struct da_stats, so a dashboard and a log never disagree.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "dmabuf_audit/service.h"
+#include "engine_priv.h"
+#include "sink.h"
+
+#define METRIC(name) "dmabuf_audit_" name
+
+void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
+			 uint64_t *buffers_capacity, uint64_t *attachments_live,
+			 uint64_t *attachments_capacity)
+{
+	*buffers_live = eng->nlive_bufs;
+	*buffers_capacity = eng->nbufs;
+	*attachments_live = eng->nlive_atts;
+	*attachments_capacity = eng->natts;
+}
+
+void da_stats_process(struct da_stats *st)
+{
+	struct rusage ru;
+	unsigned long long pages = 0, resident = 0;
+	FILE *f;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		st->cpu_user_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	/* the resident set now (not the peak getrusage gives): flat or growing is the question */
+	f = fopen("/proc/self/statm", "re");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &pages, &resident) == 2)
+			st->rss_bytes = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+}
+
+void da_stats_hooks(struct da_stats *st, const struct da_trace_info *trace)
+{
+	st->hooks_attached = 0;
+	st->hooks_wanted = 0;
+	for (unsigned int i = 0; i < trace->n_hooks && i < DA_MAX_HOOKS; i++) {
+		st->hooks_attached += trace->hooks[i].attached;
+		st->hooks_wanted += strcmp(trace->hooks[i].mode, "absent") != 0;
+	}
+}
+
+static json_t *findings_json(const struct da_stats *st)
+{
+	json_t *by_rule = json_object();
+
+	for (int r = 0; r < DA_RULE__COUNT; r++) {
+		json_t *sev = json_object();
+
+		for (int s = DA_SEV__COUNT - 1; s >= 0; s--)
+			if (st->findings[r][s])
+				json_object_set_new(sev, da_severity_name(s),
+						    da_json_u64(st->findings[r][s]));
+		if (json_object_size(sev))
+			json_object_set_new(by_rule, da_rules[r].name, sev);
+		else
+			json_decref(sev);
+	}
+	return by_rule;
+}
+
+void *da_stats_to_json(const struct da_stats *st)
+{
+	json_t *o = json_object(), *ops = json_object(), *rep = json_object(), *pr = json_object(),
+	       *tables = json_object();
+
+	json_object_set_new(o, "type", json_string("stats"));
+	json_object_set_new(o, "events", da_json_u64(st->sum.events));
+	for (unsigned int op = 1; op < DA_OP__COUNT; op++)
+		json_object_set_new(ops, da_op_name(op), da_json_u64(st->events_by_op[op]));
+	json_object_set_new(o, "events_by_op", ops);
+	json_object_set_new(o, "lost", da_json_u64(st->sum.lost));
+	json_object_set_new(o, "findings", findings_json(st));
+	json_object_set_new(o, "repeats_held", da_json_u64(st->repeats_held));
+	for (int r = 0; r < DA_RULE__COUNT; r++)
+		if (st->repeats_by_rule[r])
+			json_object_set_new(rep, da_rules[r].name,
+					    da_json_u64(st->repeats_by_rule[r]));
+	json_object_set_new(o, "repeats_by_rule", rep);
+	json_object_set_new(pr, "late", da_json_u64(st->sum.partial_late));
+	json_object_set_new(pr, "lost", da_json_u64(st->sum.partial_lost));
+	json_object_set_new(pr, "evicted", da_json_u64(st->sum.partial_evicted));
+	json_object_set_new(o, "partial", pr);
+	json_object_set_new(tables, "buffers",
+			    json_pack("{s:o,s:o}", "entries", da_json_u64(st->buffers_live),
+				      "capacity", da_json_u64(st->buffers_capacity)));
+	json_object_set_new(tables, "attachments",
+			    json_pack("{s:o,s:o}", "entries", da_json_u64(st->attachments_live),
+				      "capacity", da_json_u64(st->attachments_capacity)));
+	json_object_set_new(o, "tables", tables);
+	json_object_set_new(o, "ringbuf_fill_ratio",
+			    st->ringbuf_fill < 0 ? json_null() : json_real(st->ringbuf_fill));
+	json_object_set_new(o, "cpu_user_seconds", json_real(st->cpu_user_seconds));
+	json_object_set_new(o, "rss_bytes", da_json_u64(st->rss_bytes));
+	json_object_set_new(o, "hooks_attached", json_integer(st->hooks_attached));
+	json_object_set_new(o, "hooks_wanted", json_integer(st->hooks_wanted));
+	json_object_set_new(o, "seeded_buffers", da_json_u64(st->seeded_buffers));
+	return o;
+}
+
+/* ---- OpenMetrics ---- */
+
+static void family(FILE *f, const char *name, const char *type, const char *unit, const char *help)
+{
+	fprintf(f, "# TYPE " METRIC("%s") " %s\n", name, type);
+	if (unit)
+		fprintf(f, "# UNIT " METRIC("%s") " %s\n", name, unit);
+	fprintf(f, "# HELP " METRIC("%s") " %s\n", name, help);
+}
+
+static void metrics_events(FILE *f, const struct da_stats *st)
+{
+	family(f, "events", "counter", NULL, "Events fed to the engine, by dma-buf operation.");
+	for (unsigned int op = 1; op < DA_OP__COUNT; op++)
+		fprintf(f, METRIC("events_total{op=\"%s\"} %" PRIu64 "\n"), da_op_name(op),
+			st->events_by_op[op]);
+	family(f, "lost_events", "counter", NULL, "Events lost before the engine saw them.");
+	fprintf(f, METRIC("lost_events_total %" PRIu64 "\n"), st->sum.lost);
+}
+
+/* every rule at its present severity, even at 0, and every other pair that counted */
+static void metrics_findings(FILE *f, const struct da_stats *st)
+{
+	family(f, "findings", "counter", NULL,
+	       "Findings by rule and severity, repeats held back included.");
+	for (int r = 0; r < DA_RULE__COUNT; r++)
+		for (int s = DA_SEV__COUNT - 1; s >= 0; s--)
+			if (st->findings[r][s] || st->rule_severity[r] == (enum da_severity)s)
+				fprintf(f,
+					METRIC("findings_total{rule=\"%s\",severity=\"%s\"} %" PRIu64
+					       "\n"),
+					da_rules[r].name, da_severity_name(s), st->findings[r][s]);
+	family(f, "findings_suppressed", "counter", NULL,
+	       "Findings held back as repeats within the policy's suppress-window.");
+	for (int r = 0; r < DA_RULE__COUNT; r++)
+		fprintf(f, METRIC("findings_suppressed_total{rule=\"%s\"} %" PRIu64 "\n"),
+			da_rules[r].name, st->repeats_by_rule[r]);
+}
+
+static void metrics_state(FILE *f, const struct da_stats *st)
+{
+	family(f, "partial_entities", "gauge", NULL,
+	       "Buffers and attachments judged partial, by reason.");
+	fprintf(f, METRIC("partial_entities{reason=\"late\"} %" PRIu64 "\n"), st->sum.partial_late);
+	fprintf(f, METRIC("partial_entities{reason=\"lost\"} %" PRIu64 "\n"), st->sum.partial_lost);
+	fprintf(f, METRIC("partial_entities{reason=\"evicted\"} %" PRIu64 "\n"),
+		st->sum.partial_evicted);
+	family(f, "table_entries", "gauge", NULL, "Live entities in the engine's tables.");
+	fprintf(f, METRIC("table_entries{table=\"buffers\"} %" PRIu64 "\n"), st->buffers_live);
+	fprintf(f, METRIC("table_entries{table=\"attachments\"} %" PRIu64 "\n"),
+		st->attachments_live);
+	family(f, "table_capacity", "gauge", NULL, "Size of the engine's tables.");
+	fprintf(f, METRIC("table_capacity{table=\"buffers\"} %" PRIu64 "\n"), st->buffers_capacity);
+	fprintf(f, METRIC("table_capacity{table=\"attachments\"} %" PRIu64 "\n"),
+		st->attachments_capacity);
+	if (st->ringbuf_fill >= 0) {
+		family(f, "ringbuf_fill_ratio", "gauge", "ratio",
+		       "Share of the BPF ring buffer not yet read.");
+		fprintf(f, METRIC("ringbuf_fill_ratio %.6f\n"), st->ringbuf_fill);
+	}
+}
+
+static void metrics_process(FILE *f, const struct da_stats *st)
+{
+	family(f, "process_cpu_user_seconds", "counter", "seconds",
+	       "User CPU time of the process.");
+	fprintf(f, METRIC("process_cpu_user_seconds_total %.6f\n"), st->cpu_user_seconds);
+	family(f, "process_resident_memory_bytes", "gauge", "bytes",
+	       "Resident memory of the process.");
+	fprintf(f, METRIC("process_resident_memory_bytes %" PRIu64 "\n"), st->rss_bytes);
+	family(f, "hooks_attached", "gauge", NULL, "Kernel hooks attached.");
+	fprintf(f, METRIC("hooks_attached %u\n"), st->hooks_attached);
+	family(f, "hooks_wanted", "gauge", NULL, "Kernel hooks this kernel offers.");
+	fprintf(f, METRIC("hooks_wanted %u\n"), st->hooks_wanted);
+	family(f, "seeded_buffers", "counter", NULL,
+	       "Buffers that existed before the attach, seeded into the engine.");
+	fprintf(f, METRIC("seeded_buffers_total %" PRIu64 "\n"), st->seeded_buffers);
+}
+
+int da_metrics_write(const char *path, const struct da_stats *st, char *err, size_t errlen)
+{
+	char tmp[4096];
+	FILE *f;
+	int bad;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "--metrics %s: name too long", path);
+		return -1;
+	}
+	f = fopen(tmp, "we");
+	if (!f) {
+		snprintf(err, errlen, "cannot write the metrics to %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	metrics_events(f, st);
+	metrics_findings(f, st);
+	metrics_state(f, st);
+	metrics_process(f, st);
+	fputs("# EOF\n", f);
+	bad = ferror(f);
+	if (fclose(f) || bad) {
+		snprintf(err, errlen, "cannot write the metrics to %s: %s", tmp,
+			 strerror(errno ? errno : EIO));
+		unlink(tmp);
+		return -1;
+	}
+	/* a reader (node_exporter) sees the old file or the new one, never half of one */
+	if (rename(tmp, path)) {
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
