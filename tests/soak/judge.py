@@ -519,6 +519,20 @@ class Soak:
                 data = f.read()
             if data and not data.endswith(b"\n"):
                 diags.append("%s ends inside a record" % name)
+        # reload k is announced in the file opened by reopen k (files[k])
+        for k, h in enumerate(hups, 1):
+            if k >= len(self.files):
+                break
+            texts = [r.get("message", "") for n, r in self.records
+                     if n == self.files[k] and r.get("type") == "notice"]
+            want = "policy not reloaded" if h["bad"] else "policy reloaded from"
+            if not any(want in t for t in texts):
+                diags.append("%s (opened at SIGHUP %d) has no notice %r: %s" % (
+                    self.files[k], k, want, texts[:4]))
+        # stats in order across the files
+        events = [r.get("events") for _, r in self.records if r.get("type") == "stats"]
+        if events != sorted(events):
+            diags.append("stats records out of order across the files: %s" % events)
         # findings in event order across all files, each seq once
         seqs = [(r.get("seq"), n) for n, r in self.records if r.get("type") == "finding"]
         if [s for s, _ in seqs] != sorted(s for s, _ in seqs):
