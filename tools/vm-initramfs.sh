@@ -107,7 +107,7 @@ done
 # the tool, the triggers, the module
 cp "$bin" "$root/bin/dmabuf-audit"
 mkdir -p "$DA_ROOT/build/vm/bin"
-for prog in dat-trigger dat-prime; do
+for prog in dat-trigger dat-prime dat-notify; do
 	if [ ! -x "$DA_ROOT/build/vm/bin/$prog" ] ||
 		[ "$DA_ROOT/tests/vm/$prog.c" -nt "$DA_ROOT/build/vm/bin/$prog" ]; then
 		gcc -static -O2 -Wall -Wextra -o "$DA_ROOT/build/vm/bin/$prog" \

@@ -75,7 +75,11 @@ void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
 void da_engine_policy_reloaded(struct da_engine *eng);
 /* user CPU time and resident memory of this process */
 void da_stats_process(struct da_stats *st);
-/* hooks attached, and wanted (every hook the kernel offers: not "absent") */
+/*
+ * hooks attached, and wanted: every hook the kernel offers now (not
+ * "absent", nor a scope in a module not loaded); attached < wanted is a
+ * hook that failed
+ */
 void da_stats_hooks(struct da_stats *st, const struct da_trace_info *trace);
 /* {"type":"stats", ...} of docs/output.md */
 void *da_stats_to_json(const struct da_stats *st); /* json_t * */

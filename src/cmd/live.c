@@ -161,6 +161,16 @@ static void notify_status(struct da_pipeline *p, const char *prefix)
 	da_sd_notify(state);
 }
 
+/* sd_notify(3): a reload starts, stamped so that systemd can order reload cycles */
+static void notify_reloading(void)
+{
+	char state[64];
+
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)(mono_ns() / 1000));
+	da_sd_notify(state);
+}
+
 /* SIGHUP: -o FILE again (logrotate), the policy again; a bad policy keeps the old one */
 static void reload(struct da_live_trace *t, struct da_opts *opts)
 {
@@ -258,7 +268,7 @@ int da_cmd_watch(struct da_opts *opts)
 			break;
 		if (hangups != hangups_seen) {
 			hangups = hangups_seen;
-			da_sd_notify("RELOADING=1");
+			notify_reloading();
 			reload(&t, opts);
 			notify_status(t.p, "READY=1\n");
 		}
@@ -350,19 +360,12 @@ static int trace_command(struct da_live_trace *t, pid_t pid, const char *name)
 	return wstatus;
 }
 
-int da_cmd_run(struct da_opts *opts, int argc, char **argv)
+static int run_command(struct da_opts *opts, int argc, char **argv)
 {
 	struct da_live_trace t;
 	int exec_errno = 0, wstatus, max;
 	pid_t pid;
 
-	if (argc < 1) {
-		fprintf(stderr, DA_TOOL_NAME " run: missing command\n");
-		return DA_EXIT_USAGE;
-	}
-	install_signals();
-	if (da_service_start(opts))
-		return DA_EXIT_USAGE;
 	if (open_trace(&t, opts, false))
 		return DA_EXIT_USAGE; /* CMD is not started */
 	if (signals_seen) {
@@ -389,4 +392,20 @@ int da_cmd_run(struct da_opts *opts, int argc, char **argv)
 	if (WIFSIGNALED(wstatus))
 		return 128 + WTERMSIG(wstatus);
 	return DA_EXIT_USAGE;
+}
+
+int da_cmd_run(struct da_opts *opts, int argc, char **argv)
+{
+	int status;
+
+	if (argc < 1) {
+		fprintf(stderr, DA_TOOL_NAME " run: missing command\n");
+		return DA_EXIT_USAGE;
+	}
+	install_signals();
+	if (da_service_start(opts)) /* --log journal */
+		return DA_EXIT_USAGE;
+	status = run_command(opts, argc, argv);
+	da_service_stop();
+	return status;
 }

@@ -52,7 +52,10 @@ void da_stats_hooks(struct da_stats *st, const struct da_trace_info *trace)
 	st->hooks_wanted = 0;
 	for (unsigned int i = 0; i < trace->n_hooks && i < DA_MAX_HOOKS; i++) {
 		st->hooks_attached += trace->hooks[i].attached;
-		st->hooks_wanted += strcmp(trace->hooks[i].mode, "absent") != 0;
+		/* a scope in a module not loaded is not wanted until the module comes */
+		st->hooks_wanted +=
+			trace->hooks[i].attached || (strcmp(trace->hooks[i].mode, "absent") &&
+						     strcmp(trace->hooks[i].mode, "module"));
 	}
 }
 
@@ -186,7 +189,8 @@ static void metrics_process(FILE *f, const struct da_stats *st)
 	fprintf(f, METRIC("process_resident_memory_bytes %" PRIu64 "\n"), st->rss_bytes);
 	family(f, "hooks_attached", "gauge", NULL, "Kernel hooks attached.");
 	fprintf(f, METRIC("hooks_attached %u\n"), st->hooks_attached);
-	family(f, "hooks_wanted", "gauge", NULL, "Kernel hooks this kernel offers.");
+	family(f, "hooks_wanted", "gauge", NULL,
+	       "Kernel hooks this kernel offers now; fewer attached: a hook failed.");
 	fprintf(f, METRIC("hooks_wanted %u\n"), st->hooks_wanted);
 	family(f, "seeded_buffers", "counter", NULL,
 	       "Buffers that existed before the attach, seeded into the engine.");

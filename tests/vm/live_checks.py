@@ -14,8 +14,13 @@
   records) and a larger N: events lost, and every one of them counted
   (events + lost == per cycle x N + the set-up's events), the two buffers and two
   attachments alive at the loss made partial, so no finding.
+- service: `watch` as systemd runs it (tests/vm/init, phase "watch service"):
+  sd_notify to a listener of the test's own (tests/vm/dat-notify.c), SIGHUP,
+  stats records, metrics, SIGTERM with nothing left attached.
 """
+import json
 import os
+import re
 
 BENCH_PATHS = ["attach-detach", "map-unmap", "map-unmap-unlocked", "pin-unpin", "vmap-vunmap",
                "vmap-vunmap-unlocked", "revoke", "ww-mutex"]
@@ -120,6 +125,106 @@ def check_loss(res, guest, load):
     return False, diags
 
 
+def _read(res, name):
+    path = os.path.join(res, name)
+    if not os.path.exists(path):
+        return None
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def _jsonl(text):
+    objs = []
+    for line in (text or "").splitlines():
+        try:
+            objs.append(json.loads(line))
+        except ValueError:
+            return None
+    return objs
+
+
+def _service_notify(res, diags):
+    lines = (_read(res, "service.notify") or "").splitlines()
+    if not lines or not lines[0].startswith("READY=1|STATUS=events "):
+        diags.append("the first notify message is not READY=1 with STATUS: %s" % lines[:1])
+    if not lines or lines[-1] != "STOPPING=1":
+        diags.append("the last notify message is not STOPPING=1: %s" % lines[-1:])
+    if lines.count("WATCHDOG=1") < 3:
+        diags.append("%d WATCHDOG=1 in about 8 s with WATCHDOG_USEC=2000000" %
+                     lines.count("WATCHDOG=1"))
+    reloading = [x for x in lines if re.match(r"RELOADING=1\|MONOTONIC_USEC=[1-9][0-9]*$", x)]
+    if len(reloading) != 2:
+        diags.append("%d RELOADING=1 with MONOTONIC_USEC for two SIGHUPs" % len(reloading))
+    if not any(re.match(r"STATUS=events [1-9][0-9]*, lost 0, findings [1-9]", x) for x in lines):
+        diags.append("no STATUS= with the events and the finding: %s" % lines)
+
+
+def _service_reports(res, guest, diags):
+    """(first report, report after the reopen) or None"""
+    first, second = _jsonl(_read(res, "service.report.1")), _jsonl(_read(res, "service.report"))
+    if first is None or second is None:
+        diags.append("a service report is missing or not JSON Lines")
+        return None
+    if not any(o.get("type") == "finding" and o.get("rule") == "missing-fence-wait"
+               for o in first):
+        diags.append("no missing-fence-wait finding before the SIGHUP")
+    if any(o.get("type") == "finding" and o.get("rule") == "missing-fence-wait" for o in second):
+        diags.append("a missing-fence-wait finding after the policy turned the rule off")
+    msgs = [o.get("message", "") for o in second if o.get("type") == "notice"]
+    if "SIGHUP: policy reloaded from /tmp/service.policy" not in msgs:
+        diags.append("no 'policy reloaded' notice in the reopened file: %s" % msgs)
+    bad = ("SIGHUP: policy not reloaded: /tmp/service.policy:1: unknown rule 'no-such-rule' (see"
+           " docs/rules.md for the rule IDs); the policy in force is unchanged")
+    if bad not in msgs:
+        diags.append("no notice that the bad policy was refused: %s" % msgs)
+    return first, second
+
+
+def check_service(res, guest):
+    """watch with NOTIFY_SOCKET, SIGHUP (-o moved away, a good and a bad
+    policy), stats records and metrics every second, SIGTERM."""
+    diags = []
+    if "service_rc" not in guest:
+        return False, ["the service phase did not run"]
+    if guest.get("service_rc") != "1":
+        diags.append("watch exited %s after SIGTERM, expected 1 (a critical finding): %s" %
+                     (guest.get("service_rc"), (_read(res, "service.out") or "")[-800:]))
+    for n in (1, 2):
+        status = (_read(res, "service-%d.status" % n) or "").strip()
+        if not status.startswith("ok"):
+            diags.append("trigger %d under watch: %s" % (n, status or "no status"))
+    _service_notify(res, diags)
+    reports = _service_reports(res, guest, diags)
+    before, running = guest.get("service_progs_before"), guest.get("service_progs_running")
+    after = guest.get("service_progs_after")
+    if not running or not before or int(running) <= int(before):
+        diags.append("BPF programs in kallsyms: %s before, %s while watch ran: the count cannot "
+                     "tell ours" % (before, running))
+    if after != before:
+        diags.append("BPF programs in kallsyms: %s before watch, %s after SIGTERM" %
+                     (before, after))
+    if reports:
+        second = reports[1]
+        stats = [o for o in second if o.get("type") == "stats"]
+        summary = [o for o in second if o.get("type") == "summary"]
+        if len(stats) < 2 or not summary or stats[-1].get("events") != summary[0].get("events"):
+            diags.append("stats records %d, the last one's events not the summary's" % len(stats))
+        elif (stats[-1].get("ringbuf_fill_ratio") is None or not stats[-1].get("hooks_attached")
+              or stats[-1]["hooks_attached"] != stats[-1].get("hooks_wanted")):
+            diags.append("the stats record: no ring fill, or hooks attached are not the hooks "
+                         "wanted: %s" % stats[-1])
+        prom = _read(res, "service.prom") or ""
+        events = sum(int(v) for v in re.findall(
+            r'^dmabuf_audit_events_total\{op="[a-z_]+"\} (\d+)$', prom, re.M))
+        if not prom.endswith("# EOF\n") or not summary or events != summary[0].get("events"):
+            diags.append("the metrics at exit: events %d, summary %s, ends %r" %
+                         (events, summary[0].get("events") if summary else None, prom[-10:]))
+    if not diags:
+        diags.append("%s BPF programs while watch ran, %s before and after" % (running, before))
+        return True, diags
+    return False, diags
+
+
 def judge(res, guest, load):
     """(ok, what, diags) for each check"""
     ok, diags = check_bench_smoke(res, load)
@@ -127,3 +232,6 @@ def judge(res, guest, load):
     ok, diags = check_loss(res, guest, load)
     yield ok, "loss under a forced one-page ring: every lost event counted, entities partial", \
         diags
+    ok, diags = check_service(res, guest)
+    yield ok, "watch as a service: READY=1, WATCHDOG=1, SIGHUP reopens -o and reloads the " \
+        "policy (a bad one refused), SIGTERM leaves no BPF program", diags
