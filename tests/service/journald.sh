@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # journald.sh OUT CMD [ARG...]: run CMD against a systemd-journald of its
 # own, then write every entry that journald stored to OUT as
-# `journalctl --all -o json` lines (--all: fields over 4096 bytes too).
+# `journalctl --all -o json` lines (--all: fields over 4096 bytes too),
+# and to OUT.rule those that `journalctl DMABUF_RULE=missing-fence-wait` lists.
 # Run it under `unshare -m`: /run, /var/log/journal and nothing else are
 # replaced by empty tmpfs in this mount namespace, so the host's journal (if any) is neither read nor
 # written, and nothing is left behind.  Says on stderr, and exits 3, when
@@ -36,4 +37,7 @@ status=$?
 kill $jpid
 wait $jpid
 journalctl --directory=/run/log/journal --no-pager --all -o json >"$out" || exit 3
+# and as an operator asks for one rule's findings
+journalctl --directory=/run/log/journal --no-pager --all -o json \
+	DMABUF_RULE=missing-fence-wait >"$out.rule" || exit 3
 exit $status

@@ -426,6 +426,24 @@ def test_metrics(tap):
     tap.check("--stats-interval: one stats record before the summary, with the same figures",
               stats)
 
+    def text_no_stats():
+        path = write("s.jsonl", traces.revokes([0]))
+        rc, out, err = run(["replay", "--stats-interval", "60", path])
+        expect(rc == 1 and '"stats"' not in out and "Summary:" in out, f"text report {out}")
+
+    tap.check("--stats-interval with --format text: no stats record (JSON only)", text_no_stats)
+
+    def metrics_over_input():
+        path = write("in.jsonl", traces.revokes([0]))
+        rc, out, err = run(["replay", "--metrics", path, path])
+        want = (f"dmabuf-audit replay: {path} is the input: refusing to overwrite it with"
+                " --metrics\n")
+        expect(rc == 2 and err == want, f"rc {rc}, stderr {err!r}")
+        with open(path) as f:
+            expect(f.read() == traces.revokes([0]), "the input was changed")
+    tap.check("replay --metrics naming its own input: refused, the input kept",
+              metrics_over_input)
+
     bad = [(["--metrics-interval", "0"], "invalid value '0' for --metrics-interval: expected a"
             " positive number of seconds, at most 86400"),
            (["--stats-interval", "-1"], "invalid value '-1' for --stats-interval: expected a"
@@ -499,6 +517,16 @@ def test_real_journald(tap):
         expect(len(s) == 2 and s[0]["DMABUF_FINDINGS"] == "6" and s[0]["DMABUF_COUNT"] == "4"
                and s[0]["PRIORITY"] == "6", f"summary entries {s}")
     tap.check("real journald: the summary entry", summary)
+
+    def match():
+        with open(out + ".rule") as f:
+            listed = [json.loads(line) for line in f if line.strip()]
+        want = [e["__CURSOR"] for e in ours if e.get("DMABUF_RULE") == "missing-fence-wait"]
+        expect([e["__CURSOR"] for e in listed] == want and len(want) == 3,
+               f"journalctl DMABUF_RULE=missing-fence-wait listed {len(listed)} entries, "
+               f"expected the {len(want)} findings")
+    tap.check("real journald: journalctl DMABUF_RULE=missing-fence-wait lists exactly the"
+              " findings of the rule", match)
 
 
 # ---------------------------------------------------------------- sd_notify
