@@ -472,10 +472,11 @@ class Soak:
         runs = [b for b in self.blocks if not b[3] and b[1] > 0]
         wrapped = [b[0] for b in runs if b[4] is not None and
                    self.total(b[4], "dmabuf_audit_events_total") >= JOURNAL_EVENTS]
-        if not wrapped or wrapped[0] - t0 > self.seconds / 2 * NS:
+        # at least the last quarter of the run after the warm-up
+        if not wrapped or wrapped[0] - t0 > self.seconds * 3 / 4 * NS:
             return self.result(False, "RSS flat after the warm-up", [
-                "the engine's journal (%d events) had not gone round by half time: no "
-                "second half to judge" % JOURNAL_EVENTS])
+                "the engine's journal (%d events) had not gone round by three quarters of "
+                "the run: too little left to judge" % JOURNAL_EVENTS])
         warm = max(t0 + WARMUP_S * NS, wrapped[0])
         after = [b for b in runs if b[0] >= warm]
         half = [b for b in runs if b[0] - t0 >= self.seconds / 2 * NS]
@@ -500,7 +501,9 @@ class Soak:
         fd_base, fd_top = after[0][2], max(b[2] for b in half)
         diags.append("open fds: %d after the warm-up, at most %d in the second half"
                      % (fd_base, fd_top))
-        if fd_top > fd_base:
+        # +1: a read can meet the metrics writer's tmp file open; one fd lost
+        # per reopen would be +10 by the end
+        if fd_top > fd_base + 1:
             ok = False
         return self.result(ok, "RSS and open fds flat after the warm-up (%d kB -> max %d kB)"
                            % (base, top), diags)
