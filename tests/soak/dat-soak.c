@@ -204,12 +204,16 @@ static int write_policy(int k)
 		fprintf(f, "suppress-window %d\n", v.window);
 	fprintf(f, "rule missing-fence-wait severity %s\n", v.mfw_severity);
 	/*
-	 * A correct revoke waits for the importer's 400 ms fence and drains for
-	 * up to 250 ms; under TCG, with the churn and the tool on the same
-	 * emulated CPUs, its task can also be preempted inside the scope for
-	 * half a second.  The stalled scenario's scope lasts at least 1.8 s.
+	 * revoke-stalled is a wall-clock rule: a correct revoke waits for the
+	 * importers' 400 ms fences and drains for up to 250 ms, and under TCG,
+	 * with the churn and the tool on the same emulated CPUs, its task was
+	 * seen preempted inside the scope for up to 1.4 s more (a correct
+	 * cleanup revoke open 1989 ms), longer than the stalled scenario's
+	 * 1.8 s stall needs to exceed.  No threshold tells them apart here: the
+	 * rule is off and its scenario not injected (the guest suite, one
+	 * scenario at a time, covers it).
 	 */
-	fprintf(f, "stall-threshold-ms 1500\n");
+	fprintf(f, "rule revoke-stalled off\n");
 	if (v.bad)
 		fprintf(f, "rule no-such-rule severity high\n");
 	if (fclose(f))
@@ -235,7 +239,6 @@ static const char *const bug_scenarios[] = {
 	"mapping-leak",
 	"unbalanced-unmap",
 	"resv-not-held",
-	"revoke-stalled",
 	"pinned-importer-left-revoked",
 };
 #define N_BUGS (sizeof(bug_scenarios) / sizeof(bug_scenarios[0]))
