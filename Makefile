@@ -10,10 +10,13 @@
 #                 self-check tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
 #   make test     everything CI runs: deps, build, check, hooks --btf on
-#                 Debian kernels, package tests, guest tests on $(CI_KERNELS)
+#                 Debian kernels, package tests, guest tests on $(CI_KERNELS),
+#                 and beside them the soak test
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
 #                 (also 6.12-rt, 6.12-newest, sid, 7.3-arm64: docs/testing.md)
 #   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS)
+#   make soak     watch as a service for 10 minutes in a 6.12 guest
+#                 (tools/soak.sh)
 #   make ARCH=arm64    the static arm64 binary, cross-built: build/arm64/
 #   make arm64         the same; make all-arches builds both
 #   make demo     boot a guest and watch dmabuf-audit catch a revoke bug
@@ -228,6 +231,12 @@ vmtest-full: $(BIN) $(if $(filter %-arm64,$(FULL_KERNELS)),arm64)
 		tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) \
 		$(FULL_KERNELS)
 
+# the soak test (tools/soak.sh): watch as a service for SOAK_SECONDS (600) in
+# a 6.12 guest under churn, injected bugs, SIGHUP reloads and reopens
+.PHONY: soak
+soak: $(BIN)
+	@tools/run-suite.sh soak tools/soak.sh $(BIN)
+
 # What CI runs (.ci/run): every suite runs even when one fails, then one
 # summary line "N passed, N failed" and the exit status.
 # A step that fails without a suite saying so (a test that does not
@@ -238,8 +247,12 @@ test:
 	-@$(MAKE) --no-print-directory -k check || $(call step_failed,check)
 	-@$(MAKE) --no-print-directory test-hooks-btf || $(call step_failed,test-hooks-btf)
 	-@$(MAKE) --no-print-directory package-tests || $(call step_failed,package-tests)
-	-@$(MAKE) --no-print-directory package-guest-test || $(call step_failed,package-guest-test)
-	-@$(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest)
+	-@tools/soak.sh $(BIN) --build-only || $(call step_failed,soak-build)
+	-@{ tools/run-suite.sh soak tools/soak.sh $(BIN) --boot-only >$(BUILD)/soak.log 2>&1 & \
+	   soak=$$!; \
+	   $(MAKE) --no-print-directory package-guest-test || $(call step_failed,package-guest-test); \
+	   $(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest); \
+	   wait $$soak || $(call step_failed,soak); cat $(BUILD)/soak.log; }
 	@tools/test-summary.sh $(BUILD)/test-results
 
 step_failed = { mkdir -p $(BUILD)/test-results; echo "not ok - make $(1) failed" | \

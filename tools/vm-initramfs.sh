@@ -3,6 +3,7 @@
 #                 [--real] [--selftests] [--vfio [--iommufd]]
 #                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."
 #                  --bench-base OTHER_BIN] [--bpftrace BPFTRACE_BIN]
+#                 [--soak --soak-seed N --soak-seconds S]
 #
 # Pack the guest initramfs for one Debian kernel series: busybox (static),
 # the static dmabuf-audit binary BIN, the test module built for that kernel
@@ -20,6 +21,11 @@
 # --bpftrace packs a dynamically linked bpftrace (Debian's package) with every
 # shared library ldd lists, at the host's paths (the bench's bpftrace setting;
 # about 200 MB unpacked: boot the guest with VM_MEM=2G).
+# --soak packs the soak test instead (tools/soak.sh; implies --real):
+# tests/soak/guest.sh as /etc/soak.sh, the workload tests/soak/dat-soak.c, and
+# the host's bpftool with its libraries (the guest lists BPF programs and
+# links before, during and after); its work tree is apart from the suite's,
+# so a soak build can run beside a vmtest build of the same kernel.
 # Prints KREL=... and VMLINUZ=... for the caller to eval.
 set -euo pipefail
 VM_LOG_TAG=vm-initramfs
@@ -44,6 +50,8 @@ bench_pause=2
 bench_rounds=3
 bench_settings="floor pair watch kprobe stacks"
 bpftrace=
+soak_seed=1
+soak_seconds=600
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--demo) mode=demo ;;
@@ -60,10 +68,29 @@ while [ $# -gt 0 ]; do
 	--bench-settings) bench_settings=$2; shift ;;
 	--bench-base) bench_base=$2; shift ;;
 	--bpftrace) bpftrace=$2; shift ;;
+	--soak) mode=soak; real=1 ;;
+	--soak-seed) soak_seed=$2; shift ;;
+	--soak-seconds) soak_seconds=$2; shift ;;
 	*) vm_die "unknown option $1" ;;
 	esac
 	shift
 done
+
+# pack_soak ROOT WORK: the soak test's guest side (see the header)
+pack_soak() {
+	local lib
+	gcc -static -O2 -Wall -Wextra -pthread -o "$2/dat-soak" "$DA_ROOT/tests/soak/dat-soak.c" ||
+		vm_die "building dat-soak failed"
+	cp "$2/dat-soak" "$1/bin/"
+	cp "$DA_ROOT/tests/soak/guest.sh" "$1/etc/soak.sh"
+	command -v bpftool >/dev/null || vm_die "bpftool is not installed (make deps)"
+	cp "$(command -v bpftool)" "$1/bin/bpftool"
+	# its shared libraries and loader, at the paths it was linked with
+	for lib in $(ldd "$(command -v bpftool)" | grep -o '/[^ ]*'); do
+		mkdir -p "$1$(dirname "$lib")"
+		cp -L "$lib" "$1$lib"
+	done
+}
 
 [ -x "$bin" ] || vm_die "$bin is not built (make)"
 readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter' &&
@@ -93,6 +120,7 @@ readelf -h "$bin" | grep -q "$(readelf -h "$busybox" | grep Machine:)" ||
 	vm_die "$bin is not built for the guest's architecture ($KARCH): make ARCH=$KARCH"
 
 work=$DA_ROOT/build/vm/$KREL
+[ "$mode" = soak ] && work=$DA_ROOT/build/vm/$KREL-soak
 root=$work/root
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,etc/dmabuf-audit,lib/dat/modules,proc,sys,dev,tmp,results,selftests}
@@ -208,6 +236,8 @@ DAT_BENCH_N=$bench_n
 DAT_BENCH_ROUNDS=$bench_rounds
 DAT_BENCH_PAUSE=$bench_pause
 DAT_BENCH_SETTINGS="$bench_settings"
+DAT_SOAK_SEED=$soak_seed
+DAT_SOAK_SECONDS=$soak_seconds
 EOF
 [ "$mode" = demo ] && cp "$DA_ROOT/tests/vm/demo.sh" "$root/etc/demo.sh"
 if [ "$mode" = bench ]; then
@@ -227,6 +257,7 @@ if [ -n "$bpftrace" ]; then
 		cp -L "$lib" "$root$lib"
 	done
 fi
+[ "$mode" = soak ] && pack_soak "$root" "$work"
 
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
