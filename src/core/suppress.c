@@ -75,8 +75,6 @@ bool da_suppress_check(struct da_suppress *s, const struct da_finding *f, uint64
 	unsigned int i;
 
 	*repeats = 0;
-	if (!window_ns)
-		return false;
 	key_str(exporter, f->buffer.exporter);
 	key_str(device, f->has_attachment ? f->attachment.dev : NULL);
 	h = hash_str(hash_str((0xcbf29ce484222325ull ^ rule) * 0x100000001b3ull ^ ops, exporter),
@@ -86,9 +84,13 @@ bool da_suppress_check(struct da_suppress *s, const struct da_finding *f, uint64
 		slot = &s->slots[i];
 		if (!slot_matches(slot, rule, ops, exporter, device))
 			continue;
-		/* a clock that went back (a replayed trace out of order) stays in the window */
-		if (now_ns >= slot->window_start_ns &&
-		    now_ns - slot->window_start_ns >= window_ns) {
+		/*
+		 * A clock that went back (a replayed trace out of order) stays in
+		 * the window.  Window 0 (a policy reloaded without one) reports,
+		 * with what an earlier window held back.
+		 */
+		if (!window_ns || (now_ns >= slot->window_start_ns &&
+				   now_ns - slot->window_start_ns >= window_ns)) {
 			*repeats = slot->held;
 			slot->held = 0;
 			slot->window_start_ns = now_ns;
@@ -97,6 +99,8 @@ bool da_suppress_check(struct da_suppress *s, const struct da_finding *f, uint64
 		slot->held++;
 		return true;
 	}
+	if (!window_ns)
+		return false; /* nothing held back for it: no slot needed */
 	if (s->used >= MAX_USED) {
 		s->overflow++;
 		return false;

@@ -44,8 +44,18 @@ static bool window_edges(void)
 	/* a clock that went back stays in the window */
 	CHECK(da_suppress_check(s, &f, 5 * S, 60 * S, &rep));
 	CHECK(!da_suppress_check(s, &f, 200 * S, 60 * S, &rep) && rep == 2);
-	/* window 0: every one reported, nothing counted */
-	CHECK(!da_suppress_check(s, &f, 200 * S, 0, &rep) && rep == 0);
+	/* window 0 (a reloaded policy): every one reported, the first with what was held back */
+	CHECK(da_suppress_check(s, &f, 201 * S, 60 * S, &rep));
+	CHECK(!da_suppress_check(s, &f, 202 * S, 0, &rep) && rep == 1);
+	CHECK(!da_suppress_check(s, &f, 202 * S, 0, &rep) && rep == 0);
+	/* a window again: it starts at the last report */
+	CHECK(da_suppress_check(s, &f, 203 * S, 60 * S, &rep));
+	CHECK(!da_suppress_check(s, &f, 262 * S, 60 * S, &rep) && rep == 1);
+	/* window 0 on a key never seen: reported, no slot taken */
+	struct da_finding other = finding(DA_RULE_PIN_LEAK, "udmabuf", 0, NULL);
+	CHECK(!da_suppress_check(s, &other, 300 * S, 0, &rep) && rep == 0);
+	CHECK(!da_suppress_check(s, &other, 300 * S, 60 * S, &rep) && rep == 0);
+	CHECK(da_suppress_check(s, &other, 301 * S, 60 * S, &rep));
 	CHECK(da_suppress_overflow(s) == 0);
 	da_suppress_free(s);
 	return true;
