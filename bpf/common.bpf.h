@@ -155,4 +155,34 @@ static __always_inline bool da_resv_owner(struct dma_resv *resv, bool direct,
 	return false;
 }
 
+/* read by the attach hook and by the seed alike */
+
+/* the importer's invalidate callback, under whichever name this kernel uses */
+static __always_inline __u64 da_invalidate_cb(const struct dma_buf_attach_ops *ops)
+{
+	const struct dma_buf_attach_ops___move_notify *old = (const void *)ops;
+
+	if (!ops)
+		return 0;
+	if (bpf_core_field_exists(ops->invalidate_mappings))
+		return (__u64)BPF_CORE_READ(ops, invalidate_mappings);
+	if (bpf_core_field_exists(old->move_notify))
+		return (__u64)BPF_CORE_READ(old, move_notify);
+	return 0;
+}
+
+/* dev_name(): init_name until the kobject has its name */
+static __always_inline void da_dev_name(struct device *dev, char *dst, __u32 len)
+{
+	const char *name;
+
+	if (!dev)
+		return;
+	name = BPF_CORE_READ(dev, init_name);
+	if (!name)
+		name = BPF_CORE_READ(dev, kobj.name);
+	if (name)
+		bpf_probe_read_kernel_str(dst, len, name);
+}
+
 #endif /* DMABUF_AUDIT_COMMON_BPF_H */

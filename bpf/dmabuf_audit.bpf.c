@@ -251,34 +251,6 @@ static __always_inline void track_resv(struct dma_resv *resv)
 		bpf_map_update_elem(&tracked_resv, &key, &one, BPF_ANY);
 }
 
-/* the importer's invalidate callback, under whichever name this kernel uses */
-static __always_inline __u64 invalidate_cb_of(const struct dma_buf_attach_ops *ops)
-{
-	const struct dma_buf_attach_ops___move_notify *old = (const void *)ops;
-
-	if (!ops)
-		return 0;
-	if (bpf_core_field_exists(ops->invalidate_mappings))
-		return (__u64)BPF_CORE_READ(ops, invalidate_mappings);
-	if (bpf_core_field_exists(old->move_notify))
-		return (__u64)BPF_CORE_READ(old, move_notify);
-	return 0;
-}
-
-/* dev_name(): init_name until the kobject has its name */
-static __always_inline void read_dev_name(struct device *dev, char *dst, __u32 len)
-{
-	const char *name;
-
-	if (!dev)
-		return;
-	name = BPF_CORE_READ(dev, init_name);
-	if (!name)
-		name = BPF_CORE_READ(dev, kobj.name);
-	if (name)
-		bpf_probe_read_kernel_str(dst, len, name);
-}
-
 /* ---- bodies shared by both modes ---- */
 
 static __always_inline int on_export(void *ctx, struct dma_buf *buf)
@@ -342,7 +314,7 @@ static __always_inline int on_attach(void *ctx, struct dma_buf *buf, struct devi
 	e->importer_ops = (__u64)ops;
 	if (ops) {
 		e->flags |= DA_F_DYNAMIC;
-		e->invalidate_cb = invalidate_cb_of(ops);
+		e->invalidate_cb = da_invalidate_cb(ops);
 	}
 	if (!attach || IS_ERR_VALUE(attach)) {
 		e->ret = attach ? (long)attach : -12;
@@ -354,7 +326,7 @@ static __always_inline int on_attach(void *ctx, struct dma_buf *buf, struct devi
 		if (BPF_CORE_READ(attach, peer2peer))
 			e->flags |= DA_F_PEER2PEER;
 	}
-	read_dev_name(dev, e->name, sizeof(e->name));
+	da_dev_name(dev, e->name, sizeof(e->name));
 	da_submit(e);
 	return 0;
 }

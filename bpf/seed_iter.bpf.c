@@ -88,33 +88,6 @@ struct {
 __u64 seed_attachments_cut = 0;
 __u64 seed_dedup_full = 0;
 
-/* the same reads as the core object's attach hook (bpf/dmabuf_audit.bpf.c) */
-static __always_inline __u64 seed_invalidate_cb(const struct dma_buf_attach_ops *ops)
-{
-	const struct dma_buf_attach_ops___move_notify *old = (const void *)ops;
-
-	if (!ops)
-		return 0;
-	if (bpf_core_field_exists(ops->invalidate_mappings))
-		return (__u64)BPF_CORE_READ(ops, invalidate_mappings);
-	if (bpf_core_field_exists(old->move_notify))
-		return (__u64)BPF_CORE_READ(old, move_notify);
-	return 0;
-}
-
-static __always_inline void seed_dev_name(struct device *dev, char *dst, __u32 len)
-{
-	const char *name;
-
-	if (!dev)
-		return;
-	name = BPF_CORE_READ(dev, init_name);
-	if (!name)
-		name = BPF_CORE_READ(dev, kobj.name);
-	if (name)
-		bpf_probe_read_kernel_str(dst, len, name);
-}
-
 static __always_inline void seed_attachment(void *ctx, struct dma_buf *buf, __u64 resv,
 					    struct dma_buf_attachment *attach)
 {
@@ -129,11 +102,11 @@ static __always_inline void seed_attachment(void *ctx, struct dma_buf *buf, __u6
 	e->importer_ops = (__u64)ops;
 	if (ops) {
 		e->flags |= DA_F_DYNAMIC;
-		e->invalidate_cb = seed_invalidate_cb(ops);
+		e->invalidate_cb = da_invalidate_cb(ops);
 	}
 	if (BPF_CORE_READ(attach, peer2peer))
 		e->flags |= DA_F_PEER2PEER;
-	seed_dev_name(BPF_CORE_READ(attach, dev), e->name, sizeof(e->name));
+	da_dev_name(BPF_CORE_READ(attach, dev), e->name, sizeof(e->name));
 	da_submit(e);
 }
 
