@@ -52,6 +52,14 @@ struct {
 const volatile __u32 filter_tgid = 0; /* --pid */
 const volatile bool filter_follow = false; /* --follow */
 const volatile bool capture_stacks = false; /* --stacks */
+/*
+ * Wake the consumer only when the unread data crosses this many bytes (0:
+ * the kernel's default, a wakeup whenever the consumer has caught up).  A
+ * wakeup is an irq_work and a cross-CPU wakeup on the hooked call's path,
+ * for a consumer that then reads one or two records; the consumer reads
+ * every poll interval anyway (src/live/source.c).
+ */
+const volatile __u32 wakeup_bytes = 0;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -116,7 +124,22 @@ static __always_inline struct da_event *da_reserve(void *ctx, __u8 op)
 
 static __always_inline void da_submit(struct da_event *e)
 {
-	bpf_ringbuf_submit(e, 0);
+	__u64 unread;
+
+	if (!wakeup_bytes) {
+		bpf_ringbuf_submit(e, 0);
+		return;
+	}
+	/*
+	 * This record is already counted (reserved).  Wake once, as the
+	 * unread data crosses the mark; a crossing missed by a race between
+	 * CPUs is caught at the consumer's next poll timeout.
+	 */
+	unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (unread >= wakeup_bytes && unread < wakeup_bytes + 2 * (sizeof(*e) + BPF_RINGBUF_HDR_SZ))
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	else
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 /* flag bits in the owner words: MUTEX_FLAGS, RT_MUTEX_HAS_WAITERS */

@@ -49,6 +49,20 @@ enum {
 	BPF_EXIST = 2,
 };
 
+/* bpf_ringbuf_submit() flags, bpf_ringbuf_query() flags, the record header */
+enum {
+	BPF_RB_NO_WAKEUP = 1ULL << 0,
+	BPF_RB_FORCE_WAKEUP = 1ULL << 1,
+};
+
+enum {
+	BPF_RB_AVAIL_DATA = 0,
+};
+
+enum {
+	BPF_RINGBUF_HDR_SZ = 8,
+};
+
 #define MAX_ERRNO 4095
 #define IS_ERR_VALUE(x) ((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
 

@@ -13,7 +13,11 @@ if [ -d "$dir" ]; then
 		printf '%-14s %4d passed, %4d failed\n' "$(basename "$f" .tap)" "$p" "$n"
 		passed=$((passed + p))
 		failed=$((failed + n))
-		grep -E '^not ok\b' "$f" | sed 's/^/    /'
+		# each failure with its first diagnostic lines: the summary is
+		# often all that is left of a CI run
+		awk '/^not ok / { n = 6; print "    " $0; next }
+		     n && /^#/ { n--; print "      " $0; next }
+		     { n = 0 }' "$f"
 	done
 fi
 if [ $((passed + failed)) -eq 0 ]; then

@@ -269,6 +269,8 @@ int da_cmd_watch(struct da_opts *opts)
 		if (hangups != hangups_seen) {
 			hangups = hangups_seen;
 			notify_reloading();
+			/* the poll the signal cut short left events behind: old file, old policy */
+			da_live_trace_catch_up(&t);
 			reload(&t, opts);
 			notify_status(t.p, "READY=1\n");
 		}

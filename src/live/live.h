@@ -165,6 +165,12 @@ struct da_source;
 struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int verbose);
 /* Poll up to timeout_ms; deliver events in seq order.  <0 on a fatal error. */
 int da_source_poll(struct da_source *src, int timeout_ms);
+/*
+ * Consume what the ring holds now, in seq order, without waiting; the
+ * hooks stay attached.  What happened before a SIGHUP is judged and
+ * written before the reload and the reopen.
+ */
+void da_source_catch_up(struct da_source *src);
 /* Consume everything left, resolve the remaining gaps, report tail losses. */
 void da_source_drain(struct da_source *src);
 void da_source_free(struct da_source *src);
@@ -229,6 +235,8 @@ int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool
 		       size_t errlen);
 /* one poll round (and a look for new modules now and then); <0 fatal, message in err */
 int da_live_trace_poll(struct da_live_trace *t, char *err, size_t errlen);
+/* what the ring holds now, before a SIGHUP's reload (da_source_catch_up) */
+void da_live_trace_catch_up(struct da_live_trace *t);
 /*
  * Detach, drain, write the report, free.  *max_severity is the highest
  * severity found (-1 = none); returns -1 when the report or the record

@@ -65,6 +65,8 @@ struct da_live {
 	/* what the kernel said when a tracing program was refused (for the message) */
 	int fentry_refusal;
 	bool kprobes_supported;
+	__u32 ring_bytes;   /* the ring buffer's size (ringbuf_size()) */
+	__u32 wakeup_bytes; /* the BPF side's wakeup mark (ring_wakeup()) */
 	char *filter_functions; /* available_filter_functions, NULL if unreadable */
 	/* --stacks symbolization buffers */
 	char frames[DA_STACK_DEPTH][160];
@@ -312,14 +314,57 @@ static __u32 ringbuf_size(char *err, size_t errlen)
 	return (__u32)val;
 }
 
+/*
+ * When the BPF side wakes the consumer: by default once the unread data
+ * crosses a quarter of the ring, the poll timeout doing the rest (a wakeup
+ * per record costs the hooked call an irq_work and a cross-CPU wakeup;
+ * docs/performance.md).  DMABUF_AUDIT_RING_WAKEUP=always restores the
+ * kernel's default, a number sets the mark in bytes.  -1 with a message
+ * when the value is refused.
+ */
+static long long ring_wakeup(__u32 ring, char *err, size_t errlen)
+{
+	const char *env = getenv("DMABUF_AUDIT_RING_WAKEUP");
+	unsigned long long val;
+	char *end;
+
+	if (!env)
+		return ring / 4;
+	if (!strcmp(env, "always"))
+		return 0;
+	errno = 0;
+	val = strtoull(env, &end, 10);
+	if (errno || end == env || *end || !val || val > ring) {
+		snprintf(err, errlen,
+			 "DMABUF_AUDIT_RING_WAKEUP=%s: 'always' or a number of bytes from 1 to the"
+			 " ring buffer size (%u)",
+			 env, ring);
+		return -1;
+	}
+	return (long long)val;
+}
+
+/* the environment's settings, checked before anything is probed or loaded */
+static int ring_settings(struct da_live *l, char *err, size_t errlen)
+{
+	long long wakeup;
+
+	l->ring_bytes = ringbuf_size(err, errlen);
+	if (!l->ring_bytes)
+		return -1;
+	wakeup = ring_wakeup(l->ring_bytes, err, errlen);
+	if (wakeup < 0)
+		return -1;
+	l->wakeup_bytes = (__u32)wakeup;
+	return 0;
+}
+
 static int configure_core(struct da_live *l, char *err, size_t errlen)
 {
-	__u32 ring = ringbuf_size(err, errlen);
+	__u32 ring = l->ring_bytes;
 	struct bpf_program *prog;
 	int ret;
 
-	if (!ring)
-		return -1;
 	bpf_object__for_each_program(prog, l->skel->obj) bpf_program__set_autoload(prog, false);
 	for (unsigned int i = 0; i < l->n_core; i++) {
 		struct da_hook_plan *p = &l->plans[i];
@@ -347,6 +392,7 @@ static int configure_core(struct da_live *l, char *err, size_t errlen)
 	l->skel->rodata->filter_tgid = l->opts->pid > 0 ? (__u32)l->opts->pid : 0;
 	l->skel->rodata->filter_follow = l->opts->follow;
 	l->skel->rodata->capture_stacks = l->opts->stacks;
+	l->skel->rodata->wakeup_bytes = l->wakeup_bytes;
 	l->skel->rodata->resv_owner_readable = l->facts.resv_owner;
 	bpf_map__set_max_entries(l->skel->maps.events, ring);
 	if (l->opts->stacks)
@@ -481,6 +527,7 @@ static int try_attach_scope(struct da_live *l, struct da_hook_plan *p, struct li
 	s->skel->rodata->filter_tgid = l->opts->pid > 0 ? (__u32)l->opts->pid : 0;
 	s->skel->rodata->filter_follow = l->opts->follow;
 	s->skel->rodata->capture_stacks = l->opts->stacks;
+	s->skel->rodata->wakeup_bytes = l->wakeup_bytes;
 	s->skel->rodata->resv_owner_readable = l->facts.resv_owner;
 	module_hook_programs(s->skel, p, kprobe, &entry, &exit);
 	if (!kprobe) {
@@ -843,6 +890,8 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	if (!uname(&uts))
 		snprintf(info->kernel, sizeof(info->kernel), "%s", uts.release);
 	snprintf(info->source, sizeof(info->source), "live");
+	if (ring_settings(l, err, errlen))
+		return -1;
 
 	l->vmlinux_btf = btf__load_vmlinux_btf();
 	/* CO-RE needs it in every mode */

@@ -206,13 +206,20 @@ struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int
 int da_source_poll(struct da_source *s, int timeout_ms)
 {
 	int n = ring_buffer__poll(s->rb, timeout_ms);
+	bool timed_out = n == 0 || n == -EINTR;
 
-	if (n == -EINTR)
-		n = 0;
+	/*
+	 * The BPF side wakes us only past a mark (src/live/loader.c,
+	 * ring_wakeup()): what came in below it is read at the timeout, and
+	 * the time that passed is told to the engine then (not only when
+	 * nothing came: a steady trickle would starve the ticks).
+	 */
+	if (timed_out)
+		n = ring_buffer__consume(s->rb);
 	if (n < 0)
 		return n;
 	resolve_gaps(s, false);
-	if (n == 0)
+	if (timed_out)
 		da_pipeline_tick(s->p, now_ns());
 	return n;
 }
@@ -232,6 +239,12 @@ static void print_cpu(const struct da_source *s)
 		fprintf(stderr, ", %.2f s per million events (start-up included)",
 			(user + sys) * 1e6 / (double)s->events);
 	fputc('\n', stderr);
+}
+
+void da_source_catch_up(struct da_source *s)
+{
+	ring_buffer__consume(s->rb);
+	resolve_gaps(s, false);
 }
 
 void da_source_drain(struct da_source *s)

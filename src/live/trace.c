@@ -101,6 +101,11 @@ int da_live_trace_poll(struct da_live_trace *t, char *err, size_t errlen)
 	return 0;
 }
 
+void da_live_trace_catch_up(struct da_live_trace *t)
+{
+	da_source_catch_up(t->src);
+}
+
 int da_live_trace_finish(struct da_live_trace *t, int *max_severity)
 {
 	int ret;

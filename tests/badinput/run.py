@@ -60,10 +60,10 @@ def write(name, data):
     return path
 
 
-def run(*args, timeout=120):
+def run(*args, timeout=120, env=None):
     t0 = time.monotonic()
     p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
-                       errors="replace")
+                       errors="replace", env=None if env is None else {**os.environ, **env})
     return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
 
 
@@ -75,8 +75,8 @@ def check(name, ok, detail=""):
             print(f"#   {line}")
 
 
-def expect_error(name, args, rc, stderr_has, stdout_has=None, stdout_empty=False):
-    code, out, err, _ = run(*args)
+def expect_error(name, args, rc, stderr_has, stdout_has=None, stdout_empty=False, env=None):
+    code, out, err, _ = run(*args, env=env)
     ok = code == rc and stderr_has in err
     if stdout_has is not None:
         ok = ok and stdout_has in out
@@ -208,9 +208,25 @@ def policies():
     expect_clean("the good policy line alone -> exit 0", ["replay", "--policy", pol, trace])
 
 
+def ring_environment():
+    """checked before the kernel is asked anything: the same error on any host"""
+    for var, val, msg in (
+            ("DMABUF_AUDIT_RINGBUF_SIZE", "3000", "DMABUF_AUDIT_RINGBUF_SIZE=3000: the ring buffer"
+             " size must be a power of two"),
+            ("DMABUF_AUDIT_RING_WAKEUP", "soon", "DMABUF_AUDIT_RING_WAKEUP=soon: 'always' or a"
+             " number of bytes from 1 to the ring buffer size (67108864)"),
+            ("DMABUF_AUDIT_RING_WAKEUP", "0", "DMABUF_AUDIT_RING_WAKEUP=0: 'always'")):
+        expect_error(f"{var}={val} -> exit 2 before any BPF is loaded", ["watch"], 2,
+                     "dmabuf-audit: " + msg, stdout_empty=True, env={var: val})
+    expect_error("DMABUF_AUDIT_RING_WAKEUP above a 1 MiB ring -> exit 2", ["watch"], 2,
+                 "DMABUF_AUDIT_RING_WAKEUP=2097152: 'always' or a number of bytes from 1 to the"
+                 " ring buffer size (1048576)", env={"DMABUF_AUDIT_RINGBUF_SIZE": "1048576",
+                                                    "DMABUF_AUDIT_RING_WAKEUP": "2097152"})
+
+
 def main():
     for case in (bad_events, lost_records, stack_flood, json_pointers, json_symbols,
-                 gzip_and_long_lines, policies):
+                 gzip_and_long_lines, policies, ring_environment):
         case()
     print(f"1..{len(results)}")
     print(f"# {sum(results)} passed, {len(results) - sum(results)} failed")

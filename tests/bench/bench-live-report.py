@@ -176,9 +176,11 @@ def main():
                    if l.startswith("kernel ")), "?")
     guest = dict(l.split(" ", 1) for l in files.get("guest.txt", "").splitlines() if " " in l)
     kernel = f"{kernel}, clocksource {guest.get('clocksource', '?')}, {guest.get('cpus', '?')} CPUs"
-    # ring-BYTES: watch with another ring buffer size, a tool setting like watch
+    # ring-BYTES, wake-MODE: watch with another ring buffer size or wakeup
+    # policy, tool settings like watch
     rings = sorted({k[0] for k in timing if k[0].startswith("ring-")},
                    key=lambda s: int(s[5:]) if s[5:].isdigit() else 0)
+    rings += sorted({k[0] for k in timing if k[0].startswith("wake-")})
     TOOLS.extend(rings)
     settings = [s for s in SETTINGS if any(k[0] == s for k in timing)] + rings
     paths = []

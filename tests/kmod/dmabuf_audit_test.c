@@ -1098,8 +1098,15 @@ static void scn_revoke_stalled(struct dat_scn *s)
 	dat_exporter_revoke(exp, true);
 	if (exp->scope_ms < 1000)
 		dat_fail(s, "the revoke took %lu ms, expected > 1000", exp->scope_ms);
-	if (imp && imp->sgt)
+	/*
+	 * The drain ends inside the importer's unmap (the exporter's unmap
+	 * callback wakes it): let the work finish before looking at its
+	 * mapping, or a slow guest would unmap it a second time below.
+	 */
+	if (atomic_read(&exp->live_maps))
 		dat_fail(s, "the slow importer never unmapped");
+	if (imp)
+		flush_delayed_work(&imp->unmap_work);
 	dat_release_importer(imp, false);
 	dat_finish_fences(s);
 	dat_exporter_put(exp);

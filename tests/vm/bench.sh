@@ -16,6 +16,9 @@
 #            when BENCH_BASE names one), to measure a change in one boot
 #   ring:BYTES  dmabuf-audit watch with DMABUF_AUDIT_RINGBUF_SIZE=BYTES (setting
 #            "ring-BYTES"): what the ring buffer's size costs per call
+#   wake:MODE   dmabuf-audit watch with DMABUF_AUDIT_RING_WAKEUP=MODE ("always":
+#            the kernel's wakeup whenever the consumer has caught up; or a
+#            mark in bytes), setting "wake-MODE": what the wakeups cost
 #   profile  dmabuf-audit watch with kernel.bpf_stats_enabled: per BPF program
 #            its runs and run time (the fdinfo of the tool's program fds, named
 #            from /proc/kallsyms), lines "ROUND profile prog NAME RUN_CNT RUN_NS"
@@ -286,6 +289,11 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 			export DMABUF_AUDIT_RINGBUF_SIZE="${setting#ring:}"
 			bench_tool "$round" "ring-${setting#ring:}" dmabuf-audit
 			unset DMABUF_AUDIT_RINGBUF_SIZE
+			;;
+		wake:*)
+			export DMABUF_AUDIT_RING_WAKEUP="${setting#wake:}"
+			bench_tool "$round" "wake-${setting#wake:}" dmabuf-audit
+			unset DMABUF_AUDIT_RING_WAKEUP
 			;;
 		burst:*:*)
 			# once: a burst takes minutes under TCG
