@@ -247,7 +247,11 @@ static __always_inline void track_resv(struct dma_resv *resv)
 	__u64 key = (__u64)resv;
 	__u8 one = 1;
 
-	if (resv)
+	/*
+	 * Look first: an LRU update takes a new element from the LRU lists
+	 * even when the key is there (every invalidate of a revoke cycle)
+	 */
+	if (resv && !bpf_map_lookup_elem(&tracked_resv, &key))
 		bpf_map_update_elem(&tracked_resv, &key, &one, BPF_ANY);
 }
 
