@@ -82,6 +82,14 @@ def summary_of(text):
     return s[-1] if s else {}
 
 
+def seed_records(text):
+    """records of the buffers found at start (seed_buffer, seed_attachment: 6.16+ sends them
+    through the ring with a seq); buffers the bench made while the seed ran are among them"""
+    stats = [o for o in report_objs(text) if o.get("type") == "stats"]
+    ops = stats[-1].get("events_by_op", {}) if stats else {}
+    return ops.get("seed_buffer", 0) + ops.get("seed_attachment", 0)
+
+
 def calibrate(files):
     """(events per cycle, set-up events) from the 1000-cycle burst with --events"""
     text = next((t for n, t in sorted(files.items()) if n.startswith("bench-burst-cal-")), None)
@@ -92,7 +100,7 @@ def calibrate(files):
         if o.get("type") == "event":
             ops[o.get("op")] = ops.get(o.get("op"), 0) + 1
     per_cycle = sum(c for c in ops.values() if c == 1000) // 1000
-    return per_cycle, summary_of(text).get("events", 0) - per_cycle * 1000
+    return per_cycle, summary_of(text).get("events", 0) - per_cycle * 1000 - seed_records(text)
 
 
 def print_bursts(timing, tool, files):
@@ -107,7 +115,8 @@ def print_bursts(timing, tool, files):
         print(f"calibration (1000 cycles, --events): {cal[0]} events per cycle,"
               f" {cal[1]} of the set-up and teardown")
     print(f"{'ring':>11} {'cycles':>8} {'ns/cycle':>9} {'events':>9} {'lost':>9} {'lost %':>7}"
-          f" {'counted':>9} {'partial':>8} {'findings':>8} {'CPU s':>7} {'s/M ev':>7} {'wall s':>7}")
+          f" {'seed':>5} {'counted':>9} {'partial':>8} {'findings':>8} {'CPU s':>7} {'s/M ev':>7}"
+          f" {'wall s':>7}")
     for tag in tags:
         for events, lost, cpu, wall, rnd in tool[tag]:
             t = timing.get((tag, "map-unmap-unlocked"), [])
@@ -117,14 +126,15 @@ def print_bursts(timing, tool, files):
             summ = summary_of(text)
             found = sum(o.get("type") == "finding" for o in report_objs(text)) if summ else "?"
             partial = summ.get("partial_reasons", {}).get("lost", 0) if summ else "?"
-            counted = "?"
+            counted, seeds = "?", seed_records(text)
             if cal and n:
-                want = cal[0] * n + cal[1]
+                want = cal[0] * n + cal[1] + seeds
                 counted = "exact" if events + lost == want else f"{events + lost - want:+d}"
             ring = tag[6:]
             ring = f"{int(ring) >> 20} MiB" if ring.isdigit() else ring
             print(f"{ring:>11} {n:>8} {min(t) if t else 0:>9.0f} {events:>9} {lost:>9}"
-                  f" {100 * lost / max(events + lost, 1):>6.1f}% {counted:>9} {partial:>8} {found:>8}"
+                  f" {100 * lost / max(events + lost, 1):>6.1f}% {seeds:>5} {counted:>9}"
+                  f" {partial:>8} {found:>8}"
                   f" {cpu:>7.1f} {cpu / max(events, 1) * 1e6:>7.1f} {wall:>7}")
 
 
