@@ -68,7 +68,7 @@ boot() {
 # implementation-defined pointer authentication), console on its PL011
 # UART; it has no second UART, so the results stream goes out on a virtio
 # console (/dev/hvc0 in the guest, DAT_RESULTS_TTY in tests/vm/init).
-if [ "$(dd if="$vmlinuz" bs=1 skip=56 count=4 status=none 2>/dev/null)" = ARMd ]; then
+if [ "$(dd if="$vmlinuz" bs=1 skip=56 count=4 status=none 2>/dev/null | tr -d '\0')" = ARMd ]; then
 	command -v qemu-system-aarch64 >/dev/null || {
 		echo "vm-boot: qemu-system-aarch64 is not installed (make ARCH=arm64 deps)" >&2
 		exit 2
