@@ -65,17 +65,7 @@ struct {
 	__type(value, __u8);
 } unlocked_calls SEC(".maps");
 
-/*
- * Reservation objects whose fence waits are reported: those of buffers
- * seen exported or invalidated, forgotten at release.  LRU: a full table
- * forgets the oldest instead of refusing new buffers.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u8);
-} tracked_resv SEC(".maps");
+#include "tracked_resv.bpf.h"
 
 /*
  * resvs with an invalidate whose unlock has not been reported yet, and how

@@ -68,13 +68,8 @@ struct bpf_iter__task_file {
 	struct file *file;
 } __attribute__((preserve_access_index));
 
-/* the core object's map (bpf/dmabuf_audit.bpf.c), shared: fence waits on a seeded resv count */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u8);
-} tracked_resv SEC(".maps");
+/* the core object's map, shared: fence waits on a seeded resv count */
+#include "tracked_resv.bpf.h"
 
 /* task_file: buffers already seeded (many fds and tasks share one buffer) */
 struct {

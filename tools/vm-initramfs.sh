@@ -140,7 +140,8 @@ trigger_bin=$DA_ROOT/build/vm/bin
 mkdir -p "$trigger_bin"
 for prog in dat-trigger dat-prime dat-notify; do
 	if [ ! -x "$trigger_bin/$prog" ] ||
-		[ "$DA_ROOT/tests/vm/$prog.c" -nt "$trigger_bin/$prog" ]; then
+		[ "$DA_ROOT/tests/vm/$prog.c" -nt "$trigger_bin/$prog" ] ||
+		[ "$DA_ROOT/tests/vm/dat-drivers.h" -nt "$trigger_bin/$prog" ]; then
 		"$guest_cc" -static -O2 -Wall -Wextra -o "$trigger_bin/$prog" \
 			"$DA_ROOT/tests/vm/$prog.c" || vm_die "building $prog failed"
 	fi

@@ -47,9 +47,10 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "../vm/dat-drivers.h"
+
 #define RUN_FILE "/sys/kernel/debug/dmabuf_audit_test/run"
 #define BENCH_FILE "/sys/kernel/debug/dmabuf_audit_test/bench"
-#define BUF_SIZE (4 * 4096)
 #define NSEC 1000000000LL
 #define MAX_PLAN 256
 
@@ -457,105 +458,12 @@ static void *flows(void *unused __attribute__((unused)))
 
 /* ------------------------------------------------------------ real drivers */
 
-/* the few DRM uAPI structures used (stable ABI; no libdrm headers needed) */
-struct dat_drm_version {
-	int version_major, version_minor, version_patchlevel;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
-struct dat_drm_prime_handle {
-	uint32_t handle;
-	uint32_t flags;
-	int32_t fd;
-};
-
-struct dat_drm_gem_close {
-	uint32_t handle;
-	uint32_t pad;
-};
-
-#define DAT_DRM_IOCTL_VERSION _IOWR('d', 0x00, struct dat_drm_version)
-#define DAT_DRM_IOCTL_GEM_CLOSE _IOW('d', 0x09, struct dat_drm_gem_close)
-#define DAT_DRM_IOCTL_PRIME_FD_TO_HANDLE _IOWR('d', 0x2e, struct dat_drm_prime_handle)
-
-static int open_vgem(void)
-{
-	char path[64], name[32];
-	struct dat_drm_version v;
-	int i, fd;
-
-	for (i = 0; i < 16; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(fd, DAT_DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	errno = ENODEV;
-	return -1;
-}
-
-static int udmabuf_create(void)
-{
-	struct udmabuf_create create = { 0 };
-	int memfd, dev, fd;
-
-	memfd = memfd_create("dat-soak", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (memfd < 0)
-		return -1;
-	if (ftruncate(memfd, BUF_SIZE) || fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-		close(memfd);
-		return -1;
-	}
-	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0) {
-		close(memfd);
-		return -1;
-	}
-	create.memfd = memfd;
-	create.flags = UDMABUF_FLAGS_CLOEXEC;
-	create.size = BUF_SIZE;
-	fd = ioctl(dev, UDMABUF_CREATE, &create);
-	close(dev);
-	close(memfd);
-	return fd;
-}
-
-static int heap_create(void)
-{
-	struct dma_heap_allocation_data alloc = { 0 };
-	int heap;
-
-	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
-	if (heap < 0)
-		return -1;
-	alloc.len = BUF_SIZE;
-	alloc.fd_flags = O_RDWR | O_CLOEXEC;
-	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc)) {
-		close(heap);
-		return -1;
-	}
-	close(heap);
-	return (int)alloc.fd;
-}
-
 /* one buffer: create, import into vgem, CPU access, release; 0 or a step name */
 static const char *prime_cycle(int drm, int use_heap)
 {
 	struct dat_drm_prime_handle prime = { 0 };
 	struct dat_drm_gem_close gclose = { 0 };
-	int buf = use_heap ? heap_create() : udmabuf_create();
+	int buf = use_heap ? heap_create() : udmabuf_create("dat-soak");
 	const char *failed = NULL;
 	void *p;
 

@@ -36,32 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct dat_drm_version {
-	int version_major, version_minor, version_patchlevel;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
-struct dat_drm_prime_handle {
-	uint32_t handle;
-	uint32_t flags;
-	int32_t fd;
-};
-
-struct dat_drm_gem_close {
-	uint32_t handle;
-	uint32_t pad;
-};
-
-#define DAT_DRM_IOCTL_VERSION _IOWR('d', 0x00, struct dat_drm_version)
-#define DAT_DRM_IOCTL_GEM_CLOSE _IOW('d', 0x09, struct dat_drm_gem_close)
-#define DAT_DRM_IOCTL_PRIME_FD_TO_HANDLE _IOWR('d', 0x2e, struct dat_drm_prime_handle)
-
-#define BUF_SIZE (4 * 4096)
+#include "dat-drivers.h"
 
 static const char *status_path;
 static volatile sig_atomic_t released;
@@ -104,74 +79,6 @@ static int fail(const char *what)
 	return 1;
 }
 
-static int open_vgem(void)
-{
-	char path[64], name[32];
-	struct dat_drm_version v;
-	int i, fd;
-
-	for (i = 0; i < 16; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(fd, DAT_DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	errno = ENODEV;
-	return -1;
-}
-
-static int udmabuf_create(void)
-{
-	struct udmabuf_create create = { 0 };
-	int memfd, dev, fd;
-
-	memfd = memfd_create("dat-prime", MFD_ALLOW_SEALING);
-	if (memfd < 0)
-		return -1;
-	if (ftruncate(memfd, BUF_SIZE) || fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-		close(memfd);
-		return -1;
-	}
-	dev = open("/dev/udmabuf", O_RDWR);
-	if (dev < 0) {
-		close(memfd);
-		return -1;
-	}
-	create.memfd = memfd;
-	create.flags = UDMABUF_FLAGS_CLOEXEC;
-	create.offset = 0;
-	create.size = BUF_SIZE;
-	fd = ioctl(dev, UDMABUF_CREATE, &create);
-	close(dev);
-	close(memfd);
-	return fd;
-}
-
-static int heap_create(void)
-{
-	struct dma_heap_allocation_data alloc = { 0 };
-	int heap;
-
-	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
-	if (heap < 0)
-		return -1;
-	alloc.len = BUF_SIZE;
-	alloc.fd_flags = O_RDWR | O_CLOEXEC;
-	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc)) {
-		close(heap);
-		return -1;
-	}
-	close(heap);
-	return alloc.fd;
-}
-
 int main(int argc, char **argv)
 {
 	struct dat_drm_prime_handle prime = { 0 };
@@ -198,7 +105,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(src, "udmabuf"))
-		buf = udmabuf_create();
+		buf = udmabuf_create("dat-prime");
 	else if (!strcmp(src, "heap"))
 		buf = heap_create();
 	else {
