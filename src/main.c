@@ -56,7 +56,7 @@ static void usage(FILE *out)
 		"  --log auto|journal|output      where findings go: the system journal (native\n"
 		"                                 protocol) or the report; auto: the journal when\n"
 		"                                 stdout is systemd's journal stream and no -o\n"
-		"  --metrics FILE                 OpenMetrics text for node_exporter's textfile\n"
+		"  --metrics FILE                 Prometheus text for node_exporter's textfile\n"
 		"                                 collector, replaced atomically\n"
 		"  --metrics-interval SEC         how often --metrics FILE is written (default 15)\n"
 		"  --stats-interval SEC           json: a stats record every SEC seconds and at exit\n"
