@@ -5,7 +5,8 @@
 #   make          install missing build dependencies, then build
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
 #   make check    unit, replay, bad-input, command-line, service (journal,
-#                 sd_notify, metrics; a private systemd-journald), pictures (Perfetto trace,
+#                 sd_notify, metrics; a private systemd-journald), metrics (promtool,
+#                 node_exporter, Prometheus on 127.0.0.1), pictures (Perfetto trace,
 #                 HTML in headless Chromium), fuzz smoke and repository
 #                 self-check tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
@@ -66,7 +67,7 @@ FULL_KERNELS ?= 6.1 6.12 7.3 6.12-rt 6.12-newest sid 7.3-arm64
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
 	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium \
-	systemd python3-prometheus-client patch
+	systemd python3-prometheus-client patch prometheus prometheus-node-exporter
 # the arm64 cross build and guest (make ARCH=arm64, vmtest of an -arm64 series)
 DEPS_ARM64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64 libelf-dev:arm64 \
 	zlib1g-dev:arm64 libjansson-dev:arm64 qemu-system-arm
@@ -102,7 +103,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests pictures-tests readme-picture bench-live service-tests \
+	repo-check cli-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
 	dynamic install deb package-tests package-guest-test arm64 all-arches
 
 # A plain `make` on a fresh machine installs what is missing first (or says
@@ -147,6 +148,12 @@ replay-tests: $(BIN)
 
 badinput-tests: $(BIN)
 	@tools/run-suite.sh badinput tests/badinput/run.py $(BIN)
+
+# the metrics file and the shipped alert rules in the real engines: promtool (check metrics,
+# test rules), node_exporter's textfile collector and a Prometheus firing the alert, all on
+# 127.0.0.1 (tests/metrics/run.sh; docs/operations.md)
+metrics-tests: $(BIN)
+	@tools/run-suite.sh metrics tests/metrics/run.sh $(BIN)
 
 # the command line as users meet it: options, refused values, exit status
 cli-tests: $(BIN)
@@ -211,7 +218,8 @@ repo-check:
 	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
 
 # make check: no kernel needed
-check: unit replay-tests badinput-tests cli-tests service-tests pictures-tests repo-check fuzz-smoke
+check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests pictures-tests \
+	repo-check fuzz-smoke
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
@@ -303,6 +311,7 @@ DOCDIR ?= $(PREFIX)/share/doc/dmabuf-audit
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share/dmabuf-audit
 INSTALL_BIN ?= $(DYN_BIN)
 
 # a sub-make with its own build folder: the same rules, no -static
@@ -330,6 +339,8 @@ install: $(INSTALL_BIN)
 		install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy; \
 	fi
 	install -D -m 0644 tools/package/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
+	install -D -m 0644 tools/package/dmabuf-audit.rules.yml \
+		$(DESTDIR)$(DATADIR)/prometheus/dmabuf-audit.rules.yml
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DOCDIR)/docs
 	install -m 0644 $(wildcard docs/*.md) docs/demo-finding.png $(DESTDIR)$(DOCDIR)/docs/

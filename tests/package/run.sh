@@ -235,6 +235,7 @@ expected_files() {
 	printf '%s\n' etc/dmabuf-audit/policy "$p/sbin/dmabuf-audit" \
 		"$p/share/man/man8/dmabuf-audit.8" "$p/lib/systemd/system/dmabuf-audit.service" \
 		"$p/share/bash-completion/completions/dmabuf-audit" \
+		"$p/share/dmabuf-audit/prometheus/dmabuf-audit.rules.yml" \
 		"$p/share/doc/dmabuf-audit/README.md" "$p/share/doc/dmabuf-audit/docs/demo-finding.png"
 	for f in "$repo"/docs/*.md; do
 		echo "$p/share/doc/dmabuf-audit/docs/$(basename "$f")"
