@@ -95,6 +95,45 @@ $(cat "$work/bug.out" "$work/ok.out" | tail -n 20)
 $(grep -v '^#' "$work/bug/dmabuf-audit.prom" | head -n 5)"
 fi
 
+# ---- dmabuf_audit_rules_enforceable from the trace's hooks, judged as `hooks` judges them:
+# the 7.3 guest's header as recorded (all 16 rules), without the fence wait hook (the three
+# fence-wait rules go), with the test module's revoke scopes not loaded (revoke-stalled and
+# pinned-importer-left-revoked go), with PREEMPT_RT's quirk (resv-not-held goes)
+enforceable() { # NAME CHANGE: the count in the metrics of that header over a correct trace
+	"$bin" replay --format json "$bug_trace" | head -n 1 | python3 -c '
+import json, sys
+h, change = json.loads(sys.stdin.readline()), sys.argv[1]
+for x in h["hooks"]:
+    if change == "no-fence-wait" and x["function"] == "dma_resv_wait_timeout":
+        x["attached"], x["mode"] = False, "absent"
+    if change == "no-scopes" and x["function"] in h["scopes"]:
+        x["attached"], x["mode"] = False, "module"
+if change == "rt":
+    h["quirks"] = ["no-resv-owner"]
+print(json.dumps(h))
+sys.stdout.write(open(sys.argv[2]).read())
+' "$2" "$src/tests/replay/traces/ok-static-import.jsonl" >"$work/$1.jsonl"
+	"$bin" replay --metrics "$work/$1.prom" "$work/$1.jsonl" >/dev/null 2>&1
+	sed -n 's/^dmabuf_audit_rules_enforceable //p' "$work/$1.prom"
+}
+got="$(enforceable all none) $(enforceable fw no-fence-wait) $(enforceable sc no-scopes) $(enforceable rt rt)"
+rules_known=$(sed -n 's/^dmabuf_audit_rules //p' "$work/all.prom")
+want="$rules_known $((rules_known - 3)) $((rules_known - 2)) $((rules_known - 1))"
+if [ "$got" = "$want" ] && [ "$rules_known" = "$(grep -c '^### `' "$src/docs/rules.md")" ]; then
+	ok "rules_enforceable: all $rules_known rules with every hook, 3 fewer without the fence wait, 2 without scopes, 1 on RT"
+else
+	not_ok "rules_enforceable: all rules with every hook, 3 fewer without the fence wait, 2 without scopes, 1 on RT" \
+		"got $got, expected $want; docs/rules.md has $(grep -c '^### `' "$src/docs/rules.md") rules"
+fi
+jsonl_trace=$src/tests/replay/traces/ok-static-import.jsonl
+"$bin" replay --metrics "$work/nohooks.prom" "$jsonl_trace" >/dev/null 2>&1
+if grep -qx "dmabuf_audit_rules $rules_known" "$work/nohooks.prom" && ! grep -q rules_enforceable "$work/nohooks.prom"; then
+	ok "rules_enforceable: left out for a trace that lists no hooks (JSON Lines without a header)"
+else
+	not_ok "rules_enforceable: left out for a trace that lists no hooks" \
+		"$(grep rules "$work/nohooks.prom")"
+fi
+
 # ---- promtool
 for t in bug ok; do
 	out=$(promtool check metrics <"$work/$t/dmabuf-audit.prom" 2>&1)
