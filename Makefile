@@ -27,7 +27,8 @@
 #                 --stacks); docs/performance.md
 #   make fuzz     libFuzzer targets for the record, JSON Lines and policy
 #                 readers (build/fuzz/); make fuzz-smoke runs each briefly
-#   make deb      build/dmabuf-audit_VERSION_ARCH.deb: the binary linked
+#   make deb      build/dmabuf-audit_VERSION_ARCH.deb (ARCH=arm64: cross-built,
+#                 build/arm64/dmabuf-audit_VERSION_arm64.deb): the binary linked
 #                 against the shared libraries (build/dyn/), unit, policy, man
 #                 page, completion, docs (tools/package/)
 #   make install  PREFIX=/usr/local DESTDIR= : the same files for other systems
@@ -37,18 +38,30 @@
 
 CC ?= gcc
 CLANG ?= clang
-# ARCH=arm64: cross-build everything for arm64 into build/arm64/
+# ARCH=arm64: cross-build everything for arm64 into build/arm64/ (make deb ARCH=arm64: the
+# arm64 package). Without ARCH= the BPF programs are built for the machine the C compiler
+# builds for (uname -m while there is no compiler yet): a native arm64 build gets arm64 ones.
 ARCH ?=
-ifeq ($(ARCH),arm64)
+ifeq ($(ARCH),)
+CC_TARGET := $(shell $(CC) -dumpmachine 2>/dev/null || uname -m)
+ifneq ($(filter aarch64%,$(CC_TARGET)),)
+BPF_TARGET_ARCH := arm64
+else ifneq ($(filter x86_64%,$(CC_TARGET)),)
+BPF_TARGET_ARCH := x86
+else
+$(error $(CC) builds for $(CC_TARGET): only x86_64 and arm64 (aarch64) are built)
+endif
+else ifneq ($(filter arm64 aarch64,$(ARCH)),)
+override ARCH := arm64
 BUILD ?= build/arm64
 ifeq ($(origin CC),default)
 CC := aarch64-linux-gnu-gcc
 endif
 BPF_TARGET_ARCH := arm64
-else ifneq ($(filter-out x86 x86_64,$(ARCH)),)
-$(error ARCH=$(ARCH): only x86_64 (the default) and arm64 are built)
-else
+else ifneq ($(filter x86 x86_64 amd64,$(ARCH)),)
 BPF_TARGET_ARCH := x86
+else
+$(error ARCH=$(ARCH): only x86_64 (amd64) and arm64 (aarch64) are built)
 endif
 BPFTOOL ?= bpftool
 PYTHON ?= python3
@@ -345,9 +358,10 @@ install: $(INSTALL_BIN)
 	install -d $(DESTDIR)$(DOCDIR)/docs
 	install -m 0644 $(wildcard docs/*.md) docs/demo-finding.png $(DESTDIR)$(DOCDIR)/docs/
 
+# ARCH=arm64 on another machine: the arm64 package, cross-built (dpkg-buildpackage -a arm64)
 deb: deps
 	@tools/install-deps.sh $(PACKAGE_DEPS)
-	@tools/package/build-deb.sh $(BUILD)
+	@tools/package/build-deb.sh $(BUILD) $(ARCH)
 
 # needs root (dpkg -i); leaves the host as it found it
 package-tests: $(BIN)

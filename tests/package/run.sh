@@ -321,6 +321,38 @@ else
 	not_ok "lintian -I -E --pedantic: no tag but the commented overrides" "no package"
 fi
 
+# --- the arm64 package, cross-built (make deb ARCH=arm64) ------------------------------------
+
+deb_arm64=$repo/build/arm64/dmabuf-audit_${version}_arm64.deb
+name="make deb ARCH=arm64: Architecture arm64, an aarch64 binary, BPF objects built for arm64, the same files"
+rm -f "$deb_arm64"
+make -C "$repo" --no-print-directory deb ARCH=arm64 >"$work/deb-arm64.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && [ -f "$deb_arm64" ]; then
+	mkdir -p "$work/arm64"
+	dpkg-deb -x "$deb_arm64" "$work/arm64"
+	arch=$(dpkg-deb -f "$deb_arm64" Architecture)
+	kind=$(file -b "$work/arm64/usr/sbin/dmabuf-audit")
+	buildlog=$repo/build/arm64/deb/build.log
+	# every BPF object of the package's build, and none for x86
+	bpf_arm64=$(grep -c -- '-target bpf -D__TARGET_ARCH_arm64 .* -o build/arm64/dyn/bpf/' "$buildlog")
+	bpf_x86=$(grep -c -- '-D__TARGET_ARCH_x86' "$buildlog")
+	n_bpf=$(ls "$repo"/bpf/*.bpf.c | wc -l)
+	files_arm64=$(dpkg-deb -c "$deb_arm64" | awk '$1 !~ /^d/ { print $6 }' | sort)
+	files_native=$([ -f "$deb" ] && dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $6 }' | sort)
+	if [ "$arch" = arm64 ] && [[ $kind == *"ARM aarch64"* ]] && [ "$bpf_arm64" -eq "$n_bpf" ] &&
+		[ "$bpf_x86" -eq 0 ] && [ "$files_arm64" = "$files_native" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "Architecture: $arch; binary: $kind
+BPF objects for arm64: $bpf_arm64 of $n_bpf, for x86: $bpf_x86
+$(diff <(echo "$files_native") <(echo "$files_arm64"))"
+	fi
+else
+	not_ok "$name" "exit $rc
+$(tail -n 20 "$work/deb-arm64.log")"
+fi
+
 # --- dpkg -i, -r, --purge on this host ---------------------------------------------------------
 
 dpkg_tests=("dpkg -i installs it; /usr/sbin/dmabuf-audit --version runs"
