@@ -6,7 +6,8 @@
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
 #   make check    unit, replay, bad-input, command-line, service (journal,
 #                 sd_notify, metrics; a private systemd-journald), metrics (promtool,
-#                 node_exporter, Prometheus on 127.0.0.1), pictures (Perfetto trace,
+#                 node_exporter, Prometheus on 127.0.0.1), image (the OCI image, podman run,
+#                 the DaemonSet), pictures (Perfetto trace,
 #                 HTML in headless Chromium), fuzz smoke and repository
 #                 self-check tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
@@ -32,6 +33,8 @@
 #                 against the shared libraries (build/dyn/), unit, policy, man
 #                 page, completion, docs (tools/package/)
 #   make install  PREFIX=/usr/local DESTDIR= : the same files for other systems
+#   make image    build/dmabuf-audit_VERSION_ARCH.oci(.tar): an OCI image from
+#                 scratch of the static binary (docs/operations.md); make image-tests
 #   make package-tests   unit verify, make deb, dpkg -i/-r/--purge, lintian,
 #                 man page, make install (root; run by make test)
 #   make package-guest-test   the unit's sandbox under systemd in a guest
@@ -80,7 +83,8 @@ FULL_KERNELS ?= 6.1 6.12 7.3 6.12-rt 6.12-newest sid 7.3-arm64
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
 	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium \
-	systemd python3-prometheus-client patch prometheus prometheus-node-exporter
+	systemd python3-prometheus-client patch prometheus prometheus-node-exporter \
+	podman runc python3-yaml
 # the arm64 cross build and guest (make ARCH=arm64, vmtest of an -arm64 series)
 DEPS_ARM64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64 libelf-dev:arm64 \
 	zlib1g-dev:arm64 libjansson-dev:arm64 qemu-system-arm
@@ -117,7 +121,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
 	repo-check cli-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
-	dynamic install deb package-tests package-guest-test arm64 all-arches
+	dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -231,8 +235,8 @@ repo-check:
 	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
 
 # make check: no kernel needed
-check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests pictures-tests \
-	repo-check fuzz-smoke
+check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
+	pictures-tests repo-check fuzz-smoke
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
@@ -362,6 +366,18 @@ install: $(INSTALL_BIN)
 deb: deps
 	@tools/install-deps.sh $(PACKAGE_DEPS)
 	@tools/package/build-deb.sh $(BUILD) $(ARCH)
+
+# The OCI image, from scratch: the static $(BIN), the default policy and the alert rules,
+# written by hand per the OCI image spec (no daemon, no base image, no download);
+# docs/operations.md. ARCH=arm64: the arm64 image of build/arm64/dmabuf-audit.
+IMAGE_ARCH := $(if $(filter arm64,$(BPF_TARGET_ARCH)),arm64,amd64)
+IMAGE := $(BUILD)/dmabuf-audit_$(VERSION)_$(IMAGE_ARCH).oci
+image: $(BIN)
+	@$(PYTHON) tools/package/build-image.py $(BIN) $(VERSION) $(IMAGE_ARCH) $(IMAGE)
+
+# the image's contents, and podman run of it where podman can run (tests/image/run.sh)
+image-tests: image
+	@tools/run-suite.sh image tests/image/run.sh $(IMAGE) $(BIN)
 
 # needs root (dpkg -i); leaves the host as it found it
 package-tests: $(BIN)
