@@ -353,6 +353,20 @@ else
 $(tail -n 20 "$work/deb-arm64.log")"
 fi
 
+# a native build takes its BPF target from the compiler (what a native arm64 machine's cc
+# builds for), not only from ARCH=: the same tree, asked with each compiler
+bpf_target() { # CC: the -D__TARGET_ARCH_ make would compile the BPF objects with
+	make -C "$repo" --no-print-directory -n CC="$1" BUILD="$work/target-$1" \
+		"$work/target-$1/bpf/dmabuf_audit.bpf.o" 2>&1 | grep -o -- '-D__TARGET_ARCH_[a-z0-9_]*'
+}
+got="$(bpf_target gcc) $(command -v aarch64-linux-gnu-gcc >/dev/null && bpf_target aarch64-linux-gnu-gcc)"
+want="-D__TARGET_ARCH_$([ "$(uname -m)" = aarch64 ] && echo arm64 || echo x86) -D__TARGET_ARCH_arm64"
+if [ "$got" = "$want" ]; then
+	ok "without ARCH= the BPF target is the compiler's: gcc ($(uname -m)) and aarch64-linux-gnu-gcc"
+else
+	not_ok "without ARCH= the BPF target is the compiler's" "got '$got', expected '$want'"
+fi
+
 # --- dpkg -i, -r, --purge on this host ---------------------------------------------------------
 
 dpkg_tests=("dpkg -i installs it; /usr/sbin/dmabuf-audit --version runs"
