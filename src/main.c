@@ -50,7 +50,8 @@ static const struct option_help option_help[] = {
 	{ C_REPORT, "  --events                       also print every event\n" },
 	{ C_REPORT, "  --record FILE                  write the event stream for replay (.gz: compressed)\n" },
 	{ C_REPORT | C_HOOKS, "  --policy FILE                  policy file (docs/policy.md)\n" },
-	{ C_LIVE, "  --stacks                       capture the kernel stack of offending calls\n" },
+	{ C_REPORT, "  --stacks                       capture the kernel stack of offending calls (replay:\n"
+		    "                                 show the stacks the record holds)\n" },
 	{ C_REPORT, "  --fail-on SEVERITY             info|warning|high|critical (default high)\n" },
 	{ C_REPORT, "  --error-exitcode N             exit status when a finding reaches --fail-on: 1 (default)\n"
 		    "                                 or 3..255\n" },

@@ -234,7 +234,7 @@ fi
 # the per-command lists are not the general one: hooks takes none of the report's options
 if [ "$(run hooks --help; help_options <<<"$out" | grep -c -- '--fail-on\|--duration\|--metrics')" = 0 ] &&
 	run watch --help && grep -q -- '--duration' <<<"$out" && run replay --help &&
-	! grep -q -- '--duration\|--follow\|--stacks' <<<"$out"; then
+	! grep -q -- '--duration\|--follow\|--no-seed' <<<"$out"; then
 	ok "each --help lists its own command's options only (hooks: no --fail-on, replay: no --duration)"
 else
 	not_ok "each --help lists its own command's options only" "$out"

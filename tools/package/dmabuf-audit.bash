@@ -8,10 +8,10 @@
 # compares the two).
 # options every analysing command takes (watch, run, replay)
 _dmabuf_audit_report_opts='--format -o --output --timeline --all-buffers --events --record
-	--policy --fail-on --error-exitcode --stats-interval --color --max-buffers
+	--policy --stacks --fail-on --error-exitcode --stats-interval --color --max-buffers
 	--max-attachments --history -v --verbose -h --help -V --version'
 # options of attaching to a kernel (watch, run)
-_dmabuf_audit_live_opts='--stacks --mode --pid --no-seed'
+_dmabuf_audit_live_opts='--mode --pid --no-seed'
 # the service's (watch, and replay judging a trace again)
 _dmabuf_audit_service_opts='--log --metrics --metrics-interval'
 
