@@ -85,9 +85,10 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium \
 	systemd python3-prometheus-client patch prometheus prometheus-node-exporter \
 	podman runc python3-yaml
-# the arm64 cross build and guest (make ARCH=arm64, vmtest of an -arm64 series)
+# the arm64 cross build and guest (make ARCH=arm64, vmtest of an -arm64 series); qemu-user
+# runs the arm64 package's binary in the package tests
 DEPS_ARM64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64 libelf-dev:arm64 \
-	zlib1g-dev:arm64 libjansson-dev:arm64 qemu-system-arm
+	zlib1g-dev:arm64 libjansson-dev:arm64 qemu-system-arm qemu-user
 ifeq ($(ARCH),arm64)
 DEPS += $(DEPS_ARM64)
 endif

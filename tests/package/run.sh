@@ -353,6 +353,33 @@ else
 $(tail -n 20 "$work/deb-arm64.log")"
 fi
 
+# the arm64 package's binary runs (qemu-user, Debian's arm64 libraries of DEPS_ARM64): hooks
+# --btf of Debian's arm64 7.3 kernel and replay of a recorded trace print what the host's do
+name="the arm64 package's binary under qemu-aarch64: hooks --btf (arm64 7.3) and replay as on the host"
+btf_arm64=$(ls "${DA_CACHE:-$HOME/.cache/dmabuf-audit}"/btf/7.3.*-arm64.btf 2>/dev/null | head -n 1)
+rec=$repo/tests/replay/fixtures/7.3-missing-fence-wait.rec
+if [ ! -x "$work/arm64/usr/sbin/dmabuf-audit" ]; then
+	not_ok "$name" "no arm64 package"
+elif ! command -v qemu-aarch64 >/dev/null || [ -z "$btf_arm64" ]; then
+	ok "# SKIP $name: qemu-aarch64 (qemu-user) or the arm64 7.3 BTF (make vmtest KERNELS=7.3-arm64) missing"
+else
+	for args in "hooks --btf $btf_arm64" "replay --format json $rec"; do
+		# shellcheck disable=SC2086
+		timeout 120 qemu-aarch64 -L / "$work/arm64/usr/sbin/dmabuf-audit" $args \
+			>"$work/arm64.out" 2>&1
+		echo "exit $?" >>"$work/arm64.out"
+		# shellcheck disable=SC2086
+		"$bin" $args >"$work/host.out" 2>&1
+		echo "exit $?" >>"$work/host.out"
+		cmp -s "$work/arm64.out" "$work/host.out" || break
+	done
+	if cmp -s "$work/arm64.out" "$work/host.out" && grep -q '"rule":"missing-fence-wait"' "$work/host.out"; then
+		ok "$name"
+	else
+		not_ok "$name" "$args: $(diff "$work/host.out" "$work/arm64.out" | head -n 10)"
+	fi
+fi
+
 # a native build takes its BPF target from the compiler (what a native arm64 machine's cc
 # builds for), not only from ARCH=: the same tree, asked with each compiler
 bpf_target() { # CC: the -D__TARGET_ARCH_ make would compile the BPF objects with
