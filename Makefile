@@ -5,7 +5,9 @@
 #   make          install missing build dependencies, then build
 #                 build/dmabuf-audit (static, BPF skeleton embedded)
 #   make check    unit, replay, bad-input, command-line, service (journal,
-#                 sd_notify, metrics; a private systemd-journald), pictures (Perfetto trace,
+#                 sd_notify, metrics; a private systemd-journald), metrics (promtool,
+#                 node_exporter, Prometheus on 127.0.0.1), image (the OCI image, podman run,
+#                 the DaemonSet), pictures (Perfetto trace,
 #                 HTML in headless Chromium), fuzz smoke and repository
 #                 self-check tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
@@ -26,28 +28,43 @@
 #                 --stacks); docs/performance.md
 #   make fuzz     libFuzzer targets for the record, JSON Lines and policy
 #                 readers (build/fuzz/); make fuzz-smoke runs each briefly
-#   make deb      build/dmabuf-audit_VERSION_ARCH.deb: the binary linked
+#   make deb      build/dmabuf-audit_VERSION_ARCH.deb (ARCH=arm64: cross-built,
+#                 build/arm64/dmabuf-audit_VERSION_arm64.deb): the binary linked
 #                 against the shared libraries (build/dyn/), unit, policy, man
 #                 page, completion, docs (tools/package/)
 #   make install  PREFIX=/usr/local DESTDIR= : the same files for other systems
+#   make image    build/dmabuf-audit_VERSION_ARCH.oci(.tar): an OCI image from
+#                 scratch of the static binary (docs/operations.md); make image-tests
 #   make package-tests   unit verify, make deb, dpkg -i/-r/--purge, lintian,
 #                 man page, make install (root; run by make test)
 #   make package-guest-test   the unit's sandbox under systemd in a guest
 
 CC ?= gcc
 CLANG ?= clang
-# ARCH=arm64: cross-build everything for arm64 into build/arm64/
+# ARCH=arm64: cross-build everything for arm64 into build/arm64/ (make deb ARCH=arm64: the
+# arm64 package). Without ARCH= the BPF programs are built for the machine the C compiler
+# builds for (uname -m while there is no compiler yet): a native arm64 build gets arm64 ones.
 ARCH ?=
-ifeq ($(ARCH),arm64)
+ifeq ($(ARCH),)
+CC_TARGET := $(shell $(CC) -dumpmachine 2>/dev/null || uname -m)
+ifneq ($(filter aarch64%,$(CC_TARGET)),)
+BPF_TARGET_ARCH := arm64
+else ifneq ($(filter x86_64%,$(CC_TARGET)),)
+BPF_TARGET_ARCH := x86
+else
+$(error $(CC) builds for $(CC_TARGET): only x86_64 and arm64 (aarch64) are built)
+endif
+else ifneq ($(filter arm64 aarch64,$(ARCH)),)
+override ARCH := arm64
 BUILD ?= build/arm64
 ifeq ($(origin CC),default)
 CC := aarch64-linux-gnu-gcc
 endif
 BPF_TARGET_ARCH := arm64
-else ifneq ($(filter-out x86 x86_64,$(ARCH)),)
-$(error ARCH=$(ARCH): only x86_64 (the default) and arm64 are built)
-else
+else ifneq ($(filter x86 x86_64 amd64,$(ARCH)),)
 BPF_TARGET_ARCH := x86
+else
+$(error ARCH=$(ARCH): only x86_64 (amd64) and arm64 (aarch64) are built)
 endif
 BPFTOOL ?= bpftool
 PYTHON ?= python3
@@ -66,10 +83,12 @@ FULL_KERNELS ?= 6.1 6.12 7.3 6.12-rt 6.12-newest sid 7.3-arm64
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev \
 	gcc make pkg-config python3 qemu-system-x86 busybox-static cpio dwarves \
 	debootstrap xz-utils zstd kmod libclang-rt-14-dev chromium \
-	systemd python3-prometheus-client patch
-# the arm64 cross build and guest (make ARCH=arm64, vmtest of an -arm64 series)
+	systemd python3-prometheus-client patch prometheus prometheus-node-exporter \
+	podman runc python3-yaml
+# the arm64 cross build and guest (make ARCH=arm64, vmtest of an -arm64 series); qemu-user
+# runs the arm64 package's binary in the package tests
 DEPS_ARM64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64 libelf-dev:arm64 \
-	zlib1g-dev:arm64 libjansson-dev:arm64 qemu-system-arm
+	zlib1g-dev:arm64 libjansson-dev:arm64 qemu-system-arm qemu-user
 ifeq ($(ARCH),arm64)
 DEPS += $(DEPS_ARM64)
 endif
@@ -102,8 +121,8 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests pictures-tests readme-picture bench-live service-tests \
-	dynamic install deb package-tests package-guest-test arm64 all-arches
+	repo-check cli-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
+	dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -147,6 +166,12 @@ replay-tests: $(BIN)
 
 badinput-tests: $(BIN)
 	@tools/run-suite.sh badinput tests/badinput/run.py $(BIN)
+
+# the metrics file and the shipped alert rules in the real engines: promtool (check metrics,
+# test rules), node_exporter's textfile collector and a Prometheus firing the alert, all on
+# 127.0.0.1 (tests/metrics/run.sh; docs/operations.md)
+metrics-tests: $(BIN)
+	@tools/run-suite.sh metrics tests/metrics/run.sh $(BIN)
 
 # the command line as users meet it: options, refused values, exit status
 cli-tests: $(BIN)
@@ -211,7 +236,8 @@ repo-check:
 	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
 
 # make check: no kernel needed
-check: unit replay-tests badinput-tests cli-tests service-tests pictures-tests repo-check fuzz-smoke
+check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
+	pictures-tests repo-check fuzz-smoke
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
@@ -303,6 +329,7 @@ DOCDIR ?= $(PREFIX)/share/doc/dmabuf-audit
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share/dmabuf-audit
 INSTALL_BIN ?= $(DYN_BIN)
 
 # a sub-make with its own build folder: the same rules, no -static
@@ -330,13 +357,28 @@ install: $(INSTALL_BIN)
 		install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy; \
 	fi
 	install -D -m 0644 tools/package/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
+	install -D -m 0644 tools/package/dmabuf-audit.rules.yml \
+		$(DESTDIR)$(DATADIR)/prometheus/dmabuf-audit.rules.yml
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DOCDIR)/docs
 	install -m 0644 $(wildcard docs/*.md) docs/demo-finding.png $(DESTDIR)$(DOCDIR)/docs/
 
+# ARCH=arm64 on another machine: the arm64 package, cross-built (dpkg-buildpackage -a arm64)
 deb: deps
 	@tools/install-deps.sh $(PACKAGE_DEPS)
-	@tools/package/build-deb.sh $(BUILD)
+	@tools/package/build-deb.sh $(BUILD) $(ARCH)
+
+# The OCI image, from scratch: the static $(BIN), the default policy and the alert rules,
+# written by hand per the OCI image spec (no daemon, no base image, no download);
+# docs/operations.md. ARCH=arm64: the arm64 image of build/arm64/dmabuf-audit.
+IMAGE_ARCH := $(if $(filter arm64,$(BPF_TARGET_ARCH)),arm64,amd64)
+IMAGE := $(BUILD)/dmabuf-audit_$(VERSION)_$(IMAGE_ARCH).oci
+image: $(BIN)
+	@$(PYTHON) tools/package/build-image.py $(BIN) $(VERSION) $(IMAGE_ARCH) $(IMAGE)
+
+# the image's contents, and podman run of it where podman can run (tests/image/run.sh)
+image-tests: image
+	@tools/run-suite.sh image tests/image/run.sh $(IMAGE) $(BIN)
 
 # needs root (dpkg -i); leaves the host as it found it
 package-tests: $(BIN)

@@ -23,6 +23,73 @@
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/engine.h"
 
+/* the commands an option belongs to: each command's --help lists its own */
+#define C_WATCH (1u << 0)
+#define C_RUN (1u << 1)
+#define C_REPLAY (1u << 2)
+#define C_HOOKS (1u << 3)
+#define C_LIVE (C_WATCH | C_RUN)
+#define C_REPORT (C_WATCH | C_RUN | C_REPLAY)
+#define C_SERVICE (C_WATCH | C_REPLAY)
+
+struct option_help {
+	unsigned int commands;
+	const char *text;
+};
+
+static const struct option_help option_help[] = {
+	{ C_REPORT, "  --format text|json|ktap|junit|perfetto|html\n"
+		    "                                 report format (default text); perfetto: a trace\n"
+		    "                                 for ui.perfetto.dev, html: one page with timelines\n" },
+	{ C_HOOKS, "  --format text|json             the table (default) or one JSON object\n" },
+	{ C_HOOKS, "  --btf FILE                     judge the kernel of this BTF file (a vmlinux or\n"
+		   "                                 /sys/kernel/btf/vmlinux) instead of this one\n" },
+	{ C_REPORT, "  -o, --output FILE              write the report to FILE\n" },
+	{ C_REPORT, "  --timeline FILE                also write the run as a Perfetto trace to FILE\n" },
+	{ C_REPORT, "  --all-buffers                  html: draw every buffer, not only those with findings\n" },
+	{ C_REPORT, "  --events                       also print every event\n" },
+	{ C_REPORT, "  --record FILE                  write the event stream for replay (.gz: compressed)\n" },
+	{ C_REPORT | C_HOOKS, "  --policy FILE                  policy file (docs/policy.md)\n" },
+	{ C_REPORT, "  --stacks                       capture the kernel stack of offending calls (replay:\n"
+		    "                                 show the stacks the record holds)\n" },
+	{ C_REPORT, "  --fail-on SEVERITY             info|warning|high|critical (default high)\n" },
+	{ C_REPORT, "  --error-exitcode N             exit status when a finding reaches --fail-on: 1 (default)\n"
+		    "                                 or 3..255\n" },
+	{ C_WATCH, "  --duration SEC                 watch: stop after SEC seconds\n" },
+	{ C_SERVICE, "  --log auto|journal|output      where findings go: the system journal (native\n"
+		     "                                 protocol) or the report; auto: the journal when\n"
+		     "                                 stdout is systemd's journal stream and no -o\n" },
+	{ C_SERVICE, "  --metrics FILE                 Prometheus text for node_exporter's textfile\n"
+		     "                                 collector, replaced atomically\n" },
+	{ C_SERVICE, "  --metrics-interval SEC         how often --metrics FILE is written (default 15)\n" },
+	{ C_REPORT, "  --stats-interval SEC           json: a stats record every SEC seconds and at exit\n"
+		    "                                 (watch: default 60; 0 = none)\n" },
+	{ C_LIVE, "  --pid PID                      run/watch: only events of process PID\n" },
+	{ C_RUN, "  --follow                       run: only events of CMD and its descendants\n" },
+	{ C_LIVE, "  --no-seed                      watch/run: do not read the buffers that exist at start\n" },
+	{ C_LIVE | C_HOOKS, "  --mode auto|fentry|kprobe      attach mode (default auto)\n" },
+	{ C_REPORT, "  --color auto|always|never      colour in text output (default auto)\n" },
+	{ C_REPORT, "  --max-buffers N, --max-attachments N, --history N\n"
+		    "                                 engine table sizes and history length (all the tables\n"
+		    "                                 together at most 1 GiB)\n" },
+	{ C_REPORT | C_HOOKS, "  -v, --verbose                  libbpf and attach diagnostics on stderr\n" },
+	{ C_REPORT | C_HOOKS, "  -h, --help                     this help;  -V, --version  the version\n" },
+};
+
+static void print_options(FILE *out, unsigned int commands)
+{
+	for (size_t i = 0; i < sizeof(option_help) / sizeof(option_help[0]); i++)
+		if (option_help[i].commands & commands)
+			fputs(option_help[i].text, out);
+}
+
+static const char signals_help[] =
+	"Signals (watch): SIGHUP reopens -o FILE and reloads --policy (a bad policy keeps the\n"
+	"old one); SIGTERM/SIGINT detach, write the summary and exit.\n";
+static const char exit_help[] =
+	"Exit status: 0 no finding at or above --fail-on; 1 (or --error-exitcode) when one is;\n"
+	"2 usage or setup error.  run returns CMD's status when there is no such finding.\n";
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -35,48 +102,48 @@ static void usage(FILE *out)
 		"  hooks [--btf FILE]        which hooks this kernel (or FILE's BTF) offers, and which\n"
 		"                            rules are enforceable\n"
 		"\n"
-		"Options (watch, run, replay) go anywhere before `--`; run's CMD starts at its first\n"
-		"non-option argument or after `--`, and takes every argument after it.\n"
+		DA_TOOL_NAME " COMMAND --help lists that command's options.  Options go anywhere\n"
+		"before `--`; run's CMD starts at its first non-option argument or after `--`, and\n"
+		"takes every argument after it.\n"
 		"\n"
-		"Options (watch, run, replay):\n"
-		"  --format text|json|ktap|junit|perfetto|html\n"
-		"                                 report format (default text); perfetto: a trace\n"
-		"                                 for ui.perfetto.dev, html: one page with timelines\n"
-		"  -o, --output FILE              write the report to FILE\n"
-		"  --timeline FILE                also write the run as a Perfetto trace to FILE\n"
-		"  --all-buffers                  html: draw every buffer, not only those with findings\n"
-		"  --events                       also print every event\n"
-		"  --record FILE                  write the event stream for replay (.gz: compressed)\n"
-		"  --policy FILE                  policy file (docs/policy.md)\n"
-		"  --stacks                       capture the kernel stack of offending calls\n"
-		"  --fail-on SEVERITY             info|warning|high|critical (default high)\n"
-		"  --error-exitcode N             exit status when a finding reaches --fail-on: 1 (default)\n"
-		"                                 or 3..255\n"
-		"  --duration SEC                 watch: stop after SEC seconds\n"
-		"  --log auto|journal|output      where findings go: the system journal (native\n"
-		"                                 protocol) or the report; auto: the journal when\n"
-		"                                 stdout is systemd's journal stream and no -o\n"
-		"  --metrics FILE                 OpenMetrics text for node_exporter's textfile\n"
-		"                                 collector, replaced atomically\n"
-		"  --metrics-interval SEC         how often --metrics FILE is written (default 15)\n"
-		"  --stats-interval SEC           json: a stats record every SEC seconds and at exit\n"
-		"                                 (watch: default 60; 0 = none)\n"
-		"  --pid PID                      run/watch: only events of process PID\n"
-		"  --follow                       run: only events of CMD and its descendants\n"
-		"  --no-seed                      watch/run: do not read the buffers that exist at start\n"
-		"  --mode auto|fentry|kprobe      attach mode (default auto)\n"
-		"  --color auto|always|never      colour in text output (default auto)\n"
-		"  --max-buffers N, --max-attachments N, --history N\n"
-		"                                 engine table sizes and history length (all the tables\n"
-		"                                 together at most 1 GiB)\n"
-		"  -v, --verbose                  libbpf and attach diagnostics on stderr\n"
-		"  -h, --help                     this help;  --version  the version\n"
-		"\n"
-		"Signals (watch): SIGHUP reopens -o FILE and reloads --policy (a bad policy keeps the\n"
-		"old one); SIGTERM/SIGINT detach, write the summary and exit.\n"
-		"\n"
-		"Exit status: 0 no finding at or above --fail-on; 1 (or --error-exitcode) when one is;\n"
-		"2 usage or setup error.  run returns CMD's status when there is no such finding.\n");
+		"Options (watch, run, replay):\n");
+	print_options(out, C_REPORT);
+	fprintf(out, "\n%s\n%s", signals_help, exit_help);
+}
+
+/* `COMMAND --help`: what the command does and its options only */
+static void usage_command(FILE *out, const char *cmd)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+		const char *head;
+	} commands[] = {
+		{ "watch", C_WATCH,
+		  "watch [OPTIONS]\n\nAttach to the running kernel and report findings live, until\n"
+		  "SIGTERM/SIGINT or --duration.  What dmabuf-audit.service runs.\n" },
+		{ "run", C_RUN,
+		  "run [OPTIONS] [--] CMD [ARG...]\n\nAttach, run CMD once every hook is live, and\n"
+		  "report when it exits (for CI).  CMD starts at the first non-option argument.\n" },
+		{ "replay", C_REPLAY,
+		  "replay [OPTIONS] FILE\n\nJudge a recorded trace (--record's binary record or JSON\n"
+		  "Lines; - reads standard input) with the same engine and rules.\n" },
+		{ "hooks", C_HOOKS,
+		  "hooks [OPTIONS]\n\nWhich hooks this kernel (or --btf FILE's) offers, how they attach,\n"
+		  "and which rules are enforceable with them.\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name))
+			continue;
+		fprintf(out, "Usage: " DA_TOOL_NAME " %s\n\nOptions:\n", commands[i].head);
+		print_options(out, commands[i].bit);
+		if (commands[i].bit == C_WATCH)
+			fprintf(out, "\n%s", signals_help);
+		if (commands[i].bit != C_HOOKS)
+			fprintf(out, "\n%s", exit_help);
+		fprintf(out, "\nMore: man dmabuf-audit (docs/dmabuf-audit.8).\n");
+	}
 }
 
 enum {
@@ -96,7 +163,6 @@ enum {
 	OPT_MAX_BUFFERS,
 	OPT_MAX_ATTACHMENTS,
 	OPT_HISTORY,
-	OPT_VERSION,
 	OPT_TIMELINE,
 	OPT_ALL_BUFFERS,
 	OPT_LOG,
@@ -126,7 +192,7 @@ static const struct option long_options[] = {
 	{ "history", required_argument, NULL, OPT_HISTORY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "all-buffers", no_argument, NULL, OPT_ALL_BUFFERS },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -395,14 +461,15 @@ struct operands {
  * "-" mode); for `run` the first one starts CMD, which takes the rest.
  * Returns -1 to exit with *status (help, version, usage error).
  */
-static int parse_args(struct da_opts *opts, bool run, int argc, char **argv, struct operands *out,
-		      int *status)
+static int parse_args(struct da_opts *opts, const char *cmd, int argc, char **argv,
+		      struct operands *out, int *status)
 {
+	bool run = !strcmp(cmd, "run");
 	int c;
 
 	out->argc = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "-o:vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-o:vhV", long_options, NULL)) != -1) {
 		if (c == 1 && run) {
 			optind--; /* CMD starts here */
 			break;
@@ -411,9 +478,9 @@ static int parse_args(struct da_opts *opts, bool run, int argc, char **argv, str
 			out->argv[out->argc++] = optarg;
 			continue;
 		}
-		if (c == 'h' || c == OPT_VERSION) {
+		if (c == 'h' || c == 'V') {
 			if (c == 'h')
-				usage(stdout);
+				usage_command(stdout, cmd);
 			else
 				printf(DA_TOOL_NAME " " DA_VERSION "\n");
 			*status = DA_EXIT_OK;
@@ -488,7 +555,7 @@ int main(int argc, char **argv)
 		status = DA_EXIT_OK;
 		goto out;
 	}
-	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
 		printf(DA_TOOL_NAME " " DA_VERSION "\n");
 		status = DA_EXIT_OK;
 		goto out;
@@ -504,7 +571,7 @@ int main(int argc, char **argv)
 	/* getopt's own messages then read "dmabuf-audit replay: unrecognized option ..." */
 	snprintf(prog, sizeof(prog), DA_TOOL_NAME " %s", cmd);
 	argv[1] = prog;
-	if (parse_args(&opts, !strcmp(cmd, "run"), argc - 1, argv + 1, &ops, &status) ||
+	if (parse_args(&opts, cmd, argc - 1, argv + 1, &ops, &status) ||
 	    check_table_sizes(&opts))
 		goto out;
 	da_policy_init_default(&opts.policy);

@@ -6,7 +6,8 @@
 #                 [--soak --soak-seed N --soak-seconds S]
 #
 # Pack the guest initramfs for one Debian kernel series: busybox (static),
-# the static dmabuf-audit binary BIN, the test module built for that kernel
+# the dmabuf-audit binary BIN (static; a dynamic one, the package's, comes
+# with its loader and shared libraries), the test module built for that kernel
 # (tools/build-kmod.sh), the static trigger programs (tests/vm/*.c), the guest
 # runner tests/vm/init as /init, the test policy, and with --real the vgem
 # modules (decompressed on the host: busybox insmod reads plain .ko only) plus
@@ -92,9 +93,37 @@ pack_soak() {
 	done
 }
 
+# pack_shared_libs ROOT BIN: a dynamically linked BIN (the package's, issue 19) runs with its
+# loader and every shared library it needs, recursively, from the host's multiarch folders
+# for the guest's architecture (the :arm64 -dev packages of DEPS_ARM64 bring arm64's)
+pack_shared_libs() {
+	local triplet interp lib d f queue=("$2") seen=" "
+	triplet=x86_64-linux-gnu
+	[ "$KARCH" = arm64 ] && triplet=aarch64-linux-gnu
+	interp=$(readelf -l "$2" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+	mkdir -p "$1$(dirname "$interp")"
+	cp -L "$interp" "$1$interp" || vm_die "$2's loader $interp is not installed"
+	while [ ${#queue[@]} -gt 0 ]; do
+		f=${queue[0]}
+		queue=("${queue[@]:1}")
+		for lib in $(readelf -d "$f" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+			[[ $seen == *" $lib "* ]] && continue
+			seen+="$lib "
+			for d in /lib/$triplet /usr/lib/$triplet ""; do
+				[ -n "$d" ] || vm_die "$lib ($f needs it) is not installed for $triplet"
+				[ -e "$d/$lib" ] || continue
+				mkdir -p "$1$d"
+				cp -L "$d/$lib" "$1$d/$lib"
+				queue+=("$d/$lib")
+				break
+			done
+		done
+	done
+}
+
 [ -x "$bin" ] || vm_die "$bin is not built (make)"
-readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter' &&
-	vm_die "$bin is not a static binary: it cannot run in the bare initramfs"
+dynamic_bin=
+readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter' && dynamic_bin=1
 command -v cpio >/dev/null || vm_die "cpio is not installed (make deps)"
 
 vm_kernel "$series" --modules
@@ -135,6 +164,7 @@ done
 
 # the tool, the triggers, the module
 cp "$bin" "$root/bin/dmabuf-audit"
+[ -z "$dynamic_bin" ] || pack_shared_libs "$root" "$bin"
 trigger_bin=$DA_ROOT/build/vm/bin
 [ "$KARCH" = amd64 ] || trigger_bin=$DA_ROOT/build/vm/bin-$KARCH
 mkdir -p "$trigger_bin"

@@ -2,7 +2,7 @@
 /*
  * What a long-running `watch` adds to the pipeline (docs/output.md
  * "Service"): repeats held back per suppression window, the figures of a
- * stats record and of the OpenMetrics file, and the service log (the
+ * stats record and of the metrics file, and the service log (the
  * journal) that gets findings after suppression.  Pure C like the rest of
  * the core: the journal's socket protocol is src/live/systemd.c.
  */
@@ -62,6 +62,11 @@ struct da_stats {
 	uint64_t rss_bytes;
 	unsigned int hooks_attached, hooks_wanted;
 	uint64_t seeded_buffers;
+	uint64_t journal_dropped; /* journal entries not sent (filled by the journal log) */
+	/* for the metrics file (docs/output.md "Metrics") */
+	const char *kernel;		/* the traced kernel's release, NULL if unknown */
+	int rules_enforceable;		/* with the hooks attached; -1 when the trace has none */
+	bool running;			/* false in the last write, at a clean exit */
 };
 
 /* the engine's live entities and table sizes */
@@ -78,15 +83,16 @@ void da_stats_process(struct da_stats *st);
 /*
  * hooks attached, and wanted: every hook the kernel offers now (not
  * "absent", nor a scope in a module not loaded); attached < wanted is a
- * hook that failed
+ * hook that failed.  And the rules enforceable with the hooks attached.
  */
 void da_stats_hooks(struct da_stats *st, const struct da_trace_info *trace);
 /* {"type":"stats", ...} of docs/output.md */
 void *da_stats_to_json(const struct da_stats *st); /* json_t * */
 /*
- * Write the OpenMetrics text of docs/output.md to path, atomically: into
- * "path.tmp" in the same directory, then rename.  0, or -1 with a message
- * in err.
+ * Write the metrics of docs/output.md to path in the Prometheus text
+ * format 0.0.4 (what node_exporter's textfile collector reads),
+ * atomically: into "path.tmp" in the same directory, then rename.  0, or
+ * -1 with a message in err.
  */
 int da_metrics_write(const char *path, const struct da_stats *st, char *err, size_t errlen);
 

@@ -623,6 +623,7 @@ void da_pipeline_stats(const struct da_pipeline *p, struct da_stats *st)
 	da_stats_process(st);
 	da_stats_hooks(st, p->trace);
 	st->seeded_buffers = st->sum.seeded_buffers;
+	st->running = true;
 }
 
 /* the stats record goes to the JSON Lines report; other formats have no place for it */
@@ -711,6 +712,12 @@ static int service_end(struct da_pipeline *p, const struct da_summary *sum)
 		p->cfg.log->summary(p->cfg.log->ctx, &st, text && len ? text : "Summary");
 		free(text);
 	}
+	/*
+	 * the last write says the audit stopped (up 0) and keeps its final
+	 * figures: node_exporter goes on exporting the file, but nothing in it
+	 * passes for a live auditor (docs/operations.md)
+	 */
+	st.running = false;
 	ret = write_metrics(p, &st);
 	if (ret && p->opts->metrics)
 		fprintf(stderr, DA_TOOL_NAME ": the metrics file %s is not up to date\n",

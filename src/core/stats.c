@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The figures of a long-running audit (include/dmabuf_audit/service.h):
- * the stats record of --format json and the OpenMetrics file of --metrics
- * (docs/output.md "Stats and metrics").  Both say the same thing, from one
+ * the stats record of --format json and the metrics file of --metrics
+ * (docs/output.md "Stats and metrics"), in the Prometheus text format
+ * 0.0.4 that node_exporter's textfile collector parses: # HELP and # TYPE
+ * name the samples' own names (counters end in _total), no OpenMetrics-only
+ * lines (# UNIT, # EOF).  Both say the same thing, from one
  * struct da_stats, so a dashboard and a log never disagree.
  */
 #include <errno.h>
@@ -11,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dmabuf_audit/service.h"
 #include "engine_priv.h"
 #include "sink.h"
+#include "dmabuf_audit/cli.h"
 
 #define METRIC(name) "dmabuf_audit_" name
 
@@ -46,8 +51,92 @@ void da_stats_process(struct da_stats *st)
 	}
 }
 
+/*
+ * The ops a hooked kernel function produces, from the op table of
+ * src/core/event.c (da_op_call): every op whose call, in any of its
+ * variants, is f.  The file mmap and the resv unlock name no call of their
+ * own there.
+ */
+static uint32_t kfunc_ops(enum da_kfunc f)
+{
+	static const uint8_t variants[] = { 0, DA_F_DYNAMIC | DA_F_LOCKED, DA_F_PHYS };
+	struct da_event ev = { 0 };
+	uint32_t ops = 0;
+	int version;
+
+	if (f == DA_KF_MMAP_FD)
+		return DA_OP_BIT(DA_OP_MMAP);
+	if (f == DA_KF_RESV_UNLOCK)
+		return DA_OP_BIT(DA_OP_RESV_UNLOCK);
+	for (unsigned int op = 1; op < DA_OP__COUNT; op++)
+		for (size_t v = 0; v < sizeof(variants); v++) {
+			ev.op = op;
+			ev.flags = variants[v];
+			if (da_op_call(&ev, &version) == f)
+				ops |= DA_OP_BIT(op);
+		}
+	return ops;
+}
+
+static enum da_kfunc kfunc_named(const char *name)
+{
+	for (unsigned int f = 1; f < DA_KF__COUNT; f++)
+		for (unsigned int v = 0; v < da_kfunc_n_names(f); v++)
+			if (!strcmp(da_kfunc_name(f, v), name))
+				return f;
+	return DA_KF_NONE;
+}
+
+/*
+ * What the attached hooks of a trace offer the rules, as `hooks` judges it
+ * live (src/live/hooks.c da_plan_offer): a scope is a hook named in the
+ * trace's scopes.  The trace does not say whether the attach ops have a
+ * callback field: every kernel with an invalidate hook has one.
+ */
+static void trace_offer(const struct da_trace_info *t, struct da_kernel_offer *offer)
+{
+	memset(offer, 0, sizeof(*offer));
+	offer->live = true;
+	if (!(t->quirks & DA_QUIRK_NO_RESV_OWNER))
+		offer->caps |= DA_CAP_RESV_OWNER;
+	for (unsigned int i = 0; i < t->n_hooks && i < DA_MAX_HOOKS; i++) {
+		const struct da_hook_status *h = &t->hooks[i];
+		bool scope = false;
+
+		for (unsigned int s = 0; s < t->n_scopes && s < DA_MAX_SCOPES; s++)
+			scope |= !strcmp(t->scope_names[s], h->function);
+		offer->scopes_pending |= scope && !strcmp(h->mode, "module");
+		if (!h->attached)
+			continue;
+		if (scope) {
+			offer->ops |= DA_OP_BIT(DA_OP_SCOPE_ENTER) | DA_OP_BIT(DA_OP_SCOPE_EXIT);
+			offer->caps |= DA_CAP_REVOKE_SCOPE;
+		} else {
+			offer->ops |= kfunc_ops(kfunc_named(h->function));
+		}
+	}
+	if (offer->ops & DA_OP_BIT(DA_OP_INVALIDATE))
+		offer->caps |= DA_CAP_INVALIDATE_CB;
+}
+
+static int rules_enforceable(const struct da_trace_info *t)
+{
+	struct da_kernel_offer offer;
+	char why[256];
+	int n = 0;
+
+	if (!t->n_hooks)
+		return -1;
+	trace_offer(t, &offer);
+	for (int r = 0; r < DA_RULE__COUNT; r++)
+		n += !da_rule_unenforceable(&da_rules[r], &offer, why, sizeof(why))[0];
+	return n;
+}
+
 void da_stats_hooks(struct da_stats *st, const struct da_trace_info *trace)
 {
+	st->rules_enforceable = rules_enforceable(trace);
+	st->kernel = trace->kernel[0] ? trace->kernel : NULL;
 	st->hooks_attached = 0;
 	st->hooks_wanted = 0;
 	for (unsigned int i = 0; i < trace->n_hooks && i < DA_MAX_HOOKS; i++) {
@@ -118,30 +207,65 @@ void *da_stats_to_json(const struct da_stats *st)
 	return o;
 }
 
-/* ---- OpenMetrics ---- */
+/* ---- the metrics file: Prometheus text format 0.0.4 ---- */
 
-static void family(FILE *f, const char *name, const char *type, const char *unit, const char *help)
+/* HELP and TYPE of the samples called `name` (a counter's name ends in _total) */
+static void family(FILE *f, const char *name, const char *type, const char *help)
 {
-	fprintf(f, "# TYPE " METRIC("%s") " %s\n", name, type);
-	if (unit)
-		fprintf(f, "# UNIT " METRIC("%s") " %s\n", name, unit);
 	fprintf(f, "# HELP " METRIC("%s") " %s\n", name, help);
+	fprintf(f, "# TYPE " METRIC("%s") " %s\n", name, type);
+}
+
+/* a label value as the text format quotes it: backslash, double quote and newline escaped */
+static void label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void metrics_service(FILE *f, const struct da_stats *st)
+{
+	struct timespec now;
+
+	family(f, "build_info", "gauge",
+	       "Always 1: the version of dmabuf-audit and the kernel it audits (\"\" when the"
+	       " trace does not say).");
+	fputs(METRIC("build_info{version=\""), f);
+	label_value(f, DA_VERSION);
+	fputs("\",kernel=\"", f);
+	label_value(f, st->kernel ? st->kernel : "");
+	fputs("\"} 1\n", f);
+	family(f, "up", "gauge",
+	       "1 while the audit runs; 0 in the file's last write, at a clean exit.");
+	fprintf(f, METRIC("up %d\n"), st->running ? 1 : 0);
+	clock_gettime(CLOCK_REALTIME, &now);
+	family(f, "last_update_timestamp_seconds", "gauge",
+	       "When this file was written (Unix time): older than a few --metrics-interval"
+	       " while up is 1, the audit is stuck or gone.");
+	fprintf(f, METRIC("last_update_timestamp_seconds %lld.%03ld\n"), (long long)now.tv_sec,
+		now.tv_nsec / 1000000);
 }
 
 static void metrics_events(FILE *f, const struct da_stats *st)
 {
-	family(f, "events", "counter", NULL, "Events fed to the engine, by dma-buf operation.");
+	family(f, "events_total", "counter", "Events fed to the engine, by dma-buf operation.");
 	for (unsigned int op = 1; op < DA_OP__COUNT; op++)
 		fprintf(f, METRIC("events_total{op=\"%s\"} %" PRIu64 "\n"), da_op_name(op),
 			st->events_by_op[op]);
-	family(f, "lost_events", "counter", NULL, "Events lost before the engine saw them.");
+	family(f, "lost_events_total", "counter", "Events lost before the engine saw them.");
 	fprintf(f, METRIC("lost_events_total %" PRIu64 "\n"), st->sum.lost);
 }
 
 /* every rule at its present severity, even at 0, and every other pair that counted */
 static void metrics_findings(FILE *f, const struct da_stats *st)
 {
-	family(f, "findings", "counter", NULL,
+	family(f, "findings_total", "counter",
 	       "Findings by rule and severity, repeats held back included.");
 	for (int r = 0; r < DA_RULE__COUNT; r++)
 		for (int s = DA_SEV__COUNT - 1; s >= 0; s--)
@@ -150,16 +274,24 @@ static void metrics_findings(FILE *f, const struct da_stats *st)
 					METRIC("findings_total{rule=\"%s\",severity=\"%s\"} %" PRIu64
 					       "\n"),
 					da_rules[r].name, da_severity_name(s), st->findings[r][s]);
-	family(f, "findings_suppressed", "counter", NULL,
+	family(f, "findings_suppressed_total", "counter",
 	       "Findings held back as repeats within the policy's suppress-window.");
 	for (int r = 0; r < DA_RULE__COUNT; r++)
 		fprintf(f, METRIC("findings_suppressed_total{rule=\"%s\"} %" PRIu64 "\n"),
 			da_rules[r].name, st->repeats_by_rule[r]);
+	family(f, "rules", "gauge", "Rules this version of dmabuf-audit knows.");
+	fprintf(f, METRIC("rules %d\n"), DA_RULE__COUNT);
+	if (st->rules_enforceable >= 0) {
+		family(f, "rules_enforceable", "gauge",
+		       "Rules enforceable with the hooks attached (dmabuf-audit hooks says why"
+		       " not).");
+		fprintf(f, METRIC("rules_enforceable %d\n"), st->rules_enforceable);
+	}
 }
 
 static void metrics_state(FILE *f, const struct da_stats *st)
 {
-	family(f, "partial_entities", "gauge", NULL,
+	family(f, "partial_entities", "gauge",
 	       "Buffers and attachments judged partial, by reason.");
 	fprintf(f, METRIC("partial_entities{reason=\"late\"} %" PRIu64 "\n"), st->sum.partial_late);
 	fprintf(f, METRIC("partial_entities{reason=\"lost\"} %" PRIu64 "\n"), st->sum.partial_lost);
@@ -167,37 +299,37 @@ static void metrics_state(FILE *f, const struct da_stats *st)
 		st->sum.partial_evicted);
 	fprintf(f, METRIC("partial_entities{reason=\"seeded\"} %" PRIu64 "\n"),
 		st->sum.partial_seeded);
-	family(f, "table_entries", "gauge", NULL, "Live entities in the engine's tables.");
+	family(f, "table_entries", "gauge", "Live entities in the engine's tables.");
 	fprintf(f, METRIC("table_entries{table=\"buffers\"} %" PRIu64 "\n"), st->buffers_live);
 	fprintf(f, METRIC("table_entries{table=\"attachments\"} %" PRIu64 "\n"),
 		st->attachments_live);
-	family(f, "table_capacity", "gauge", NULL, "Size of the engine's tables.");
+	family(f, "table_capacity", "gauge", "Size of the engine's tables.");
 	fprintf(f, METRIC("table_capacity{table=\"buffers\"} %" PRIu64 "\n"), st->buffers_capacity);
 	fprintf(f, METRIC("table_capacity{table=\"attachments\"} %" PRIu64 "\n"),
 		st->attachments_capacity);
 	if (st->ringbuf_fill >= 0) {
-		family(f, "ringbuf_fill_ratio", "gauge", "ratio",
-		       "Share of the BPF ring buffer not yet read.");
+		family(f, "ringbuf_fill_ratio", "gauge", "Share of the BPF ring buffer not yet read.");
 		fprintf(f, METRIC("ringbuf_fill_ratio %.6f\n"), st->ringbuf_fill);
 	}
 }
 
 static void metrics_process(FILE *f, const struct da_stats *st)
 {
-	family(f, "process_cpu_user_seconds", "counter", "seconds",
-	       "User CPU time of the process.");
+	family(f, "process_cpu_user_seconds_total", "counter", "User CPU time of the process.");
 	fprintf(f, METRIC("process_cpu_user_seconds_total %.6f\n"), st->cpu_user_seconds);
-	family(f, "process_resident_memory_bytes", "gauge", "bytes",
-	       "Resident memory of the process.");
+	family(f, "process_resident_memory_bytes", "gauge", "Resident memory of the process.");
 	fprintf(f, METRIC("process_resident_memory_bytes %" PRIu64 "\n"), st->rss_bytes);
-	family(f, "hooks_attached", "gauge", NULL, "Kernel hooks attached.");
+	family(f, "hooks_attached", "gauge", "Kernel hooks attached.");
 	fprintf(f, METRIC("hooks_attached %u\n"), st->hooks_attached);
-	family(f, "hooks_wanted", "gauge", NULL,
+	family(f, "hooks_wanted", "gauge",
 	       "Kernel hooks this kernel offers now; fewer attached: a hook failed.");
 	fprintf(f, METRIC("hooks_wanted %u\n"), st->hooks_wanted);
-	family(f, "seeded_buffers", "counter", NULL,
+	family(f, "seeded_buffers_total", "counter",
 	       "Buffers that existed before the attach, seeded into the engine.");
 	fprintf(f, METRIC("seeded_buffers_total %" PRIu64 "\n"), st->seeded_buffers);
+	family(f, "journal_entries_dropped_total", "counter",
+	       "Journal entries (--log journal) not sent: the journal was gone or full.");
+	fprintf(f, METRIC("journal_entries_dropped_total %" PRIu64 "\n"), st->journal_dropped);
 }
 
 int da_metrics_write(const char *path, const struct da_stats *st, char *err, size_t errlen)
@@ -215,11 +347,11 @@ int da_metrics_write(const char *path, const struct da_stats *st, char *err, siz
 		snprintf(err, errlen, "cannot write the metrics to %s: %s", tmp, strerror(errno));
 		return -1;
 	}
+	metrics_service(f, st);
 	metrics_events(f, st);
 	metrics_findings(f, st);
 	metrics_state(f, st);
 	metrics_process(f, st);
-	fputs("# EOF\n", f);
 	bad = ferror(f);
 	if (fclose(f) || bad) {
 		snprintf(err, errlen, "cannot write the metrics to %s: %s", tmp,

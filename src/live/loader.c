@@ -845,6 +845,9 @@ unsigned int da_live_resolve_stack(void *ctx, int32_t stack_id, const char **fra
 
 /* ---- the session ---- */
 
+/* where an installed host finds what the kernel needs (no repository at hand) */
+#define DA_REFUSAL_SEE "See man dmabuf-audit, REQUIREMENTS."
+
 static void refusal_message(struct da_live *l, char *err, size_t errlen)
 {
 	const char *mode = l->opts->mode == DA_MODE_KPROBE ? "kprobe" : "fentry";
@@ -853,10 +856,11 @@ static void refusal_message(struct da_live *l, char *err, size_t errlen)
 		snprintf(
 			err, errlen,
 			"the kernel refused to load BPF tracing programs (fentry): %s%s.\n"
-			"  It may be: no CAP_BPF/CAP_PERFMON (run as root), kernel lockdown, or a VM "
-			"kernel built without BPF tracing support.\n"
-			"  `make demo` and `make vmtest` run dmabuf-audit in a guest kernel under "
-			"QEMU.",
+			"  Check: root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN); kernel lockdown "
+			"(/sys/kernel/security/lockdown); a kernel with BTF and BPF tracing "
+			"(CONFIG_DEBUG_INFO_BTF, CONFIG_BPF_EVENTS, CONFIG_FUNCTION_TRACER or "
+			"CONFIG_KPROBES).\n"
+			"  " DA_REFUSAL_SEE,
 			strerror(-l->fentry_refusal),
 			l->kprobes_supported || l->opts->mode == DA_MODE_FENTRY ?
 				"" :
@@ -864,8 +868,8 @@ static void refusal_message(struct da_live *l, char *err, size_t errlen)
 	else
 		snprintf(err, errlen,
 			 "no dma-buf hook could be attached in %s mode%s.\n"
-			 "  Run `dmabuf-audit hooks` for the reason per hook; `make demo` and "
-			 "`make vmtest` run dmabuf-audit in a guest kernel under QEMU.",
+			 "  Run `dmabuf-audit hooks` for the reason per hook.\n"
+			 "  " DA_REFUSAL_SEE,
 			 l->opts->mode == DA_MODE_AUTO ? "auto" : mode,
 			 l->kprobes_supported ? "" : " (the kernel has no kprobe support)");
 }

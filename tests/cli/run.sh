@@ -178,4 +178,66 @@ else
 	not_ok "hooks --btf of a file that is not BTF" "exit $rc: $err"
 fi
 
+
+# --- help, version and the bash completion, per command ----------------------------------------
+
+# the options a help text names: --long and -s words (not words that merely contain a dash)
+help_options() {
+	grep -oE '(^|[ ,[(])--?[a-zA-Z][a-zA-Z-]*' | grep -oE -- '--?[a-zA-Z][a-zA-Z-]*' | sort -u
+}
+completion=$here/../../tools/package/dmabuf-audit.bash
+# what the completion offers for the last word
+complete_words() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_dmabuf_audit; printf "%s\n" "${COMPREPLY[@]}"' _ "$completion" "$@" | sort -u
+}
+run --version
+version_out=$out
+for v in -V "replay -V" "hooks --version" "watch -V"; do
+	# shellcheck disable=SC2086
+	run $v
+	if [ "$rc" -eq 0 ] && [ -z "$err" ] && [ "$out" = "$version_out" ] &&
+		[[ $out == "$T "[0-9]* ]]; then
+		ok "$v prints the version as --version does ($out)"
+	else
+		not_ok "$v prints the version as --version does" "exit $rc, out '$out', --version '$version_out', err $err"
+	fi
+done
+all_help=$(timeout 20 "$bin" --help | help_options)
+union=
+for cmd in watch run replay hooks; do
+	run "$cmd" --help
+	opts=$(help_options <<<"$out")
+	union+=$opts$'\n'
+	offered=$(complete_words dmabuf-audit "$cmd" -)
+	first=$(head -n 1 <<<"$out")
+	if [ "$rc" -eq 0 ] && [ -z "$err" ] && [[ $first == "Usage: $T $cmd "* ]] &&
+		[ "$(wc -l <<<"$opts")" -ge 6 ]; then
+		ok "$cmd --help: that command's usage and its $(wc -l <<<"$opts") options"
+	else
+		not_ok "$cmd --help: that command's usage and its options" "exit $rc: $first
+$err"
+	fi
+	if [ "$opts" = "$offered" ]; then
+		ok "bash completion offers exactly the options of $cmd --help"
+	else
+		not_ok "bash completion offers exactly the options of $cmd --help" \
+			"$(diff <(echo "$opts") <(echo "$offered") | sed -n 's/^</only in --help:/p; s/^>/only completed:/p')"
+	fi
+done
+missing=$(comm -23 <(echo "$all_help") <(sort -u <<<"$union" | sed '/^$/d'))
+if [ -z "$missing" ]; then
+	ok "every option of --help is in some command's --help"
+else
+	not_ok "every option of --help is in some command's --help" "missing: $missing"
+fi
+# the per-command lists are not the general one: hooks takes none of the report's options
+if [ "$(run hooks --help; help_options <<<"$out" | grep -c -- '--fail-on\|--duration\|--metrics')" = 0 ] &&
+	run watch --help && grep -q -- '--duration' <<<"$out" && run replay --help &&
+	! grep -q -- '--duration\|--follow\|--no-seed' <<<"$out"; then
+	ok "each --help lists its own command's options only (hooks: no --fail-on, replay: no --duration)"
+else
+	not_ok "each --help lists its own command's options only" "$out"
+fi
+
 tap_done

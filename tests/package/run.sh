@@ -235,6 +235,7 @@ expected_files() {
 	printf '%s\n' etc/dmabuf-audit/policy "$p/sbin/dmabuf-audit" \
 		"$p/share/man/man8/dmabuf-audit.8" "$p/lib/systemd/system/dmabuf-audit.service" \
 		"$p/share/bash-completion/completions/dmabuf-audit" \
+		"$p/share/dmabuf-audit/prometheus/dmabuf-audit.rules.yml" \
 		"$p/share/doc/dmabuf-audit/README.md" "$p/share/doc/dmabuf-audit/docs/demo-finding.png"
 	for f in "$repo"/docs/*.md; do
 		echo "$p/share/doc/dmabuf-audit/docs/$(basename "$f")"
@@ -318,6 +319,79 @@ override without a comment: $uncommented}"
 else
 	not_ok "the package holds the expected files; /etc/dmabuf-audit/policy is its conffile" "no package"
 	not_ok "lintian -I -E --pedantic: no tag but the commented overrides" "no package"
+fi
+
+# --- the arm64 package, cross-built (make deb ARCH=arm64) ------------------------------------
+
+deb_arm64=$repo/build/arm64/dmabuf-audit_${version}_arm64.deb
+name="make deb ARCH=arm64: Architecture arm64, an aarch64 binary, BPF objects built for arm64, the same files"
+rm -f "$deb_arm64"
+make -C "$repo" --no-print-directory deb ARCH=arm64 >"$work/deb-arm64.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && [ -f "$deb_arm64" ]; then
+	mkdir -p "$work/arm64"
+	dpkg-deb -x "$deb_arm64" "$work/arm64"
+	arch=$(dpkg-deb -f "$deb_arm64" Architecture)
+	kind=$(file -b "$work/arm64/usr/sbin/dmabuf-audit")
+	buildlog=$repo/build/arm64/deb/build.log
+	# every BPF object of the package's build, and none for x86
+	bpf_arm64=$(grep -c -- '-target bpf -D__TARGET_ARCH_arm64 .* -o build/arm64/dyn/bpf/' "$buildlog")
+	bpf_x86=$(grep -c -- '-D__TARGET_ARCH_x86' "$buildlog")
+	n_bpf=$(ls "$repo"/bpf/*.bpf.c | wc -l)
+	files_arm64=$(dpkg-deb -c "$deb_arm64" | awk '$1 !~ /^d/ { print $6 }' | sort)
+	files_native=$([ -f "$deb" ] && dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $6 }' | sort)
+	if [ "$arch" = arm64 ] && [[ $kind == *"ARM aarch64"* ]] && [ "$bpf_arm64" -eq "$n_bpf" ] &&
+		[ "$bpf_x86" -eq 0 ] && [ "$files_arm64" = "$files_native" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "Architecture: $arch; binary: $kind
+BPF objects for arm64: $bpf_arm64 of $n_bpf, for x86: $bpf_x86
+$(diff <(echo "$files_native") <(echo "$files_arm64"))"
+	fi
+else
+	not_ok "$name" "exit $rc
+$(tail -n 20 "$work/deb-arm64.log")"
+fi
+
+# the arm64 package's binary runs (qemu-user, Debian's arm64 libraries of DEPS_ARM64): hooks
+# --btf of Debian's arm64 7.3 kernel and replay of a recorded trace print what the host's do
+name="the arm64 package's binary under qemu-aarch64: hooks --btf (arm64 7.3) and replay as on the host"
+btf_arm64=$(ls "${DA_CACHE:-$HOME/.cache/dmabuf-audit}"/btf/7.3.*-arm64.btf 2>/dev/null | head -n 1)
+rec=$repo/tests/replay/fixtures/7.3-missing-fence-wait.rec
+if [ ! -x "$work/arm64/usr/sbin/dmabuf-audit" ]; then
+	not_ok "$name" "no arm64 package"
+elif ! command -v qemu-aarch64 >/dev/null || [ -z "$btf_arm64" ]; then
+	ok "# SKIP $name: qemu-aarch64 (qemu-user) or the arm64 7.3 BTF (make vmtest KERNELS=7.3-arm64) missing"
+else
+	for args in "hooks --btf $btf_arm64" "replay --format json $rec"; do
+		# shellcheck disable=SC2086
+		timeout 120 qemu-aarch64 -L / "$work/arm64/usr/sbin/dmabuf-audit" $args \
+			>"$work/arm64.out" 2>&1
+		echo "exit $?" >>"$work/arm64.out"
+		# shellcheck disable=SC2086
+		"$bin" $args >"$work/host.out" 2>&1
+		echo "exit $?" >>"$work/host.out"
+		cmp -s "$work/arm64.out" "$work/host.out" || break
+	done
+	if cmp -s "$work/arm64.out" "$work/host.out" && grep -q '"rule":"missing-fence-wait"' "$work/host.out"; then
+		ok "$name"
+	else
+		not_ok "$name" "$args: $(diff "$work/host.out" "$work/arm64.out" | head -n 10)"
+	fi
+fi
+
+# a native build takes its BPF target from the compiler (what a native arm64 machine's cc
+# builds for), not only from ARCH=: the same tree, asked with each compiler
+bpf_target() { # CC: the -D__TARGET_ARCH_ make would compile the BPF objects with
+	make -C "$repo" --no-print-directory -n CC="$1" BUILD="$work/target-$1" \
+		"$work/target-$1/bpf/dmabuf_audit.bpf.o" 2>&1 | grep -o -- '-D__TARGET_ARCH_[a-z0-9_]*'
+}
+got="$(bpf_target gcc) $(command -v aarch64-linux-gnu-gcc >/dev/null && bpf_target aarch64-linux-gnu-gcc)"
+want="-D__TARGET_ARCH_$([ "$(uname -m)" = aarch64 ] && echo arm64 || echo x86) -D__TARGET_ARCH_arm64"
+if [ "$got" = "$want" ]; then
+	ok "without ARCH= the BPF target is the compiler's: gcc ($(uname -m)) and aarch64-linux-gnu-gcc"
+else
+	not_ok "without ARCH= the BPF target is the compiler's" "got '$got', expected '$want'"
 fi
 
 # --- dpkg -i, -r, --purge on this host ---------------------------------------------------------

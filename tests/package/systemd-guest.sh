@@ -273,7 +273,7 @@ if [ -z "$with_unit" ]; then
 else
 	unit_lines=$(sed -n 's/^DA-UNIT //p' <<<"$results")
 	if grep -qx 'start 0 active' <<<"$unit_lines" && grep -qx 'reload 0 active' <<<"$unit_lines" &&
-		grep -q '^metrics [1-9][0-9]* # EOF$' <<<"$unit_lines" &&
+		grep -q '^metrics [1-9][0-9]* dmabuf_audit_journal_entries_dropped_total [0-9]*$' <<<"$unit_lines" &&
 		grep -qx 'stop success 0' <<<"$unit_lines"; then
 		ok "$series: the shipped unit becomes active (READY=1), writes metrics, reloads, stops cleanly"
 	else

@@ -349,13 +349,14 @@ class Soak:
 
     @staticmethod
     def parse_openmetrics(text):
-        """{(name, frozenset(labels)): value}, or raise ValueError"""
-        if not text.endswith("# EOF\n"):
-            raise ValueError("does not end with '# EOF'")
+        """{(name, frozenset(labels)): value}, or raise ValueError (the Prometheus text
+        format 0.0.4: HELP and TYPE only, the last family complete)"""
+        if not text.endswith("\n") or "dmabuf_audit_journal_entries_dropped_total " not in text:
+            raise ValueError("incomplete: no last family (journal_entries_dropped_total)")
         samples = {}
-        for n, line in enumerate(text.splitlines()[:-1], 1):
+        for n, line in enumerate(text.splitlines(), 1):
             if line.startswith("#"):
-                if not re.match(r"# (TYPE|HELP|UNIT) [a-zA-Z_:][a-zA-Z0-9_:]* ", line + " "):
+                if not re.match(r"# (TYPE|HELP) [a-zA-Z_:][a-zA-Z0-9_:]* ", line + " "):
                     raise ValueError("line %d: bad comment %r" % (n, line))
                 continue
             m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)( \S+)?$', line)
@@ -426,8 +427,8 @@ class Soak:
         events = [self.total(b[4], "dmabuf_audit_events_total") for b in read]
         if len(events) > 2 and not events[-1] > events[len(events) // 2] > events[0]:
             diags.append("events_total did not grow through the run: %s" % events[::10])
-        ok = self.result(not diags, "metrics file: %d reads, every one complete OpenMetrics "
-                         "ending in # EOF, at most %.1f s old, counters monotonic" % (
+        ok = self.result(not diags, "metrics file: %d reads, every one complete (text format "
+                         "0.0.4), at most %.1f s old, counters monotonic" % (
                              len(read), self.metrics_age / 1000.0), diags[:30])
         self.metrics_final()
         return ok

@@ -216,9 +216,15 @@ def check_service(res, guest):
         prom = _read(res, "service.prom") or ""
         events = sum(int(v) for v in re.findall(
             r'^dmabuf_audit_events_total\{op="[a-z_]+"\} (\d+)$', prom, re.M))
-        if not prom.endswith("# EOF\n") or not summary or events != summary[0].get("events"):
-            diags.append("the metrics at exit: events %d, summary %s, ends %r" %
-                         (events, summary[0].get("events") if summary else None, prom[-10:]))
+        # the Prometheus text format 0.0.4 (no OpenMetrics # EOF), complete to its last
+        # family, and the last write after SIGTERM says the audit stopped (up 0)
+        complete = (prom.endswith("\n") and "# EOF" not in prom and
+                    re.search(r"^dmabuf_audit_journal_entries_dropped_total \d+$", prom, re.M))
+        up = re.findall(r"^dmabuf_audit_up (\d+)$", prom, re.M)
+        if (not complete or up != ["0"] or not summary or
+                events != summary[0].get("events")):
+            diags.append("the metrics at exit: events %d, summary %s, up %s, ends %r" %
+                         (events, summary[0].get("events") if summary else None, up, prom[-10:]))
     if not diags:
         diags.append("%s BPF programs while watch ran, %s before and after" % (running, before))
         return True, diags

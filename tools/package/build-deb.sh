@@ -1,6 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# tools/package/build-deb.sh BUILD: build the Debian package into BUILD/ (make deb).
+# tools/package/build-deb.sh BUILD [ARCH]: build the Debian package into BUILD/ (make deb).
+# ARCH (the Makefile's, e.g. arm64) other than the machine's: cross-built with
+# dpkg-buildpackage -a (make deb ARCH=arm64; the DEPS_ARM64 cross compiler and libraries).
 #
 # dpkg-buildpackage wants debian/ at the top of the tree it builds, and writes the package
 # next to that tree: it runs in BUILD/deb/src, a folder holding only a copy of
@@ -8,7 +10,8 @@
 # (DA_SOURCE) with its own make targets (dynamic, install). Nothing is fetched.
 set -eu
 
-build=${1:?usage: tools/package/build-deb.sh BUILD}
+build=${1:?usage: tools/package/build-deb.sh BUILD [ARCH]}
+want_arch=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 mkdir -p "$build"
@@ -30,10 +33,29 @@ rm -rf "$work" "$build/dyn"
 mkdir -p "$work/src"
 cp -r "$here/debian" "$work/src/debian"
 arch=$(dpkg --print-architecture)
+cross=
+case "$want_arch" in
+"" | "$arch") ;;
+x86 | x86_64 | amd64) [ "$arch" = amd64 ] || cross=amd64 ;;
+arm64 | aarch64) cross=arm64 ;;
+*)
+	echo "build-deb: ARCH=$want_arch: only amd64 and arm64 packages are built" >&2
+	exit 2
+	;;
+esac
+# -d: the cross build's dependencies are the Makefile's DEPS_ARM64 (the host's compilers and
+# bpftool, the target's -dev libraries), which dpkg-checkbuilddeps cannot express for bpftool
+cross_flags=
+if [ -n "$cross" ]; then
+	arch=$cross
+	cross_flags="-a $cross -d"
+fi
 deb=dmabuf-audit_${version}_$arch.deb
 
-echo "build-deb: dpkg-buildpackage in $work/src (log: $work/build.log)"
-if ! (cd "$work/src" && DA_SOURCE=$src dpkg-buildpackage -b -us -uc >"$work/build.log" 2>&1); then
+echo "build-deb: dpkg-buildpackage $cross_flags in $work/src (log: $work/build.log)"
+# shellcheck disable=SC2086
+if ! (cd "$work/src" && DA_SOURCE=$src dpkg-buildpackage -b -us -uc $cross_flags \
+	>"$work/build.log" 2>&1); then
 	tail -n 30 "$work/build.log" >&2
 	echo "build-deb: dpkg-buildpackage failed; the whole log is $work/build.log" >&2
 	exit 1

@@ -4,25 +4,29 @@
 # Self-contained: uses bash-completion's helpers only where they are loaded.
 # shellcheck shell=bash
 
+# Each command's options, as `dmabuf-audit COMMAND --help` lists them (tests/cli/run.sh
+# compares the two).
 # options every analysing command takes (watch, run, replay)
 _dmabuf_audit_report_opts='--format -o --output --timeline --all-buffers --events --record
-	--policy --fail-on --error-exitcode --color --max-buffers --max-attachments --history
-	-v --verbose -h --help --version'
+	--policy --stacks --fail-on --error-exitcode --stats-interval --color --max-buffers
+	--max-attachments --history -v --verbose -h --help -V --version'
 # options of attaching to a kernel (watch, run)
-_dmabuf_audit_live_opts='--stacks --mode --pid --no-seed'
+_dmabuf_audit_live_opts='--mode --pid --no-seed'
+# the service's (watch, and replay judging a trace again)
+_dmabuf_audit_service_opts='--log --metrics --metrics-interval'
 
 _dmabuf_audit_options()
 {
 	case $1 in
 	watch)
-		echo "$_dmabuf_audit_report_opts $_dmabuf_audit_live_opts --duration --log
-			--metrics --metrics-interval --stats-interval" ;;
+		echo "$_dmabuf_audit_report_opts $_dmabuf_audit_live_opts --duration
+			$_dmabuf_audit_service_opts" ;;
 	run)
 		echo "$_dmabuf_audit_report_opts $_dmabuf_audit_live_opts --follow" ;;
 	replay)
-		echo "$_dmabuf_audit_report_opts" ;;
+		echo "$_dmabuf_audit_report_opts $_dmabuf_audit_service_opts" ;;
 	hooks)
-		echo "--btf --format --mode --policy -v --verbose -h --help" ;;
+		echo "--btf --format --mode --policy -v --verbose -h --help -V --version" ;;
 	esac
 }
 
@@ -63,7 +67,7 @@ _dmabuf_audit()
 
 	COMPREPLY=()
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W 'watch run replay hooks help version --help --version' \
+		COMPREPLY=($(compgen -W 'watch run replay hooks help version --help -V --version' \
 			-- "$cur"))
 		return 0
 	fi
@@ -75,7 +79,7 @@ _dmabuf_audit()
 				break ;;
 			-o | --output | --timeline | --record | --policy | --format | --fail-on | \
 				--error-exitcode | --pid | --mode | --color | --max-buffers | \
-				--max-attachments | --history)
+				--max-attachments | --history | --stats-interval)
 				((i++)) ;;
 			-*) ;;
 			*)
