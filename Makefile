@@ -302,6 +302,8 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/dmabuf-audit
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# journalctl --update-catalog reads it (systemd's dpkg trigger runs that for the package)
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 SYSCONFDIR ?= /etc
 INSTALL_BIN ?= $(DYN_BIN)
 
@@ -330,6 +332,8 @@ install: $(INSTALL_BIN)
 		install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy; \
 	fi
 	install -D -m 0644 tools/package/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
+	install -D -m 0644 tools/package/dmabuf-audit.catalog \
+		$(DESTDIR)$(CATALOGDIR)/dmabuf-audit.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DOCDIR)/docs
 	install -m 0644 $(wildcard docs/*.md) docs/demo-finding.png $(DESTDIR)$(DOCDIR)/docs/

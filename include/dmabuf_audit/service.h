@@ -62,6 +62,7 @@ struct da_stats {
 	uint64_t rss_bytes;
 	unsigned int hooks_attached, hooks_wanted;
 	uint64_t seeded_buffers;
+	uint64_t journal_dropped; /* service log entries that could not be sent */
 };
 
 /* the engine's live entities and table sizes */
@@ -102,6 +103,7 @@ struct da_service_log {
 	void (*finding)(void *ctx, const struct da_finding *f, const char *text, uint64_t repeats);
 	void (*notice)(void *ctx, enum da_notice_kind kind, const char *msg);
 	void (*summary)(void *ctx, const struct da_stats *st, const char *text);
+	uint64_t dropped; /* entries the log could not deliver (the journal's queue full) */
 };
 
 #endif /* DMABUF_AUDIT_SERVICE_H */

@@ -31,6 +31,24 @@ import traces  # noqa: E402
 BIN = None
 TMP = None
 PRIORITY = {"critical": b"2", "high": b"3", "warning": b"4", "info": b"6"}
+REPO = os.path.join(HERE, "..", "..")
+CATALOG = os.path.join(REPO, "tools", "package", "dmabuf-audit.catalog")
+
+
+def doc_table(path, heading):
+    """{first column: second column} of the markdown table under `heading` (`code` cells)."""
+    with open(os.path.join(REPO, "docs", path)) as f:
+        text = f.read()
+    part = text[text.index(heading):]
+    rows = re.findall(r"^\| `([a-z-]+)` \| `([0-9a-f]{32})`", part.split("\n## ")[0]
+                      if part.startswith("## ") else part, re.M)
+    return dict(rows)
+
+
+# the contract: the MESSAGE_IDs docs/rules.md and docs/output.md list
+RULE_IDS = doc_table("rules.md", "## Journal MESSAGE_IDs")
+NOTICE_IDS = doc_table("output.md", "Notice `MESSAGE_ID`s")
+SUMMARY_ID = "ff7e53287bec4c36957ac8ae740811ac"
 
 
 def tmp(name):
@@ -84,7 +102,7 @@ def policy(text_):
 def expected_fields(f):
     """What docs/output.md says a finding's entry carries, from its JSON."""
     e = {"PRIORITY": PRIORITY[f["severity"]], "SYSLOG_IDENTIFIER": b"dmabuf-audit",
-         "DMABUF_RULE": f["rule"].encode(), "DMABUF_SEVERITY": f["severity"].encode(),
+         "MESSAGE_ID": RULE_IDS[f["rule"]].encode(), "DMABUF_RULE": f["rule"].encode(), "DMABUF_SEVERITY": f["severity"].encode(),
          "DMABUF_SEQ": str(f["seq"]).encode(), "DMABUF_COUNT": str(f.get("repeats", 0)).encode()}
     b, a = f["buffer"], f["attachment"]
     if b["exporter"]:
@@ -98,6 +116,7 @@ def expected_fields(f):
     if f["comm"]:
         e["DMABUF_TASK"] = f["comm"].encode()
     if f["pid"] is not None:
+        # no OBJECT_PID in a replay: the recorded pids are not this host's tasks now
         e["DMABUF_PID"] = str(f["pid"]).encode()
     return e
 
@@ -150,6 +169,7 @@ def test_journal_exact(tap):
         expect([text(e, "DMABUF_COUNT") for e in got] == ["0", "2"],
                f"counts {[text(e, 'DMABUF_COUNT') for e in got]}, expected 0, 2")
         want = {"PRIORITY": b"2", "SYSLOG_IDENTIFIER": b"dmabuf-audit",
+                "MESSAGE_ID": b"947a239f980f4e5a845248a770028578",
                 "DMABUF_RULE": b"missing-fence-wait", "DMABUF_SEVERITY": b"critical",
                 "DMABUF_EXPORTER": b"vfio_pci_core", "DMABUF_INO": b"4104",
                 "DMABUF_TASK": b"vfio-test", "DMABUF_PID": b"1200", "DMABUF_SEQ": b"26",
@@ -164,8 +184,9 @@ def test_journal_exact(tap):
         expect(not msg.endswith("\n"), "MESSAGE ends with a newline (an empty line in journalctl)")
         s = [e for e in entries if "DMABUF_SUMMARY" in e["fields"]][0]["fields"]
         want = {"PRIORITY": b"6", "SYSLOG_IDENTIFIER": b"dmabuf-audit", "DMABUF_SUMMARY": b"1",
+                "MESSAGE_ID": SUMMARY_ID.encode(),
                 "DMABUF_EVENTS": b"42", "DMABUF_LOST": b"0", "DMABUF_FINDINGS": b"6",
-                "DMABUF_COUNT": b"4"}
+                "DMABUF_COUNT": b"4", "DMABUF_JOURNAL_DROPPED": b"0"}
         expect({k: v for k, v in s.items() if k != "MESSAGE"} == want, f"summary fields {s}")
         expect(s["MESSAGE"].startswith(b"Summary: 42 events (0 lost)") and
                b"4 repeats held back (suppress-window)" in s["MESSAGE"],
@@ -179,6 +200,8 @@ def test_journal_exact(tap):
         lost = [e for e in entries if e["fields"].get("DMABUF_NOTICE") == b"lost"]
         expect(len(lost) == 1, f"{len(lost)} lost notices in {[e['fields'] for e in entries]}")
         expect(lost[0]["fields"]["PRIORITY"] == b"4", f"lost notice {lost[0]['fields']}")
+        expect(lost[0]["fields"].get("MESSAGE_ID") == NOTICE_IDS["lost"].encode(),
+               f"lost notice MESSAGE_ID {lost[0]['fields'].get('MESSAGE_ID')}")
         expect(lost[0]["fields"]["MESSAGE"].startswith(b"2 events lost (seq 4 to 5)"),
                f"lost notice {lost[0]['fields']['MESSAGE']!r}")
         expect(not findings_of(entries), "a finding in a trace without one")
@@ -506,6 +529,57 @@ def test_metrics(tap):
         tap.check(f"{' '.join(args)} refused", check)
 
 
+# ---------------------------------------------------------------- MESSAGE_IDs, catalog
+def test_message_ids(tap):
+    def documented():
+        expect(sorted(RULE_IDS) == sorted(RULES),
+               f"docs/rules.md lists IDs for {sorted(RULE_IDS)}, the rules are {sorted(RULES)}")
+        expect(sorted(NOTICE_IDS) == ["evicted", "hook", "input", "lost", "partial"],
+               f"docs/output.md lists notice IDs for {sorted(NOTICE_IDS)}")
+        every = list(RULE_IDS.values()) + list(NOTICE_IDS.values()) + [SUMMARY_ID]
+        expect(len(set(every)) == len(every), "an ID is used twice")
+        with open(CATALOG) as f:
+            cat = re.findall(r"^-- ([0-9a-f]{32})$", f.read(), re.M)
+        expect(sorted(cat) == sorted(every),
+               f"the catalog has {sorted(set(cat) ^ set(every))} too many or missing")
+    tap.check("MESSAGE_IDs: one per rule, notice kind and the summary, all in the catalog",
+              documented)
+
+    def sent():
+        # every trace's findings carry their rule's ID (checked per field above); here the
+        # IDs the binary sends for each rule it reports are the documented ones, none other
+        seen = {}
+        for p in glob.glob(os.path.join(HERE, "..", "replay", "traces", "*.jsonl")):
+            _, _, _, entries = journal_run(["replay", "--log", "journal", p])
+            for e in findings_of(entries):
+                seen.setdefault(text(e, "DMABUF_RULE"), set()).add(text(e, "MESSAGE_ID"))
+        bad = {r: ids for r, ids in seen.items() if ids != {RULE_IDS[r]}}
+        expect(len(seen) >= 12 and not bad, f"{len(seen)} rules seen; wrong IDs: {bad}")
+    tap.check("MESSAGE_IDs: the binary sends each rule's documented ID", sent)
+
+    def catalog():
+        # the real parser: journalctl builds the catalog database from the file and prints it
+        if not shutil.which("journalctl"):
+            raise Failure("no journalctl (the systemd package; make deps)")
+        root = tmp("catalog-root")
+        os.makedirs(os.path.join(root, "usr/lib/systemd/catalog"), exist_ok=True)
+        shutil.copy(CATALOG, os.path.join(root, "usr/lib/systemd/catalog"))
+        p = subprocess.run(["journalctl", f"--root={root}", "--update-catalog"],
+                           capture_output=True, timeout=60)
+        expect(p.returncode == 0 and not p.stderr, f"--update-catalog: {p.returncode} "
+               f"{p.stderr.decode(errors='replace')}")
+        p = subprocess.run(["journalctl", f"--root={root}", "--list-catalog"],
+                           capture_output=True, timeout=60)
+        listed = dict(line.split(" ", 1) for line in p.stdout.decode().splitlines())
+        expect(sorted(listed) == sorted(list(RULE_IDS.values()) + list(NOTICE_IDS.values()) +
+                                        [SUMMARY_ID]), f"journalctl --list-catalog: {listed}")
+        mfw = listed.get(RULE_IDS["missing-fence-wait"], "")
+        expect(mfw == "dmabuf-audit: missing-fence-wait: a dma-buf revoke had no fence wait",
+               f"missing-fence-wait listed as {mfw!r}")
+    tap.check("catalog: journalctl --update-catalog takes it, --list-catalog lists every ID",
+              catalog)
+
+
 # ---------------------------------------------------------------- the real journald
 def test_real_journald(tap):
     """systemd-journald (the systemd package) in a mount namespace of its own."""
@@ -538,6 +612,8 @@ def test_real_journald(tap):
         want = {"PRIORITY": "2", "DMABUF_SEVERITY": "critical", "DMABUF_EXPORTER": "vfio_pci_core",
                 "DMABUF_INO": "4104", "DMABUF_TASK": "vfio-test", "DMABUF_PID": "1200",
                 "DMABUF_COUNT": "2", "DMABUF_IMPORTER_OPS": None, "DMABUF_DEVICE": None}
+        want["MESSAGE_ID"] = RULE_IDS["missing-fence-wait"]
+        want["OBJECT_PID"] = None  # a replay: the pids are not this host's
         got = {k: second.get(k) for k in want}
         expect(got == want, f"stored fields {got}, expected {want}")
         expect(first["DMABUF_COUNT"] == "0" and first["DMABUF_INO"] == "4101",
@@ -645,6 +721,7 @@ def main():
     try:
         test_journal_fields(tap)
         test_journal_exact(tap)
+        test_message_ids(tap)
         test_journal_memfd(tap)
         test_log_modes(tap)
         test_repeats(tap)
