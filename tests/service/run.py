@@ -37,7 +37,7 @@ CATALOG = os.path.join(REPO, "tools", "package", "dmabuf-audit.catalog")
 
 def doc_table(path, heading):
     """{first column: second column} of the markdown table under `heading` (`code` cells)."""
-    with open(os.path.join(REPO, "docs", path)) as f:
+    with open(os.path.join(REPO, path)) as f:
         text = f.read()
     part = text[text.index(heading):]
     rows = re.findall(r"^\| `([a-z-]+)` \| `([0-9a-f]{32})`", part.split("\n## ")[0]
@@ -46,8 +46,8 @@ def doc_table(path, heading):
 
 
 # the contract: the MESSAGE_IDs docs/rules.md and docs/output.md list
-RULE_IDS = doc_table("rules.md", "## Journal MESSAGE_IDs")
-NOTICE_IDS = doc_table("output.md", "Notice `MESSAGE_ID`s")
+RULE_IDS = doc_table("docs/rules.md", "## Journal MESSAGE_IDs")
+NOTICE_IDS = doc_table("docs/output.md", "Notice `MESSAGE_ID`s")
 SUMMARY_ID = "ff7e53287bec4c36957ac8ae740811ac"
 
 
