@@ -580,6 +580,64 @@ def test_message_ids(tap):
               catalog)
 
 
+# ---------------------------------------------------------------- wall-clock time
+def test_wallclock(tap):
+    import datetime
+
+    boot = "5c0b4a9e-4c7e-4f4e-9d3b-2a1f0e6d7c8b"
+    offset = 1796650280123456789  # 2026-12-07T13:31:20.123456789Z at ts_ns 0
+    header = json.dumps({"type": "header", "host": "node-17", "boot_id": boot,
+                         "realtime_offset_ns": offset, "hooks": [], "scopes": []})
+
+    def rfc3339(ns):
+        t = datetime.datetime.fromtimestamp(ns // 10**9, datetime.timezone.utc)
+        return t.strftime("%Y-%m-%dT%H:%M:%S") + ".%09dZ" % (ns % 10**9)
+
+    def check(objs, what):
+        h = objs[0]
+        expect(h.get("host") == "node-17" and h.get("boot_id") == boot and
+               h.get("realtime_offset_ns") == offset, f"{what}: header {h}")
+        fs = [o for o in objs if o["type"] == "finding"]
+        evs = [o for o in objs if o["type"] == "event"]
+        expect(len(fs) == 2 and evs, f"{what}: {len(fs)} findings, {len(evs)} events")
+        for o in fs + evs:
+            expect(o.get("time") == rfc3339(o["ts_ns"] + offset),
+                   f"{what}: {o['type']} seq {o['seq']} ts_ns {o['ts_ns']}: time {o.get('time')}")
+        expect(all("time" not in h for f in fs for h in f["history"]),
+               f"{what}: a history entry with time")
+
+    def jsonl():
+        path = write("wall.jsonl", header + "\n" + traces.revokes([0, 1.5]))
+        check(json_run(["--events", path], want_rc=1), "JSON Lines")
+        # what --events wrote is input again: time is accepted and recomputed
+        again = write("wall2.jsonl", "".join(json.dumps(o) + "\n" for o in
+                                            json_run(["--events", path], want_rc=1)))
+        check(json_run(["--events", again], want_rc=1), "its own output replayed")
+    tap.check("wall clock: header host, boot_id, offset; time = ts_ns + offset (RFC 3339, ns)",
+              jsonl)
+
+    def record():
+        path = write("wall3.jsonl", header + "\n" + traces.revokes([0, 1.5]))
+        rec = tmp("wall.rec")
+        rc, out, err = run(["replay", "--record", rec, "--format", "json", path])
+        expect(rc == 1, f"--record: exit {rc}: {err}")
+        check(json_run(["--events", rec], want_rc=1), "binary record (version 3)")
+        old = os.path.join(HERE, "..", "replay", "fixtures", "7.3-missing-fence-wait.rec")
+        objs = json_run(["--events", old], want_rc=1)
+        expect(not any(k in objs[0] for k in ("host", "boot_id", "realtime_offset_ns")) and
+               not any("time" in o for o in objs), "a version 2 record got wall-clock fields")
+    tap.check("wall clock: a binary record keeps host, boot ID and offset; a version 2 record "
+              "is read without them", record)
+
+    def bad():
+        path = write("wall4.jsonl", header.replace(str(offset), '"soon"') + "\n" +
+                     traces.revokes([0]))
+        rc, out, err = run(["replay", path])
+        expect(rc == 2 and "'realtime_offset_ns' must be an integer" in err,
+               f"exit {rc}: {err.strip()}")
+    tap.check("wall clock: a header offset that is not an integer: exit 2 and why", bad)
+
+
 # ---------------------------------------------------------------- the real journald
 def test_real_journald(tap):
     """systemd-journald (the systemd package) in a mount namespace of its own."""
@@ -722,6 +780,7 @@ def main():
         test_journal_fields(tap)
         test_journal_exact(tap)
         test_message_ids(tap)
+        test_wallclock(tap)
         test_journal_memfd(tap)
         test_log_modes(tap)
         test_repeats(tap)
