@@ -347,11 +347,14 @@ package-tests: $(BIN)
 	@tools/install-deps.sh $(PACKAGE_DEPS)
 	@tools/run-suite.sh package tests/package/run.sh $(BIN)
 
-# the unit's capabilities and sandbox under a real systemd (PID 1) in a 6.12
-# guest: BPF loads and attaches, kallsyms and debugfs readable. About 2 minutes;
-# the Debian 12 root with systemd is debootstrapped once into the cache.
+# the package (make deb, installed with dpkg -i) and its unit under a real
+# systemd (PID 1) in a 6.12 guest: BPF loads and attaches under the sandbox, a
+# finding reaches journald with its MESSAGE_ID and the workload's unit, stop and
+# restart semantics. About 4 minutes; the Debian 12 root with systemd is
+# debootstrapped once into the cache.
 PACKAGE_GUEST_KERNEL ?= 6.12
 package-guest-test: $(BIN)
+	@tools/install-deps.sh $(PACKAGE_DEPS)
 	@tools/run-suite.sh package-guest tests/package/systemd-guest.sh $(BIN) $(PACKAGE_GUEST_KERNEL)
 
 format:
