@@ -102,7 +102,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests pictures-tests readme-picture bench-live service-tests \
+	repo-check cli-tests pictures-tests readme-picture bench-live service-tests churn-rss \
 	dynamic install deb package-tests package-guest-test arm64 all-arches
 
 # A plain `make` on a fresh machine installs what is missing first (or says
@@ -211,7 +211,12 @@ repo-check:
 	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
 
 # make check: no kernel needed
-check: unit replay-tests badinput-tests cli-tests service-tests pictures-tests repo-check fuzz-smoke
+check: unit replay-tests badinput-tests cli-tests service-tests pictures-tests repo-check fuzz-smoke \
+	churn-rss
+
+# the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
+churn-rss: $(BIN)
+	@tools/run-suite.sh churn-rss $(PYTHON) tests/soak/churn_rss.py $(BIN)
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
