@@ -45,8 +45,8 @@ if [ -e /etc/da-with-unit ]; then
 	timeout 300 systemctl start "$unit"
 	echo "DA-UNIT nometrics-start $? $(systemctl is-active "$unit")"
 	echo "DA-UNIT nometrics-status $(show StatusText)"
-	echo "DA-UNIT nometrics-notices $(journalctl -b -u "$unit" -o cat --no-pager \
-		DMABUF_NOTICE=input | grep -c 'cannot write the metrics')"
+	echo "DA-UNIT nometrics-notices $(journalctl -b -o cat --no-pager \
+		_SYSTEMD_UNIT="$unit" DMABUF_NOTICE=input | grep -c 'cannot write the metrics')"
 	systemctl stop "$unit"
 	echo "DA-UNIT nometrics-stop $(state)"
 	mv "$metrics_dir.away" "$metrics_dir"
