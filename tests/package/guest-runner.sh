@@ -58,10 +58,18 @@ if [ -e /etc/da-with-unit ]; then
 	echo "DA-UNIT start $? $(systemctl is-active "$unit")"
 	echo "DA-UNIT status $(show StatusText)"
 	# the write is the shell's own (echo is a builtin), and the shell outlives it: journald
-	# finds the task of OBJECT_PID still there and adds its unit
-	systemd-run --unit=dat-workload --wait --quiet sh -c \
+	# finds the task of OBJECT_PID still there and adds its unit. No --wait: it needs D-Bus,
+	# which this system has not (systemd-run then uses systemd's private socket);
+	# --remain-after-exit keeps the unit, and its exit status, once the shell is done.
+	systemd-run --unit=dat-workload --remain-after-exit --quiet sh -c \
 		'echo missing-fence-wait >/sys/kernel/debug/dmabuf_audit_test/run; sleep 8'
-	echo "DA-UNIT workload $?"
+	i=0
+	while [ "$(systemctl show -p SubState --value dat-workload.service)" != exited ] &&
+		[ $i -lt 120 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	echo "DA-UNIT workload $(systemctl show -p ExecMainStatus --value dat-workload.service)"
 	sleep 5
 	systemctl reload "$unit"
 	echo "DA-UNIT reload $? $(systemctl is-active "$unit")"
