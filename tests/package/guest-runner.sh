@@ -64,7 +64,7 @@ if [ -e /etc/da-with-unit ]; then
 	systemd-run --unit=dat-workload --remain-after-exit --quiet sh -c \
 		'echo missing-fence-wait >/sys/kernel/debug/dmabuf_audit_test/run; sleep 8'
 	i=0
-	while [ "$(systemctl show -p SubState --value dat-workload.service)" != exited ] &&
+	while ! systemctl show -p SubState --value dat-workload.service | grep -qx 'exited\|failed' &&
 		[ $i -lt 120 ]; do
 		sleep 1
 		i=$((i + 1))
