@@ -580,6 +580,39 @@ def test_message_ids(tap):
               catalog)
 
 
+# ---------------------------------------------------------------- a journal that does not read
+def test_journal_dropped(tap):
+    import socket
+
+    def check():
+        # a datagram socket nobody reads: its queue fills, every later entry waits 100 ms and
+        # is dropped; the count at exit is every entry that did not arrive
+        path = tmp("stalled.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        try:
+            trace = write("dropped.jsonl", traces.revokes(list(range(40))))
+            rc, out, err = run(["replay", "--log", "journal", "--policy",
+                                policy("suppress-window 0\n"), trace],
+                               env={"DMABUF_AUDIT_JOURNAL_SOCKET": path})
+            s.setblocking(False)
+            got = 0
+            while True:
+                try:
+                    s.recv(1 << 20)
+                    got += 1
+                except BlockingIOError:
+                    break
+        finally:
+            s.close()
+        sent = 41  # 40 findings and the summary
+        expect(0 < got < sent, f"{got} entries queued of {sent}: the queue never filled")
+        want = f"dmabuf-audit: {sent - got} journal entries could not be sent\n"
+        expect(rc == 1 and err.endswith(want), f"exit {rc}, stderr {err!r}, expected {want!r}")
+    tap.check("journal: entries a stalled journal cannot take are dropped after 100 ms and "
+              "counted", check)
+
+
 # ---------------------------------------------------------------- wall-clock time
 def test_wallclock(tap):
     import datetime
@@ -781,6 +814,7 @@ def main():
         test_journal_exact(tap)
         test_message_ids(tap)
         test_wallclock(tap)
+        test_journal_dropped(tap)
         test_journal_memfd(tap)
         test_log_modes(tap)
         test_repeats(tap)
