@@ -39,6 +39,9 @@ done
 if [ -e /etc/da-with-unit ]; then
 	# the test module's scopes and exporter, as the vmtests declare them (tests/vm/policy)
 	cat /root/test-policy >>/etc/dmabuf-audit/policy
+	# enabled, as an operator runs it: a unit nothing refers to is unloaded once inactive,
+	# and systemctl show would then read a fresh one (ExecMainStatus 0 whatever the exit)
+	systemctl enable "$unit" 2>&1 | sed 's/^/DA-PKG log /'
 
 	# 1. node_exporter not installed: no metrics directory. The service starts and says so.
 	mv "$metrics_dir" "$metrics_dir.away"
