@@ -122,7 +122,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 .PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
 	repo-check cli-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
-	dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
+	churn-rss dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
 
 # A plain `make` on a fresh machine installs what is missing first (or says
 # what to install when it cannot); the build itself runs in a sub-make so
@@ -237,7 +237,11 @@ repo-check:
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
-	pictures-tests repo-check fuzz-smoke
+	pictures-tests repo-check fuzz-smoke churn-rss
+
+# the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
+churn-rss: $(BIN)
+	@tools/run-suite.sh churn-rss $(PYTHON) tests/soak/churn_rss.py $(BIN)
 
 test-hooks-btf: $(BIN)
 	@tools/run-suite.sh hooks-btf tests/hooks/run.sh $(BIN)
@@ -328,6 +332,8 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/dmabuf-audit
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# journalctl --update-catalog reads it (systemd's dpkg trigger runs that for the package)
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 SYSCONFDIR ?= /etc
 DATADIR ?= $(PREFIX)/share/dmabuf-audit
 INSTALL_BIN ?= $(DYN_BIN)
@@ -359,6 +365,8 @@ install: $(INSTALL_BIN)
 	install -D -m 0644 tools/package/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
 	install -D -m 0644 tools/package/dmabuf-audit.rules.yml \
 		$(DESTDIR)$(DATADIR)/prometheus/dmabuf-audit.rules.yml
+	install -D -m 0644 tools/package/dmabuf-audit.catalog \
+		$(DESTDIR)$(CATALOGDIR)/dmabuf-audit.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DOCDIR)/docs
 	install -m 0644 $(wildcard docs/*.md) docs/demo-finding.png $(DESTDIR)$(DOCDIR)/docs/
@@ -385,11 +393,14 @@ package-tests: $(BIN)
 	@tools/install-deps.sh $(PACKAGE_DEPS)
 	@tools/run-suite.sh package tests/package/run.sh $(BIN)
 
-# the unit's capabilities and sandbox under a real systemd (PID 1) in a 6.12
-# guest: BPF loads and attaches, kallsyms and debugfs readable. About 2 minutes;
-# the Debian 12 root with systemd is debootstrapped once into the cache.
+# the package (make deb, installed with dpkg -i) and its unit under a real
+# systemd (PID 1) in a 6.12 guest: BPF loads and attaches under the sandbox, a
+# finding reaches journald with its MESSAGE_ID and the workload's unit, stop and
+# restart semantics. About 4 minutes; the Debian 12 root with systemd is
+# debootstrapped once into the cache.
 PACKAGE_GUEST_KERNEL ?= 6.12
 package-guest-test: $(BIN)
+	@tools/install-deps.sh $(PACKAGE_DEPS)
 	@tools/run-suite.sh package-guest tests/package/systemd-guest.sh $(BIN) $(PACKAGE_GUEST_KERNEL)
 
 format:

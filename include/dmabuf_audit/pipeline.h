@@ -57,6 +57,12 @@ struct da_pipeline_config {
 	uint64_t default_suppress_window_ns;
 	/* a stats record every so many seconds and one at the end; 0: none */
 	double stats_interval_s;
+	/*
+	 * watch: a metrics file that cannot be written (its folder missing) is
+	 * a warning, a notice when the error changes, retried every interval;
+	 * not an error at the end (a service must start without node_exporter)
+	 */
+	bool metrics_best_effort;
 };
 
 /*
@@ -114,6 +120,8 @@ void da_pipeline_stats(const struct da_pipeline *p, struct da_stats *st);
 bool da_pipeline_service_tick(struct da_pipeline *p, uint64_t now_ns);
 /* the live source's ring buffer: share not yet read (0..1) */
 void da_pipeline_set_ringbuf_fill(struct da_pipeline *p, double fill);
+/* why the last metrics write failed; "" when it worked (or there is no --metrics) */
+const char *da_pipeline_metrics_error(const struct da_pipeline *p);
 /*
  * -o FILE again (SIGHUP, after logrotate moved it): appended to, the report
  * goes on where it was.  0, or -1 with a message in err (the old file is

@@ -7,7 +7,9 @@
  *   record  := u32 type, u32 length, payload[length], u32 checksum
  *
  * The checksum covers type, length and payload: CRC-32C (Castagnoli) since
- * version 2, zlib's CRC-32 in version 1 (still read).  Integers are in the byte
+ * version 2, zlib's CRC-32 in version 1 (still read).  Version 3 adds the
+ * host, boot ID and realtime offset to HEADER (versions 1 and 2 still read:
+ * without them).  Integers are in the byte
  * order of the writing host (x86_64: little-endian); the HEADER record
  * carries a byte-order mark and sizeof(struct da_event), so a record from a
  * host of the other order or from a build with a different event layout is
@@ -29,7 +31,7 @@
 #define DA_RECORD_MAGIC "DABUFREC"
 #define DA_RECORD_MAGIC_LEN 8
 /* bump together with any change to the records below or to struct da_event */
-#define DA_RECORD_VERSION 2
+#define DA_RECORD_VERSION 3
 /* file header: magic, u32 version, u32 flags */
 #define DA_RECORD_FILE_HEADER_LEN 16
 #define DA_RECORD_BYTE_ORDER 0x01020304u
@@ -41,7 +43,9 @@ enum da_record_type {
 	DA_REC_HEADER = 1,	/* u32 byte order, u32 event size, u32 quirks, u32 n_hooks,
 				 * u32 n_scopes, str version, str kernel,
 				 * n_hooks x (str function, str mode, u8 attached, str reason),
-				 * n_scopes x str name            (str = u16 length + bytes) */
+				 * n_scopes x str name            (str = u16 length + bytes)
+				 * version 3 on: str host, str boot_id, u32 has_realtime,
+				 * s64 realtime_offset_ns */
 	DA_REC_EVENT = 2,	/* struct da_event, as is */
 	DA_REC_SYMBOL = 3,	/* u64 address, str name */
 	DA_REC_LOST = 4,	/* u64 first_seq, u64 count: a loss that left no seq gap */

@@ -61,6 +61,8 @@ struct da_rule_info {
 };
 
 extern const struct da_rule_info da_rules[DA_RULE__COUNT];
+/* the journal's MESSAGE_ID per rule: 32 lower-case hex digits, stable across versions */
+extern const char *const da_rule_message_ids[DA_RULE__COUNT];
 
 /* What a kernel offers the rules: from the hooks attached (live) or available (BTF). */
 struct da_kernel_offer {

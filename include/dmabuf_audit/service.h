@@ -108,6 +108,7 @@ struct da_service_log {
 	void (*finding)(void *ctx, const struct da_finding *f, const char *text, uint64_t repeats);
 	void (*notice)(void *ctx, enum da_notice_kind kind, const char *msg);
 	void (*summary)(void *ctx, const struct da_stats *st, const char *text);
+	uint64_t dropped; /* entries the log could not deliver (the journal's queue full) */
 };
 
 #endif /* DMABUF_AUDIT_SERVICE_H */

@@ -43,7 +43,25 @@ struct da_trace_info {
 	/* scope slots: da_event.fn of scope_enter/scope_exit indexes this */
 	unsigned int n_scopes;
 	char scope_names[DA_MAX_SCOPES][DA_FUNC_LEN];
+	/*
+	 * Where and when, for merging hosts' logs (docs/output.md "Wall-clock
+	 * time"): the host name and boot ID ("" when unknown), and
+	 * CLOCK_REALTIME minus CLOCK_MONOTONIC (the clock of ts_ns) at the
+	 * start, so that ts_ns + realtime_offset_ns is the wall-clock time.
+	 */
+	char host[65];
+	char boot_id[37];
+	bool has_realtime;
+	int64_t realtime_offset_ns;
 };
+
+/* fill host, boot_id and the realtime offset of this host, now (live runs) */
+void da_trace_info_this_host(struct da_trace_info *info);
+/*
+ * ts_ns as RFC 3339 UTC with nanoseconds ("2026-12-07T13:11:20.123456789Z")
+ * into buf (at least 32 bytes); false when the trace has no realtime offset
+ */
+bool da_trace_wallclock(const struct da_trace_info *info, uint64_t ts_ns, char *buf, size_t len);
 
 /* Index of scope `name` in info->scope_names, adding it if new; -1 if full. */
 int da_trace_scope_slot(struct da_trace_info *info, const char *name);

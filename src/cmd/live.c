@@ -145,19 +145,30 @@ static void ring_fill_close(struct ring_fill *rf)
 	rf->map = NULL;
 }
 
-/* STATUS=events N, lost N, findings N (and READY=1 the first time) */
+/*
+ * STATUS=events N, lost N, findings N (and READY=1 the first time); what
+ * weakens the service is added: journal entries dropped, the metrics file
+ * not written (its folder missing: a warning, not a reason to stop)
+ */
 static void notify_status(struct da_pipeline *p, const char *prefix)
 {
-	struct da_summary sum;
+	const char *metrics_err = da_pipeline_metrics_error(p);
+	struct da_stats st;
 	uint64_t findings = 0;
-	char state[256];
+	char state[768];
+	int n;
 
-	da_pipeline_summary(p, &sum);
+	da_pipeline_stats(p, &st);
 	for (int s = 0; s < DA_SEV__COUNT; s++)
-		findings += sum.findings[s];
-	snprintf(state, sizeof(state), "%sSTATUS=events %llu, lost %llu, findings %llu", prefix,
-		 (unsigned long long)sum.events, (unsigned long long)sum.lost,
-		 (unsigned long long)findings);
+		findings += st.sum.findings[s];
+	n = snprintf(state, sizeof(state), "%sSTATUS=events %llu, lost %llu, findings %llu",
+		     prefix, (unsigned long long)st.sum.events, (unsigned long long)st.sum.lost,
+		     (unsigned long long)findings);
+	if (st.journal_dropped && n > 0 && (size_t)n < sizeof(state))
+		n += snprintf(state + n, sizeof(state) - n, ", journal entries dropped %llu",
+			      (unsigned long long)st.journal_dropped);
+	if (metrics_err[0] && n > 0 && (size_t)n < sizeof(state))
+		snprintf(state + n, sizeof(state) - n, "; warning: %s", metrics_err);
 	da_sd_notify(state);
 }
 
@@ -244,7 +255,7 @@ int da_cmd_watch(struct da_opts *opts)
 
 	install_signals();
 	install_hangup();
-	if (da_service_start(opts))
+	if (da_service_start_live(opts))
 		return DA_EXIT_USAGE;
 	if (open_trace(&t, opts, true)) {
 		da_service_stop();
@@ -405,7 +416,7 @@ int da_cmd_run(struct da_opts *opts, int argc, char **argv)
 		return DA_EXIT_USAGE;
 	}
 	install_signals();
-	if (da_service_start(opts)) /* --log journal */
+	if (da_service_start_live(opts)) /* --log journal */
 		return DA_EXIT_USAGE;
 	status = run_command(opts, argc, argv);
 	da_service_stop();

@@ -223,7 +223,7 @@ static int decode_invalidate_fn(json_t *v, const char *key, uint8_t *out, char *
 static bool known_key(const char *key)
 {
 	static const char *const common[] = { "type", "seq", "ts_ns", "cpu", "pid", "tid",
-					      "comm", "op", "comment" };
+					      "comm", "op", "comment", "time" };
 
 	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
 		if (!strcmp(key, common[i]))
@@ -406,6 +406,26 @@ int da_event_from_json(json_t *obj, struct da_event *ev, uint64_t seq_default, u
 	return da_event_check(ev, trace->n_scopes, err, errlen);
 }
 
+/* host, boot_id, realtime_offset_ns: optional (headers before them have none) */
+static int header_host(json_t *obj, struct da_trace_info *trace, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, "host");
+
+	if (v && get_name(v, "host", trace->host, sizeof(trace->host), err, errlen))
+		return -1;
+	v = json_object_get(obj, "boot_id");
+	if (v && get_name(v, "boot_id", trace->boot_id, sizeof(trace->boot_id), err, errlen))
+		return -1;
+	v = json_object_get(obj, "realtime_offset_ns");
+	trace->has_realtime = v && !json_is_null(v);
+	if (trace->has_realtime && !json_is_integer(v))
+		return da_errorf(err, errlen, "header: 'realtime_offset_ns' must be an integer"
+				 " (nanoseconds), not %s", json_kind(v));
+	if (trace->has_realtime)
+		trace->realtime_offset_ns = json_integer_value(v);
+	return 0;
+}
+
 int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, size_t errlen)
 {
 	json_t *v, *item;
@@ -422,6 +442,8 @@ int da_header_from_json(json_t *obj, struct da_trace_info *trace, char *err, siz
 				 (long long)json_integer_value(v), DA_JSON_SCHEMA);
 	v = json_object_get(obj, "kernel");
 	if (v && get_name(v, "kernel", trace->kernel, sizeof(trace->kernel), err, errlen))
+		return -1;
+	if (header_host(obj, trace, err, errlen))
 		return -1;
 
 	v = json_object_get(obj, "quirks");

@@ -624,6 +624,7 @@ void da_pipeline_stats(const struct da_pipeline *p, struct da_stats *st)
 	da_stats_hooks(st, p->trace);
 	st->seeded_buffers = st->sum.seeded_buffers;
 	st->running = true;
+	st->journal_dropped = p->cfg.log ? p->cfg.log->dropped : 0;
 }
 
 /* the stats record goes to the JSON Lines report; other formats have no place for it */
@@ -645,14 +646,20 @@ static int write_metrics(struct da_pipeline *p, const struct da_stats *st)
 	if (!p->opts->metrics)
 		return 0;
 	if (!da_metrics_write(p->opts->metrics, st, err, sizeof(err))) {
+		if (p->metrics_error[0] && p->cfg.metrics_best_effort)
+			da_pipeline_notice(p, DA_NOTICE_INPUT, "metrics: %s written again",
+					   p->opts->metrics);
 		p->metrics_error[0] = '\0';
 		return 0;
 	}
 	if (strcmp(err, p->metrics_error)) {
 		fprintf(stderr, DA_TOOL_NAME ": %s\n", err);
 		snprintf(p->metrics_error, sizeof(p->metrics_error), "%s", err);
+		if (p->cfg.metrics_best_effort)
+			da_pipeline_notice(p, DA_NOTICE_INPUT, "metrics: %s; tried again every"
+					   " %g s", err, p->opts->metrics_interval);
 	}
-	return -1;
+	return p->cfg.metrics_best_effort ? 0 : -1;
 }
 
 static uint64_t interval_ns(double seconds)
@@ -723,6 +730,11 @@ static int service_end(struct da_pipeline *p, const struct da_summary *sum)
 		fprintf(stderr, DA_TOOL_NAME ": the metrics file %s is not up to date\n",
 			p->opts->metrics);
 	return ret;
+}
+
+const char *da_pipeline_metrics_error(const struct da_pipeline *p)
+{
+	return p->metrics_error;
 }
 
 void da_pipeline_set_ringbuf_fill(struct da_pipeline *p, double fill)

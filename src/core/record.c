@@ -355,6 +355,11 @@ int da_record_write_header(struct da_record_writer *w, const struct da_trace_inf
 	}
 	for (unsigned int i = 0; i < n_scopes; i++)
 		pl_str(pl, trace->scope_names[i], DA_FUNC_LEN);
+	/* version 3: where and when it was recorded */
+	pl_str(pl, trace->host, sizeof(trace->host));
+	pl_str(pl, trace->boot_id, sizeof(trace->boot_id));
+	pl_u32(pl, trace->has_realtime);
+	pl_put(pl, &trace->realtime_offset_ns, sizeof(trace->realtime_offset_ns));
 	ret = put_payload(w, DA_REC_HEADER, pl);
 	free(pl);
 	return ret;
@@ -533,6 +538,7 @@ struct da_record_reader {
 	uint64_t events;
 	uint64_t record_offset;		/* of the record being read */
 	checksum_fn checksum;		/* of the file's format version */
+	uint32_t version;		/* the file's format version */
 	unsigned int n_scopes;		/* named so far: HEADER, then SCOPE records */
 	bool ended;
 	char strings[DA_RECORD_MAX_LEN + 1];	/* NUL-terminated copies for item strings */
@@ -796,6 +802,7 @@ static int read_file_header(struct da_record_reader *r, char *err, size_t errlen
 		return -1;
 	}
 	r->checksum = record_checksum(file_hdr[0]);
+	r->version = file_hdr[0];
 	da_input_consume(&r->in, DA_RECORD_FILE_HEADER_LEN);
 	return 0;
 }
@@ -858,6 +865,12 @@ static int decode_header(struct da_record_reader *r, const unsigned char *payloa
 	cur_str(&c, version, sizeof(version));
 	cur_str(&c, trace->kernel, sizeof(trace->kernel));
 	decode_header_tables(&c, trace);
+	if (r->version >= 3) {
+		cur_str(&c, trace->host, sizeof(trace->host));
+		cur_str(&c, trace->boot_id, sizeof(trace->boot_id));
+		trace->has_realtime = cur_u32(&c) == 1;
+		trace->realtime_offset_ns = (int64_t)cur_u64(&c);
+	}
 	if (c.bad || c.pos != c.n) {
 		snprintf(err, errlen,
 			 "%s: corrupt HEADER record at byte offset %llu: its fields do not fill"

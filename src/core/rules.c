@@ -79,6 +79,31 @@ const struct da_rule_info da_rules[DA_RULE__COUNT] = {
 		"a pinned attachment revoked and un-revoked never mapped again before its end" },
 };
 
+/*
+ * The journal's MESSAGE_ID of each rule's findings: 128-bit IDs made once
+ * (systemd-id128 new) and never changed, because journalctl queries, alerts
+ * and the catalog (tools/package/dmabuf-audit.catalog) match them.  Listed
+ * in docs/rules.md; tests/service/run.py checks the three agree.
+ */
+const char *const da_rule_message_ids[DA_RULE__COUNT] = {
+	[DA_RULE_ACCESS_AFTER_REVOKE] = "8945c7ae30d0403ca7f7baa14f4500b4",
+	[DA_RULE_ACCESS_ATTEMPT_AFTER_REVOKE] = "b45560dbb9e04ff58d92f27e3a696304",
+	[DA_RULE_MISSING_FENCE_WAIT] = "947a239f980f4e5a845248a770028578",
+	[DA_RULE_WEAK_FENCE_WAIT] = "ccaa6092af354d8c84fdb5d7380f60d3",
+	[DA_RULE_FENCE_WAIT_INCOMPLETE] = "1a9cf9e4879b4313bfe70f0b335c1c6e",
+	[DA_RULE_REVOKE_UNHANDLED_IMPORTER] = "42740a25c42943baac6b4e8e9e03b822",
+	[DA_RULE_NON_REVOCABLE_IMPORTER_ACCEPTED] = "cbec2d683c524c98b87e39cbf203850c",
+	[DA_RULE_PINNING_IMPORTER_MISSING_PIN] = "60d787ec5f054c6182f5c7f7ee25ac56",
+	[DA_RULE_PIN_LEAK] = "7d29f808eedd4ae0a7f6a509940c194a",
+	[DA_RULE_UNBALANCED_UNPIN] = "d66840e9342948a6ab639cef1002f8f0",
+	[DA_RULE_MAPPING_LEAK] = "b74b2b0a531b4e2c8a4a7ec46b7df82c",
+	[DA_RULE_UNBALANCED_UNMAP] = "df803982170c4a068f0ac89d8392cd3f",
+	[DA_RULE_RESV_NOT_HELD] = "b07567e6d0f44c8e90361e45e0cd8f69",
+	[DA_RULE_REVOKE_STALLED] = "fa2ca04033074c49adf7b3446423d2c0",
+	[DA_RULE_USE_AFTER_RELEASE] = "ce263cb4adec43459d24f9bfbc6acd70",
+	[DA_RULE_PINNED_IMPORTER_LEFT_REVOKED] = "f5b3ed5202b24c03bc1cc715862adc37",
+};
+
 static const char *const severity_names[DA_SEV__COUNT] = {
 	[DA_SEV_INFO] = "info",
 	[DA_SEV_WARNING] = "warning",

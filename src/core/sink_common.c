@@ -5,10 +5,14 @@
  * rendering of an event's fields.  The finding store is finding_store.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "dmabuf_audit/rules.h"
 #include "finding_store.h"
@@ -27,6 +31,73 @@ const char *da_notice_kind_name(enum da_notice_kind kind)
 	if ((unsigned int)kind < sizeof(notice_names) / sizeof(notice_names[0]))
 		return notice_names[kind];
 	return "notice";
+}
+
+/* ---------------------------------------------------------------- wall clock */
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void da_trace_info_this_host(struct da_trace_info *info)
+{
+	struct utsname uts;
+	int64_t mono0, real, mono1;
+	char id[40] = "";
+	ssize_t n;
+	int fd;
+
+	if (!uname(&uts))
+		snprintf(info->host, sizeof(info->host), "%s", uts.nodename);
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, id, sizeof(id) - 1);
+		close(fd);
+		if (n >= 36) {
+			id[36] = '\0';
+			snprintf(info->boot_id, sizeof(info->boot_id), "%s", id);
+		}
+	}
+	/* the realtime read between two monotonic ones: the offset is right to their gap */
+	mono0 = clock_ns(CLOCK_MONOTONIC);
+	real = clock_ns(CLOCK_REALTIME);
+	mono1 = clock_ns(CLOCK_MONOTONIC);
+	info->realtime_offset_ns = real - (mono0 + (mono1 - mono0) / 2);
+	info->has_realtime = true;
+}
+
+bool da_trace_wallclock(const struct da_trace_info *info, uint64_t ts_ns, char *buf, size_t len)
+{
+	int64_t ns;
+	time_t sec;
+	struct tm tm;
+	size_t n;
+
+	if (!info || !info->has_realtime || ts_ns > INT64_MAX - 1 ||
+	    (int64_t)ts_ns > INT64_MAX - info->realtime_offset_ns)
+		return false;
+	ns = (int64_t)ts_ns + info->realtime_offset_ns;
+	if (ns < 0)
+		return false;
+	sec = (time_t)(ns / 1000000000);
+	if (!gmtime_r(&sec, &tm))
+		return false;
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!n)
+		return false;
+	return snprintf(buf + n, len - n, ".%09" PRId64 "Z", ns % 1000000000) < (int)(len - n);
+}
+
+static void set_wallclock(json_t *o, const struct da_trace_info *trace, uint64_t ts_ns)
+{
+	char buf[48];
+
+	if (da_trace_wallclock(trace, ts_ns, buf, sizeof(buf)))
+		json_object_set_new(o, "time", json_string(buf));
 }
 
 /* ---------------------------------------------------------------- JSON */
@@ -191,6 +262,8 @@ json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
 		json_object_set_new(o, "type", json_string("event"));
 	json_object_set_new(o, "seq", da_json_u64(ev->seq));
 	json_object_set_new(o, "ts_ns", da_json_u64(ev->ts_ns));
+	if (with_type) /* an event line; not each history entry of a finding */
+		set_wallclock(o, trace, ev->ts_ns);
 	json_object_set_new(o, "cpu", json_integer(ev->cpu));
 	json_object_set_new(o, "pid", json_integer(ev->pid));
 	json_object_set_new(o, "tid", json_integer(ev->tid));
@@ -245,6 +318,7 @@ json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
 	json_object_set_new(o, "severity", json_string(da_severity_name(f->severity)));
 	json_object_set_new(o, "seq", da_json_u64(f->seq));
 	json_object_set_new(o, "ts_ns", da_json_u64(f->ts_ns));
+	set_wallclock(o, trace, f->ts_ns);
 	json_object_set_new(o, "pid", f->pid || f->tid ? json_integer(f->pid) : json_null());
 	json_object_set_new(o, "tid", f->pid || f->tid ? json_integer(f->tid) : json_null());
 	json_object_set_new(o, "comm", f->comm ? da_json_str(f->comm, DA_COMM_LEN) : json_null());
@@ -323,6 +397,14 @@ json_t *da_header_to_json(const struct da_trace_info *trace)
 	json_object_set_new(o, "kernel", da_json_str(trace->kernel, sizeof(trace->kernel)));
 	json_object_set_new(o, "source", trace->source[0] ? da_json_text(trace->source) :
 							  json_string("live"));
+	/* the recording host's, also in a replay (absent: a trace from before they were kept) */
+	if (trace->host[0])
+		json_object_set_new(o, "host", da_json_text(trace->host));
+	if (trace->boot_id[0])
+		json_object_set_new(o, "boot_id", da_json_text(trace->boot_id));
+	if (trace->has_realtime)
+		json_object_set_new(o, "realtime_offset_ns",
+				    json_integer((json_int_t)trace->realtime_offset_ns));
 	for (unsigned int i = 0; i < trace->n_hooks && i < DA_MAX_HOOKS; i++) {
 		const struct da_hook_status *h = &trace->hooks[i];
 		json_t *ho = json_object();

@@ -894,6 +894,7 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	if (!uname(&uts))
 		snprintf(info->kernel, sizeof(info->kernel), "%s", uts.release);
 	snprintf(info->source, sizeof(info->source), "live");
+	da_trace_info_this_host(info);
 	if (ring_settings(l, err, errlen))
 		return -1;
 

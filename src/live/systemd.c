@@ -264,8 +264,8 @@ int da_journal_send(struct da_journal *j, const struct da_journal_field *fields,
 
 /* ---- the journal as the pipeline's service log ---- */
 
-#define MAX_FIELDS 20
-#define MAX_NUMBERS 8
+#define MAX_FIELDS 24
+#define MAX_NUMBERS 10
 
 struct entry {
 	struct da_journal_field f[MAX_FIELDS];
@@ -276,10 +276,24 @@ struct entry {
 
 static struct {
 	struct da_journal *journal;
-	struct da_service_log log;
+	struct da_service_log log; /* .dropped: entries not sent (the stats count them) */
 	int last_errno; /* the last send error said on stderr */
-	uint64_t unsent;
+	bool local_pids; /* the events are this host's, now (watch, run): OBJECT_PID */
 } service;
+
+/*
+ * MESSAGE_IDs of the entries that are not findings (a finding's is its
+ * rule's, da_rule_message_ids): made once, never changed, in the catalog
+ * (tools/package/dmabuf-audit.catalog) and docs/output.md.
+ */
+#define SUMMARY_MESSAGE_ID "ff7e53287bec4c36957ac8ae740811ac"
+static const char *const notice_message_ids[] = {
+	[DA_NOTICE_PARTIAL] = "0432de6cb69649b2a1582e940f4ac398",
+	[DA_NOTICE_LOST] = "a1d6a3f51a6849da87e35b7a6649b9e7",
+	[DA_NOTICE_EVICTED] = "4981f8d26bae482197d3c96716685dc0",
+	[DA_NOTICE_HOOK] = "da88241b293c47a2ad730fe69c289009",
+	[DA_NOTICE_INPUT] = "094aee98611046219161685aa1ebc058",
+};
 
 static void add_len(struct entry *e, const char *key, const char *value, size_t len)
 {
@@ -315,7 +329,7 @@ static void send_entry(struct entry *e)
 		service.last_errno = 0;
 		return;
 	}
-	service.unsent++;
+	service.log.dropped++;
 	if (-ret != service.last_errno)
 		fprintf(stderr, DA_TOOL_NAME ": cannot send to the journal at %s: %s\n",
 			journal_path(), strerror(-ret));
@@ -344,6 +358,8 @@ static void log_finding(void *ctx, const struct da_finding *f, const char *text,
 
 	add(&e, "MESSAGE", text);
 	add(&e, "PRIORITY", priority(f->severity));
+	if ((unsigned int)f->rule < DA_RULE__COUNT)
+		add(&e, "MESSAGE_ID", da_rule_message_ids[f->rule]);
 	add(&e, "DMABUF_RULE",
 	    (unsigned int)f->rule < DA_RULE__COUNT ? da_rules[f->rule].name : "?");
 	add(&e, "DMABUF_SEVERITY", da_severity_name(f->severity));
@@ -362,6 +378,15 @@ static void log_finding(void *ctx, const struct da_finding *f, const char *text,
 		add(&e, "DMABUF_DEVICE", a->dev);
 	if (f->comm && f->comm[0])
 		add_len(&e, "DMABUF_TASK", f->comm, strnlen(f->comm, DA_COMM_LEN));
+	/*
+	 * OBJECT_PID: journald adds the task's OBJECT_SYSTEMD_UNIT, _EXE,
+	 * _CMDLINE, _CGROUP... (from a sender as privileged as the service).
+	 * A task that has exited by then gets none.  Only for this host's
+	 * tasks: a replayed trace's pid would name whatever runs here now.
+	 * DMABUF_PID stays for the queries written before OBJECT_PID.
+	 */
+	if (service.local_pids && f->pid > 0)
+		add_fmt(&e, "OBJECT_PID", "%" PRIu64, f->pid);
 	if (f->pid || f->tid)
 		add_fmt(&e, "DMABUF_PID", "%" PRIu64, f->pid);
 	add_fmt(&e, "DMABUF_SEQ", "%" PRIu64, f->seq);
@@ -385,6 +410,9 @@ static void log_notice(void *ctx, enum da_notice_kind kind, const char *msg)
 	add(&e, "MESSAGE", msg);
 	/* lost events and missing hooks weaken the audit: warning; the rest: notice */
 	add(&e, "PRIORITY", kind == DA_NOTICE_LOST || kind == DA_NOTICE_HOOK ? "4" : "5");
+	if ((unsigned int)kind < sizeof(notice_message_ids) / sizeof(notice_message_ids[0]) &&
+	    notice_message_ids[kind])
+		add(&e, "MESSAGE_ID", notice_message_ids[kind]);
 	add(&e, "DMABUF_NOTICE", name);
 	send_entry(&e);
 }
@@ -398,11 +426,14 @@ static void log_summary(void *ctx, const struct da_stats *st, const char *text)
 		findings += st->sum.findings[s];
 	add(&e, "MESSAGE", text);
 	add(&e, "PRIORITY", "6");
+	add(&e, "MESSAGE_ID", SUMMARY_MESSAGE_ID);
 	add(&e, "DMABUF_SUMMARY", "1");
 	add_fmt(&e, "DMABUF_EVENTS", "%" PRIu64, st->sum.events);
 	add_fmt(&e, "DMABUF_LOST", "%" PRIu64, st->sum.lost);
 	add_fmt(&e, "DMABUF_FINDINGS", "%" PRIu64, findings);
 	add_fmt(&e, "DMABUF_COUNT", "%" PRIu64, st->repeats_held);
+	/* the entries dropped before this one (this one is not counted if it fails) */
+	add_fmt(&e, "DMABUF_JOURNAL_DROPPED", "%" PRIu64, st->journal_dropped);
 	send_entry(&e);
 }
 
@@ -456,14 +487,23 @@ int da_service_start(const struct da_opts *opts)
 	return 0;
 }
 
+int da_service_start_live(const struct da_opts *opts)
+{
+	int ret = da_service_start(opts);
+
+	service.local_pids = true;
+	return ret;
+}
+
 void da_service_stop(void)
 {
-	if (service.unsent)
+	if (service.log.dropped)
 		fprintf(stderr, DA_TOOL_NAME ": %" PRIu64 " journal entries could not be sent\n",
-			service.unsent);
+			service.log.dropped);
 	da_journal_close(service.journal);
 	service.journal = NULL;
-	service.unsent = 0;
+	service.log.dropped = 0;
+	service.local_pids = false;
 }
 
 void da_service_config(struct da_pipeline_config *cfg, const struct da_opts *opts, bool service_run)
@@ -476,6 +516,8 @@ void da_service_config(struct da_pipeline_config *cfg, const struct da_opts *opt
 	cfg->stats_interval_s = opts->stats_interval;
 	if (opts->stats_interval < 0)
 		cfg->stats_interval_s = service_run ? DA_STATS_INTERVAL_DEFAULT_S : 0;
-	if (service_run)
+	if (service_run) {
 		cfg->default_suppress_window_ns = DA_SUPPRESS_WINDOW_DEFAULT_S * 1000000000ull;
+		cfg->metrics_best_effort = true;
+	}
 }

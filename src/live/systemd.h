@@ -62,6 +62,8 @@ bool da_log_to_journal(const struct da_opts *opts);
  * below.  0, or -1 with a message on stderr (--log journal and no journal).
  */
 int da_service_start(const struct da_opts *opts);
+/* the same for watch and run: the events' pids are this host's (OBJECT_PID) */
+int da_service_start_live(const struct da_opts *opts);
 void da_service_stop(void);
 /*
  * The service part of a pipeline configuration: the journal as its log

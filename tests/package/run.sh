@@ -236,6 +236,7 @@ expected_files() {
 		"$p/share/man/man8/dmabuf-audit.8" "$p/lib/systemd/system/dmabuf-audit.service" \
 		"$p/share/bash-completion/completions/dmabuf-audit" \
 		"$p/share/dmabuf-audit/prometheus/dmabuf-audit.rules.yml" \
+		"$p/lib/systemd/catalog/dmabuf-audit.catalog" \
 		"$p/share/doc/dmabuf-audit/README.md" "$p/share/doc/dmabuf-audit/docs/demo-finding.png"
 	for f in "$repo"/docs/*.md; do
 		echo "$p/share/doc/dmabuf-audit/docs/$(basename "$f")"
@@ -290,7 +291,7 @@ fi
 
 if [ -f "$deb" ]; then
 	got=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); print $6 }' | sort)
-	want=$( (expected_files usr | sed -e 's#^usr/lib/systemd#lib/systemd#' \
+	want=$( (expected_files usr | sed -e 's#^usr/lib/systemd/system#lib/systemd/system#' \
 		-e 's#man8/dmabuf-audit.8$#man8/dmabuf-audit.8.gz#'
 		printf '%s\n' usr/share/doc/dmabuf-audit/copyright \
 			usr/share/doc/dmabuf-audit/changelog.gz \
@@ -402,6 +403,7 @@ dpkg_tests=("dpkg -i installs it; /usr/sbin/dmabuf-audit --version runs"
 	"installed unit passes systemd-analyze verify, man pages included"
 	"man dmabuf-audit finds and renders the installed page"
 	"the service is installed disabled"
+	"the journal catalog is installed and in journalctl's database (systemd's dpkg trigger)"
 	"dpkg -r removes the files and keeps the conffile"
 	"dpkg --purge removes /etc/dmabuf-audit and every trace of the package")
 skip=
@@ -506,17 +508,27 @@ else
 	not_ok "${dpkg_tests[5]}" "enabled: $enabled"
 fi
 
+# systemd's trigger on /usr/lib/systemd/catalog ran journalctl --update-catalog
+mfw=$(journalctl --list-catalog 947a239f980f4e5a845248a770028578 2>&1)
+if [ -f /usr/lib/systemd/catalog/dmabuf-audit.catalog ] &&
+	[ "$mfw" = "947a239f980f4e5a845248a770028578 dmabuf-audit: missing-fence-wait: a dma-buf revoke had no fence wait" ]; then
+	ok "${dpkg_tests[6]}"
+else
+	not_ok "${dpkg_tests[6]}" "journalctl --list-catalog: $mfw"
+fi
+
 dpkg -r dmabuf-audit >"$work/dpkg-r.log" 2>&1
 rc=$?
 left=$(ls -d /usr/sbin/dmabuf-audit /lib/systemd/system/dmabuf-audit.service \
 	/usr/share/man/man8/dmabuf-audit.8.gz /usr/share/doc/dmabuf-audit \
-	/usr/share/bash-completion/completions/dmabuf-audit 2>/dev/null)
+	/usr/share/bash-completion/completions/dmabuf-audit \
+	/usr/lib/systemd/catalog/dmabuf-audit.catalog 2>/dev/null)
 status=$(dpkg-query -W -f='${Status}' dmabuf-audit 2>&1)
 if [ "$rc" -eq 0 ] && [ -z "$left" ] && [ -f /etc/dmabuf-audit/policy ] &&
 	[ "$status" = "deinstall ok config-files" ]; then
-	ok "${dpkg_tests[6]}"
+	ok "${dpkg_tests[7]}"
 else
-	not_ok "${dpkg_tests[6]}" "exit $rc; status: $status; left: $left"
+	not_ok "${dpkg_tests[7]}" "exit $rc; status: $status; left: $left"
 fi
 
 dpkg --purge dmabuf-audit >"$work/dpkg-purge.log" 2>&1
@@ -524,9 +536,9 @@ rc=$?
 if [ "$rc" -eq 0 ] && [ ! -e /etc/dmabuf-audit ] &&
 	! dpkg-query -W dmabuf-audit >/dev/null 2>&1 &&
 	[ ! -e /var/lib/systemd/deb-systemd-helper-enabled/dmabuf-audit.service.dsh-also ]; then
-	ok "${dpkg_tests[7]}"
+	ok "${dpkg_tests[8]}"
 else
-	not_ok "${dpkg_tests[7]}" "exit $rc; $(ls -d /etc/dmabuf-audit 2>/dev/null)
+	not_ok "${dpkg_tests[8]}" "exit $rc; $(ls -d /etc/dmabuf-audit 2>/dev/null)
 $(dpkg-query -W dmabuf-audit 2>&1)"
 fi
 

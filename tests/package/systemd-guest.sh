@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# tests/package/systemd-guest.sh BIN [SERIES]: the unit's sandbox under a real systemd, with a
-# kernel that allows BPF tracing (make package-guest-test).
+# tests/package/systemd-guest.sh BIN [SERIES]: the package and its unit under a real systemd,
+# with a kernel that allows BPF tracing (make package-guest-test).
 #
 # systemd-analyze verify checks the unit's syntax; only systemd running it shows that its
 # capabilities and hardening still let BPF work. One guest boot (Debian kernel SERIES, default
 # 6.12) of a Debian 12 system with systemd as PID 1 (debootstrap --variant=minbase
-# --include=systemd,systemd-sysv,procps, cached in $DA_CACHE/chroot/bookworm-systemd-procps; the mirror is
-# the machine's own), packed whole into the initramfs. In it, services made from
-# tools/package/dmabuf-audit.service with only Type, ExecStart and the output changed (every
-# capability and hardening line as shipped) run BIN:
+# --include=$GUEST_PACKAGES, cached in $DA_CACHE/chroot/bookworm-systemd-deb; the mirror is
+# the machine's own), packed whole into the initramfs with the package of this tree (make deb,
+# built when missing or older than BIN) and the test module. In the guest (guest-runner.sh)
+# dpkg -i installs the package; services made from tools/package/dmabuf-audit.service with
+# only Type, ExecStart and the output changed (every capability and hardening line as shipped)
+# run its dynamic binary:
 #   hooks   dmabuf-audit hooks --format json: every core hook the kernel has is attachable
 #   fentry  dmabuf-audit run -- /bin/true: loads, attaches every hook (fentry/fexit), exits 0
 #   kprobe  the same with --mode kprobe (perf_event_open of the kprobe PMU)
@@ -22,8 +24,13 @@
 #           (and without them under ProtectKernelLogs=yes, which the unit leaves out for that
 #           reason), /sys/kernel/debug/dma_buf/bufinfo
 # and, when BIN has the service options (--log, --metrics: issue 14), the unit itself as
-# shipped: it becomes active (READY=1 under Type=notify), writes its metrics file, reloads on
-# SIGHUP and stops cleanly. TAP output. About 2-3 minutes (TCG), plus the debootstrap once.
+# shipped: without node_exporter's directory it starts and warns (journal, STATUS=); with it,
+# it becomes active (READY=1 under Type=notify), sees a critical finding made by a workload in
+# a transient unit of its own (systemd-run), writes its metrics file, reloads on SIGHUP, and
+# `systemctl stop` leaves it inactive, not failed; the real journald stores the finding with
+# the rule's MESSAGE_ID and the workload's OBJECT_SYSTEMD_UNIT, and journalctl -x shows the
+# catalog text; a malformed policy (exit 2) is not restarted. TAP output. About 3-4 minutes
+# (TCG), plus the debootstrap and make deb once.
 set -uo pipefail
 
 bin=${1:?usage: tests/package/systemd-guest.sh BIN [SERIES]}
@@ -38,19 +45,23 @@ out=${BUILD:-$repo/build}/package-guest
 unit=$repo/tools/package/dmabuf-audit.service
 metrics_dir=/var/lib/prometheus/node-exporter
 
-# the Debian 12 system with systemd, created once; procps for /bin/kill,
-# which the unit's ExecReload runs (a package dependency)
+# the Debian 12 system with systemd, created once; procps for /bin/kill, which the unit's
+# ExecReload runs, and the package's other dependencies (the shared libraries of its dynamic
+# binary), so that the .deb installs with dpkg -i in the guest; kmod for insmod (the test
+# module whose workload makes a finding)
+GUEST_PACKAGES=systemd,systemd-sysv,procps,kmod,libbpf1,libelf1,libjansson4,zlib1g
 systemd_rootfs() {
-	local root=$DA_CACHE/chroot/bookworm-systemd-procps mirror
-	if [ ! -x "$root/lib/systemd/systemd" ]; then
+	local root=$DA_CACHE/chroot/bookworm-systemd-deb mirror
+	if [ ! -x "$root/lib/systemd/systemd" ] || [ ! -e "$root/.packages-$GUEST_PACKAGES" ]; then
 		command -v debootstrap >/dev/null || vm_die "debootstrap is not installed (make deps)"
 		mirror=$(vm_mirror_uri) || vm_die "no Debian mirror in /etc/apt/sources.list{,.d}"
 		vm_log "creating the bookworm systemd root in $root (once, about 2 minutes)"
 		rm -rf "$root.tmp"
 		mkdir -p "$DA_CACHE/chroot"
-		debootstrap --variant=minbase --include=systemd,systemd-sysv,procps bookworm "$root.tmp" \
-			"$mirror" >"$DA_CACHE/chroot/debootstrap-systemd.log" 2>&1 ||
-			vm_die "debootstrap failed, see $DA_CACHE/chroot/debootstrap-systemd.log"
+		debootstrap --variant=minbase --include="$GUEST_PACKAGES" bookworm "$root.tmp" \
+			"$mirror" >"$DA_CACHE/chroot/debootstrap-systemd-deb.log" 2>&1 ||
+			vm_die "debootstrap failed, see $DA_CACHE/chroot/debootstrap-systemd-deb.log"
+		touch "$root.tmp/.packages-$GUEST_PACKAGES"
 		rm -rf "$root"
 		mv "$root.tmp" "$root"
 	fi
@@ -65,34 +76,6 @@ test_unit() {
 	printf '%s\n' "Type=oneshot" "ExecStart=$exec" \
 		"StandardOutput=file:$metrics_dir/$name.out" "StandardError=file:$metrics_dir/$name.err"
 	[ -n "$extra" ] && printf '%s\n' "$extra"
-}
-
-# the guest's runner: each test service in turn, then the shipped unit, results to ttyS1
-runner_script() {
-	cat <<EOF
-#!/bin/sh
-exec >/dev/ttyS1 2>&1
-for t in \$(cat /etc/da-tests); do
-	systemctl start da-\$t.service
-	echo "DA-RESULT \$t \$(systemctl show -p ExecMainStatus --value da-\$t.service)"
-	sed "s/^/DA-OUT \$t /" $metrics_dir/\$t.out
-	sed "s/^/DA-ERR \$t /" $metrics_dir/\$t.err
-done
-if [ -n "$1" ]; then
-	timeout 300 systemctl start dmabuf-audit.service
-	echo "DA-UNIT start \$? \$(systemctl is-active dmabuf-audit.service)"
-	echo "DA-UNIT status \$(systemctl show -p StatusText --value dmabuf-audit.service)"
-	sleep 20
-	systemctl reload dmabuf-audit.service
-	echo "DA-UNIT reload \$? \$(systemctl is-active dmabuf-audit.service)"
-	echo "DA-UNIT metrics \$(grep -c '^dmabuf_audit_' $metrics_dir/dmabuf-audit.prom) \$(tail -n 1 $metrics_dir/dmabuf-audit.prom)"
-	systemctl stop dmabuf-audit.service
-	echo "DA-UNIT stop \$(systemctl show -p Result --value dmabuf-audit.service) \$(systemctl show -p ExecMainStatus --value dmabuf-audit.service)"
-	journalctl -b -u dmabuf-audit.service --no-pager | tail -n 20 | sed 's/^/DA-JOURNAL /'
-fi
-echo DA-DONE
-systemctl poweroff --force --force
-EOF
 }
 
 # PACKAGE_GUEST_CAPS=1: what each capability of the unit is needed for, measured: the
@@ -123,9 +106,11 @@ build_initramfs() {
 	tar -C "$rootfs" --exclude=./var/cache/apt --exclude=./var/lib/apt/lists \
 		--exclude=./usr/share/doc --exclude=./usr/share/man --exclude=./usr/share/locale \
 		--exclude=./usr/share/info -cf - . | tar -C "$stage" -xf - || return 1
-	install -m 0755 "$bin" "$stage/usr/sbin/dmabuf-audit"
-	install -D -m 0644 "$repo/tools/package/policy" "$stage/etc/dmabuf-audit/policy"
-	install -m 0644 "$unit" "$stage/lib/systemd/system/dmabuf-audit.service"
+	# the package (its dynamic binary, unit, policy, catalog) is installed in the guest by
+	# dpkg -i (guest-runner.sh); the test module and its policy lines for the workload
+	install -D -m 0644 "$deb" "$stage/root/dmabuf-audit.deb"
+	install -m 0644 "$kmod_dir/dmabuf_audit_test.ko" "$stage/root/dmabuf_audit_test.ko"
+	install -m 0644 "$repo/tests/vm/policy" "$stage/root/test-policy"
 	mkdir -p "$stage$metrics_dir"
 	test_unit hooks "/usr/sbin/dmabuf-audit hooks --format json" \
 		>"$stage/etc/systemd/system/da-hooks.service"
@@ -149,8 +134,8 @@ build_initramfs() {
 		>"$stage/etc/systemd/system/da-debugfs.service"
 	echo hooks fentry kprobe nocaps nobpf kallsyms kallsyms-nolog debugfs >"$stage/etc/da-tests"
 	[ -n "${PACKAGE_GUEST_CAPS:-}" ] && capability_units "$stage"
-	runner_script "$with_unit" >"$stage/usr/local/sbin/da-runner"
-	chmod 0755 "$stage/usr/local/sbin/da-runner"
+	install -D -m 0755 "$here/guest-runner.sh" "$stage/usr/local/sbin/da-runner"
+	[ -n "$with_unit" ] && touch "$stage/etc/da-with-unit"
 	printf '%s\n' "[Unit]" "After=multi-user.target" "[Service]" "Type=oneshot" \
 		"ExecStart=/usr/local/sbin/da-runner" >"$stage/etc/systemd/system/da-runner.service"
 	wants=$stage/etc/systemd/system/default.target.wants
@@ -170,6 +155,16 @@ vm_kernel "$series"
 rootfs=$(systemd_rootfs)
 with_unit=
 "$bin" --help | grep -q -- '--metrics' && "$bin" --help | grep -q -- '--log' && with_unit=1
+# the package of this tree (make deb), built if missing or older than the binary; the
+# -dbgsym package stays next to it
+version=$(sed -n 's/^VERSION := *//p' "$repo/Makefile")
+deb=${BUILD:-$repo/build}/dmabuf-audit_${version}_$(dpkg --print-architecture).deb
+if [ ! -f "$deb" ] || [ "$bin" -nt "$deb" ]; then
+	"$repo/tools/package/build-deb.sh" "${BUILD:-$repo/build}" >&2 ||
+		vm_die "make deb failed (tools/package/build-deb.sh)"
+fi
+kmod_dir=$out/kmod
+"$repo/tools/build-kmod.sh" "$series" "$kmod_dir" >&2 || vm_die "building the test module failed"
 build_initramfs "$rootfs" "$with_unit" || vm_die "packing the initramfs failed"
 rm -rf "$out/root"
 vm_log "booting $KREL with systemd as PID 1 (console: $out/console.log)"
@@ -191,6 +186,7 @@ result() {
 	stderr=$(sed -n "s/^DA-ERR $1 //p" <<<"$results")
 }
 
+mfw_catalog="947a239f980f4e5a845248a770028578 dmabuf-audit: missing-fence-wait: a dma-buf revoke had no fence wait"
 result hooks
 unattached=$(python3 -c '
 import json, sys
@@ -268,19 +264,100 @@ if [ -n "${PACKAGE_GUEST_CAPS:-}" ]; then
 	done
 fi
 
+pkg=$(sed -n 's/^DA-PKG dpkg //p' <<<"$results")
+if [ "$pkg" = "0 1" ]; then
+	ok "$series: dpkg -i installs $(basename "$deb") in the guest; its binary uses the shared libbpf"
+else
+	not_ok "$series: dpkg -i installs $(basename "$deb") in the guest" \
+		"dpkg exit and libbpf lines: '$pkg'
+$(sed -n 's/^DA-PKG log //p' <<<"$results" | tail -n 10)"
+fi
+
 if [ -z "$with_unit" ]; then
 	ok "$series: the shipped unit runs, reloads and stops # SKIP $(basename "$bin") has no --log/--metrics yet (issue 14's service options)"
+	tap_done
+	exit
+fi
+
+unit_lines=$(sed -n 's/^DA-UNIT //p' <<<"$results")
+journal=$(sed -n 's/^DA-JOURNAL //p' <<<"$results")
+unit_field() {
+	sed -n "s/^$1 //p" <<<"$unit_lines"
+}
+
+# 1. no metrics directory: a warning, not a failure
+if [ "$(unit_field nometrics-start)" = "0 active" ] &&
+	grep -q '; warning: cannot write the metrics to /var/lib/prometheus/node-exporter/dmabuf-audit.prom.tmp: No such file or directory' \
+		<<<"$(unit_field nometrics-status)" &&
+	[ "$(unit_field nometrics-notices)" -ge 1 ] 2>/dev/null &&
+	[ "$(unit_field nometrics-stop)" = "inactive success 0 0" ]; then
+	ok "$series: without node_exporter's directory the unit starts, warns in the journal and STATUS=, stops cleanly"
 else
-	unit_lines=$(sed -n 's/^DA-UNIT //p' <<<"$results")
-	if grep -qx 'start 0 active' <<<"$unit_lines" && grep -qx 'reload 0 active' <<<"$unit_lines" &&
-		grep -q '^metrics [1-9][0-9]* dmabuf_audit_journal_entries_dropped_total [0-9]*$' <<<"$unit_lines" &&
-		grep -qx 'stop success 0' <<<"$unit_lines"; then
-		ok "$series: the shipped unit becomes active (READY=1), writes metrics, reloads, stops cleanly"
-	else
-		not_ok "$series: the shipped unit becomes active (READY=1), writes metrics, reloads, stops cleanly" \
-			"$unit_lines
-$(sed -n 's/^DA-JOURNAL //p' <<<"$results")"
-	fi
-	sed -n 's/^DA-UNIT status /# status: /p' <<<"$results"
+	not_ok "$series: without node_exporter's directory the unit starts and warns" "$unit_lines
+$journal"
+fi
+sed -n 's/^DA-UNIT nometrics-status /# status without the metrics directory: /p' <<<"$results"
+
+# 2. a critical finding, reload, stop: inactive, not failed (the findings status 1 is a success)
+if [ "$(unit_field insmod)" = 0 ] && [ "$(unit_field start)" = "0 active" ] &&
+	[ "$(unit_field workload)" = 0 ] && [ "$(unit_field reload)" = "0 active" ] &&
+	grep -q '^[1-9][0-9]* dmabuf_audit_journal_entries_dropped_total [0-9]*$' <<<"$(unit_field metrics)" &&
+	grep -q ' 1$' <<<"$(unit_field findings-metric)" &&
+	[ "$(unit_field stop)" = "inactive success 1 0" ]; then
+	ok "$series: the shipped unit becomes active, sees the workload's critical finding, writes metrics, reloads; systemctl stop leaves it inactive (exit 1 is a success), not failed"
+else
+	not_ok "$series: the shipped unit sees a critical finding and systemctl stop leaves it inactive" \
+		"$unit_lines
+$journal"
+fi
+sed -n 's/^DA-UNIT status /# status: /p' <<<"$results"
+sed -n 's/^DA-MEM /# memory: /p' <<<"$results"
+
+# the real journald: the entry by its MESSAGE_ID, tied to the workload's unit by OBJECT_PID
+mfw=$(sed -n 's/^DA-MFW //p' <<<"$results")
+check=$(python3 -c '
+import json, sys
+entries = [json.loads(l) for l in sys.stdin.read().splitlines() if l.strip()]
+bad = []
+if len(entries) != 1:
+    bad.append("%d entries with the MESSAGE_ID of missing-fence-wait, expected 1" % len(entries))
+for e in entries:
+    want = {"DMABUF_RULE": "missing-fence-wait", "DMABUF_SEVERITY": "critical",
+            "PRIORITY": "2", "OBJECT_SYSTEMD_UNIT": "dat-workload.service",
+            "_SYSTEMD_UNIT": "dmabuf-audit.service", "DMABUF_EXPORTER": "dat_revoker"}
+    got = {k: e.get(k) for k in want}
+    if got != want:
+        bad.append("fields %s, expected %s" % (got, want))
+    if e.get("OBJECT_PID") != e.get("DMABUF_PID") or not e.get("OBJECT_PID"):
+        bad.append("OBJECT_PID %s, DMABUF_PID %s" % (e.get("OBJECT_PID"), e.get("DMABUF_PID")))
+    if "dat-workload.service" not in (e.get("OBJECT_SYSTEMD_CGROUP") or ""):
+        bad.append("OBJECT_SYSTEMD_CGROUP %s" % e.get("OBJECT_SYSTEMD_CGROUP"))
+print("\n".join(bad))' <<<"$mfw" 2>&1)
+if [ -z "$check" ]; then
+	ok "$series: journalctl -o json MESSAGE_ID=947a239f980f4e5a845248a770028578 returns the finding with OBJECT_SYSTEMD_UNIT=dat-workload.service (the systemd-run workload)"
+else
+	not_ok "$series: journalctl MESSAGE_ID=<missing-fence-wait> returns the finding with the workload's unit" \
+		"$check
+$(head -c 3000 <<<"$mfw")"
+fi
+
+xtext=$(sed -n 's/^DA-X //p' <<<"$results")
+if grep -q 'Subject: missing-fence-wait: a dma-buf revoke had no fence wait' <<<"$xtext" &&
+	grep -q 'What to do: call dma_resv_wait_timeout' <<<"$xtext" &&
+	[ "$(unit_field catalog)" = "$mfw_catalog" ]; then
+	ok "$series: journalctl -x shows the catalog text under the finding (the package's catalog, in journalctl's database after dpkg -i)"
+else
+	not_ok "$series: journalctl -x shows the catalog text under the finding" \
+		"catalog: $(unit_field catalog)
+$(head -n 30 <<<"$xtext")"
+fi
+
+# 3. a setup error: exit 2, not restarted
+if [ "$(unit_field badpolicy)" = "failed exit-code 2 0" ] &&
+	grep -q "policy:[0-9]*: unknown directive 'this'" <<<"$journal"; then
+	ok "$series: a malformed policy: exit 2, the unit failed and not restarted (RestartPreventExitStatus=2), the journal says why"
+else
+	not_ok "$series: a malformed policy: exit 2 and not restarted" "$unit_lines
+$journal"
 fi
 tap_done

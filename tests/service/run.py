@@ -32,6 +32,24 @@ import traces  # noqa: E402
 BIN = None
 TMP = None
 PRIORITY = {"critical": b"2", "high": b"3", "warning": b"4", "info": b"6"}
+REPO = os.path.join(HERE, "..", "..")
+CATALOG = os.path.join(REPO, "tools", "package", "dmabuf-audit.catalog")
+
+
+def doc_table(path, heading):
+    """{first column: second column} of the markdown table under `heading` (`code` cells)."""
+    with open(os.path.join(REPO, path)) as f:
+        text = f.read()
+    part = text[text.index(heading):]
+    rows = re.findall(r"^\| `([a-z-]+)` \| `([0-9a-f]{32})`", part.split("\n## ")[0]
+                      if part.startswith("## ") else part, re.M)
+    return dict(rows)
+
+
+# the contract: the MESSAGE_IDs docs/rules.md and docs/output.md list
+RULE_IDS = doc_table("docs/rules.md", "## Journal MESSAGE_IDs")
+NOTICE_IDS = doc_table("docs/output.md", "Notice `MESSAGE_ID`s")
+SUMMARY_ID = "ff7e53287bec4c36957ac8ae740811ac"
 
 
 def tmp(name):
@@ -85,7 +103,7 @@ def policy(text_):
 def expected_fields(f):
     """What docs/output.md says a finding's entry carries, from its JSON."""
     e = {"PRIORITY": PRIORITY[f["severity"]], "SYSLOG_IDENTIFIER": b"dmabuf-audit",
-         "DMABUF_RULE": f["rule"].encode(), "DMABUF_SEVERITY": f["severity"].encode(),
+         "MESSAGE_ID": RULE_IDS[f["rule"]].encode(), "DMABUF_RULE": f["rule"].encode(), "DMABUF_SEVERITY": f["severity"].encode(),
          "DMABUF_SEQ": str(f["seq"]).encode(), "DMABUF_COUNT": str(f.get("repeats", 0)).encode()}
     b, a = f["buffer"], f["attachment"]
     if b["exporter"]:
@@ -99,6 +117,7 @@ def expected_fields(f):
     if f["comm"]:
         e["DMABUF_TASK"] = f["comm"].encode()
     if f["pid"] is not None:
+        # no OBJECT_PID in a replay: the recorded pids are not this host's tasks now
         e["DMABUF_PID"] = str(f["pid"]).encode()
     return e
 
@@ -151,6 +170,7 @@ def test_journal_exact(tap):
         expect([text(e, "DMABUF_COUNT") for e in got] == ["0", "2"],
                f"counts {[text(e, 'DMABUF_COUNT') for e in got]}, expected 0, 2")
         want = {"PRIORITY": b"2", "SYSLOG_IDENTIFIER": b"dmabuf-audit",
+                "MESSAGE_ID": b"947a239f980f4e5a845248a770028578",
                 "DMABUF_RULE": b"missing-fence-wait", "DMABUF_SEVERITY": b"critical",
                 "DMABUF_EXPORTER": b"vfio_pci_core", "DMABUF_INO": b"4104",
                 "DMABUF_TASK": b"vfio-test", "DMABUF_PID": b"1200", "DMABUF_SEQ": b"26",
@@ -165,8 +185,9 @@ def test_journal_exact(tap):
         expect(not msg.endswith("\n"), "MESSAGE ends with a newline (an empty line in journalctl)")
         s = [e for e in entries if "DMABUF_SUMMARY" in e["fields"]][0]["fields"]
         want = {"PRIORITY": b"6", "SYSLOG_IDENTIFIER": b"dmabuf-audit", "DMABUF_SUMMARY": b"1",
+                "MESSAGE_ID": SUMMARY_ID.encode(),
                 "DMABUF_EVENTS": b"42", "DMABUF_LOST": b"0", "DMABUF_FINDINGS": b"6",
-                "DMABUF_COUNT": b"4"}
+                "DMABUF_COUNT": b"4", "DMABUF_JOURNAL_DROPPED": b"0"}
         expect({k: v for k, v in s.items() if k != "MESSAGE"} == want, f"summary fields {s}")
         expect(s["MESSAGE"].startswith(b"Summary: 42 events (0 lost)") and
                b"4 repeats held back (suppress-window)" in s["MESSAGE"],
@@ -180,6 +201,8 @@ def test_journal_exact(tap):
         lost = [e for e in entries if e["fields"].get("DMABUF_NOTICE") == b"lost"]
         expect(len(lost) == 1, f"{len(lost)} lost notices in {[e['fields'] for e in entries]}")
         expect(lost[0]["fields"]["PRIORITY"] == b"4", f"lost notice {lost[0]['fields']}")
+        expect(lost[0]["fields"].get("MESSAGE_ID") == NOTICE_IDS["lost"].encode(),
+               f"lost notice MESSAGE_ID {lost[0]['fields'].get('MESSAGE_ID')}")
         expect(lost[0]["fields"]["MESSAGE"].startswith(b"2 events lost (seq 4 to 5)"),
                f"lost notice {lost[0]['fields']['MESSAGE']!r}")
         expect(not findings_of(entries), "a finding in a trace without one")
@@ -517,6 +540,148 @@ def test_metrics(tap):
         tap.check(f"{' '.join(args)} refused", check)
 
 
+# ---------------------------------------------------------------- MESSAGE_IDs, catalog
+def test_message_ids(tap):
+    def documented():
+        expect(sorted(RULE_IDS) == sorted(RULES),
+               f"docs/rules.md lists IDs for {sorted(RULE_IDS)}, the rules are {sorted(RULES)}")
+        expect(sorted(NOTICE_IDS) == ["evicted", "hook", "input", "lost", "partial"],
+               f"docs/output.md lists notice IDs for {sorted(NOTICE_IDS)}")
+        every = list(RULE_IDS.values()) + list(NOTICE_IDS.values()) + [SUMMARY_ID]
+        expect(len(set(every)) == len(every), "an ID is used twice")
+        with open(CATALOG) as f:
+            cat = re.findall(r"^-- ([0-9a-f]{32})$", f.read(), re.M)
+        expect(sorted(cat) == sorted(every),
+               f"the catalog has {sorted(set(cat) ^ set(every))} too many or missing")
+    tap.check("MESSAGE_IDs: one per rule, notice kind and the summary, all in the catalog",
+              documented)
+
+    def sent():
+        # every trace's findings carry their rule's ID (checked per field above); here the
+        # IDs the binary sends for each rule it reports are the documented ones, none other
+        seen = {}
+        for p in glob.glob(os.path.join(HERE, "..", "replay", "traces", "*.jsonl")):
+            _, _, _, entries = journal_run(["replay", "--log", "journal", p])
+            for e in findings_of(entries):
+                seen.setdefault(text(e, "DMABUF_RULE"), set()).add(text(e, "MESSAGE_ID"))
+        bad = {r: ids for r, ids in seen.items() if ids != {RULE_IDS[r]}}
+        expect(len(seen) >= 12 and not bad, f"{len(seen)} rules seen; wrong IDs: {bad}")
+    tap.check("MESSAGE_IDs: the binary sends each rule's documented ID", sent)
+
+    def catalog():
+        # the real parser: journalctl builds the catalog database from the file and prints it
+        if not shutil.which("journalctl"):
+            raise Failure("no journalctl (the systemd package; make deps)")
+        root = tmp("catalog-root")
+        os.makedirs(os.path.join(root, "usr/lib/systemd/catalog"), exist_ok=True)
+        shutil.copy(CATALOG, os.path.join(root, "usr/lib/systemd/catalog"))
+        p = subprocess.run(["journalctl", f"--root={root}", "--update-catalog"],
+                           capture_output=True, timeout=60)
+        expect(p.returncode == 0 and not p.stderr, f"--update-catalog: {p.returncode} "
+               f"{p.stderr.decode(errors='replace')}")
+        p = subprocess.run(["journalctl", f"--root={root}", "--list-catalog"],
+                           capture_output=True, timeout=60)
+        listed = dict(line.split(" ", 1) for line in p.stdout.decode().splitlines())
+        expect(sorted(listed) == sorted(list(RULE_IDS.values()) + list(NOTICE_IDS.values()) +
+                                        [SUMMARY_ID]), f"journalctl --list-catalog: {listed}")
+        mfw = listed.get(RULE_IDS["missing-fence-wait"], "")
+        expect(mfw == "dmabuf-audit: missing-fence-wait: a dma-buf revoke had no fence wait",
+               f"missing-fence-wait listed as {mfw!r}")
+    tap.check("catalog: journalctl --update-catalog takes it, --list-catalog lists every ID",
+              catalog)
+
+
+# ---------------------------------------------------------------- a journal that does not read
+def test_journal_dropped(tap):
+    import socket
+
+    def check():
+        # a datagram socket nobody reads: its queue fills, every later entry waits 100 ms and
+        # is dropped; the count at exit is every entry that did not arrive
+        path = tmp("stalled.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        try:
+            trace = write("dropped.jsonl", traces.revokes(list(range(40))))
+            rc, out, err = run(["replay", "--log", "journal", "--policy",
+                                policy("suppress-window 0\n"), trace],
+                               env={"DMABUF_AUDIT_JOURNAL_SOCKET": path})
+            s.setblocking(False)
+            got = 0
+            while True:
+                try:
+                    s.recv(1 << 20)
+                    got += 1
+                except BlockingIOError:
+                    break
+        finally:
+            s.close()
+        sent = 41  # 40 findings and the summary
+        expect(0 < got < sent, f"{got} entries queued of {sent}: the queue never filled")
+        want = f"dmabuf-audit: {sent - got} journal entries could not be sent\n"
+        expect(rc == 1 and err.endswith(want), f"exit {rc}, stderr {err!r}, expected {want!r}")
+    tap.check("journal: entries a stalled journal cannot take are dropped after 100 ms and "
+              "counted", check)
+
+
+# ---------------------------------------------------------------- wall-clock time
+def test_wallclock(tap):
+    import datetime
+
+    boot = "5c0b4a9e-4c7e-4f4e-9d3b-2a1f0e6d7c8b"
+    offset = 1796650280123456789  # 2026-12-07T13:31:20.123456789Z at ts_ns 0
+    header = json.dumps({"type": "header", "host": "node-17", "boot_id": boot,
+                         "realtime_offset_ns": offset, "hooks": [], "scopes": []})
+
+    def rfc3339(ns):
+        t = datetime.datetime.fromtimestamp(ns // 10**9, datetime.timezone.utc)
+        return t.strftime("%Y-%m-%dT%H:%M:%S") + ".%09dZ" % (ns % 10**9)
+
+    def check(objs, what):
+        h = objs[0]
+        expect(h.get("host") == "node-17" and h.get("boot_id") == boot and
+               h.get("realtime_offset_ns") == offset, f"{what}: header {h}")
+        fs = [o for o in objs if o["type"] == "finding"]
+        evs = [o for o in objs if o["type"] == "event"]
+        expect(len(fs) == 2 and evs, f"{what}: {len(fs)} findings, {len(evs)} events")
+        for o in fs + evs:
+            expect(o.get("time") == rfc3339(o["ts_ns"] + offset),
+                   f"{what}: {o['type']} seq {o['seq']} ts_ns {o['ts_ns']}: time {o.get('time')}")
+        expect(all("time" not in h for f in fs for h in f["history"]),
+               f"{what}: a history entry with time")
+
+    def jsonl():
+        path = write("wall.jsonl", header + "\n" + traces.revokes([0, 1.5]))
+        check(json_run(["--events", path], want_rc=1), "JSON Lines")
+        # what --events wrote is input again: time is accepted and recomputed
+        again = write("wall2.jsonl", "".join(json.dumps(o) + "\n" for o in
+                                            json_run(["--events", path], want_rc=1)))
+        check(json_run(["--events", again], want_rc=1), "its own output replayed")
+    tap.check("wall clock: header host, boot_id, offset; time = ts_ns + offset (RFC 3339, ns)",
+              jsonl)
+
+    def record():
+        path = write("wall3.jsonl", header + "\n" + traces.revokes([0, 1.5]))
+        rec = tmp("wall.rec")
+        rc, out, err = run(["replay", "--record", rec, "--format", "json", path])
+        expect(rc == 1, f"--record: exit {rc}: {err}")
+        check(json_run(["--events", rec], want_rc=1), "binary record (version 3)")
+        old = os.path.join(HERE, "..", "replay", "fixtures", "7.3-missing-fence-wait.rec")
+        objs = json_run(["--events", old], want_rc=1)
+        expect(not any(k in objs[0] for k in ("host", "boot_id", "realtime_offset_ns")) and
+               not any("time" in o for o in objs), "a version 2 record got wall-clock fields")
+    tap.check("wall clock: a binary record keeps host, boot ID and offset; a version 2 record "
+              "is read without them", record)
+
+    def bad():
+        path = write("wall4.jsonl", header.replace(str(offset), '"soon"') + "\n" +
+                     traces.revokes([0]))
+        rc, out, err = run(["replay", path])
+        expect(rc == 2 and "'realtime_offset_ns' must be an integer" in err,
+               f"exit {rc}: {err.strip()}")
+    tap.check("wall clock: a header offset that is not an integer: exit 2 and why", bad)
+
+
 # ---------------------------------------------------------------- the real journald
 def test_real_journald(tap):
     """systemd-journald (the systemd package) in a mount namespace of its own."""
@@ -549,6 +714,8 @@ def test_real_journald(tap):
         want = {"PRIORITY": "2", "DMABUF_SEVERITY": "critical", "DMABUF_EXPORTER": "vfio_pci_core",
                 "DMABUF_INO": "4104", "DMABUF_TASK": "vfio-test", "DMABUF_PID": "1200",
                 "DMABUF_COUNT": "2", "DMABUF_IMPORTER_OPS": None, "DMABUF_DEVICE": None}
+        want["MESSAGE_ID"] = RULE_IDS["missing-fence-wait"]
+        want["OBJECT_PID"] = None  # a replay: the pids are not this host's
         got = {k: second.get(k) for k in want}
         expect(got == want, f"stored fields {got}, expected {want}")
         expect(first["DMABUF_COUNT"] == "0" and first["DMABUF_INO"] == "4101",
@@ -656,6 +823,9 @@ def main():
     try:
         test_journal_fields(tap)
         test_journal_exact(tap)
+        test_message_ids(tap)
+        test_wallclock(tap)
+        test_journal_dropped(tap)
         test_journal_memfd(tap)
         test_log_modes(tap)
         test_repeats(tap)

@@ -41,10 +41,22 @@ NS = 1e9
 WARMUP_S = 120
 JOURNAL_EVENTS = 65536
 # RSS after the warm-up may grow by at most this much over its first sample
-# (it moves in 2 MiB steps: one step of slack), and within the second half
-# by no more than one step
+# (5% and one 2 MiB step of slack). Within the second half it is judged by
+# its trend, not by its range: the Debian guest kernels run transparent huge
+# pages "always", and khugepaged collapsing a partly touched 2 MiB range of
+# a table allocated once (the engine's tables, the malloc heap) adds up to
+# 2 MiB at once, at a moment of its choosing; a page more on top of such a
+# step failed the old one-step range check (2052 kB against 2048, issue 18).
+# A leak grows with the churn, in many increments: the second half's growth
+# (the median of its last samples over that of its first) less its one
+# largest jump between two samples, when that is at most a huge page, must
+# stay under half a step. One collapse is forgiven, a second is not, and a
+# steady leak of 1 MiB per five minutes of churn fails; the whole run after
+# the warm-up stays under the limit above as well.
 RSS_SLACK_FRACTION = 0.05
 RSS_STEP_KB = 2048
+RSS_TREND_KB = RSS_STEP_KB // 2
+RSS_EDGE_SAMPLES = 5
 # the metrics file is rewritten every 5 s, when the main loop comes round;
 # under TCG a burst of events keeps it in the ring buffer's poll for seconds.
 # At most 15 s: half the WATCHDOG=1 period of the packaged unit (WatchdogSec=60)
@@ -468,6 +480,18 @@ class Soak:
 
     # ------------------------------------------------------------ flat memory
 
+    @staticmethod
+    def rss_trend(values):
+        """(growth less the one forgiven jump, the jump forgiven) of a list of samples"""
+        def median(v):
+            v = sorted(v)
+            return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+        k = min(RSS_EDGE_SAMPLES, len(values))
+        jumps = [b - a for a, b in zip(values, values[1:])]
+        big = max(jumps, default=0)
+        forgiven = big if 0 < big <= RSS_STEP_KB + 64 else 0
+        return median(values[-k:]) - median(values[:k]) - forgiven, forgiven
+
     def flat(self):
         t0 = self.of("start")[0]["t_ns"]
         runs = [b for b in self.blocks if not b[3] and b[1] > 0]
@@ -486,11 +510,14 @@ class Soak:
         base, top = after[0][1], max(b[1] for b in half)
         limit = base * (1 + RSS_SLACK_FRACTION) + RSS_STEP_KB
         low = min(b[1] for b in half)
+        trend, forgiven = self.rss_trend([b[1] for b in half])
         diags = ["VmRSS: %d kB at %d s (first after the warm-up: %d s and %d events), at most "
                  "%d kB in the second half (%+.1f%%), limit %d kB; the second half from %d to "
-                 "%d kB" % (base, (after[0][0] - t0) / NS, WARMUP_S, JOURNAL_EVENTS, top,
-                     100.0 * (top - base) / base, limit, low, top)]
-        ok = top <= limit and top - low <= RSS_STEP_KB
+                 "%d kB, grew %+.0f kB besides one jump of %d kB (limit %d kB)"
+                 % (base, (after[0][0] - t0) / NS, WARMUP_S, JOURNAL_EVENTS, top,
+                    100.0 * (top - base) / base, limit, low, top, trend, forgiven,
+                    RSS_TREND_KB)]
+        ok = top <= limit and trend <= RSS_TREND_KB
         # the tool's own figure agrees with /proc
         own = [(b[1], self.total(b[4], "dmabuf_audit_process_resident_memory_bytes") / 1024)
                for b in half if b[4] is not None]

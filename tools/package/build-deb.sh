@@ -62,3 +62,7 @@ if ! (cd "$work/src" && DA_SOURCE=$src dpkg-buildpackage -b -us -uc $cross_flags
 fi
 cp "$work/$deb" "$build/$deb"
 echo "build-deb: $build/$deb"
+# the detached debug symbols (dh_strip), for a backtrace of the packaged binary
+for dbg in "$work"/dmabuf-audit-dbgsym_"${version}"_*.*deb; do
+	[ -f "$dbg" ] && cp "$dbg" "$build/" && echo "build-deb: $build/$(basename "$dbg")"
+done
