@@ -716,8 +716,11 @@ static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live
 		}
 	}
 	p->mode = DA_HM_ABSENT;
-	snprintf(p->reason, sizeof(p->reason), "%s%s: %s", module[0] ? "module " : "vmlinux",
-		 module, err ? strerror(-err) : "no BTF and no kprobe");
+	snprintf(p->reason, sizeof(p->reason), "%s%s: %s%s", module[0] ? "module " : "vmlinux",
+		 module, err ? strerror(-err) : "no BTF and no kprobe",
+		 !in_vmlinux && mode == DA_MODE_KPROBE && l->opts->mode != DA_MODE_KPROBE ?
+			 " (--module-mode fentry: a trampoline, which holds the module)" :
+			 "");
 	return true;
 }
 
