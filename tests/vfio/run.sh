@@ -58,13 +58,18 @@ vfio_watch_start() {
 	watch_pid=$!
 	vfio_wait_for '"type":"header"' "/results/$name.report" 1
 }
-# vfio_wait_for PATTERN FILE COUNT: until FILE has COUNT lines with PATTERN (300 s)
+# vfio_wait_for PATTERN FILE COUNT: until FILE has COUNT lines with PATTERN (300 s);
+# the report does not exist until the tool has attached and written its header
 vfio_wait_for() {
 	i=0
-	while [ $i -lt 300 ] && [ "$(grep -c "$1" "$2" 2>/dev/null)" -lt "$3" ]; do
+	while [ $i -lt 300 ]; do
+		n=$(grep -c "$1" "$2" 2>/dev/null)
+		[ "${n:-0}" -lt "$3" ] || return 0
 		sleep 1
 		i=$((i + 1))
 	done
+	echo "timed out waiting for $1 in $2" >>/results/vfio-wait.txt
+	return 1
 }
 # vfio_rmmod TAG MODULE: rmmod, its exit status and message noted as TAG_MODULE
 vfio_rmmod() {
@@ -121,6 +126,7 @@ if [ -n "$bdf" ]; then
 		send "/results/vfio-reload.$f"
 	done
 	send /results/vfio-reload-insmod.txt
+	send /results/vfio-wait.txt
 fi
 
 # The VFIO modules in use: unload them all (nothing holds them between two
