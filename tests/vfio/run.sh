@@ -58,12 +58,12 @@ vfio_watch_start() {
 	watch_pid=$!
 	vfio_wait_for '"type":"header"' "/results/$name.report" 1
 }
-# vfio_wait_for PATTERN FILE COUNT: until FILE has COUNT lines with PATTERN (300 s);
+# vfio_wait_for ERE FILE COUNT: until FILE has COUNT lines matching ERE (300 s);
 # the report does not exist until the tool has attached and written its header
 vfio_wait_for() {
 	i=0
 	while [ $i -lt 300 ]; do
-		n=$(grep -c "$1" "$2" 2>/dev/null)
+		n=$(grep -Ec "$1" "$2" 2>/dev/null)
 		[ "${n:-0}" -lt "$3" ] || return 0
 		sleep 1
 		i=$((i + 1))
@@ -90,6 +90,9 @@ vfio_reload_debian() {
 if [ -n "$bdf" ]; then
 	note phase "vfio hold control"
 	vfio_watch_start vfio-hold --module-mode fentry
+	# attached at start, or after the wait for the module's BTF
+	vfio_wait_for '"vfio_pci_dma_buf_move","mode":"fentry","attached":true|hook vfio_pci_dma_buf_move attached \(fentry' \
+		/results/vfio-hold.report 1
 	note vfio_hold_refcnt "$(cat /sys/module/vfio_pci_core/refcnt 2>/dev/null)"
 	vfio_rmmod hold vfio_pci
 	vfio_rmmod hold vfio_pci_core
@@ -113,7 +116,7 @@ if [ -n "$bdf" ]; then
 	vfio_reload_debian
 	note vfio_reload_driver "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
 	# the scopes and the map hook: attached again once the loader saw the load
-	vfio_wait_for "hook vfio_pci_dma_buf_[a-z_]* attached (" /results/vfio-reload.report 3
+	vfio_wait_for "hook vfio_pci_dma_buf_[a-z_]* attached \(" /results/vfio-reload.report 3
 	/bin/dat-vfio --status /results/vfio-reload.status memory-bit "$bdf" \
 		>/results/vfio-reload.flow 2>&1
 	sleep 2 # the ring buffer is read every 100 ms

@@ -1040,12 +1040,23 @@ def check_vfio_hooks(res):
     return ok, diags
 
 
-def check_vfio_hold(guest):
+def check_vfio_hold(res, guest):
     """The control: under watch --module-mode fentry, vfio_pci_core's
     trampolines hold it, so its rmmod fails (vfio_pci's succeeds)."""
     diags = []
     ok = guest.get("hold_rmmod_vfio_pci") == "0" and guest.get("hold_rmmod_vfio_pci_core") not in (
         None, "0")
+    # held by the trampolines, not by anything else: they were attached
+    objs, err = parse_jsonl(read(os.path.join(res, "vfio-hold.report"), "") or "")
+    hooks = {h.get("function"): h for o in objs or [] if o["type"] == "header"
+             for h in o.get("hooks", [])}
+    for fn, mode in (("vfio_pci_dma_buf_move", "fentry"), ("vfio_pci_dma_buf_cleanup", "fentry"),
+                     ("vfio_pci_dma_buf_iommufd_map", "fexit")):
+        h = hooks.get(fn) or {}
+        if h.get("mode") != mode or not h.get("attached"):
+            ok = False
+            diags.append("under --module-mode fentry %s is not attached (%s): %s" % (
+                fn, mode, err or h))
     if not ok:
         diags.append("rmmod under --module-mode fentry: vfio_pci exit %s (expected 0), "
                      "vfio_pci_core exit %s (expected a failure); vfio_pci_core refcnt %s" % (
@@ -1126,7 +1137,7 @@ class VfioJudge(KernelJudge):
                         guest.get("vfio_bdf", "?"), guest.get("vfio_group", "?")), diags)
         ok, diags = check_vfio_hooks(self.res)
         self.result(ok, "hooks: VFIO's revoke scopes and iommufd's map path attached", diags)
-        ok, diags = check_vfio_hold(guest)
+        ok, diags = check_vfio_hold(self.res, guest)
         self.result(ok, "control: with --module-mode fentry rmmod vfio_pci_core fails", diags)
         ok, diags = check_vfio_reload(self.series, self.res, guest, self.expects)
         self.result(ok, "watch: rmmod vfio_pci, vfio_pci_core and dat_importer succeed; loaded"
