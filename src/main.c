@@ -68,6 +68,8 @@ static const struct option_help option_help[] = {
 	{ C_RUN, "  --follow                       run: only events of CMD and its descendants\n" },
 	{ C_LIVE, "  --no-seed                      watch/run: do not read the buffers that exist at start\n" },
 	{ C_LIVE | C_HOOKS, "  --mode auto|fentry|kprobe      attach mode (default auto)\n" },
+	{ C_LIVE | C_HOOKS, "  --module-mode kprobe|fentry    functions in modules: kprobe (default: rmmod stays\n"
+			    "                                 possible) or as --mode (fentry holds the module)\n" },
 	{ C_REPORT, "  --color auto|always|never      colour in text output (default auto)\n" },
 	{ C_REPORT, "  --max-buffers N, --max-attachments N, --history N\n"
 		    "                                 engine table sizes and history length (all the tables\n"
@@ -159,6 +161,7 @@ enum {
 	OPT_PID,
 	OPT_FOLLOW,
 	OPT_MODE,
+	OPT_MODULE_MODE,
 	OPT_COLOR,
 	OPT_MAX_BUFFERS,
 	OPT_MAX_ATTACHMENTS,
@@ -186,6 +189,7 @@ static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "module-mode", required_argument, NULL, OPT_MODULE_MODE },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "max-buffers", required_argument, NULL, OPT_MAX_BUFFERS },
 	{ "max-attachments", required_argument, NULL, OPT_MAX_ATTACHMENTS },
@@ -315,6 +319,29 @@ static int parse_service_option(struct da_opts *o, int c, const char *arg)
 	}
 }
 
+/* --mode, --module-mode: how hooks are attached (docs/hooks.md) */
+static int parse_attach_option(struct da_opts *o, int c, const char *arg)
+{
+	if (c == OPT_MODULE_MODE) {
+		if (!strcmp(arg, "kprobe"))
+			o->module_mode = DA_MODULE_KPROBE;
+		else if (!strcmp(arg, "fentry"))
+			o->module_mode = DA_MODULE_FENTRY;
+		else
+			return bad_value("--module-mode", arg, "kprobe or fentry");
+		return 0;
+	}
+	if (!strcmp(arg, "auto"))
+		o->mode = DA_MODE_AUTO;
+	else if (!strcmp(arg, "fentry"))
+		o->mode = DA_MODE_FENTRY;
+	else if (!strcmp(arg, "kprobe"))
+		o->mode = DA_MODE_KPROBE;
+	else
+		return bad_value("--mode", arg, "auto, fentry or kprobe");
+	return 0;
+}
+
 static int parse_option(struct da_opts *o, int c, const char *arg)
 {
 	uint64_t pid;
@@ -381,15 +408,8 @@ static int parse_option(struct da_opts *o, int c, const char *arg)
 		o->follow = true;
 		return 0;
 	case OPT_MODE:
-		if (!strcmp(arg, "auto"))
-			o->mode = DA_MODE_AUTO;
-		else if (!strcmp(arg, "fentry"))
-			o->mode = DA_MODE_FENTRY;
-		else if (!strcmp(arg, "kprobe"))
-			o->mode = DA_MODE_KPROBE;
-		else
-			return bad_value("--mode", arg, "auto, fentry or kprobe");
-		return 0;
+	case OPT_MODULE_MODE:
+		return parse_attach_option(o, c, arg);
 	case OPT_COLOR:
 		if (!strcmp(arg, "auto"))
 			o->color = -1;

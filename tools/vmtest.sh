@@ -16,7 +16,10 @@
 # second guest runs the real-VFIO suite (tests/vfio: intel-iommu, ivshmem
 # bound to vfio-pci), judged with compare.py --vfio.
 # Outputs in build/vmtest/SERIES/ (and SERIES-vfio/).  Environment: VMTEST_TIMEOUT (seconds per
-# guest, default 1500), VM_CONSOLE=1 (show the guest console while it runs).
+# guest, default 1500), VM_CONSOLE=1 (show the guest console while it runs),
+# VMTEST_ONLY=vfio (only the real-VFIO guest of each 7.x series) or main (no
+# VFIO guest), VMTEST_SCENARIOS="S..." (the scenario guests run and are judged
+# on these scenarios only, as the arm64 guest).
 set -uo pipefail
 VM_LOG_TAG=vmtest
 # shellcheck source=tools/vm-lib.sh
@@ -72,6 +75,10 @@ vfio_guest() {
 specs=()
 vfio_specs=()
 for series in "$@"; do
+	if [ "${VMTEST_ONLY:-}" = vfio ]; then
+		case "$series" in 7.*) vfio_guest "$series" ;; esac
+		continue
+	fi
 	out=$DA_ROOT/build/vmtest/$series
 	rm -rf "$out"
 	mkdir -p "$out"
@@ -89,6 +96,10 @@ for series in "$@"; do
 		fi
 		;;
 	esac
+	if [ -n "${VMTEST_SCENARIOS:-}" ]; then
+		opts+=(--scenarios "$VMTEST_SCENARIOS")
+		echo "$VMTEST_SCENARIOS" >"$out/scenarios.subset"
+	fi
 	case "$series" in
 	6.1 | 6.1-*) ;;			# no udmabuf, no dma-heaps in Debian's 6.1
 	6.12) opts+=(--real --selftests) ;;
@@ -114,7 +125,7 @@ for series in "$@"; do
 	echo "# $series: guest finished in $((t2 - t1))s (exit $(cat "$out/boot.rc"))"
 	# the real-VFIO suite (tests/vfio) in a guest of its own: 7.x only (VFIO
 	# exports dma-bufs since 6.19)
-	case "$series" in 7.*) vfio_guest "$series" ;; esac
+	case "$series:${VMTEST_ONLY:-}" in 7.*:main) ;; 7.*) vfio_guest "$series" ;; esac
 done
 
 python3 "$DA_ROOT/tests/vm/compare.py" --bin "$bin" --expect "$DA_ROOT/tests/vm/expect" \

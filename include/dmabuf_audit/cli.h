@@ -34,6 +34,16 @@ enum da_attach_mode {
 	DA_MODE_KPROBE,		/* kprobe/kretprobe only (tests the fallback) */
 };
 
+/*
+ * --module-mode: how functions in modules (revoke scopes, iommufd's map
+ * helper) are attached.  A trampoline holds its module (rmmod fails while
+ * it is attached); a kprobe does not (docs/hooks.md).
+ */
+enum da_module_mode {
+	DA_MODULE_KPROBE = 0,	/* kprobe/kretprobe: never holds the module (default) */
+	DA_MODULE_FENTRY,	/* like vmlinux functions (--mode): holds the module */
+};
+
 /* --log: where findings go (docs/output.md "Service") */
 enum da_log_mode {
 	DA_LOG_AUTO = 0,	/* journal when started by systemd and no -o, else output */
@@ -59,6 +69,7 @@ struct da_opts {
 	int pid;			/* run --pid PID: only events of this tgid */
 	bool follow;			/* run --follow: CMD and its descendants only */
 	enum da_attach_mode mode;	/* --mode auto|fentry|kprobe */
+	enum da_module_mode module_mode; /* --module-mode kprobe|fentry */
 	int color;			/* --color: -1 auto (terminal), 0 never, 1 always */
 	uint32_t max_buffers;		/* --max-buffers */
 	uint32_t max_attachments;	/* --max-attachments */

@@ -625,14 +625,49 @@ static bool find_in_module_btf(struct da_live *l, const char *func, char *module
 }
 
 /*
+ * How a module hook is attached.  A function of vmlinux follows --mode like
+ * the core hooks.  A function in a module follows --module-mode: by default
+ * a kprobe, because a trampoline holds a reference on the module it is in
+ * (the kernel takes it when the tracing program is attached to module BTF)
+ * and `rmmod` then fails with EAGAIN for as long as we run, while a kprobe
+ * takes none and is killed by the kernel when its module goes
+ * (disarm_unloaded_scopes() re-arms it on the next load).
+ */
+static enum da_attach_mode module_hook_mode(const struct da_live *l, bool in_vmlinux)
+{
+	const struct da_opts *o = l->opts;
+
+	if (in_vmlinux || o->mode == DA_MODE_KPROBE)
+		return o->mode;
+	return o->module_mode == DA_MODULE_FENTRY ? o->mode : DA_MODE_KPROBE;
+}
+
+/* what `hooks` says about an attached module hook: does it hold its module */
+static void module_hook_attached(struct da_hook_plan *p, enum da_hook_mode how)
+{
+	p->mode = how;
+	p->attached = true;
+	p->reason[0] = '\0';
+	if (!p->module[0])
+		return;
+	if (how == DA_HM_KPROBE)
+		snprintf(p->reason, sizeof(p->reason),
+			 "does not hold module %s (re-armed when it is loaded again)", p->module);
+	else
+		snprintf(p->reason, sizeof(p->reason),
+			 "holds module %s: rmmod fails while attached (--module-mode fentry)",
+			 p->module);
+}
+
+/*
  * Attach a scope hook whose function is present now (vmlinux, or a loaded
  * module).  Returns true when it is settled (attached or definitely not).
  */
 static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live_scope *s)
 {
-	enum da_attach_mode mode = l->opts->mode;
 	char module[DA_FUNC_LEN] = "";
 	bool in_vmlinux = da_btf_has_func(l->vmlinux_btf, p->function);
+	enum da_attach_mode mode = module_hook_mode(l, in_vmlinux);
 	bool in_btf = in_vmlinux, missing_btf = false;
 	int err = 0;
 
@@ -657,13 +692,13 @@ static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live
 	}
 	if (module[0])
 		snprintf(p->module, sizeof(p->module), "%s", module);
+	else if (in_vmlinux)
+		p->module[0] = '\0'; /* the module built in: nothing to hold, nothing to unload */
 	p->in_btf = in_btf;
 	if (mode != DA_MODE_KPROBE && in_btf) {
 		err = try_attach_scope(l, p, s, false);
 		if (!err) {
-			p->mode = DA_HM_FENTRY;
-			p->attached = true;
-			p->reason[0] = '\0';
+			module_hook_attached(p, DA_HM_FENTRY);
 			return true;
 		}
 	}
@@ -674,17 +709,18 @@ static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live
 			int kerr = try_attach_scope(l, p, s, true);
 
 			if (!kerr) {
-				p->mode = DA_HM_KPROBE;
-				p->attached = true;
-				p->reason[0] = '\0';
+				module_hook_attached(p, DA_HM_KPROBE);
 				return true;
 			}
 			err = kerr;
 		}
 	}
 	p->mode = DA_HM_ABSENT;
-	snprintf(p->reason, sizeof(p->reason), "%s%s: %s", module[0] ? "module " : "vmlinux",
-		 module, err ? strerror(-err) : "no BTF and no kprobe");
+	snprintf(p->reason, sizeof(p->reason), "%s%s: %s%s", module[0] ? "module " : "vmlinux",
+		 module, err ? strerror(-err) : "no BTF and no kprobe",
+		 !in_vmlinux && mode == DA_MODE_KPROBE && l->opts->mode != DA_MODE_KPROBE ?
+			 " (--module-mode fentry: a trampoline, which holds the module)" :
+			 "");
 	return true;
 }
 

@@ -20,8 +20,8 @@ import json
 import statistics
 import sys
 
-SETTINGS = ["floor", "pair", "bpftrace", "watch", "kprobe", "stacks", "base"]
-TOOLS = ["watch", "kprobe", "stacks", "base"]
+SETTINGS = ["floor", "pair", "bpftrace", "watch", "modfentry", "kprobe", "stacks", "base"]
+TOOLS = ["watch", "modfentry", "kprobe", "stacks", "base"]
 # the paths the bpftrace script hooks (map, unmap, invalidate): on the others it costs nothing
 BPFTRACE_PATHS = ["map-unmap", "map-unmap-unlocked", "revoke"]
 

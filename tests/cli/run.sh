@@ -121,6 +121,10 @@ expect_invalid --max-buffers 4294967296 "$u32" replay "$ok_trace"
 expect_invalid --max-attachments " 64" "$u32" replay "$ok_trace"
 expect_invalid --history 0 "an integer from 1 to 4294967295" replay "$ok_trace"
 expect_invalid --pid -1 "an integer from 1 to 2147483647" watch
+expect_invalid --mode trampoline "auto, fentry or kprobe" watch
+for v in auto fexit ""; do
+	expect_invalid --module-mode "$v" "kprobe or fentry" watch
+done
 for d in nan inf -1 0 1e10 5s; do
 	expect_invalid --duration "$d" "a positive number of seconds, at most 1000000000" watch
 done

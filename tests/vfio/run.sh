@@ -43,6 +43,95 @@ for flow in memory-bit reset close-dmabuf close-device pending-fence refuse; do
 		/bin/dat-vfio --status "/results/vfio-$flow.status" "$flow" "$bdf"
 done
 
+# The tool never holds a module (docs/hooks.md, "Revoke scope hooks and
+# modules"): under `watch`, Debian's vfio_pci and vfio_pci_core (kprobed
+# scopes and map hook) and the test importer unload; loaded again, with the
+# device bound again, a revoke (flow memory-bit) is judged with the scopes
+# attached again.  First the control: with --module-mode fentry the
+# trampolines hold vfio_pci_core, and its rmmod must fail.
+# vfio_watch_start NAME [OPTIONS]: watch in the background, ready at its header
+vfio_watch_start() {
+	name=$1
+	shift
+	dmabuf-audit watch --policy /etc/dmabuf-audit/policy --format json --events "$@" \
+		-o "/results/$name.report" >"/results/$name.out" 2>&1 &
+	watch_pid=$!
+	vfio_wait_for '"type":"header"' "/results/$name.report" 1
+}
+# vfio_wait_for ERE FILE COUNT: until FILE has COUNT lines matching ERE (300 s);
+# the report does not exist until the tool has attached and written its header
+vfio_wait_for() {
+	i=0
+	while [ $i -lt 300 ]; do
+		n=$(grep -Ec "$1" "$2" 2>/dev/null)
+		[ "${n:-0}" -lt "$3" ] || return 0
+		sleep 1
+		i=$((i + 1))
+	done
+	echo "timed out waiting for $1 in $2" >>/results/vfio-wait.txt
+	return 1
+}
+# vfio_rmmod TAG MODULE: rmmod, its exit status and message noted as TAG_MODULE
+vfio_rmmod() {
+	rmmod "$2" >"/results/$1-rmmod-$2.txt" 2>&1
+	note "$1_rmmod_$2" "$?"
+	send "/results/$1-rmmod-$2.txt"
+}
+# Debian's VFIO modules and the test importer loaded again (those still
+# loaded refuse), the ivshmem device probed again (driver_override stays)
+vfio_reload_debian() {
+	for m in $(cat /lib/dat/vfio-modules.order) dat_importer.ko; do
+		f=/lib/dat/modules/$m
+		[ -e "$f" ] || f=/lib/dat/$m
+		insmod "$f" >>/results/vfio-reload-insmod.txt 2>&1
+	done
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+}
+if [ -n "$bdf" ]; then
+	note phase "vfio hold control"
+	vfio_watch_start vfio-hold --module-mode fentry
+	# attached at start, or after the wait for the module's BTF
+	vfio_wait_for '"vfio_pci_dma_buf_move","mode":"fentry","attached":true|hook vfio_pci_dma_buf_move attached \(fentry' \
+		/results/vfio-hold.report 1
+	note vfio_hold_refcnt "$(cat /sys/module/vfio_pci_core/refcnt 2>/dev/null)"
+	vfio_rmmod hold vfio_pci
+	vfio_rmmod hold vfio_pci_core
+	kill -TERM "$watch_pid"
+	wait "$watch_pid"
+	note vfio_hold_rc "$?"
+	for f in report out; do
+		send "/results/vfio-hold.$f"
+	done
+	vfio_reload_debian
+
+	note phase "vfio reload under watch"
+	dmesg -c >/dev/null
+	t0=$(uptime_ms)
+	vfio_watch_start vfio-reload
+	note vfio_reload_refcnt "$(cat /sys/module/vfio_pci_core/refcnt 2>/dev/null)"
+	vfio_rmmod reload vfio_pci
+	vfio_rmmod reload vfio_pci_core
+	vfio_rmmod reload dat_importer
+	vfio_wait_for "hook vfio_pci_dma_buf_move detached" /results/vfio-reload.report 1
+	vfio_reload_debian
+	note vfio_reload_driver "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
+	# the scopes and the map hook: attached again once the loader saw the load
+	vfio_wait_for "hook vfio_pci_dma_buf_[a-z_]* attached \(" /results/vfio-reload.report 3
+	/bin/dat-vfio --status /results/vfio-reload.status memory-bit "$bdf" \
+		>/results/vfio-reload.flow 2>&1
+	sleep 2 # the ring buffer is read every 100 ms
+	kill -TERM "$watch_pid"
+	wait "$watch_pid"
+	rc=$?
+	dmesg >/results/vfio-reload.dmesg
+	printf 'rc %s\ntraced 1\nms %s\n' "$rc" "$(($(uptime_ms) - t0))" >/results/vfio-reload.meta
+	for f in report out status flow dmesg meta; do
+		send "/results/vfio-reload.$f"
+	done
+	send /results/vfio-reload-insmod.txt
+	send /results/vfio-wait.txt
+fi
+
 # The VFIO modules in use: unload them all (nothing holds them between two
 # runs of the tool) / load the set in DIR (DIR/modules.order) and bind the
 # ivshmem device to its vfio-pci again.

@@ -9,8 +9,12 @@
 #   floor    nothing attached
 #   pair     an empty fentry/fexit pair on every function dmabuf-audit hooks
 #            (/bin/empty-pair, tests/bench/empty-pair.c)
-#   watch    dmabuf-audit watch (default mode: fentry/fexit)
+#   watch    dmabuf-audit watch (default mode: fentry/fexit, kprobes on the
+#            functions of modules: the test module's revoke scopes)
 #   kprobe   dmabuf-audit watch --mode kprobe
+#   modfentry dmabuf-audit watch --module-mode fentry: the test module's
+#            revoke scopes on trampolines instead of the default kprobes
+#            (path "revoke" calls the scope twice per iteration)
 #   stacks   dmabuf-audit watch --stacks
 #   base     /bin/dmabuf-audit-base watch: another build of the tool (packed
 #            when BENCH_BASE names one), to measure a change in one boot
@@ -282,6 +286,7 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		bpftrace) bench_bpftrace "$round" ;;
 		watch) bench_tool "$round" watch dmabuf-audit ;;
 		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
+		modfentry) bench_tool "$round" modfentry dmabuf-audit --module-mode fentry ;;
 		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
 		base) bench_tool "$round" base /bin/dmabuf-audit-base ;;
 		profile) bench_profile "$round" ;;

@@ -405,11 +405,14 @@ def check_hooks(series, res, kprobe):
             diags.append("hook %s targets %s, expected %s" % (hook, h.get("function"),
                                                              want_fn[hook]))
     scopes = {h.get("function"): h for h in doc.get("hooks", []) if h.get("kind") == "scope"}
+    # functions in a module are kprobed in every mode (--module-mode kprobe):
+    # a trampoline would hold the module
     for fn in ("dat_exporter_revoke", "dat_exporter_cleanup"):
         h = scopes.get(fn)
-        if not h or not h.get("attached") or h.get("mode") not in modes:
+        if not h or not h.get("attached") or h.get("mode") != "kprobe" or \
+                "does not hold module" not in h.get("reason", ""):
             ok = False
-            diags.append("scope %s not attached in %s mode: %s" % (fn, "/".join(modes), h))
+            diags.append("scope %s not kprobed (not holding its module): %s" % (fn, h))
     for fn in ("vfio_pci_dma_buf_move", "vfio_pci_dma_buf_cleanup"):
         h = scopes.get(fn)
         if not h or h.get("module") != "vfio_pci_core":
@@ -542,10 +545,11 @@ def check_watch(res, guest, expects):
 
 def check_module_load(series, res, guest, expects, name, reload):
     """A revoke scope whose module loads while `run` traces (module-late,
-    default mode), or whose module is unloaded and loaded again under a
-    forced kprobe (module-reload): the scope is attached when the module
-    comes, so the scenario's revoke is judged at the scope's exit, exactly
-    as in scenario missing-fence-wait."""
+    --module-mode fentry: a trampoline from the module's BTF), or whose
+    module is unloaded and loaded again under the default kprobe
+    (module-reload): the scope is attached when the module comes, so the
+    scenario's revoke is judged at the scope's exit, exactly as in scenario
+    missing-fence-wait."""
     diags = []
     row = {}
     exp = [e for e in expects if e.get("scenario") == "missing-fence-wait"][0]
@@ -750,8 +754,10 @@ class KernelJudge:
         # a guest that ran a subset of the scenarios (tools/vmtest.sh writes
         # it to scenarios.subset, e.g. the arm64 guest) is judged on those
         subset = read(os.path.join(outdir, "scenarios.subset"))
-        self.judged = [e for e in expects if "scenario" not in e or subset is None
-                       or e["scenario"] in subset.split()]
+        # (the seed of the test module's buffers runs when "seed-revoke" is in the list)
+        self.judged = [e for e in expects if subset is None or (
+            e["scenario"] in subset.split() if "scenario" in e else
+            e.get("seed") != "revoke" or "seed-revoke" in subset.split())]
 
     def judge(self):
         self.boot()
@@ -864,7 +870,8 @@ class KernelJudge:
         self.result(ok, "a revoke scope in a module loaded after the tool started is attached",
                     diags)
         ok, diags = check_module_load(series, res, guest, expects, "module-reload", True)
-        self.result(ok, "a kprobed revoke scope is attached again when its module is reloaded",
+        self.result(ok, "a revoke scope (kprobe, the default) is attached again when its module"
+                    " is reloaded",
                     diags)
 
     def scenario_list(self):
@@ -1021,9 +1028,10 @@ def check_vfio_hooks(res):
         return False, ["vfio-hooks.json is not JSON: %s" % e]
     hooks = {h.get("function"): h for h in doc.get("hooks", [])}
     diags, ok = [], True
-    want = {"vfio_pci_dma_buf_move": ("scope", "fentry"),
-            "vfio_pci_dma_buf_cleanup": ("scope", "fentry"),
-            "vfio_pci_dma_buf_iommufd_map": ("module", "fexit")}
+    # kprobes: a trampoline would hold vfio_pci_core (--module-mode)
+    want = {"vfio_pci_dma_buf_move": ("scope", "kprobe"),
+            "vfio_pci_dma_buf_cleanup": ("scope", "kprobe"),
+            "vfio_pci_dma_buf_iommufd_map": ("module", "kretprobe")}
     for fn, (kind, mode) in sorted(want.items()):
         h = hooks.get(fn) or {}
         if h.get("kind") != kind or h.get("mode") != mode or not h.get("attached") or \
@@ -1031,6 +1039,90 @@ def check_vfio_hooks(res):
             ok = False
             diags.append("%s: expected a %s hook attached (%s) in vfio_pci_core: %s" %
                          (fn, kind, mode, h))
+    return ok, diags
+
+
+def check_vfio_hold(res, guest):
+    """The control: under watch --module-mode fentry, vfio_pci_core's
+    trampolines hold it, so its rmmod fails (vfio_pci's succeeds)."""
+    diags = []
+    ok = guest.get("hold_rmmod_vfio_pci") == "0" and guest.get("hold_rmmod_vfio_pci_core") not in (
+        None, "0")
+    # held by the trampolines, not by anything else: they were attached
+    objs, err = parse_jsonl(read(os.path.join(res, "vfio-hold.report"), "") or "")
+    hooks = {h.get("function"): h for o in objs or [] if o["type"] == "header"
+             for h in o.get("hooks", [])}
+    for fn, mode in (("vfio_pci_dma_buf_move", "fentry"), ("vfio_pci_dma_buf_cleanup", "fentry"),
+                     ("vfio_pci_dma_buf_iommufd_map", "fexit")):
+        h = hooks.get(fn) or {}
+        if h.get("mode") != mode or not h.get("attached"):
+            ok = False
+            diags.append("under --module-mode fentry %s is not attached (%s): %s" % (
+                fn, mode, err or h))
+    if not ok:
+        diags.append("rmmod under --module-mode fentry: vfio_pci exit %s (expected 0), "
+                     "vfio_pci_core exit %s (expected a failure); vfio_pci_core refcnt %s" % (
+                         guest.get("hold_rmmod_vfio_pci"), guest.get("hold_rmmod_vfio_pci_core"),
+                         guest.get("vfio_hold_refcnt")))
+    return ok, diags
+
+
+def check_vfio_reload(series, res, guest, expects):
+    """Under one watch (default --module-mode kprobe): vfio_pci, vfio_pci_core
+    and dat_importer unload, the hooks are detached with a notice, attached
+    again (kprobe) when the modules are loaded again, and flow memory-bit on
+    the device bound again is judged exactly as under `run`: its findings,
+    its buffer's events, the scopes entered after its export."""
+    diags, ok = [], True
+    for m in ("vfio_pci", "vfio_pci_core", "dat_importer"):
+        if guest.get("reload_rmmod_" + m) != "0":
+            ok = False
+            diags.append("rmmod %s under watch exited %s: %s" % (
+                m, guest.get("reload_rmmod_" + m),
+                (read(os.path.join(res, "reload-rmmod-%s.txt" % m), "") or "").strip()))
+    if guest.get("vfio_reload_driver") != "vfio-pci":
+        ok = False
+        diags.append("the device is bound to %r after the reload" % guest.get("vfio_reload_driver"))
+    exp = [e for e in expects if e.get("vfio") == "memory-bit" and "variant" not in e][0]
+    row = {}
+    judged = judge_case(series, res, "vfio-reload", exp, diags, row)
+    if judged is None:
+        return False, diags
+    meta, objs, findings, judged_ok = judged
+    ok = ok and judged_ok
+    if int(meta.get("rc", "-1")) != exp["exit"]:
+        ok = False
+        diags.append("watch exited %s after SIGTERM, expected %d" % (meta.get("rc"), exp["exit"]))
+    notices = [o.get("message", "") for o in objs if o["type"] == "notice"]
+    for fn, kind, mode in (("vfio_pci_dma_buf_move", "revoke scope", "kprobe"),
+                           ("vfio_pci_dma_buf_cleanup", "revoke scope", "kprobe"),
+                           ("vfio_pci_dma_buf_iommufd_map", "map", "kretprobe")):
+        for want in ("%s hook %s detached: module vfio_pci_core was unloaded" % (kind, fn),
+                     "%s hook %s attached (%s, module vfio_pci_core)" % (kind, fn, mode)):
+            if not any(n.startswith(want) for n in notices):
+                ok = False
+                diags.append("no notice %r" % want)
+    status = (read(os.path.join(res, "vfio-reload.status"), "") or "").split()
+    if len(status) < 3 or status[1] != "ino":
+        return False, diags + ["the flow did not report the buffer's inode"]
+    own, waits, scopes = vfio_case_events(objs, status[2])
+    seen_ops = {}
+    for e in own + waits:
+        seen_ops[e["op"]] = seen_ops.get(e["op"], 0) + 1
+    if seen_ops != exp["events"]:
+        ok = False
+        diags.append("buffer ino %s: events %s, expected %s" % (status[2], seen_ops,
+                                                               exp["events"]))
+    export = min((e.get("seq", 0) for e in own if e.get("op") == "export"), default=0)
+    seen_scopes = [[e.get("scope"), e.get("revoked")] for e in scopes if e.get("seq", 0) > export]
+    if seen_scopes != exp["scopes"]:
+        ok = False
+        diags.append("scopes entered after the export %s, expected %s" % (seen_scopes,
+                                                                          exp["scopes"]))
+    if vfio_waits_in_scope(objs, own, diags) is None:
+        ok = False
+    if not ok:
+        diags.extend(event_lines(objs))
     return ok, diags
 
 
@@ -1047,6 +1139,12 @@ class VfioJudge(KernelJudge):
                         guest.get("vfio_bdf", "?"), guest.get("vfio_group", "?")), diags)
         ok, diags = check_vfio_hooks(self.res)
         self.result(ok, "hooks: VFIO's revoke scopes and iommufd's map path attached", diags)
+        ok, diags = check_vfio_hold(self.res, guest)
+        self.result(ok, "control: with --module-mode fentry rmmod vfio_pci_core fails", diags)
+        ok, diags = check_vfio_reload(self.series, self.res, guest, self.expects)
+        self.result(ok, "watch: rmmod vfio_pci, vfio_pci_core and dat_importer succeed; loaded"
+                    " again, the revoke of flow memory-bit is judged with the scopes attached"
+                    " again", diags)
         names = []
         for exp in self.expects:
             if "vfio" not in exp or self.series not in exp.get("kernels", []):

@@ -11,7 +11,7 @@ _dmabuf_audit_report_opts='--format -o --output --timeline --all-buffers --event
 	--policy --stacks --fail-on --error-exitcode --stats-interval --color --max-buffers
 	--max-attachments --history -v --verbose -h --help -V --version'
 # options of attaching to a kernel (watch, run)
-_dmabuf_audit_live_opts='--mode --pid --no-seed'
+_dmabuf_audit_live_opts='--mode --module-mode --pid --no-seed'
 # the service's (watch, and replay judging a trace again)
 _dmabuf_audit_service_opts='--log --metrics --metrics-interval'
 
@@ -26,7 +26,7 @@ _dmabuf_audit_options()
 	replay)
 		echo "$_dmabuf_audit_report_opts $_dmabuf_audit_service_opts" ;;
 	hooks)
-		echo "--btf --format --mode --policy -v --verbose -h --help -V --version" ;;
+		echo "--btf --format --mode --module-mode --policy -v --verbose -h --help -V --version" ;;
 	esac
 }
 
@@ -43,6 +43,7 @@ _dmabuf_audit_values()
 		fi ;;
 	--fail-on) COMPREPLY=($(compgen -W 'info warning high critical' -- "$cur")) ;;
 	--mode) COMPREPLY=($(compgen -W 'auto fentry kprobe' -- "$cur")) ;;
+	--module-mode) COMPREPLY=($(compgen -W 'kprobe fentry' -- "$cur")) ;;
 	--color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")) ;;
 	--log) COMPREPLY=($(compgen -W 'auto journal output' -- "$cur")) ;;
 	--pid)
@@ -78,7 +79,7 @@ _dmabuf_audit()
 			--)
 				break ;;
 			-o | --output | --timeline | --record | --policy | --format | --fail-on | \
-				--error-exitcode | --pid | --mode | --color | --max-buffers | \
+				--error-exitcode | --pid | --mode | --module-mode | --color | --max-buffers | \
 				--max-attachments | --history | --stats-interval)
 				((i++)) ;;
 			-*) ;;
