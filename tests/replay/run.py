@@ -36,6 +36,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 import harness
+import identity
 from harness import (RULES, SEVERITIES, TRACES, Failure, Tap, check_structure, expect, fkey,
                      json_report, key, load_expect, parse_jsonl, run, split, tmp, trace_events,
                      trace_path)
@@ -769,7 +770,8 @@ def test_fixtures(tap):
 PER_TRACE_CASES = (test_trace, test_roundtrip, test_formats)
 # Run once, in this order.
 SUITE_CASES = (test_policy_disable, test_exit_status, test_bad_json, test_bad_record, test_stdin,
-               test_writer_format, test_fixtures)
+               test_writer_format, test_fixtures, identity.test_hashed_hides_addresses,
+               identity.test_hashed_stable_within_run, identity.test_workload_identity)
 
 
 def test_every_trace_has_expectations(tap, names):

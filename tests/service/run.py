@@ -105,7 +105,8 @@ def expected_fields(f):
 def check_trace_fields(path):
     objs = json_run([path])
     _, _, findings, _, _ = split(objs)
-    rc, out, err, entries = journal_run(["replay", "--log", "journal", path])
+    # raw: the entries are compared with the JSON report's pointers (hashed: test_journal_hashed)
+    rc, out, err, entries = journal_run(["replay", "--log", "journal", "--addresses", "raw", path])
     got = findings_of(entries)
     expect(out == "", f"a report on standard output with --log journal: {out[:300]}")
     expect(len(got) == len(findings), f"{len(got)} journal entries, {len(findings)} findings")
@@ -136,6 +137,44 @@ def test_journal_fields(tap):
         name = os.path.basename(p)[:-6]
         tap.check(f"journal: {name}: every finding is one entry with the fields of its JSON",
                   lambda p=p: check_trace_fields(p))
+
+
+def trace_pointers(path):
+    """Every pointer string ("0x…") of a JSON Lines trace's events."""
+    found = set()
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                found.update(v.lower() for v in json.loads(line).values()
+                             if isinstance(v, str) and v.lower().startswith("0x"))
+    return found
+
+
+def check_journal_hashed(path):
+    """--log journal hides addresses by default: no pointer of the trace in any field of any
+    entry, unresolved importer ops as "h:" and 16 hex digits, the same findings as raw."""
+    pointers = trace_pointers(path)
+    rc, out, err, entries = journal_run(["replay", "--log", "journal", path])
+    raw = journal_run(["replay", "--log", "journal", "--addresses", "raw", path])[3]
+    expect([text(e, "DMABUF_RULE") for e in findings_of(entries)] ==
+           [text(e, "DMABUF_RULE") for e in findings_of(raw)], "other findings than raw")
+    for e in entries:
+        for k, v in e["fields"].items():
+            words = set(re.findall(r"0x[0-9a-f]+", v.decode(errors="replace").lower()))
+            expect(not (words & pointers), f"{k} shows {sorted(words & pointers)}")
+        ops = e["fields"].get("DMABUF_IMPORTER_OPS", b"none").decode()
+        expect(not ops.startswith("0x") and (not ops.startswith("h:") or
+                                             re.fullmatch(r"h:[0-9a-f]{16}", ops)),
+               f"DMABUF_IMPORTER_OPS {ops}")
+    return None
+
+
+def test_journal_hashed(tap):
+    paths = sorted(glob.glob(os.path.join(HERE, "..", "replay", "traces", "*.jsonl")))
+    for p in [p for p in paths if not os.path.basename(p).startswith("ok-")]:
+        name = os.path.basename(p)[:-6]
+        tap.check(f"journal: {name}: no kernel address by default (hashed)",
+                  lambda p=p: check_journal_hashed(p))
 
 
 def test_journal_exact(tap):
@@ -644,6 +683,7 @@ def main():
     tap = Tap()
     try:
         test_journal_fields(tap)
+        test_journal_hashed(tap)
         test_journal_exact(tap)
         test_journal_memfd(tap)
         test_log_modes(tap)
