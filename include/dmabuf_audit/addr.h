@@ -48,7 +48,12 @@ void da_addr_set_key(const uint8_t key[DA_ADDR_KEY_LEN]);
  * "NULL" in the others.
  */
 const char *da_addr_fmt(char *buf, size_t len, uint64_t v);
-/* the same through a static buffer per slot (0..3): several in one printf */
+/*
+ * The same through a static buffer per slot (0..7): several in one printf,
+ * each with its own slot.  Slots 6 and 7 belong to the engine's labels
+ * (eng_buf_label, eng_att_label), which are often arguments of the same
+ * printf as another pointer.
+ */
 const char *da_addr_str(unsigned int slot, uint64_t v);
 
 /* SipHash-2-4 (Aumasson and Bernstein) of len bytes */

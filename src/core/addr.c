@@ -158,8 +158,8 @@ const char *da_addr_fmt(char *buf, size_t len, uint64_t v)
 
 const char *da_addr_str(unsigned int slot, uint64_t v)
 {
-	static char bufs[4][DA_ADDR_STR_LEN];
+	static char bufs[8][DA_ADDR_STR_LEN];
 
-	slot &= 3;
+	slot &= 7;
 	return da_addr_fmt(bufs[slot], sizeof(bufs[slot]), v);
 }

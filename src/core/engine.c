@@ -743,8 +743,8 @@ static void report_stall(struct da_engine *eng, uint32_t ti, uint32_t d,
 	eng_emit(eng, DA_RULE_REVOKE_STALLED, &fc,
 		 "%s (tid %u, object %s) has been open %" PRIu64 " ms since seq %" PRIu64
 		 "%s (threshold %" PRIu64 " ms); %s%s",
-		 eng_scope_name(eng, s->slot), t->tid, da_addr_str(1, s->obj), (now - s->start_ts) / 1000000,
-		 s->start_seq, inside, eng->pol->stall_threshold_ns / 1000000,
+		 eng_scope_name(eng, s->slot), t->tid, da_addr_str(1, s->obj),
+		 (now - s->start_ts) / 1000000, s->start_seq, inside, eng->pol->stall_threshold_ns / 1000000,
 		 nmapped ? "still mapped: " :
 			   (nbufs ? "no attachment of the buffers it invalidated is mapped" :
 				    "it has not invalidated any buffer yet"),

@@ -30,7 +30,7 @@ const char *eng_buf_label(const struct da_engine *eng, const struct ebuf *b, uin
 		snprintf(out, len, "ino %" PRIu64 " (%s%s)", b->ino, exp ? exp : "exporter unknown",
 			 seeded);
 	else
-		snprintf(out, len, "%s (%s)", da_addr_str(0, b ? b->ptr : ptr),
+		snprintf(out, len, "%s (%s)", da_addr_str(6, b ? b->ptr : ptr),
 			 exp ? exp : "first seen mid-life");
 	return out;
 }
@@ -42,21 +42,21 @@ const char *eng_att_label(struct da_engine *eng, const struct eatt *a, uint64_t 
 	const char *ops = NULL;
 
 	if (!a || !(a->flags & AF_KNOWN)) {
-		snprintf(out, len, "attachment %s%s", da_addr_str(0, a ? a->ptr : ptr),
+		snprintf(out, len, "attachment %s%s", da_addr_str(6, a ? a->ptr : ptr),
 			 dev ? "" : " (importer unknown)");
 		return out;
 	}
 	if (att_importer_ops(eng, a))
 		ops = da_symbols_lookup(eng->syms, att_importer_ops(eng, a));
 	if (!att_importer_ops(eng, a))
-		snprintf(out, len, "attachment %s (dev %s, static importer)", da_addr_str(0, a->ptr),
+		snprintf(out, len, "attachment %s (dev %s, static importer)", da_addr_str(6, a->ptr),
 			 dev ? dev : "?");
 	else if (ops)
-		snprintf(out, len, "attachment %s (dev %s, %s)", da_addr_str(0, a->ptr), dev ? dev : "?",
+		snprintf(out, len, "attachment %s (dev %s, %s)", da_addr_str(6, a->ptr), dev ? dev : "?",
 			 ops);
 	else
-		snprintf(out, len, "attachment %s (dev %s, importer ops %s)", da_addr_str(0, a->ptr),
-			 dev ? dev : "?", da_addr_str(1, att_importer_ops(eng, a)));
+		snprintf(out, len, "attachment %s (dev %s, importer ops %s)", da_addr_str(6, a->ptr),
+			 dev ? dev : "?", da_addr_str(7, att_importer_ops(eng, a)));
 	return out;
 }
 

@@ -79,9 +79,26 @@ def event_pairs(raw, hashed):
     pairs = []
     for r, h in zip(split(raw)[1], split(hashed)[1]):
         for k, v in r.items():
-            if isinstance(v, str) and v.startswith("0x"):
+            if isinstance(v, str) and v.startswith("0x") and k in h:
                 pairs.append((v, h[k]))
     return pairs
+
+
+def test_hashed_messages(tap):
+    """Each pointer in a finding's message is the hashed value of that same pointer in the
+    events of the run: a message names the right object, not another pointer's hash."""
+    for args, path in inputs():
+        name = os.path.basename(path)
+
+        def check(args=args, path=path):
+            _, raw, _ = json_report(["--addresses", "raw", "--events"] + args + [path])
+            _, hashed, _ = json_report(["--addresses", "hashed", "--events"] + args + [path])
+            mapping = dict(event_pairs(raw, hashed))
+            for r, h in zip(split(raw)[2], split(hashed)[2]):
+                want = re.sub(r"0x[0-9a-f]+", lambda m: mapping.get(m.group(0), "?"), r["message"])
+                expect(want == h["message"], f"hashed message {h['message']!r}, expected {want!r}")
+            return None
+        tap.check(f"--addresses hashed: {name}: each pointer of a message is its own hash", check)
 
 
 def test_hashed_stable_within_run(tap):

@@ -771,6 +771,7 @@ PER_TRACE_CASES = (test_trace, test_roundtrip, test_formats)
 # Run once, in this order.
 SUITE_CASES = (test_policy_disable, test_exit_status, test_bad_json, test_bad_record, test_stdin,
                test_writer_format, test_fixtures, identity.test_hashed_hides_addresses,
+               identity.test_hashed_messages,
                identity.test_hashed_stable_within_run, identity.test_workload_identity)
 
 
