@@ -517,8 +517,8 @@ int da_event_check(const struct da_event *ev, unsigned int n_scopes, char *why, 
 		return da_errorf(why, len, "stack flag with stack id %d", ev->stack_id);
 	/* JSON integers are signed 64-bit: what is written must read back */
 	if (ev->seq > INT64_MAX || ev->ts_ns > INT64_MAX || ev->ino > INT64_MAX ||
-	    ev->size > INT64_MAX)
-		return da_errorf(why, len, "seq, ts_ns, ino or size beyond 2^63-1");
+	    ev->size > INT64_MAX || ev->cgroup_id > INT64_MAX)
+		return da_errorf(why, len, "seq, ts_ns, ino, size or cgroup_id beyond 2^63-1");
 	return 0;
 }
 
