@@ -177,6 +177,45 @@ def test_journal_hashed(tap):
                   lambda p=p: check_journal_hashed(p))
 
 
+def test_journal_workload(tap):
+    """A finding's workload in the journal: DMABUF_CGROUP_ID, DMABUF_CGROUP, DMABUF_UNIT,
+    DMABUF_CONTAINER_ID, DMABUF_POD_UID, from a record (format 3) with a CGROUP record."""
+    from record_writer import cgroup_record, walk_records
+    uid = "0b3c5d6e-7f80-4912-a3b4-c5d6e7f80912"
+    cid = "3f2a9c1d5e7b8a60112233445566778899aabbccddeeff00112233445566aabb"
+    path = ("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+            "cri-containerd-%s.scope" % (uid.replace("-", "_"), cid))
+
+    def check():
+        lines = [dict(json.loads(x), cgroup_id=77) for x in traces.revokes([0]).splitlines()]
+        src = write("workload.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
+        rec = tmp("workload.bin")
+        rc, out, err = run(["replay", "--format", "json", "--record", rec, src])
+        expect(rc == 1, f"recording: exit {rc}: {err}")
+        data = open(rec, "rb").read()
+        at = walk_records(data)[1][0]
+        with open(rec, "wb") as f:
+            f.write(data[:at] + cgroup_record(77, path) + data[at:])
+        rc, out, err, entries = journal_run(["replay", "--log", "journal", rec])
+        got = findings_of(entries)
+        want = {"DMABUF_CGROUP_ID": b"77", "DMABUF_CGROUP": path.encode(),
+                "DMABUF_UNIT": ("cri-containerd-%s.scope" % cid).encode(),
+                "DMABUF_CONTAINER_ID": cid.encode(), "DMABUF_POD_UID": uid.encode()}
+        expect(len(got) == 1, f"{len(got)} findings")
+        fields = {k: got[0]["fields"].get(k) for k in want}
+        expect(fields == want, f"fields {fields}")
+        expect(f"workload    {path} (unit cri-containerd-{cid}.scope, container {cid}, pod {uid})"
+               in text(got[0], "MESSAGE"), "the MESSAGE has no workload line")
+        # without a workload, no such field
+        rc, out, err, entries = journal_run(["replay", "--log", "journal", src])
+        expect(not any(k.startswith(("DMABUF_CGROUP", "DMABUF_UNIT", "DMABUF_CONTAINER",
+                                     "DMABUF_POD")) and k != "DMABUF_CGROUP_ID"
+                       for e in findings_of(entries) for k in e["fields"]),
+               "workload fields without a resolved cgroup")
+    tap.check("journal: a Kubernetes container's finding carries its cgroup, unit, container"
+              " and pod fields", check)
+
+
 def test_journal_exact(tap):
     def check():
         path = write("repeats.jsonl", traces.revokes([0, 100, 200, 300, 400, 500]))
@@ -684,6 +723,7 @@ def main():
     try:
         test_journal_fields(tap)
         test_journal_hashed(tap)
+        test_journal_workload(tap)
         test_journal_exact(tap)
         test_journal_memfd(tap)
         test_log_modes(tap)
