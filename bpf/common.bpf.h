@@ -112,6 +112,13 @@ static __always_inline struct da_event *da_reserve(void *ctx, __u8 op)
 	e->cpu = bpf_get_smp_processor_id();
 	e->op = op;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/*
+	 * the workload: userspace names its cgroup, unit, container
+	 * (src/core/cgroup.c).  A seed record is read by our own iterator:
+	 * its task is dmabuf-audit, not the buffer's user, so it has none.
+	 */
+	if (op != DA_OP_SEED_BUFFER && op != DA_OP_SEED_ATTACHMENT)
+		e->cgroup_id = bpf_get_current_cgroup_id();
 	if (capture_stacks) {
 		long id = bpf_get_stackid(ctx, &stacks, 0);
 

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/engine.h"
+#include "live/systemd.h"
 
 /* the commands an option belongs to: each command's --help lists its own */
 #define C_WATCH (1u << 0)
@@ -59,6 +61,10 @@ static const struct option_help option_help[] = {
 	{ C_SERVICE, "  --log auto|journal|output      where findings go: the system journal (native\n"
 		     "                                 protocol) or the report; auto: the journal when\n"
 		     "                                 stdout is systemd's journal stream and no -o\n" },
+	{ C_REPORT, "  --addresses hashed|raw|none    kernel addresses in every output: a keyed hash per\n"
+		    "                                 run, as they are, or hidden (default: hashed for\n"
+		    "                                 watch and for findings sent to the journal, raw for\n"
+		    "                                 run and replay; a record always keeps them raw)\n" },
 	{ C_SERVICE, "  --metrics FILE                 Prometheus text for node_exporter's textfile\n"
 		     "                                 collector, replaced atomically\n" },
 	{ C_SERVICE, "  --metrics-interval SEC         how often --metrics FILE is written (default 15)\n" },
@@ -173,6 +179,7 @@ enum {
 	OPT_METRICS_INTERVAL,
 	OPT_STATS_INTERVAL,
 	OPT_NO_SEED,
+	OPT_ADDRESSES,
 };
 
 static const struct option long_options[] = {
@@ -204,6 +211,7 @@ static const struct option long_options[] = {
 	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "no-seed", no_argument, NULL, OPT_NO_SEED },
+	{ "addresses", required_argument, NULL, OPT_ADDRESSES },
 	{ 0 },
 };
 
@@ -309,6 +317,11 @@ static int parse_service_option(struct da_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_METRICS:
 		o->metrics = arg;
+		return 0;
+	case OPT_ADDRESSES:
+		o->addresses = da_addr_mode_parse(arg);
+		if (o->addresses < 0)
+			return bad_value("--addresses", arg, "hashed, raw or none");
 		return 0;
 	case OPT_METRICS_INTERVAL:
 		return parse_interval("--metrics-interval", arg, false, &o->metrics_interval);
@@ -517,6 +530,24 @@ static int parse_args(struct da_opts *opts, const char *cmd, int argc, char **ar
 	return 0;
 }
 
+/*
+ * --addresses, or the command's default: what leaves the host (watch, the
+ * journal) hides kernel addresses; a kernel developer's run or replay shows
+ * them (docs/output.md "Kernel addresses").
+ */
+static int set_addresses(const char *cmd, struct da_opts *o)
+{
+	if (o->addresses < 0)
+		o->addresses = !strcmp(cmd, "watch") || da_log_to_journal(o) ? DA_ADDR_HASHED :
+									     DA_ADDR_RAW;
+	if (da_addr_set_mode((enum da_addr_mode)o->addresses)) {
+		fprintf(stderr, DA_TOOL_NAME ": --addresses hashed: no random key: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static bool known_command(const char *cmd)
 {
 	return !strcmp(cmd, "watch") || !strcmp(cmd, "run") || !strcmp(cmd, "replay") ||
@@ -559,6 +590,7 @@ int main(int argc, char **argv)
 		.color = -1,
 		.metrics_interval = DA_METRICS_INTERVAL_DEFAULT_S,
 		.stats_interval = -1,
+		.addresses = -1,
 	};
 	struct operands ops = { .argv = calloc((size_t)argc + 1, sizeof(char *)) };
 	const char *cmd;
@@ -599,6 +631,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, DA_TOOL_NAME ": %s\n", err);
 		goto out;
 	}
+	if (strcmp(cmd, "hooks") && set_addresses(cmd, &opts))
+		goto out;
 	status = dispatch(cmd, &opts, &ops);
 out:
 	free(ops.argv);

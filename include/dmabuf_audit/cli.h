@@ -79,6 +79,7 @@ struct da_opts {
 	const char *metrics;		/* --metrics FILE: OpenMetrics text */
 	double metrics_interval;	/* --metrics-interval SEC (default 15) */
 	double stats_interval;		/* --stats-interval SEC, 0 = none; < 0 = not given */
+	int addresses;			/* --addresses: enum da_addr_mode, -1 = the command's default */
 };
 
 #define DA_METRICS_INTERVAL_DEFAULT_S 15

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dmabuf_audit/cgroup.h"
 #include "dmabuf_audit/event.h"
 #include "dmabuf_audit/policy.h"
 #include "dmabuf_audit/rules.h"
@@ -50,6 +51,8 @@ struct da_finding {
 	uint32_t pid;
 	uint32_t tid;
 	const char *comm;
+	/* the task's workload: cgroup id, path, unit, container, pod (cgroup.h) */
+	struct da_cgroup_identity cgroup;
 	struct da_finding_buffer buffer;
 	bool has_attachment;
 	struct da_finding_attachment attachment;
@@ -87,6 +90,7 @@ struct da_engine_output {
 struct da_engine_config {
 	const struct da_policy *policy;		/* required */
 	struct da_symbols *symbols;		/* may be NULL: nothing is named */
+	struct da_cgroups *cgroups;		/* may be NULL: cgroups by id only */
 	const struct da_trace_info *trace;	/* may be NULL: no quirks, no scope names */
 	struct da_engine_output output;
 	uint32_t max_buffers;			/* 0 = default (65536) */

@@ -127,10 +127,19 @@ struct da_event {
 	__u8 pad[3];
 	char comm[DA_COMM_LEN];
 	char name[DA_NAME_LEN];	/* export: exp_name; attach: dev_name(attach->dev) */
+	/*
+	 * bpf_get_current_cgroup_id(): the calling task's cgroup v2 (the inode
+	 * number of its directory under /sys/fs/cgroup); 0 for seed records
+	 * and traces of record format 2 and older.  Last, so that an older
+	 * record's 168 bytes are this struct's first ones.
+	 */
+	__u64 cgroup_id;
 };
 
 /* the ring buffer, the binary record (docs/output.md) and the tests rely on it */
-_Static_assert(sizeof(struct da_event) == 168, "struct da_event is 168 bytes");
+_Static_assert(sizeof(struct da_event) == 176, "struct da_event is 176 bytes");
+/* struct da_event of record format versions 1 and 2: no cgroup_id */
+#define DA_EVENT_V2_SIZE 168
 
 /*
  * Counters the BPF side keeps in the shared "counters" array map, one

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dmabuf_audit/cgroup.h"
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/engine.h"
 #include "dmabuf_audit/event.h"
@@ -45,6 +46,8 @@ struct da_pipeline_config {
 	const struct da_opts *opts;
 	struct da_trace_info *trace;	/* header data; filled by the source */
 	struct da_symbols *symbols;	/* shared with the engine and the recorder */
+	/* names the cgroup ids of events (live); NULL: only what CGROUP records say */
+	da_cgroup_resolver_fn cgroup_resolver;
 	da_stack_resolver_fn stack_resolver;	/* NULL: no stacks */
 	void *stack_ctx;
 	/* "live" runs print findings as they happen; reports group them at the end */
@@ -84,6 +87,8 @@ void da_pipeline_event(struct da_pipeline *p, const struct da_event *ev);
  * started while earlier ones are judged).
  */
 void da_pipeline_events(struct da_pipeline *p, const struct da_event *evs, size_t n);
+/* A cgroup id's path, from a CGROUP record of a replayed trace. */
+void da_pipeline_cgroup(struct da_pipeline *p, uint64_t id, const char *path);
 /* Losses the source knows of that leave no seq gap (e.g. BPF drop counter). */
 void da_pipeline_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t count);
 /* Time passes (live, no event): time-based rules. */

@@ -16,6 +16,7 @@
 
 #define DA_POLICY_MAX_NAMES 64
 #define DA_POLICY_MAX_ALLOW 64
+#define DA_POLICY_VALUE_LEN 256
 
 struct da_namelist {
 	unsigned int n;
@@ -39,13 +40,23 @@ enum da_allow_field {
 	DA_ALLOW_CALLBACK,	/* invalidate callback symbol */
 	DA_ALLOW_DEVICE,	/* attachment device name */
 	DA_ALLOW_COMM,		/* task comm */
+	/* the task's workload (include/dmabuf_audit/cgroup.h) */
+	DA_ALLOW_UNIT,		/* systemd unit: the last *.service / *.scope of the cgroup */
+	DA_ALLOW_CGROUP,	/* cgroup path, or a leading part of it ("/system.slice") */
+	DA_ALLOW_CONTAINER,	/* container id */
+	DA_ALLOW_POD,		/* Kubernetes pod UID */
 };
 
-/* Suppress findings of `rule` (or of every rule when rule < 0) that match. */
+/*
+ * Findings of `rule` (or of every rule when rule < 0) whose field matches:
+ * an allow entry suppresses them, a severity entry reports them at `severity`.
+ */
 struct da_allow {
 	int rule;
 	enum da_allow_field field;
-	char value[DA_FUNC_LEN];
+	/* a pattern: a container id (64 characters) or a cgroup path fits */
+	char value[DA_POLICY_VALUE_LEN];
+	enum da_severity severity;	/* severity entries only */
 };
 
 struct da_policy {
@@ -59,6 +70,9 @@ struct da_policy {
 	uint64_t stall_threshold_ns;		/* revoke-stalled threshold, default 1 s */
 	unsigned int n_allow;
 	struct da_allow allow[DA_POLICY_MAX_ALLOW];
+	/* severity RULE FIELD VALUE SEV: the first that matches sets the severity */
+	unsigned int n_severity;
+	struct da_allow severity[DA_POLICY_MAX_ALLOW];
 	/*
 	 * suppress-window SECONDS: repeats of a finding held back for that
 	 * long (include/dmabuf_audit/service.h); unset, `watch` takes
@@ -78,6 +92,8 @@ void da_policy_init_default(struct da_policy *pol);
  */
 int da_policy_load(struct da_policy *pol, const char *path, char *err, size_t errlen);
 bool da_namelist_has(const struct da_namelist *list, const char *name);
+/* the name of an allow/severity field ("exporter", "unit"), "?" when unknown */
+const char *da_allow_field_name(enum da_allow_field field);
 /* the scope spec for a function name, or NULL */
 const struct da_scope_spec *da_policy_scope(const struct da_policy *pol, const char *function);
 

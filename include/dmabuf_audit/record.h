@@ -31,7 +31,7 @@
 #define DA_RECORD_MAGIC "DABUFREC"
 #define DA_RECORD_MAGIC_LEN 8
 /* bump together with any change to the records below or to struct da_event */
-#define DA_RECORD_VERSION 3
+#define DA_RECORD_VERSION 3	/* 3: struct da_event with cgroup_id, CGROUP records; host, boot ID, realtime offset in HEADER */
 /* file header: magic, u32 version, u32 flags */
 #define DA_RECORD_FILE_HEADER_LEN 16
 #define DA_RECORD_BYTE_ORDER 0x01020304u
@@ -53,6 +53,7 @@ enum da_record_type {
 	DA_REC_SCOPE = 6,	/* u32 slot, str name: a scope slot named after the header */
 	DA_REC_TICK = 7,	/* u64 now_ns: live time passing without events */
 	DA_REC_END = 8,		/* u64 events written */
+	DA_REC_CGROUP = 9,	/* u64 cgroup id, str path under the cgroup2 mount ("/system.slice/x.service") */
 	DA_REC__COUNT,
 };
 
@@ -71,6 +72,7 @@ int da_record_write_stack(struct da_record_writer *w, int32_t stack_id, const ch
 			  unsigned int n);
 int da_record_write_scope(struct da_record_writer *w, unsigned int slot, const char *name);
 int da_record_write_tick(struct da_record_writer *w, uint64_t now_ns);
+int da_record_write_cgroup(struct da_record_writer *w, uint64_t id, const char *path);
 /*
  * Write END, flush and close; frees w.  0, or -1 with a message in err
  * (any earlier write error, or the close failing: disk full shows here).
@@ -97,8 +99,8 @@ struct da_record_reader;
 struct da_record_item {
 	enum da_record_type type;
 	struct da_event event;		/* EVENT */
-	uint64_t addr;			/* SYMBOL */
-	const char *name;		/* SYMBOL, SCOPE: valid until the next call */
+	uint64_t addr;			/* SYMBOL; CGROUP: the id */
+	const char *name;		/* SYMBOL, SCOPE, CGROUP (path): valid until the next call */
 	uint64_t first_seq, count;	/* LOST; END: count = events written */
 	int32_t stack_id;		/* STACK */
 	unsigned int n_frames;

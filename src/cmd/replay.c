@@ -97,6 +97,9 @@ static int apply_item(struct replay *r, const struct da_record_item *item)
 		if (da_symbols_add(r->syms, item->addr, item->name))
 			return input_failed(r, "out of memory");
 		break;
+	case DA_REC_CGROUP:
+		da_pipeline_cgroup(r->p, item->addr, item->name);
+		break;
 	case DA_REC_LOST:
 		da_pipeline_lost(r->p, item->first_seq, item->count);
 		break;

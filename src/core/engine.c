@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmabuf_audit/addr.h"
 #include "engine_priv.h"
 
 /* ------------------------------------------------------------------------ */
@@ -277,10 +278,9 @@ static void check_resv(struct da_engine *eng, const struct da_event *ev, struct 
 	}
 	eng_emit_event(
 		eng, DA_RULE_RESV_NOT_HELD, ev, b, a,
-		"%s on buffer %s ran without the calling task (tid %u) holding the buffer's reservation lock (resv 0x%" PRIx64
-		")",
+		"%s on buffer %s ran without the calling task (tid %u) holding the buffer's reservation lock (resv %s)",
 		call_name(eng, ev), eng_buf_label(eng, b, b->ptr, bl, sizeof(bl)), ev->tid,
-		b->resv);
+		da_addr_str(1, b->resv));
 }
 
 /*
@@ -394,8 +394,8 @@ static const char *deadline_text(struct da_engine *eng, const struct da_event *t
 			 (uint64_t)trigger->seq);
 		break;
 	case DA_OP_DETACH:
-		snprintf(out, len, "attachment 0x%" PRIx64 " was detached (seq %" PRIu64 ")",
-			 (uint64_t)trigger->attach, (uint64_t)trigger->seq);
+		snprintf(out, len, "attachment %s was detached (seq %" PRIu64 ")",
+			 da_addr_str(2, trigger->attach), (uint64_t)trigger->seq);
 		break;
 	case DA_OP_RESV_UNLOCK:
 		snprintf(out, len, "the reservation lock was released (seq %" PRIu64 ")",
@@ -438,6 +438,7 @@ static void judge_pending(struct da_engine *eng, uint32_t pi, const struct da_ev
 	fc.pid = p->pid;
 	fc.tid = p->tid;
 	fc.comm = p->comm;
+	fc.cgroup_id = p->cgroup_id;
 	fc.buf = b;
 	fc.extra_jpos[0] = enter_jpos;
 	fc.extra_jpos[1] = exit_jpos;
@@ -448,9 +449,9 @@ static void judge_pending(struct da_engine *eng, uint32_t pi, const struct da_ev
 
 	if (!(p->flags & PF_WAITED)) {
 		eng_emit(eng, DA_RULE_MISSING_FENCE_WAIT, &fc,
-			 "%s was not followed by any fence wait on its resv 0x%" PRIx64
+			 "%s was not followed by any fence wait on its resv %s"
 			 " before %s: DMA through the old mappings may still be in flight",
-			 what, b ? b->resv : 0, deadline);
+			 what, da_addr_str(1, b ? b->resv : 0), deadline);
 	} else {
 		if (!(p->flags & PF_BOOKKEEP))
 			eng_emit(
@@ -502,6 +503,7 @@ static void start_pending(struct da_engine *eng, const struct da_event *ev, uint
 	p->epoch = eng->epoch;
 	p->pid = ev->pid;
 	p->tid = ev->tid;
+	p->cgroup_id = ev->cgroup_id;
 	p->fn = ev->fn;
 	memcpy(p->comm, ev->comm, sizeof(p->comm));
 	if (s) {
@@ -699,6 +701,7 @@ static void report_stall(struct da_engine *eng, uint32_t ti, uint32_t d,
 	fc.pid = t->pid;
 	fc.tid = t->tid;
 	fc.comm = t->comm;
+	fc.cgroup_id = t->cgroup_id;
 	fc.extra_jpos[0] = s->enter_jpos;
 	/* the buffers invalidated in this scope and the ones nested in it */
 	for (uint32_t k = d; k < top; k++) {
@@ -725,9 +728,9 @@ static void report_stall(struct da_engine *eng, uint32_t ti, uint32_t d,
 				if (nmapped > 4 || used >= sizeof(list) - 1)
 					continue;
 				used += snprintf(list + used, sizeof(list) - used,
-						 "%s%s sgt 0x%" PRIx64, nmapped > 1 ? ", " : "",
+						 "%s%s sgt %s", nmapped > 1 ? ", " : "",
 						 eng_att_label(eng, a, a->ptr, al, sizeof(al)),
-						 eng->maps[a->maps].sgt);
+						 da_addr_str(1, eng->maps[a->maps].sgt));
 			}
 		}
 	}
@@ -738,10 +741,10 @@ static void report_stall(struct da_engine *eng, uint32_t ti, uint32_t d,
 	if (nmapped > 4 && used < sizeof(list) - 1)
 		snprintf(list + used, sizeof(list) - used, " and %u more", nmapped - 4);
 	eng_emit(eng, DA_RULE_REVOKE_STALLED, &fc,
-		 "%s (tid %u, object 0x%" PRIx64 ") has been open %" PRIu64 " ms since seq %" PRIu64
+		 "%s (tid %u, object %s) has been open %" PRIu64 " ms since seq %" PRIu64
 		 "%s (threshold %" PRIu64 " ms); %s%s",
-		 eng_scope_name(eng, s->slot), t->tid, s->obj, (now - s->start_ts) / 1000000,
-		 s->start_seq, inside, eng->pol->stall_threshold_ns / 1000000,
+		 eng_scope_name(eng, s->slot), t->tid, da_addr_str(1, s->obj),
+		 (now - s->start_ts) / 1000000, s->start_seq, inside, eng->pol->stall_threshold_ns / 1000000,
 		 nmapped ? "still mapped: " :
 			   (nbufs ? "no attachment of the buffers it invalidated is mapped" :
 				    "it has not invalidated any buffer yet"),
@@ -796,6 +799,7 @@ static void on_scope_enter(struct da_engine *eng, const struct da_event *ev, uin
 	}
 	t = &eng->tasks[ti];
 	t->pid = ev->pid;
+	t->cgroup_id = ev->cgroup_id;
 	memcpy(t->comm, ev->comm, sizeof(t->comm));
 	if (t->depth >= DA_SCOPE_DEPTH) {
 		t->depth++;
@@ -1070,8 +1074,8 @@ static void on_detach(struct da_engine *eng, const struct da_event *ev, uint64_t
 				if (n <= 6 && used < sizeof(list) - 1)
 					used += snprintf(
 						list + used, sizeof(list) - used,
-						"%s0x%" PRIx64 "%s", n > 1 ? ", " : "",
-						eng->maps[mi].sgt,
+						"%s%s%s", n > 1 ? ", " : "",
+						da_addr_str(1, eng->maps[mi].sgt),
 						eng->maps[mi].count > 1 ? " (mapped twice+)" : "");
 			}
 			if (n > 6 && used < sizeof(list) - 1)
@@ -1234,7 +1238,7 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 		if (phys)
 			snprintf(what, sizeof(what), "its physical ranges (%s)", call_name(eng, ev));
 		else
-			snprintf(what, sizeof(what), "it (sgt 0x%" PRIx64 ")", (uint64_t)ev->sgt);
+			snprintf(what, sizeof(what), "it (sgt %s)", da_addr_str(1, ev->sgt));
 		eng_emit_event(
 			eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN, ev, &eng->bufs[bi], a,
 			"pinning importer %s mapped %s without dma_buf_pin(): it cannot fault, so a revoke would look like a move to the exporter",
@@ -1259,9 +1263,9 @@ static void on_unmap(struct da_engine *eng, const struct da_event *ev, uint64_t 
 		return;
 	eng_emit_event(
 		eng, DA_RULE_UNBALANCED_UNMAP, ev, &eng->bufs[bi], a,
-		"%s of sg_table 0x%" PRIx64
+		"%s of sg_table %s"
 		" on %s, which has no live mapping of it (never returned by its map, or already unmapped)",
-		call_name(eng, ev), (uint64_t)ev->sgt,
+		call_name(eng, ev), da_addr_str(1, ev->sgt),
 		eng_att_label(eng, a, a->ptr, al, sizeof(al)));
 }
 
@@ -1355,6 +1359,7 @@ struct da_engine *da_engine_new(const struct da_engine_config *cfg)
 		return NULL;
 	eng->pol = cfg->policy;
 	eng->syms = cfg->symbols;
+	eng->cgroups = cfg->cgroups;
 	eng->trace = cfg->trace;
 	eng->out = cfg->output;
 	eng->quirks = cfg->trace ? cfg->trace->quirks : 0;

@@ -167,6 +167,7 @@ struct epend {
 	uint32_t epoch; /* loss epoch at the invalidate */
 	struct dlink slink; /* the scope's pending list; .next links the free stack */
 	uint32_t pid, tid;
+	uint64_t cgroup_id; /* of the revoking task */
 	int64_t last_ret; /* of the strongest wait */
 	uint8_t flags;
 	uint8_t max_usage; /* strongest usage waited with */
@@ -205,6 +206,7 @@ struct etask {
 	bool rc_valid;
 	bool rc_revocable;
 	uint64_t rc_attach;
+	uint64_t cgroup_id;
 	char comm[DA_COMM_LEN];
 	struct escope scopes[DA_SCOPE_DEPTH];
 };
@@ -245,6 +247,7 @@ struct enotes {
 struct da_engine {
 	const struct da_policy *pol;
 	struct da_symbols *syms;
+	struct da_cgroups *cgroups;
 	const struct da_trace_info *trace;
 	struct da_engine_output out;
 	uint32_t quirks;
@@ -487,6 +490,7 @@ struct fctx {
 	uint64_t seq, ts;
 	uint32_t pid, tid;
 	const char *comm;
+	uint64_t cgroup_id;
 	uint64_t buf_ptr;
 	const struct ebuf *buf; /* NULL when unknown */
 	uint64_t att_ptr; /* 0: no attachment */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dmabuf_audit/addr.h"
 #include "engine_priv.h"
 
 const char *eng_scope_name(const struct da_engine *eng, unsigned int slot)
@@ -29,7 +30,7 @@ const char *eng_buf_label(const struct da_engine *eng, const struct ebuf *b, uin
 		snprintf(out, len, "ino %" PRIu64 " (%s%s)", b->ino, exp ? exp : "exporter unknown",
 			 seeded);
 	else
-		snprintf(out, len, "0x%" PRIx64 " (%s)", b ? b->ptr : ptr,
+		snprintf(out, len, "%s (%s)", da_addr_str(6, b ? b->ptr : ptr),
 			 exp ? exp : "first seen mid-life");
 	return out;
 }
@@ -41,21 +42,21 @@ const char *eng_att_label(struct da_engine *eng, const struct eatt *a, uint64_t 
 	const char *ops = NULL;
 
 	if (!a || !(a->flags & AF_KNOWN)) {
-		snprintf(out, len, "attachment 0x%" PRIx64 "%s", a ? a->ptr : ptr,
+		snprintf(out, len, "attachment %s%s", da_addr_str(6, a ? a->ptr : ptr),
 			 dev ? "" : " (importer unknown)");
 		return out;
 	}
 	if (att_importer_ops(eng, a))
 		ops = da_symbols_lookup(eng->syms, att_importer_ops(eng, a));
 	if (!att_importer_ops(eng, a))
-		snprintf(out, len, "attachment 0x%" PRIx64 " (dev %s, static importer)", a->ptr,
+		snprintf(out, len, "attachment %s (dev %s, static importer)", da_addr_str(6, a->ptr),
 			 dev ? dev : "?");
 	else if (ops)
-		snprintf(out, len, "attachment 0x%" PRIx64 " (dev %s, %s)", a->ptr, dev ? dev : "?",
+		snprintf(out, len, "attachment %s (dev %s, %s)", da_addr_str(6, a->ptr), dev ? dev : "?",
 			 ops);
 	else
-		snprintf(out, len, "attachment 0x%" PRIx64 " (dev %s, importer ops 0x%" PRIx64 ")",
-			 a->ptr, dev ? dev : "?", att_importer_ops(eng, a));
+		snprintf(out, len, "attachment %s (dev %s, importer ops %s)", da_addr_str(6, a->ptr),
+			 dev ? dev : "?", da_addr_str(7, att_importer_ops(eng, a)));
 	return out;
 }
 
@@ -71,44 +72,82 @@ void eng_fctx_from_event(struct fctx *fc, const struct da_event *ev, struct ebuf
 	fc->pid = ev->pid;
 	fc->tid = ev->tid;
 	fc->comm = ev->comm;
+	fc->cgroup_id = ev->cgroup_id;
 }
 
-static bool allow_match(const struct da_allow *al, const char *value)
+/*
+ * A cgroup pattern matches the path or a leading part of it that ends
+ * before a '/': "/system.slice" matches every unit under it.
+ */
+static bool cgroup_match(const char *pattern, const char *path)
 {
-	return value && !fnmatch(al->value, value, 0);
+	char part[DA_CGROUP_PATH_LEN];
+	size_t n;
+
+	if (!fnmatch(pattern, path, 0))
+		return true;
+	n = strnlen(path, sizeof(part) - 1);
+	memcpy(part, path, n);
+	part[n] = '\0';
+	/* shorter and shorter: cut at each '/' from the end */
+	for (size_t i = n; i-- > 1;) {
+		if (part[i] != '/')
+			continue;
+		part[i] = '\0';
+		if (!fnmatch(pattern, part, 0))
+			return true;
+	}
+	return false;
+}
+
+/* the value of a finding's field that allow and severity entries match */
+static const char *match_value(const struct da_finding *f, enum da_allow_field field)
+{
+	switch (field) {
+	case DA_ALLOW_EXPORTER:
+		return f->buffer.exporter;
+	case DA_ALLOW_IMPORTER:
+		return f->has_attachment ? f->attachment.importer_ops_sym : NULL;
+	case DA_ALLOW_CALLBACK:
+		return f->has_attachment ? f->attachment.invalidate_cb_sym : NULL;
+	case DA_ALLOW_DEVICE:
+		return f->has_attachment ? f->attachment.dev : NULL;
+	case DA_ALLOW_COMM:
+		return f->comm;
+	case DA_ALLOW_UNIT:
+		return f->cgroup.unit;
+	case DA_ALLOW_CGROUP:
+		return f->cgroup.path;
+	case DA_ALLOW_CONTAINER:
+		return f->cgroup.container;
+	case DA_ALLOW_POD:
+		return f->cgroup.pod;
+	}
+	return NULL;
+}
+
+/* the first entry of list[n] for `rule` that f matches, or NULL */
+static const struct da_allow *first_match(const struct da_allow *list, unsigned int n,
+					  enum da_rule rule, const struct da_finding *f)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		const struct da_allow *m = &list[i];
+		const char *value = match_value(f, m->field);
+
+		if (m->rule >= 0 && m->rule != (int)rule)
+			continue;
+		if (!value)
+			continue;
+		if (m->field == DA_ALLOW_CGROUP ? cgroup_match(m->value, value) :
+						  !fnmatch(m->value, value, 0))
+			return m;
+	}
+	return NULL;
 }
 
 static bool allowed(struct da_engine *eng, enum da_rule rule, const struct da_finding *f)
 {
-	const struct da_policy *pol = eng->pol;
-
-	for (unsigned int i = 0; i < pol->n_allow; i++) {
-		const struct da_allow *al = &pol->allow[i];
-		const char *value = NULL;
-
-		if (al->rule >= 0 && al->rule != (int)rule)
-			continue;
-		switch (al->field) {
-		case DA_ALLOW_EXPORTER:
-			value = f->buffer.exporter;
-			break;
-		case DA_ALLOW_IMPORTER:
-			value = f->has_attachment ? f->attachment.importer_ops_sym : NULL;
-			break;
-		case DA_ALLOW_CALLBACK:
-			value = f->has_attachment ? f->attachment.invalidate_cb_sym : NULL;
-			break;
-		case DA_ALLOW_DEVICE:
-			value = f->has_attachment ? f->attachment.dev : NULL;
-			break;
-		case DA_ALLOW_COMM:
-			value = f->comm;
-			break;
-		}
-		if (allow_match(al, value))
-			return true;
-	}
-	return false;
+	return first_match(eng->pol->allow, eng->pol->n_allow, rule, f) != NULL;
 }
 
 static inline bool jpos_valid(const struct da_engine *eng, uint64_t pos)
@@ -178,6 +217,8 @@ static void emit_v(struct da_engine *eng, enum da_rule rule, const struct fctx *
 	f.pid = fc->pid;
 	f.tid = fc->tid;
 	f.comm = fc->comm;
+	/* named at finding time: the allow-list and every output need it */
+	da_cgroups_get(eng->cgroups, fc->cgroup_id, &f.cgroup);
 	f.buffer.ptr = fc->buf ? fc->buf->ptr : fc->buf_ptr;
 	if (fc->buf) {
 		f.buffer.ino = fc->buf->ino;
@@ -208,6 +249,13 @@ static void emit_v(struct da_engine *eng, enum da_rule rule, const struct fctx *
 	if (eng->pol->n_allow && allowed(eng, rule, &f)) {
 		eng->sum.suppressed++;
 		return;
+	}
+	if (eng->pol->n_severity) {
+		const struct da_allow *m =
+			first_match(eng->pol->severity, eng->pol->n_severity, rule, &f);
+
+		if (m)
+			f.severity = m->severity;
 	}
 	collect_history(eng, fc, &f);
 	eng->sum.findings[f.severity]++;

@@ -870,6 +870,7 @@ uint32_t eng_task_get(struct da_engine *eng, const struct da_event *ev)
 	memset(t, 0, offsetof(struct etask, scopes));
 	t->tid = ev->tid;
 	t->pid = ev->pid;
+	t->cgroup_id = ev->cgroup_id;
 	memcpy(t->comm, ev->comm, sizeof(t->comm));
 	t->alink.prev = t->alink.next = NIL;
 	chain_push(&eng->thash[hash_ptr(ev->tid, eng->tbits)], &t->hnext, ti);

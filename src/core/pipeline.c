@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/pipeline.h"
 #include "dmabuf_audit/record.h"
 #include "sink.h"
@@ -105,6 +106,8 @@ struct da_pipeline {
 	struct u64set rec_symbols;	/* addresses whose SYMBOL record is written */
 	struct u64set rec_stacks;	/* stack ids whose STACK record is written */
 	unsigned int rec_scopes;	/* scope slots named in the record so far */
+	/* the workloads of events: resolved live, or from a trace's CGROUP records */
+	struct da_cgroups *cgroups;
 	bool rec_failed;
 
 	bool begun, ended;
@@ -201,6 +204,26 @@ static unsigned int resolve_stack(struct da_pipeline *p, int32_t stack_id, const
 	return da_stack_drop_tracer_frames(frames, n);
 }
 
+/*
+ * A frame no symbol covers is a bare "0x…" kernel text address: shown in
+ * the --addresses mode like every other pointer (the record keeps it raw).
+ */
+static void hide_frame_addresses(const char **frames, unsigned int n,
+				 char (*bufs)[DA_ADDR_STR_LEN])
+{
+	unsigned long long addr;
+	char *end;
+
+	if (da_addr_get_mode() == DA_ADDR_RAW)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		if (strncmp(frames[i], "0x", 2))
+			continue;
+		addr = strtoull(frames[i] + 2, &end, 16);
+		frames[i] = *end ? "?" : da_addr_fmt(bufs[i], DA_ADDR_STR_LEN, addr);
+	}
+}
+
 /* ---- engine callbacks ---- */
 
 /* the finding's report with its history, as the text report has it, for the log */
@@ -250,6 +273,7 @@ static void on_finding(void *ctx, const struct da_finding *finding)
 {
 	struct da_pipeline *p = ctx;
 	const char *frames[MAX_STACK_FRAMES];
+	char frame_addrs[MAX_STACK_FRAMES][DA_ADDR_STR_LEN];
 	struct da_finding f = *finding;
 
 	if (count_finding(p, &f))
@@ -257,6 +281,7 @@ static void on_finding(void *ctx, const struct da_finding *finding)
 	if (p->opts->stacks && p->cfg.stack_resolver && f.trigger &&
 	    (f.trigger->flags & DA_F_STACK)) {
 		f.n_stack = resolve_stack(p, f.trigger->stack_id, frames);
+		hide_frame_addresses(frames, f.n_stack, frame_addrs);
 		f.stack = frames;
 	}
 	p->sink->ops->finding(p->sink, &f);
@@ -330,6 +355,14 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 	}
 	p->opts = o;
 	p->cfg = *cfg;
+	p->cgroups = da_cgroups_new();
+	if (!p->cgroups) {
+		snprintf(err, errlen, "out of memory");
+		free(p);
+		return NULL;
+	}
+	if (cfg->cgroup_resolver)
+		da_cgroups_set_resolver(p->cgroups, cfg->cgroup_resolver, NULL);
 	p->trace = cfg->trace;
 	p->max_severity = -1;
 	p->ringbuf_fill = -1;
@@ -378,6 +411,7 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 
 	ecfg.policy = &o->policy;
 	ecfg.symbols = cfg->symbols;
+	ecfg.cgroups = p->cgroups;
 	ecfg.trace = cfg->trace;
 	ecfg.output.ctx = p;
 	ecfg.output.finding = on_finding;
@@ -455,6 +489,16 @@ static void record_symbol(struct da_pipeline *p, uint64_t addr)
 		record_failed(p);
 }
 
+/* the first event of a cgroup: its path, so that a replay names the workload too */
+static void record_cgroup(struct da_pipeline *p, uint64_t id)
+{
+	bool fresh;
+	const char *path = da_cgroups_path(p->cgroups, id, &fresh);
+
+	if (path && fresh && da_record_write_cgroup(p->rec, id, path))
+		record_failed(p);
+}
+
 static void record_stack(struct da_pipeline *p, int32_t stack_id)
 {
 	const char *frames[MAX_STACK_FRAMES];
@@ -473,6 +517,8 @@ static void record_event(struct da_pipeline *p, const struct da_event *ev)
 	/* what replay needs to judge and name this event comes before it */
 	if (p->trace->n_scopes > p->rec_scopes)
 		record_new_scopes(p);
+	if (ev->cgroup_id)
+		record_cgroup(p, ev->cgroup_id);
 	if (ev->op == DA_OP_ATTACH || ev->op == DA_OP_SEED_ATTACHMENT) {
 		record_symbol(p, ev->importer_ops);
 		record_symbol(p, ev->invalidate_cb);
@@ -548,6 +594,14 @@ void da_pipeline_events(struct da_pipeline *p, const struct da_event *evs, size_
 			da_engine_prefetch_chains(p->engine, &evs[i + DA_ENGINE_PREFETCH_CHAINS]);
 		da_pipeline_event(p, &evs[i]);
 	}
+}
+
+void da_pipeline_cgroup(struct da_pipeline *p, uint64_t id, const char *path)
+{
+	da_cgroups_add(p->cgroups, id, path);
+	/* a replay recorded again keeps the names */
+	if (p->rec && da_record_write_cgroup(p->rec, id, path))
+		record_failed(p);
 }
 
 void da_pipeline_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t count)
@@ -854,5 +908,6 @@ void da_pipeline_free(struct da_pipeline *p)
 		free(p->early[i].msg);
 	free(p->rec_symbols.slots);
 	free(p->rec_stacks.slots);
+	da_cgroups_free(p->cgroups);
 	free(p);
 }

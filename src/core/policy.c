@@ -292,42 +292,79 @@ static int parse_suppress_window(struct parser *ps, struct da_policy *pol, char 
 static const char *const allow_fields[] = {
 	[DA_ALLOW_EXPORTER] = "exporter", [DA_ALLOW_IMPORTER] = "importer",
 	[DA_ALLOW_CALLBACK] = "callback", [DA_ALLOW_DEVICE] = "device",
-	[DA_ALLOW_COMM] = "comm",
+	[DA_ALLOW_COMM] = "comm", [DA_ALLOW_UNIT] = "unit",
+	[DA_ALLOW_CGROUP] = "cgroup", [DA_ALLOW_CONTAINER] = "container",
+	[DA_ALLOW_POD] = "pod",
 };
 
-/* allow RULE|* exporter|importer|callback|device|comm VALUE */
-static int parse_allow(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+#define FIELDS "exporter|importer|callback|device|comm|unit|cgroup|container|pod"
+
+const char *da_allow_field_name(enum da_allow_field field)
 {
-	static const char usage[] = "allow RULE|* exporter|importer|callback|device|comm VALUE";
-	struct da_allow *allow;
+	return (unsigned int)field < sizeof(allow_fields) / sizeof(allow_fields[0]) ?
+		       allow_fields[field] : "?";
+}
+
+/* RULE|* FIELD VALUE of allow and severity into *m */
+static int parse_match(struct parser *ps, char **tok, struct da_allow *m)
+{
 	int rule, field = -1;
 
-	if (want_args(ps, ntok, 4, 4, usage) || rule_index(ps, tok[1], true, &rule))
+	if (rule_index(ps, tok[1], true, &rule))
 		return -1;
 	for (unsigned int i = 0; i < sizeof(allow_fields) / sizeof(allow_fields[0]); i++)
 		if (!strcmp(tok[2], allow_fields[i]))
 			field = (int)i;
 	if (field < 0)
-		return fail(
-			ps,
-			"unknown allow field '%s' (expected exporter, importer, callback, device or comm)",
-			tok[2]);
-	if (check_name(ps, "value", tok[3]))
-		return -1;
-	if (pol->n_allow >= DA_POLICY_MAX_ALLOW)
-		return fail(ps, "too many allow entries (at most %d)", DA_POLICY_MAX_ALLOW);
-	allow = &pol->allow[pol->n_allow++];
-	allow->rule = rule;
-	allow->field = (enum da_allow_field)field;
-	strcpy(allow->value, tok[3]);
+		return fail(ps, "unknown %s field '%s' (expected exporter, importer, callback,"
+			    " device, comm, unit, cgroup, container or pod)", tok[0], tok[2]);
+	if (strlen(tok[3]) >= DA_POLICY_VALUE_LEN)
+		return fail(ps, "value '%.20s...' is too long (at most %d characters)", tok[3],
+			    DA_POLICY_VALUE_LEN - 1);
+	m->rule = rule;
+	m->field = (enum da_allow_field)field;
+	strcpy(m->value, tok[3]);
 	return 0;
 }
 
-/* clear stub-callbacks|pinning-importers|revoking-exporters|revoke-scopes|allow */
+/* allow RULE|* FIELD VALUE */
+static int parse_allow(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+{
+	static const char usage[] = "allow RULE|* " FIELDS " VALUE";
+	struct da_allow m = { 0 };
+
+	if (want_args(ps, ntok, 4, 4, usage) || parse_match(ps, tok, &m))
+		return -1;
+	if (pol->n_allow >= DA_POLICY_MAX_ALLOW)
+		return fail(ps, "too many allow entries (at most %d)", DA_POLICY_MAX_ALLOW);
+	pol->allow[pol->n_allow++] = m;
+	return 0;
+}
+
+/* severity RULE|* FIELD VALUE SEV */
+static int parse_severity(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
+{
+	static const char usage[] =
+		"severity RULE|* " FIELDS " VALUE info|warning|high|critical";
+	struct da_allow m = { 0 };
+
+	if (want_args(ps, ntok, 5, 5, usage) || parse_match(ps, tok, &m))
+		return -1;
+	if (da_severity_parse(tok[4], &m.severity))
+		return fail(ps, "unknown severity '%s' (expected info, warning, high or critical)",
+			    tok[4]);
+	if (pol->n_severity >= DA_POLICY_MAX_ALLOW)
+		return fail(ps, "too many severity entries (at most %d)", DA_POLICY_MAX_ALLOW);
+	pol->severity[pol->n_severity++] = m;
+	return 0;
+}
+
+/* clear stub-callbacks|pinning-importers|revoking-exporters|revoke-scopes|allow|severities */
 static int parse_clear(struct parser *ps, struct da_policy *pol, char **tok, int ntok)
 {
 	static const char usage[] =
-		"clear stub-callbacks|pinning-importers|revoking-exporters|revoke-scopes|allow";
+		"clear stub-callbacks|pinning-importers|revoking-exporters|revoke-scopes|allow"
+		"|severities";
 
 	if (want_args(ps, ntok, 2, 2, usage))
 		return -1;
@@ -341,6 +378,8 @@ static int parse_clear(struct parser *ps, struct da_policy *pol, char **tok, int
 		pol->n_scopes = 0;
 	else if (!strcmp(tok[1], "allow"))
 		pol->n_allow = 0;
+	else if (!strcmp(tok[1], "severities"))
+		pol->n_severity = 0;
 	else
 		return fail(ps, "cannot clear '%s'; usage: %s", tok[1], usage);
 	return 0;
@@ -379,13 +418,15 @@ static int parse_line(struct parser *ps, struct da_policy *pol, char *line)
 		return parse_stall(ps, pol, tok, ntok);
 	if (!strcmp(tok[0], "allow"))
 		return parse_allow(ps, pol, tok, ntok);
+	if (!strcmp(tok[0], "severity"))
+		return parse_severity(ps, pol, tok, ntok);
 	if (!strcmp(tok[0], "suppress-window"))
 		return parse_suppress_window(ps, pol, tok, ntok);
 	if (!strcmp(tok[0], "clear"))
 		return parse_clear(ps, pol, tok, ntok);
 	return fail(
 		ps,
-		"unknown directive '%s' (expected rule, stub-callback, pinning-importer, revoking-exporter, revoke-scope, stall-threshold-ms, allow, suppress-window or clear)",
+		"unknown directive '%s' (expected rule, stub-callback, pinning-importer, revoking-exporter, revoke-scope, stall-threshold-ms, allow, severity, suppress-window or clear)",
 		tok[0]);
 }
 

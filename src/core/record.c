@@ -381,6 +381,14 @@ int da_record_write_symbol(struct da_record_writer *w, uint64_t addr, const char
 	return put_record(w, DA_REC_SYMBOL, pc, 3);
 }
 
+int da_record_write_cgroup(struct da_record_writer *w, uint64_t id, const char *path)
+{
+	uint16_t n = (uint16_t)strnlen(path, 4096);
+	struct piece pc[3] = { { &id, sizeof(id) }, { &n, sizeof(n) }, { path, n } };
+
+	return put_record(w, DA_REC_CGROUP, pc, 3);
+}
+
 int da_record_write_lost(struct da_record_writer *w, uint64_t first_seq, uint64_t count)
 {
 	uint64_t v[2] = { first_seq, count };
@@ -514,8 +522,8 @@ int da_event_check(const struct da_event *ev, unsigned int n_scopes, char *why, 
 		return da_errorf(why, len, "stack flag with stack id %d", ev->stack_id);
 	/* JSON integers are signed 64-bit: what is written must read back */
 	if (ev->seq > INT64_MAX || ev->ts_ns > INT64_MAX || ev->ino > INT64_MAX ||
-	    ev->size > INT64_MAX)
-		return da_errorf(why, len, "seq, ts_ns, ino or size beyond 2^63-1");
+	    ev->size > INT64_MAX || ev->cgroup_id > INT64_MAX)
+		return da_errorf(why, len, "seq, ts_ns, ino, size or cgroup_id beyond 2^63-1");
 	return 0;
 }
 
@@ -540,6 +548,7 @@ struct da_record_reader {
 	checksum_fn checksum;		/* of the file's format version */
 	uint32_t version;		/* the file's format version */
 	unsigned int n_scopes;		/* named so far: HEADER, then SCOPE records */
+	uint32_t event_len;		/* an EVENT's payload in the file's format version */
 	bool ended;
 	char strings[DA_RECORD_MAX_LEN + 1];	/* NUL-terminated copies for item strings */
 };
@@ -575,7 +584,7 @@ uint64_t da_record_reader_events(const struct da_record_reader *r)
 static const char *const type_names[DA_REC__COUNT] = {
 	[DA_REC_HEADER] = "HEADER", [DA_REC_EVENT] = "EVENT", [DA_REC_SYMBOL] = "SYMBOL",
 	[DA_REC_LOST] = "LOST",	    [DA_REC_STACK] = "STACK", [DA_REC_SCOPE] = "SCOPE",
-	[DA_REC_TICK] = "TICK",	    [DA_REC_END] = "END",
+	[DA_REC_TICK] = "TICK",	    [DA_REC_END] = "END",	  [DA_REC_CGROUP] = "CGROUP",
 };
 
 /* payload length of the fixed-size records; 0 = variable, up to DA_RECORD_MAX_LEN */
@@ -703,7 +712,7 @@ static int read_record_head(struct da_record_reader *r, uint32_t *type, uint32_t
 	*len = head[1];
 	if (*type == 0 || *type >= DA_REC__COUNT)
 		return corrupt(r, err, errlen, "unknown record type %u", *type);
-	want = fixed_len[*type];
+	want = *type == DA_REC_EVENT ? r->event_len : fixed_len[*type];
 	if ((want && *len != want) || *len > DA_RECORD_MAX_LEN)
 		return corrupt(r, err, errlen, "%s record with length %u (expected %s%u)",
 			       tname(*type), *len, want ? "" : "at most ",
@@ -803,6 +812,8 @@ static int read_file_header(struct da_record_reader *r, char *err, size_t errlen
 	}
 	r->checksum = record_checksum(file_hdr[0]);
 	r->version = file_hdr[0];
+	/* versions 1 and 2 have no cgroup_id: their events are read as 0 there */
+	r->event_len = file_hdr[0] >= 3 ? sizeof(struct da_event) : DA_EVENT_V2_SIZE;
 	da_input_consume(&r->in, DA_RECORD_FILE_HEADER_LEN);
 	return 0;
 }
@@ -843,11 +854,12 @@ static int decode_header(struct da_record_reader *r, const unsigned char *payloa
 			 r->in.name);
 		return -1;
 	}
-	if (evsize != sizeof(struct da_event)) {
+	if (evsize != r->event_len) {
 		snprintf(err, errlen,
-			 "%s: events were recorded with a %u-byte event layout, this build uses %zu"
-			 " bytes: use the " DA_TOOL_NAME " build that recorded it",
-			 r->in.name, evsize, sizeof(struct da_event));
+			 "%s: events were recorded with a %u-byte event layout, this build reads %u"
+			 " bytes in this record format version: use the " DA_TOOL_NAME
+			 " build that recorded it",
+			 r->in.name, evsize, r->event_len);
 		return -1;
 	}
 	memset(trace, 0, sizeof(*trace));
@@ -911,7 +923,8 @@ static int decode_event(struct da_record_reader *r, const unsigned char *payload
 {
 	char why[128];
 
-	memcpy(&item->event, payload, sizeof(item->event));
+	memset(&item->event, 0, sizeof(item->event));
+	memcpy(&item->event, payload, r->event_len);
 	if (da_event_check(&item->event, r->n_scopes, why, sizeof(why)))
 		return corrupt(r, err, errlen, "EVENT record: %s", why);
 	r->events++;
@@ -997,6 +1010,13 @@ static int decode_fields(struct da_record_reader *r, struct cursor *c, struct da
 					 r->n_scopes);
 		if (item->slot == r->n_scopes)
 			r->n_scopes++;
+		break;
+	case DA_REC_CGROUP:
+		item->addr = cur_u64(c);
+		cur_str(c, r->strings, sizeof(r->strings));
+		item->name = r->strings;
+		if (!c->bad && (!item->addr || item->name[0] != '/'))
+			return da_errorf(why, whylen, "a cgroup needs an id and an absolute path");
 		break;
 	case DA_REC_TICK:
 		item->now_ns = cur_u64(c);

@@ -42,6 +42,7 @@ json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
 json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
 			   const struct da_trace_info *trace, bool stacks);
 json_t *da_summary_to_json(const struct da_summary *sum);
+json_t *da_cgroup_to_json(const struct da_cgroup_identity *cg);	/* {id, path, unit, …} or null */
 json_t *da_header_to_json(const struct da_trace_info *trace);
 const char *da_notice_kind_name(enum da_notice_kind kind);
 /* one compact line + '\n'; 0 or -1 */
@@ -65,6 +66,8 @@ void da_text_event_line(FILE *out, const struct da_sink *s, const char *prefix,
 void da_text_render_finding(FILE *out, const struct da_sink *s, const struct da_finding *f,
 			    const char *prefix, bool with_buffer);
 void da_text_describe_buffer(FILE *out, const struct da_finding_buffer *b);
+/* "/system.slice/x.service (unit x.service, container …, pod …)" or "cgroup id N (…)" */
+void da_text_describe_cgroup(FILE *out, const struct da_cgroup_identity *cg);
 void da_text_summary(FILE *out, const struct da_sink *s, const struct da_summary *sum,
 		     const char *prefix);
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/rules.h"
 #include "finding_store.h"
 #include "sink.h"
@@ -108,8 +109,7 @@ json_t *da_json_ptr(uint64_t v)
 
 	if (!v)
 		return json_null();
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return json_string(da_addr_fmt(buf, sizeof(buf), v));
 }
 
 /*
@@ -268,6 +268,9 @@ json_t *da_event_to_json(const struct da_event *ev, struct da_symbols *syms,
 	json_object_set_new(o, "pid", json_integer(ev->pid));
 	json_object_set_new(o, "tid", json_integer(ev->tid));
 	json_object_set_new(o, "comm", da_json_str(ev->comm, sizeof(ev->comm)));
+	/* an extension: absent = 0, no cgroup (seed records, traces before it) */
+	if (ev->cgroup_id)
+		json_object_set_new(o, "cgroup_id", da_json_u64(ev->cgroup_id));
 	json_object_set_new(o, "op", json_string(da_op_name(ev->op)));
 	if (ev->op >= DA_OP__COUNT)
 		return o;
@@ -305,6 +308,22 @@ static json_t *finding_attachment_json(const struct da_finding_attachment *a)
 	return o;
 }
 
+/* the workload of a finding: null without a cgroup id */
+json_t *da_cgroup_to_json(const struct da_cgroup_identity *cg)
+{
+	json_t *o;
+
+	if (!cg->id)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "id", da_json_u64(cg->id));
+	json_object_set_new(o, "path", da_json_str(cg->path, SIZE_MAX));
+	json_object_set_new(o, "unit", da_json_str(cg->unit, SIZE_MAX));
+	json_object_set_new(o, "container", da_json_str(cg->container, SIZE_MAX));
+	json_object_set_new(o, "pod", da_json_str(cg->pod, SIZE_MAX));
+	return o;
+}
+
 json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
 			   const struct da_trace_info *trace, bool stacks)
 {
@@ -322,6 +341,7 @@ json_t *da_finding_to_json(const struct da_finding *f, struct da_symbols *syms,
 	json_object_set_new(o, "pid", f->pid || f->tid ? json_integer(f->pid) : json_null());
 	json_object_set_new(o, "tid", f->pid || f->tid ? json_integer(f->tid) : json_null());
 	json_object_set_new(o, "comm", f->comm ? da_json_str(f->comm, DA_COMM_LEN) : json_null());
+	json_object_set_new(o, "cgroup", da_cgroup_to_json(&f->cgroup));
 
 	b = json_object();
 	json_object_set_new(b, "ptr", da_json_ptr(f->buffer.ptr));
@@ -479,7 +499,7 @@ static void append_addr(char *buf, size_t len, size_t *pos, const char *key,
 	else if (name)
 		append(buf, len, pos, " %s=%s", key, name);
 	else
-		append(buf, len, pos, " %s=0x%" PRIx64, key, addr);
+		append(buf, len, pos, " %s=%s", key, da_addr_str(0, addr));
 }
 
 /*

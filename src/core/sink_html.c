@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/rules.h"
 #include "sink.h"
 #include "timeline.h"
@@ -92,7 +93,7 @@ static void buffer_text(FILE *out, const struct tl_finding *f)
 	if (f->ino)
 		fprintf(out, "ino %" PRIu64 " ", f->ino);
 	esc(out, f->exporter[0] ? f->exporter : "exporter unknown");
-	fprintf(out, " (0x%" PRIx64 ")", f->buf);
+	fprintf(out, " (%s)", da_addr_str(0, f->buf));
 }
 
 static void finding_row(FILE *out, const struct tl_finding *f, long proc)
@@ -100,9 +101,9 @@ static void finding_row(FILE *out, const struct tl_finding *f, long proc)
 	const struct da_rule_info *r = &da_rules[f->rule % DA_RULE__COUNT];
 	char ts[32];
 
-	fprintf(out, "<tr class=\"finding\" data-rule=\"%s\" data-buffer=\"0x%" PRIx64 "\">"
+	fprintf(out, "<tr class=\"finding\" data-rule=\"%s\" data-buffer=\"%s\">"
 		"<td><span class=\"sev\" style=\"background:%s\">%s</span></td><td>", r->name,
-		f->buf, sev_colors[f->severity % DA_SEV__COUNT], da_severity_name(f->severity));
+		da_addr_str(0, f->buf), sev_colors[f->severity % DA_SEV__COUNT], da_severity_name(f->severity));
 	rule_link(out, r);
 	fputs("<div class=\"rule-text\">", out);
 	esc(out, r->summary);
@@ -110,13 +111,18 @@ static void finding_row(FILE *out, const struct tl_finding *f, long proc)
 	buffer_text(out, f);
 	fputs("</td><td>", out);
 	if (f->has_attach) {
-		fprintf(out, "0x%" PRIx64 " ", f->attach);
+		fprintf(out, "%s ", da_addr_str(0, f->attach));
 		esc(out, f->dev[0] ? f->dev : "device unknown");
 	}
 	fputs("</td><td>", out);
 	if (f->pid || f->tid) {
 		esc(out, f->comm[0] ? f->comm : "?");
 		fprintf(out, " (pid %u, tid %u)", f->pid, f->tid);
+	}
+	if (f->workload) {
+		fputs("<div class=\"workload\">", out);
+		esc(out, f->workload);
+		fputs("</div>", out);
 	}
 	da_fmt_ts(ts, sizeof(ts), f->ts_ns);
 	if (f->has_trigger)

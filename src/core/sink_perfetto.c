@@ -157,6 +157,8 @@ static json_t *finding_args(const struct da_timeline *tl, const struct tl_findin
 
 	if (a)
 		json_object_set_new(a, "message", da_json_text(f->message));
+	if (a && f->workload)
+		json_object_set_new(a, "workload", da_json_text(f->workload));
 	return a;
 }
 

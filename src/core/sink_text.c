@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/rules.h"
 #include "finding_store.h"
 #include "sink.h"
@@ -68,12 +69,12 @@ static void describe_buffer(FILE *out, const struct da_finding_buffer *b)
 	fprintf(out, ", exporter %s", b->exporter && *b->exporter ? b->exporter : "unknown");
 	if (b->size)
 		fprintf(out, ", %" PRIu64 " bytes", b->size);
-	fprintf(out, " (0x%" PRIx64 ")", b->ptr);
+	fprintf(out, " (%s)", da_addr_str(0, b->ptr));
 }
 
 static void describe_attachment(FILE *out, const struct da_finding_attachment *a)
 {
-	fprintf(out, "0x%" PRIx64 " device %s", a->ptr, a->dev && *a->dev ? a->dev : "unknown");
+	fprintf(out, "%s device %s", da_addr_str(0, a->ptr), a->dev && *a->dev ? a->dev : "unknown");
 	if (!a->known) {
 		fprintf(out, ", importer unknown (attached before tracing started)");
 		return;
@@ -85,11 +86,11 @@ static void describe_attachment(FILE *out, const struct da_finding_attachment *a
 	if (a->importer_ops_sym)
 		fprintf(out, ", importer ops %s", a->importer_ops_sym);
 	else
-		fprintf(out, ", importer ops 0x%" PRIx64, a->importer_ops);
+		fprintf(out, ", importer ops %s", da_addr_str(0, a->importer_ops));
 	if (a->invalidate_cb_sym)
 		fprintf(out, ", callback %s", a->invalidate_cb_sym);
 	else if (a->invalidate_cb)
-		fprintf(out, ", callback 0x%" PRIx64, a->invalidate_cb);
+		fprintf(out, ", callback %s", da_addr_str(0, a->invalidate_cb));
 	else
 		fprintf(out, ", callback NULL");
 }
@@ -119,6 +120,11 @@ void da_text_render_finding(FILE *out, const struct da_sink *s, const struct da_
 		fprintf(out, "%s  task        %s (pid %u, tid %u)\n", p, comm[0] ? comm : "?",
 			f->pid, f->tid);
 	}
+	if (f->cgroup.id) {
+		fprintf(out, "%s  workload    ", p);
+		da_text_describe_cgroup(out, &f->cgroup);
+		fputc('\n', out);
+	}
 	if (with_buffer) {
 		fprintf(out, "%s  buffer      ", p);
 		describe_buffer(out, &f->buffer);
@@ -146,6 +152,31 @@ void da_text_render_finding(FILE *out, const struct da_sink *s, const struct da_
 		for (unsigned int i = 0; i < f->n_stack; i++)
 			fprintf(out, "%s      %s\n", p, f->stack[i]);
 	}
+}
+
+void da_text_describe_cgroup(FILE *out, const struct da_cgroup_identity *cg)
+{
+	const char *sep = " (";
+
+	if (!cg->path) {
+		fprintf(out, "cgroup id %" PRIu64 " (path unknown)", cg->id);
+		return;
+	}
+	fputs(cg->path, out);
+	if (cg->unit) {
+		fprintf(out, "%sunit %s", sep, cg->unit);
+		sep = ", ";
+	}
+	if (cg->container) {
+		fprintf(out, "%scontainer %s", sep, cg->container);
+		sep = ", ";
+	}
+	if (cg->pod) {
+		fprintf(out, "%spod %s", sep, cg->pod);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		fputc(')', out);
 }
 
 void da_text_describe_buffer(FILE *out, const struct da_finding_buffer *b)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/trace.h"
 #include "sink.h"
 #include "timeline.h"
@@ -87,6 +88,15 @@ int da_timeline_add_finding(struct da_timeline *tl, const struct da_finding *f)
 	t->message = strdup(f->message ? f->message : "");
 	if (!t->message)
 		return -1;
+	if (f->cgroup.id) {
+		size_t len = 0;
+		FILE *mem = open_memstream(&t->workload, &len);
+
+		if (mem) {
+			da_text_describe_cgroup(mem, &f->cgroup);
+			fclose(mem);
+		}
+	}
 	tl->n_findings++;
 	t->rule = (uint8_t)f->rule;
 	t->severity = (uint8_t)f->severity;
@@ -141,8 +151,10 @@ void da_timeline_add_notice(struct da_timeline *tl, const char *kind, const char
 
 void da_timeline_fini(struct da_timeline *tl)
 {
-	for (size_t i = 0; i < tl->n_findings; i++)
+	for (size_t i = 0; i < tl->n_findings; i++) {
 		free(tl->findings[i].message);
+		free(tl->findings[i].workload);
+	}
 	for (size_t i = 0; i < tl->n_notices; i++)
 		free(tl->notices[i]);
 	free(tl->findings);
@@ -301,11 +313,11 @@ static unsigned int new_proc(struct walk *w, uint64_t buf, uint64_t ino, uint64_
 	if (!l->n_procs)
 		snprintf(p->name, sizeof(p->name), "run: tasks, revoke scopes, lost events");
 	else if (ino)
-		snprintf(p->name, sizeof(p->name), "buffer ino %" PRIu64 " %s (0x%" PRIx64 ")",
-			 ino, exporter[0] ? exporter : "?", buf);
+		snprintf(p->name, sizeof(p->name), "buffer ino %" PRIu64 " %s (%s)",
+			 ino, exporter[0] ? exporter : "?", da_addr_str(0, buf));
 	else
-		snprintf(p->name, sizeof(p->name), "buffer 0x%" PRIx64 " (first seen mid-life)",
-			 buf);
+		snprintf(p->name, sizeof(p->name), "buffer %s (first seen mid-life)",
+			 da_addr_str(0, buf));
 	if (buf && pmap_put(&w->bufs, buf, 0, l->n_procs))
 		w->error = ENOMEM;
 	return (unsigned int)l->n_procs++;
@@ -329,13 +341,14 @@ static void track_name(struct walk *w, char *name, size_t len, enum track_kind k
 		snprintf(name, len, "task %s/%" PRIu64, task_comm(w, (uint32_t)id), id);
 		break;
 	case TK_ATTACH:
-		snprintf(name, len, "attachment 0x%" PRIx64, id);
+		snprintf(name, len, "attachment %s", da_addr_str(0, id));
 		break;
 	case TK_PIN:
-		snprintf(name, len, "attachment 0x%" PRIx64 " pinned", id);
+		snprintf(name, len, "attachment %s pinned", da_addr_str(0, id));
 		break;
 	case TK_MAP:
-		snprintf(name, len, "attachment 0x%" PRIx64 " mapped%s", id, lane ? " (more)" : "");
+		snprintf(name, len, "attachment %s mapped%s", da_addr_str(0, id),
+			 lane ? " (more)" : "");
 		break;
 	case TK_LOST:
 		snprintf(name, len, "lost events");
@@ -583,7 +596,7 @@ static void map_event(struct walk *w, struct attach_state *a, const struct da_ev
 	if (i == MAX_LANES)
 		return;
 	a->lanes[i].open = false;
-	snprintf(name, sizeof(name), "mapped sgt 0x%" PRIx64, (uint64_t)ev->sgt);
+	snprintf(name, sizeof(name), "mapped sgt %s", da_addr_str(0, ev->sgt));
 	add_slice(w, TL_S_MAP, track(w, a->proc, TK_MAP, a->ptr, i), a->lanes[i].start,
 		  a->lanes[i].order, ev->ts_ns, false, name);
 }
@@ -769,7 +782,7 @@ static void close_all(struct walk *w, uint64_t end)
 		for (unsigned int l = 0; l < MAX_LANES; l++) {
 			if (!a->lanes[l].open)
 				continue;
-			snprintf(name, sizeof(name), "mapped sgt 0x%" PRIx64, a->lanes[l].sgt);
+			snprintf(name, sizeof(name), "mapped sgt %s", da_addr_str(0, a->lanes[l].sgt));
 			add_slice(w, TL_S_MAP, track(w, a->proc, TK_MAP, a->ptr, l),
 				  a->lanes[l].start, a->lanes[l].order, end, true, name);
 		}

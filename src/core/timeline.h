@@ -41,6 +41,7 @@ struct tl_finding {
 	char exporter[DA_NAME_LEN + 1];
 	char dev[DA_NAME_LEN + 1];
 	char *message;
+	char *workload;			/* da_text_describe_cgroup(), NULL without a cgroup */
 	size_t at_event;		/* events kept before it */
 	unsigned int n_evidence;
 	uint64_t evidence[DA_TIMELINE_EVIDENCE];	/* seqs */

@@ -26,6 +26,9 @@
 
 struct btf;
 
+/* ---- workload identity (cgroup.c): a da_cgroup_resolver_fn for this host ---- */
+int da_live_cgroup_resolve(void *ctx, uint64_t id, char *path, size_t len);
+
 /* ---- the hook table ---- */
 
 struct da_hook_def {

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dmabuf_audit/addr.h"
 #include "live.h"
 
 #define WINDOW 8192 /* power of two */
@@ -62,16 +63,22 @@ static uint64_t read_counter(struct da_source *s, uint32_t idx)
 
 static void debug_print(const struct da_event *e)
 {
+	/* stderr is the journal under systemd: pointers obey --addresses too */
+	const uint64_t ptrs[6] = { e->buf, e->attach, e->resv, e->sgt, e->importer_ops,
+				   e->invalidate_cb };
+	char p[6][DA_ADDR_STR_LEN];
+
+	for (unsigned int i = 0; i < 6; i++)
+		da_addr_fmt(p[i], sizeof(p[i]), ptrs[i]);
 	fprintf(stderr,
-		"[event] seq=%llu cpu=%u pid=%u tid=%u comm=%.16s op=%s buf=0x%llx attach=0x%llx "
-		"resv=0x%llx sgt=0x%llx ops=0x%llx cb=0x%llx ino=%llu size=%llu ret=%lld "
-		"flags=0x%x held=%u usage=%u fn=%u timeout=%llu name=%.32s\n",
+		"[event] seq=%llu cpu=%u pid=%u tid=%u comm=%.16s op=%s buf=%s attach=%s "
+		"resv=%s sgt=%s ops=%s cb=%s ino=%llu size=%llu ret=%lld "
+		"flags=0x%x held=%u usage=%u fn=%u timeout=%llu cgroup=%llu name=%.32s\n",
 		(unsigned long long)e->seq, e->cpu, e->pid, e->tid, e->comm, da_op_name(e->op),
-		(unsigned long long)e->buf, (unsigned long long)e->attach,
-		(unsigned long long)e->resv, (unsigned long long)e->sgt,
-		(unsigned long long)e->importer_ops, (unsigned long long)e->invalidate_cb,
+		p[0], p[1], p[2], p[3], p[4], p[5],
 		(unsigned long long)e->ino, (unsigned long long)e->size, (long long)e->ret,
-		e->flags, e->resv_held, e->usage, e->fn, (unsigned long long)e->timeout, e->name);
+		e->flags, e->resv_held, e->usage, e->fn, (unsigned long long)e->timeout,
+		(unsigned long long)e->cgroup_id, e->name);
 }
 
 static void deliver(struct da_source *s, const struct da_event *e)

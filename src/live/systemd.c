@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dmabuf_audit/addr.h"
 #include "systemd.h"
 
 /* ---- sockets ---- */
@@ -264,7 +265,7 @@ int da_journal_send(struct da_journal *j, const struct da_journal_field *fields,
 
 /* ---- the journal as the pipeline's service log ---- */
 
-#define MAX_FIELDS 24
+#define MAX_FIELDS 32
 #define MAX_NUMBERS 10
 
 struct entry {
@@ -351,6 +352,22 @@ static const char *priority(enum da_severity sev)
 	}
 }
 
+/* the offending workload (docs/output.md "Workload identity"); each field when known */
+static void add_cgroup(struct entry *e, const struct da_cgroup_identity *cg)
+{
+	if (!cg->id)
+		return;
+	add_fmt(e, "DMABUF_CGROUP_ID", "%" PRIu64, cg->id);
+	if (cg->path)
+		add(e, "DMABUF_CGROUP", cg->path);
+	if (cg->unit)
+		add(e, "DMABUF_UNIT", cg->unit);
+	if (cg->container)
+		add(e, "DMABUF_CONTAINER_ID", cg->container);
+	if (cg->pod)
+		add(e, "DMABUF_POD_UID", cg->pod);
+}
+
 static void log_finding(void *ctx, const struct da_finding *f, const char *text, uint64_t repeats)
 {
 	const struct da_finding_attachment *a = &f->attachment;
@@ -370,7 +387,7 @@ static void log_finding(void *ctx, const struct da_finding *f, const char *text,
 		if (a->importer_ops_sym)
 			add(&e, "DMABUF_IMPORTER_OPS", a->importer_ops_sym);
 		else if (a->importer_ops)
-			add_fmt(&e, "DMABUF_IMPORTER_OPS", "0x%" PRIx64, a->importer_ops);
+			add(&e, "DMABUF_IMPORTER_OPS", da_addr_str(0, a->importer_ops));
 		else
 			add(&e, "DMABUF_IMPORTER_OPS", "none");
 	}
@@ -389,6 +406,7 @@ static void log_finding(void *ctx, const struct da_finding *f, const char *text,
 		add_fmt(&e, "OBJECT_PID", "%" PRIu64, f->pid);
 	if (f->pid || f->tid)
 		add_fmt(&e, "DMABUF_PID", "%" PRIu64, f->pid);
+	add_cgroup(&e, &f->cgroup);
 	add_fmt(&e, "DMABUF_SEQ", "%" PRIu64, f->seq);
 	add_fmt(&e, "DMABUF_COUNT", "%" PRIu64, repeats);
 	send_entry(&e);

@@ -60,6 +60,7 @@ int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool
 	cfg.opts = opts;
 	cfg.trace = &t->info;
 	cfg.symbols = da_live_symbols(t->live);
+	cfg.cgroup_resolver = da_live_cgroup_resolve;
 	cfg.stack_resolver = opts->stacks ? da_live_resolve_stack : NULL;
 	cfg.stack_ctx = t->live;
 	cfg.live = live;

@@ -14,11 +14,16 @@ import struct
 import zlib
 
 MAGIC = b"DABUFREC"
+# the files written by default are of format version 2 (what earlier releases recorded, which
+# every later one must read); version 3 adds the event's cgroup id and CGROUP records:
+# event_record(..., cgroup_id=N), header_record(evsize=EVENT_V3.size), record_file(version=3)
 VERSION = 2
 FILE_HEADER_LEN = 16
-REC_HEADER, REC_EVENT, REC_SYMBOL, REC_LOST, REC_STACK, REC_SCOPE, REC_TICK, REC_END = range(1, 9)
+REC_HEADER, REC_EVENT, REC_SYMBOL, REC_LOST, REC_STACK, REC_SCOPE, REC_TICK, REC_END, REC_CGROUP = \
+    range(1, 10)
 # struct da_event (include/dmabuf_audit/event.h), host order = little-endian on x86_64
 EVENT = struct.Struct("<11Qq3Ii5B3x16s32s")
+EVENT_V3 = struct.Struct("<11Qq3Ii5B3x16s32sQ")
 OPS = ["none", "export", "release", "attach", "detach", "pin", "unpin", "map", "unmap", "vmap",
        "vunmap", "mmap", "invalidate", "fence_wait", "revocable_check", "scope_enter",
        "scope_exit", "resv_unlock"]
@@ -73,10 +78,13 @@ def header_record(kernel="", quirks=0, hooks=(), scopes=(), evsize=EVENT.size, b
 
 def event_record(seq, op, ts=0, buf=0, attach=0, resv=0, sgt=0, importer_ops=0, invalidate_cb=0,
                  ino=0, size=0, timeout=0, ret=0, pid=0, tid=0, cpu=0, stack_id=0, flags=0,
-                 resv_held=0, usage=0, fn=0, comm=b"", name=b""):
-    return rec(REC_EVENT, EVENT.pack(seq, ts, buf, attach, resv, sgt, importer_ops, invalidate_cb,
-                                     ino, size, timeout, ret, pid, tid, cpu, stack_id,
-                                     OPS.index(op), flags, resv_held, usage, fn, comm, name))
+                 resv_held=0, usage=0, fn=0, comm=b"", name=b"", cgroup_id=None):
+    """An EVENT; with cgroup_id, the version 3 layout (176 bytes) that carries it."""
+    fields = (seq, ts, buf, attach, resv, sgt, importer_ops, invalidate_cb, ino, size, timeout, ret,
+              pid, tid, cpu, stack_id, OPS.index(op), flags, resv_held, usage, fn, comm, name)
+    if cgroup_id is None:
+        return rec(REC_EVENT, EVENT.pack(*fields))
+    return rec(REC_EVENT, EVENT_V3.pack(*fields, cgroup_id))
 
 
 def record_file(records, version=VERSION):
@@ -117,6 +125,11 @@ def scope_record(slot, name):
 def stack_record(stack_id, frames):
     """STACK: the symbolized frames of a stack id, innermost first."""
     return rec(REC_STACK, struct.pack("<iI", stack_id, len(frames)) + b"".join(s16(f) for f in frames))
+
+
+def cgroup_record(cgroup_id, path):
+    """CGROUP (version 3): the path under the cgroup2 mount of a cgroup id."""
+    return rec(REC_CGROUP, struct.pack("<Q", cgroup_id) + s16(path))
 
 
 def end_record(events):

@@ -36,6 +36,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 import harness
+import identity
 from harness import (RULES, SEVERITIES, TRACES, Failure, Tap, check_structure, expect, fkey,
                      json_report, key, load_expect, parse_jsonl, run, split, tmp, trace_events,
                      trace_path)
@@ -698,7 +699,8 @@ def test_writer_format(tap):
 
     def stacks():
         frames = ["dat_exporter_map+0x21/0x80 [dmabuf_audit_test]", "dma_buf_map_attachment+0x4c/0x120",
-                  "dat_trigger_ioctl+0x1f0/0x300 [dmabuf_audit_test]"]
+                  "dat_trigger_ioctl+0x1f0/0x300 [dmabuf_audit_test]",
+                  "0xffffffffc0a01234"]  # a frame no symbol covers
         recs2 = [header_record("7.3.4", scopes=["vfio_pci_dma_buf_move"])]
         body = [
             event_record(1, "export", buf=B, resv=R, ino=1, size=4096, name=b"vfio_pci_core"),
@@ -720,6 +722,12 @@ def test_writer_format(tap):
         f = [x for x in split(parse_jsonl(out, "report"))[2] if x["rule"] == "access-after-revoke"]
         expect(f, f"no access-after-revoke finding: {err.strip()}")
         expect(f[0].get("stack") == frames, f"stack {f[0].get('stack')}")
+        # --addresses hashed: the bare address is hashed, symbol+offset frames stay
+        rc, out, err = run(["replay", "--format", "json", "--stacks", "--addresses", "hashed", path2])
+        fh = [x for x in split(parse_jsonl(out, "report"))[2] if x["rule"] == "access-after-revoke"]
+        st = fh[0].get("stack") if fh else []
+        expect(st[:3] == frames[:3] and len(st) == 4 and re.fullmatch(r"h:[0-9a-f]{16}", st[3]),
+               f"hashed stack {st}")
         again = tmp("stacks2.bin")
         rc, out, err = run(["replay", "--format", "json", "--stacks", "--record", again, path2])
         rc, out2, err = run(["replay", "--format", "json", "--stacks", again])
@@ -769,7 +777,9 @@ def test_fixtures(tap):
 PER_TRACE_CASES = (test_trace, test_roundtrip, test_formats)
 # Run once, in this order.
 SUITE_CASES = (test_policy_disable, test_exit_status, test_bad_json, test_bad_record, test_stdin,
-               test_writer_format, test_fixtures)
+               test_writer_format, test_fixtures, identity.test_hashed_hides_addresses,
+               identity.test_hashed_messages,
+               identity.test_hashed_stable_within_run, identity.test_workload_identity)
 
 
 def test_every_trace_has_expectations(tap, names):

@@ -125,7 +125,8 @@ def expected_fields(f):
 def check_trace_fields(path):
     objs = json_run([path])
     _, _, findings, _, _ = split(objs)
-    rc, out, err, entries = journal_run(["replay", "--log", "journal", path])
+    # raw: the entries are compared with the JSON report's pointers (hashed: test_journal_hashed)
+    rc, out, err, entries = journal_run(["replay", "--log", "journal", "--addresses", "raw", path])
     got = findings_of(entries)
     expect(out == "", f"a report on standard output with --log journal: {out[:300]}")
     expect(len(got) == len(findings), f"{len(got)} journal entries, {len(findings)} findings")
@@ -156,6 +157,83 @@ def test_journal_fields(tap):
         name = os.path.basename(p)[:-6]
         tap.check(f"journal: {name}: every finding is one entry with the fields of its JSON",
                   lambda p=p: check_trace_fields(p))
+
+
+def trace_pointers(path):
+    """Every pointer string ("0x…") of a JSON Lines trace's events."""
+    found = set()
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                found.update(v.lower() for v in json.loads(line).values()
+                             if isinstance(v, str) and v.lower().startswith("0x"))
+    return found
+
+
+def check_journal_hashed(path):
+    """--log journal hides addresses by default: no pointer of the trace in any field of any
+    entry, unresolved importer ops as "h:" and 16 hex digits, the same findings as raw."""
+    pointers = trace_pointers(path)
+    rc, out, err, entries = journal_run(["replay", "--log", "journal", path])
+    raw = journal_run(["replay", "--log", "journal", "--addresses", "raw", path])[3]
+    expect([text(e, "DMABUF_RULE") for e in findings_of(entries)] ==
+           [text(e, "DMABUF_RULE") for e in findings_of(raw)], "other findings than raw")
+    for e in entries:
+        for k, v in e["fields"].items():
+            words = set(re.findall(r"0x[0-9a-f]+", v.decode(errors="replace").lower()))
+            expect(not (words & pointers), f"{k} shows {sorted(words & pointers)}")
+        ops = e["fields"].get("DMABUF_IMPORTER_OPS", b"none").decode()
+        expect(not ops.startswith("0x") and (not ops.startswith("h:") or
+                                             re.fullmatch(r"h:[0-9a-f]{16}", ops)),
+               f"DMABUF_IMPORTER_OPS {ops}")
+    return None
+
+
+def test_journal_hashed(tap):
+    paths = sorted(glob.glob(os.path.join(HERE, "..", "replay", "traces", "*.jsonl")))
+    for p in [p for p in paths if not os.path.basename(p).startswith("ok-")]:
+        name = os.path.basename(p)[:-6]
+        tap.check(f"journal: {name}: no kernel address by default (hashed)",
+                  lambda p=p: check_journal_hashed(p))
+
+
+def test_journal_workload(tap):
+    """A finding's workload in the journal: DMABUF_CGROUP_ID, DMABUF_CGROUP, DMABUF_UNIT,
+    DMABUF_CONTAINER_ID, DMABUF_POD_UID, from a record (format 3) with a CGROUP record."""
+    from record_writer import cgroup_record, walk_records
+    uid = "0b3c5d6e-7f80-4912-a3b4-c5d6e7f80912"
+    cid = "3f2a9c1d5e7b8a60112233445566778899aabbccddeeff00112233445566aabb"
+    path = ("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+            "cri-containerd-%s.scope" % (uid.replace("-", "_"), cid))
+
+    def check():
+        lines = [dict(json.loads(x), cgroup_id=77) for x in traces.revokes([0]).splitlines()]
+        src = write("workload.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
+        rec = tmp("workload.bin")
+        rc, out, err = run(["replay", "--format", "json", "--record", rec, src])
+        expect(rc == 1, f"recording: exit {rc}: {err}")
+        data = open(rec, "rb").read()
+        at = walk_records(data)[1][0]
+        with open(rec, "wb") as f:
+            f.write(data[:at] + cgroup_record(77, path) + data[at:])
+        rc, out, err, entries = journal_run(["replay", "--log", "journal", rec])
+        got = findings_of(entries)
+        want = {"DMABUF_CGROUP_ID": b"77", "DMABUF_CGROUP": path.encode(),
+                "DMABUF_UNIT": ("cri-containerd-%s.scope" % cid).encode(),
+                "DMABUF_CONTAINER_ID": cid.encode(), "DMABUF_POD_UID": uid.encode()}
+        expect(len(got) == 1, f"{len(got)} findings")
+        fields = {k: got[0]["fields"].get(k) for k in want}
+        expect(fields == want, f"fields {fields}")
+        expect(f"workload    {path} (unit cri-containerd-{cid}.scope, container {cid}, pod {uid})"
+               in text(got[0], "MESSAGE"), "the MESSAGE has no workload line")
+        # without a workload, no such field
+        rc, out, err, entries = journal_run(["replay", "--log", "journal", src])
+        expect(not any(k.startswith(("DMABUF_CGROUP", "DMABUF_UNIT", "DMABUF_CONTAINER",
+                                     "DMABUF_POD")) and k != "DMABUF_CGROUP_ID"
+                       for e in findings_of(entries) for k in e["fields"]),
+               "workload fields without a resolved cgroup")
+    tap.check("journal: a Kubernetes container's finding carries its cgroup, unit, container"
+              " and pod fields", check)
 
 
 def test_journal_exact(tap):
@@ -822,6 +900,8 @@ def main():
     tap = Tap()
     try:
         test_journal_fields(tap)
+        test_journal_hashed(tap)
+        test_journal_workload(tap)
         test_journal_exact(tap)
         test_message_ids(tap)
         test_wallclock(tap)

@@ -198,6 +198,10 @@ static bool bad_files(void)
 		{ "stall-threshold-ms 99999999999999999999\n", 1, "whole number" },
 		{ "stall-threshold-ms 18446744073710\n", 1, "whole number" }, /* * 1e6 > 2^64 */
 		{ "allow pin-leak host x\n", 1, "unknown allow field 'host'" },
+		{ "severity pin-leak unit x.service fatal\n", 1, "unknown severity 'fatal'" },
+		{ "severity * unit x.service\n", 1, "missing argument" },
+		{ "severity * node x info\n", 1, "unknown severity field 'node'" },
+		{ "clear severity\n", 1, "cannot clear 'severity'" },
 		{ "allow pin-leak comm\n", 1, "missing argument" },
 		{ "allow nope comm x\n", 1, "unknown rule 'nope'" },
 		{ "clear everything\n", 1, "cannot clear 'everything'" },

@@ -193,7 +193,9 @@ static bool record_refuses_out_of_range_events(void)
 	ev = good_event(2), ev.flags = DA_F_STACK, ev.stack_id = -14;
 	CHECK(record_refuses(&ev, "stack flag with stack id -14"));
 	ev = good_event(2), ev.seq = 1ull << 63;
-	CHECK(record_refuses(&ev, "seq, ts_ns, ino or size beyond 2^63-1"));
+	CHECK(record_refuses(&ev, "seq, ts_ns, ino, size or cgroup_id beyond 2^63-1"));
+	ev = good_event(2), ev.cgroup_id = 1ull << 63;
+	CHECK(record_refuses(&ev, "seq, ts_ns, ino, size or cgroup_id beyond 2^63-1"));
 	return true;
 }
 

@@ -146,6 +146,7 @@ struct da_event tb_event(struct tb *tb, uint32_t tid, enum da_op op)
 	ev.tid = tid;
 	ev.pid = tb->pid ? tb->pid : tid;
 	ev.cpu = tb->cpu;
+	ev.cgroup_id = tb->cgroup;
 	snprintf(ev.comm, sizeof(ev.comm), "task%u", tid);
 	return ev;
 }

@@ -56,6 +56,7 @@ struct tb {
 	uint64_t ts; /* current time, ns */
 	uint32_t cpu;
 	uint32_t pid; /* tgid used for new events (tid by default) */
+	uint64_t cgroup; /* cgroup id of new events (0: none) */
 	uint32_t quirks;
 	unsigned int nbufs;
 	uint64_t buf_ptr[TB_MAX_BUFS], buf_resv[TB_MAX_BUFS];

@@ -866,6 +866,9 @@ class KernelJudge:
                                     load_report(res, name, diags))
         for ok, what, diags in live_checks.judge(res, guest, load):
             self.result(ok, what, diags)
+        ok, diags = live_checks.check_container(res, guest, self.opts.bin, self.opts.policy)
+        self.result(ok, "a finding caused in a container-shaped cgroup names the container;"
+                    " --addresses hashed leaves no kernel address", diags)
         ok, diags = check_module_load(series, res, guest, expects, "module-late", False)
         self.result(ok, "a revoke scope in a module loaded after the tool started is attached",
                     diags)

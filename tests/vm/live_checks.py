@@ -14,6 +14,11 @@
   records) and a larger N: events lost, and every one of them counted
   (events + lost == per cycle x N + the set-up's events), the two buffers and two
   attachments alive at the loss made partial, so no finding.
+- container: the missing-fence-wait trigger run in a container-shaped
+  cgroup (system.slice/docker-<64 hex>.scope) under `run --addresses
+  hashed`: the finding names that container, its unit and cgroup path, in
+  JSON and text; no kernel address (0xff…, 16 digits) in either report; the record
+  (raw) replayed on the host names the container too (its CGROUP record).
 - service: `watch` as systemd runs it (tests/vm/init, phase "watch service"):
   sd_notify to a listener of the test's own (tests/vm/dat-notify.c), SIGHUP,
   stats records, metrics, SIGTERM with nothing left attached.
@@ -21,6 +26,7 @@
 import json
 import os
 import re
+import subprocess
 
 BENCH_PATHS = ["attach-detach", "map-unmap", "map-unmap-unlocked", "pin-unpin", "vmap-vunmap",
                "vmap-vunmap-unlocked", "revoke", "ww-mutex"]
@@ -241,3 +247,54 @@ def judge(res, guest, load):
     ok, diags = check_service(res, guest)
     yield ok, "watch as a service: READY=1, WATCHDOG=1, SIGHUP reopens -o and reloads the " \
         "policy (a bad one refused), SIGTERM leaves no BPF program", diags
+
+# an x86-64 or arm64 kernel address: 16 hex digits from 0xff… (the direct map's base is
+# randomized: 0xff11…, 0xff36… as well as 0xffff…)
+KERNEL_ADDRESS = re.compile(r"0x[fF]{2}[0-9a-fA-F]{14}")
+
+
+def check_container(res, guest, binary, policy):
+    """The workload identity of a finding caused in a Docker-shaped cgroup, hashed addresses."""
+    diags = []
+    cid = guest.get("container_id")
+    if not cid:
+        return False, ["the container phase did not run"]
+    path, unit = "/system.slice/docker-%s.scope" % cid, "docker-%s.scope" % cid
+    want = {"path": path, "unit": unit, "container": cid, "pod": None}
+    for fmt in ("json", "text"):
+        status = (_read(res, "container-%s.status" % fmt) or "").strip()
+        if not status.startswith("ok"):
+            diags.append("container-%s: the trigger failed: %s" % (fmt, status or "no status"))
+        for part in ("report", "out"):
+            text = _read(res, "container-%s.%s" % (fmt, part)) or ""
+            leak = KERNEL_ADDRESS.search(text)
+            if leak:
+                diags.append("container-%s.%s shows a kernel address: %s" % (
+                    fmt, part, leak.group(0)))
+    objs = _jsonl(_read(res, "container-json.report")) or []
+    findings = [f for f in _findings(objs) if f.get("rule") == "missing-fence-wait"]
+    got = [{k: (f.get("cgroup") or {}).get(k) for k in want} for f in findings]
+    if not findings or any(g != want for g in got):
+        diags.append("JSON findings' cgroup %s, expected %s" % (got, want))
+    if findings and not re.fullmatch(r"h:[0-9a-f]{16}", str(findings[0]["buffer"].get("ptr"))):
+        diags.append("the buffer pointer is not hashed: %s" % findings[0]["buffer"].get("ptr"))
+    text = _read(res, "container-text.report") or ""
+    line = "workload    %s (unit %s, container %s)" % (path, unit, cid)
+    if line not in text:
+        diags.append("the text report has no line %r" % line)
+    rec = os.path.join(res, "container-json.rec")
+    for mode in ("hashed", "raw"):
+        p = subprocess.run([binary, "replay", "--policy", policy, "--format", "json",
+                            "--addresses", mode, rec], capture_output=True, text=True)
+        replayed = [f for f in _findings(_jsonl(p.stdout) or [])
+                    if f.get("rule") == "missing-fence-wait"]
+        if not replayed or (replayed[0].get("cgroup") or {}).get("container") != cid:
+            diags.append("replayed (%s): the container is not named: %s %s" % (
+                mode, [f.get("cgroup") for f in replayed], p.stderr.strip()[-300:]))
+        leaked = KERNEL_ADDRESS.search(p.stdout)
+        if (mode == "hashed") == bool(leaked):
+            diags.append("replayed (%s): kernel addresses %s" % (
+                mode, "shown" if leaked else "missing: the record must keep them raw"))
+    if diags:
+        return False, diags
+    return True, ["%d finding(s) of container %s..., hashed pointers" % (len(findings), cid[:12])]

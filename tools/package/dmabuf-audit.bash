@@ -8,7 +8,7 @@
 # compares the two).
 # options every analysing command takes (watch, run, replay)
 _dmabuf_audit_report_opts='--format -o --output --timeline --all-buffers --events --record
-	--policy --stacks --fail-on --error-exitcode --stats-interval --color --max-buffers
+	--policy --stacks --fail-on --error-exitcode --addresses --stats-interval --color --max-buffers
 	--max-attachments --history -v --verbose -h --help -V --version'
 # options of attaching to a kernel (watch, run)
 _dmabuf_audit_live_opts='--mode --module-mode --pid --no-seed'
@@ -43,6 +43,7 @@ _dmabuf_audit_values()
 		fi ;;
 	--fail-on) COMPREPLY=($(compgen -W 'info warning high critical' -- "$cur")) ;;
 	--mode) COMPREPLY=($(compgen -W 'auto fentry kprobe' -- "$cur")) ;;
+	--addresses) COMPREPLY=($(compgen -W 'hashed raw none' -- "$cur")) ;;
 	--module-mode) COMPREPLY=($(compgen -W 'kprobe fentry' -- "$cur")) ;;
 	--color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")) ;;
 	--log) COMPREPLY=($(compgen -W 'auto journal output' -- "$cur")) ;;
@@ -79,7 +80,7 @@ _dmabuf_audit()
 			--)
 				break ;;
 			-o | --output | --timeline | --record | --policy | --format | --fail-on | \
-				--error-exitcode | --pid | --mode | --module-mode | --color | --max-buffers | \
+				--error-exitcode | --addresses | --pid | --mode | --module-mode | --color | --max-buffers | \
 				--max-attachments | --history | --stats-interval)
 				((i++)) ;;
 			-*) ;;
