@@ -10,6 +10,7 @@
 #              transient unit, reloaded, stopped; with a malformed policy (exit 2)
 #   DA-MFW     journalctl -o json MESSAGE_ID=<missing-fence-wait>
 #   DA-X       journalctl -x of that entry (the catalog text under it)
+#   DA-UNIT kaddr  how many kernel addresses the service's journal entries hold (0: hashed)
 #   DA-JOURNAL the unit's last journal lines, for diagnostics
 exec >/dev/ttyS1 2>&1
 metrics_dir=/var/lib/prometheus/node-exporter
@@ -95,6 +96,9 @@ if [ -e /etc/da-with-unit ]; then
 	echo "DA-UNIT stop $(state)"
 	journalctl -b -o json --no-pager "MESSAGE_ID=$mfw_id" | sed 's/^/DA-MFW /'
 	journalctl -b -x --no-pager "MESSAGE_ID=$mfw_id" | sed 's/^/DA-X /'
+	# kernel addresses (0xff + 14 hex digits) in anything the service sent to the journal
+	echo "DA-UNIT kaddr $(journalctl -b -o json --no-pager _SYSTEMD_UNIT="$unit" |
+		grep -oiE '0xff[0-9a-f]{14}' | wc -l)"
 	echo "DA-UNIT catalog $(journalctl --list-catalog "$mfw_id")"
 
 	# 3. a setup error (a malformed policy): exit 2, not restarted

@@ -332,13 +332,25 @@ for e in entries:
         bad.append("OBJECT_PID %s, DMABUF_PID %s" % (e.get("OBJECT_PID"), e.get("DMABUF_PID")))
     if "dat-workload.service" not in (e.get("OBJECT_SYSTEMD_CGROUP") or ""):
         bad.append("OBJECT_SYSTEMD_CGROUP %s" % e.get("OBJECT_SYSTEMD_CGROUP"))
+    # the workload identity dmabuf-audit resolved itself (from the BPF cgroup id)
+    if not (e.get("DMABUF_CGROUP") or "").endswith("/dat-workload.service"):
+        bad.append("DMABUF_CGROUP %s" % e.get("DMABUF_CGROUP"))
+    if e.get("DMABUF_UNIT") != "dat-workload.service":
+        bad.append("DMABUF_UNIT %s" % e.get("DMABUF_UNIT"))
 print("\n".join(bad))' <<<"$mfw" 2>&1)
 if [ -z "$check" ]; then
-	ok "$series: journalctl -o json MESSAGE_ID=947a239f980f4e5a845248a770028578 returns the finding with OBJECT_SYSTEMD_UNIT=dat-workload.service (the systemd-run workload)"
+	ok "$series: journalctl -o json MESSAGE_ID=947a239f980f4e5a845248a770028578 returns the finding with OBJECT_SYSTEMD_UNIT=dat-workload.service (the systemd-run workload) and its own DMABUF_CGROUP, DMABUF_UNIT"
 else
 	not_ok "$series: journalctl MESSAGE_ID=<missing-fence-wait> returns the finding with the workload's unit" \
 		"$check
 $(head -c 3000 <<<"$mfw")"
+fi
+
+if [ "$(unit_field kaddr)" = 0 ]; then
+	ok "$series: no kernel address (0xff...) in any journal entry of the service (--addresses hashed by default)"
+else
+	not_ok "$series: no kernel address in the service's journal entries" \
+		"$(unit_field kaddr) addresses; $(grep -oiE '0xff[0-9a-f]{14}' <<<"$journal" | head -n 3)"
 fi
 
 xtext=$(sed -n 's/^DA-X //p' <<<"$results")
