@@ -8,7 +8,7 @@
  * walk round for ever (issue 24).  Every offset and every reference is
  * checked here, and every chain of references is walked once (O(types)).
  */
-#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +156,13 @@ static int check_chain(struct btf_checker *c, unsigned char *state, unsigned int
 	return ret;
 }
 
+/* every record is a multiple of 4 bytes long: the first one's address says for all */
+bool da_btf_aligned(const struct btf *btf)
+{
+	return btf__type_cnt(btf) < 2 ||
+	       !((uintptr_t)btf__type_by_id(btf, 1) % __alignof__(struct btf_type));
+}
+
 int da_btf_check(const struct btf *btf, char *err, size_t errlen)
 {
 	struct btf_checker c = { btf, btf__type_cnt(btf), err, errlen };
@@ -164,6 +171,11 @@ int da_btf_check(const struct btf *btf, char *err, size_t errlen)
 
 	if (btf__base_btf(btf)) {
 		snprintf(err, errlen, "split BTF (a module's): give the kernel's vmlinux BTF");
+		return -1;
+	}
+	if (!da_btf_aligned(btf)) {
+		snprintf(err, errlen, "the type records are not 4-byte aligned (header length or"
+			 " type offset not a multiple of 4)");
 		return -1;
 	}
 	for (unsigned int id = 1; id < c.n_types; id++) {

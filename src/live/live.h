@@ -83,6 +83,8 @@ bool da_btf_has_func(const struct btf *btf, const char *name);
  * -1 with err saying which type is wrong.
  */
 int da_btf_check(const struct btf *btf, char *err, size_t errlen);
+/* its type records can be read in place (libbpf 1.1 does not check the offsets' alignment) */
+bool da_btf_aligned(const struct btf *btf);
 
 /*
  * Module hooks: the policy's scopes (by default VFIO's), each planned as
