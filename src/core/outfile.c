@@ -152,7 +152,8 @@ FILE *da_outfile_replace_begin(const char *path, char *tmp, size_t tmplen, char 
 	/* a new name no one else can have planted anything at (O_EXCL inside) */
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create a file beside %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot write %s: no new file in its directory: %s", path,
+			 strerror(errno));
 		return NULL;
 	}
 	/* readable by the exporter that collects it (mkostemp makes it 0600) */
