@@ -99,7 +99,8 @@ int da_outfile_open(const char *path, const char *what, bool append, char *err, 
 	if (fd >= 0)
 		return fd;
 	if (errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s (%s): %s", path, what, strerror(errno));
+		snprintf(err, errlen, "cannot open %s: %s (cannot create it for %s)", path,
+			 strerror(errno), what);
 		return -1;
 	}
 	return open_existing(path, what, append, err, errlen);
