@@ -198,7 +198,8 @@ struct da_record_writer *da_record_writer_open(const char *path, char *err, size
 	else
 		w->file = fdopen(fd, "wb");
 	if (!w->gz && !w->file) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno ? errno : ENOMEM));
+		snprintf(err, errlen, "cannot create %s: %s", path,
+			 strerror(errno ? errno : ENOMEM));
 		close(fd);
 		free(w->buf);
 		free(w);

@@ -540,7 +540,8 @@ static void append_field(char *buf, size_t len, size_t *pos, const struct da_eve
 	case DA_EVF_SCOPE:
 		scope = da_event_scope_name(trace, ev->fn);
 		if (scope)
-			append(buf, len, pos, " scope=%s", da_clean_arg(clean, sizeof(clean), scope));
+			append(buf, len, pos, " scope=%s",
+			       da_clean_arg(clean, sizeof(clean), scope));
 		else
 			append(buf, len, pos, " scope=scope#%u", ev->fn);
 		break;

@@ -45,7 +45,8 @@ static int ktap_begin(struct da_sink *s)
 			" attached, failing at severity %s or above\n",
 		s->trace->kernel[0] ? da_clean_arg(kernel, sizeof(kernel), s->trace->kernel) :
 				      "unknown",
-		s->trace->source[0] ? da_clean_arg(source, sizeof(source), s->trace->source) : "live",
+		s->trace->source[0] ? da_clean_arg(source, sizeof(source), s->trace->source) :
+				      "live",
 		da_hooks_attached(s->trace),
 		s->trace->n_hooks, da_severity_name(s->opts->fail_on));
 	return 0;

@@ -90,11 +90,13 @@ static void describe_attachment(FILE *out, const struct da_finding_attachment *a
 		return;
 	}
 	if (a->importer_ops_sym)
-		fprintf(out, ", importer ops %s", da_clean_arg(name, sizeof(name), a->importer_ops_sym));
+		fprintf(out, ", importer ops %s",
+			da_clean_arg(name, sizeof(name), a->importer_ops_sym));
 	else
 		fprintf(out, ", importer ops 0x%" PRIx64, a->importer_ops);
 	if (a->invalidate_cb_sym)
-		fprintf(out, ", callback %s", da_clean_arg(name, sizeof(name), a->invalidate_cb_sym));
+		fprintf(out, ", callback %s",
+			da_clean_arg(name, sizeof(name), a->invalidate_cb_sym));
 	else if (a->invalidate_cb)
 		fprintf(out, ", callback 0x%" PRIx64, a->invalidate_cb);
 	else
@@ -151,7 +153,8 @@ void da_text_render_finding(FILE *out, const struct da_sink *s, const struct da_
 	if (s->opts->stacks) {
 		fprintf(out, "%s  stack%s\n", p, f->n_stack ? "" : "       not captured");
 		for (unsigned int i = 0; i < f->n_stack; i++)
-			fprintf(out, "%s      %s\n", p, da_clean_arg(text, sizeof(text), f->stack[i]));
+			fprintf(out, "%s      %s\n", p,
+				da_clean_arg(text, sizeof(text), f->stack[i]));
 	}
 }
 
@@ -170,8 +173,8 @@ static int text_begin(struct da_sink *s)
 			"%s" DA_TOOL_NAME " " DA_VERSION "%s: kernel %s, %u of %u hooks attached;"
 			" findings are printed as they happen\n\n",
 			col(s, BOLD), col(s, RESET),
-			s->trace->kernel[0] ? da_clean_arg(kernel, sizeof(kernel), s->trace->kernel) :
-					      "unknown",
+			s->trace->kernel[0] ?
+				da_clean_arg(kernel, sizeof(kernel), s->trace->kernel) : "unknown",
 			da_hooks_attached(s->trace), s->trace->n_hooks);
 	else if (da_sink_store_open(s, &t->store))
 		return -1;

@@ -146,8 +146,9 @@ static int check_chain(struct btf_checker *c, unsigned char *state, unsigned int
 		at = t->type; /* in range: checked before */
 	}
 	if (at && state[at] == ON_PATH) {
-		snprintf(c->err, c->errlen, "type %u: its chain of typedefs and modifiers comes back"
-			 " to type %u (a cycle)", id, at);
+		snprintf(c->err, c->errlen,
+			 "type %u: its chain of typedefs and modifiers comes back to type %u"
+			 " (a cycle)", id, at);
 		ret = -1;
 	}
 	/* everything on this walk ends (or is reported): mark it so */
