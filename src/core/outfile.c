@@ -49,15 +49,21 @@ static int refuse(const char *path, const char *what, mode_t mode, const char *i
 	return -1;
 }
 
-/* an existing file, opened without following a link and without blocking on a FIFO */
+/*
+ * An existing file, opened without following a link and without blocking
+ * on a FIFO.  O_CREAT stays so that the kernel's fs.protected_regular and
+ * protected_fifos still keep root out of another user's file in a sticky
+ * directory, as they did for fopen().
+ */
 static int open_existing(const char *path, const char *what, bool append, char *err,
 			 size_t errlen)
 {
-	int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (append ? O_APPEND : 0);
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+		    (append ? O_APPEND : 0);
 	struct stat st;
 	int fd, fl;
 
-	fd = open(path, flags);
+	fd = open(path, flags, 0644);
 	if (fd < 0) {
 		int why = errno;
 
