@@ -27,7 +27,8 @@
 #                 floor, empty fentry/fexit pair, watch (fentry, kprobe,
 #                 --stacks); docs/performance.md
 #   make fuzz     libFuzzer targets for the record, JSON Lines and policy
-#                 readers (build/fuzz/); make fuzz-smoke runs each briefly
+#                 readers and the BTF reader of hooks --btf (build/fuzz/);
+#                 make fuzz-smoke runs each briefly
 #   make deb      build/dmabuf-audit_VERSION_ARCH.deb (ARCH=arm64: cross-built,
 #                 build/arm64/dmabuf-audit_VERSION_arm64.deb): the binary linked
 #                 against the shared libraries (build/dyn/), unit, policy, man
@@ -222,10 +223,22 @@ $(FUZZ)/obj/%.o: src/core/%.c $(wildcard include/dmabuf_audit/*.h src/core/*.h) 
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_OBJS)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJS) $(LDLIBS_CORE)
 
+# the BTF reader of `hooks --btf` (src/live), linked with the system's libbpf
+FUZZ_LIVE_OBJS := $(FUZZ)/obj/live/hooks.o $(FUZZ)/obj/live/btf_check.o
+
+$(FUZZ)/obj/live:
+	@mkdir -p $@
+
+$(FUZZ)/obj/live/%.o: src/live/%.c src/live/live.h $(wildcard include/dmabuf_audit/*.h) | $(FUZZ)/obj/live
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ)/fuzz_btf: tests/fuzz/fuzz_btf.c $(FUZZ_OBJS) $(FUZZ_LIVE_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) -Isrc/live -o $@ $< $(FUZZ_LIVE_OBJS) $(FUZZ_OBJS) $(LDLIBS_LIVE)
+
 fuzz: $(FUZZ_TARGETS)
 
 # kept between builds (make would delete them as intermediates)
-.SECONDARY: $(FUZZ_OBJS)
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_LIVE_OBJS)
 
 fuzz-smoke: fuzz $(BIN)
 	@tools/run-suite.sh fuzz tests/fuzz/run.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS) $(BIN)

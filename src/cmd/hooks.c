@@ -187,6 +187,11 @@ static int hooks_from_btf(struct da_opts *opts)
 			opts->btf, why);
 		return DA_EXIT_USAGE;
 	}
+	if (da_btf_check(btf, why, sizeof(why))) {
+		fprintf(stderr, DA_TOOL_NAME " hooks: malformed BTF in %s: %s\n", opts->btf, why);
+		btf__free(btf);
+		return DA_EXIT_USAGE;
+	}
 	v.source = source;
 	da_kernel_facts_from_btf(btf, &facts);
 	v.n = da_plan_from_btf(btf, opts, plans);

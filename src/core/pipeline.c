@@ -22,6 +22,7 @@
 #include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/pipeline.h"
 #include "dmabuf_audit/record.h"
+#include "outfile.h"
 #include "sink.h"
 
 #define MAX_STACK_FRAMES DA_STACK_DEPTH
@@ -324,11 +325,9 @@ static struct da_sink *make_sink(const struct da_pipeline_config *cfg, enum da_f
 /* --timeline FILE: a second sink, the Perfetto trace, with its own file */
 static int open_timeline(struct da_pipeline *p, char *err, size_t errlen)
 {
-	p->timeline_out = fopen(p->opts->timeline, "we");
-	if (!p->timeline_out) {
-		snprintf(err, errlen, "cannot open %s: %s", p->opts->timeline, strerror(errno));
+	p->timeline_out = da_outfile_fopen(p->opts->timeline, "--timeline", false, err, errlen);
+	if (!p->timeline_out)
 		return -1;
-	}
 	p->timeline = da_sink_perfetto_new();
 	if (!p->timeline) {
 		snprintf(err, errlen, "out of memory");
@@ -340,6 +339,21 @@ static int open_timeline(struct da_pipeline *p, char *err, size_t errlen)
 	p->timeline->symbols = p->cfg.symbols;
 	p->timeline->live = p->cfg.live;
 	return 0;
+}
+
+/*
+ * Before anything is created: two outputs that are one file would lose
+ * the report (issue 24), and a --metrics name that is not a regular file
+ * would be replaced by the first rename.
+ */
+static int check_outputs(const struct da_opts *o, char *err, size_t errlen)
+{
+	const char *const paths[] = { o->output, o->record, o->timeline, o->metrics };
+	const char *const whats[] = { "-o", "--record", "--timeline", "--metrics" };
+
+	if (da_outfiles_distinct(paths, whats, 4, err, errlen))
+		return -1;
+	return o->metrics ? da_outfile_check_replaceable(o->metrics, "--metrics", err, errlen) : 0;
 }
 
 struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *err,
@@ -372,12 +386,12 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 		goto fail;
 	}
 
+	if (check_outputs(o, err, errlen))
+		goto fail;
 	if (o->output && strcmp(o->output, "-")) {
-		p->out = fopen(o->output, "we");
-		if (!p->out) {
-			snprintf(err, errlen, "cannot open %s: %s", o->output, strerror(errno));
+		p->out = da_outfile_fopen(o->output, "-o", false, err, errlen);
+		if (!p->out)
 			goto fail;
-		}
 		p->out_owned = true;
 		snprintf(p->out_name, sizeof(p->out_name), "%s", o->output);
 	} else {
@@ -802,10 +816,11 @@ int da_pipeline_reopen_output(struct da_pipeline *p, char *err, size_t errlen)
 
 	if (!p->out_owned)
 		return 0;
-	f = fopen(p->opts->output, "ae");
+	f = da_outfile_fopen(p->opts->output, "-o", true, err, errlen);
 	if (!f) {
-		snprintf(err, errlen, "cannot reopen %s: %s (the report goes on in the old file)",
-			 p->opts->output, strerror(errno));
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, " (the report goes on in the old file)");
 		return -1;
 	}
 	if (fclose(p->out) && !p->sink->error)

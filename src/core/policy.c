@@ -6,11 +6,14 @@
  * parsed, so a malformed file leaves the caller's policy exactly as it was.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dmabuf_audit/event.h"
 #include "dmabuf_audit/policy.h"
@@ -138,7 +141,10 @@ static int add_name(struct parser *ps, struct da_namelist *list, const char *dir
 	if (da_namelist_has(list, name))
 		return 0;
 	if (list->n >= DA_POLICY_MAX_NAMES)
-		return fail(ps, "too many %s names (at most %d)", directive, DA_POLICY_MAX_NAMES);
+		return fail(ps,
+			    "too many %s names (at most %d, the built-in defaults included;"
+			    " 'clear %ss' first makes room)",
+			    directive, DA_POLICY_MAX_NAMES, directive);
 	strcpy(list->names[list->n++], name);
 	return 0;
 }
@@ -251,7 +257,10 @@ static int parse_scope(struct parser *ps, struct da_policy *pol, char **tok, int
 			spec = &pol->scopes[i];
 	if (!spec) {
 		if (pol->n_scopes >= DA_MAX_SCOPES)
-			return fail(ps, "too many revoke scopes (at most %d)", DA_MAX_SCOPES);
+			return fail(ps,
+				    "too many revoke scopes (at most %d, the built-in defaults"
+				    " included; 'clear revoke-scopes' first makes room)",
+				    DA_MAX_SCOPES);
 		spec = &pol->scopes[pol->n_scopes++];
 		strcpy(spec->function, tok[1]);
 	}
@@ -440,16 +449,21 @@ static int parse_line(struct parser *ps, struct da_policy *pol, char *line)
 /*
  * The next line into buf (NUL-terminated, without its '\n'): 1, 0 at the
  * end of the file, -1 with the error in ps (a read error, a NUL byte, a
- * line longer than POLICY_MAX_LINE).
+ * line longer than POLICY_MAX_LINE).  A comment may be longer: what
+ * follows a '#' is not kept (the limit is on the directive before it).
  */
 static int read_policy_line(struct parser *ps, FILE *f, char *buf)
 {
 	size_t n = 0;
+	bool comment = false;
 	int c;
 
 	while ((c = getc(f)) != EOF && c != '\n') {
 		if (c == '\0')
 			return fail(ps, "NUL byte in line (not a text file?)");
+		comment = comment || c == '#';
+		if (n == POLICY_MAX_LINE && comment)
+			continue;
 		if (n == POLICY_MAX_LINE)
 			return fail(ps, "line longer than %d bytes", POLICY_MAX_LINE);
 		buf[n++] = (char)c;
@@ -460,6 +474,47 @@ static int read_policy_line(struct parser *ps, FILE *f, char *buf)
 	return c != EOF || n;
 }
 
+#define UTF8_BOM "\xef\xbb\xbf"
+
+/*
+ * The file, opened without blocking (a FIFO without a writer would block
+ * open() for ever) and refused unless it can be read again: a policy is
+ * re-read on SIGHUP, which a FIFO or a socket cannot give.  Character
+ * devices are read (their bytes are judged like a file's).
+ */
+static FILE *open_policy(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f;
+	int fd, fl;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open policy file: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "%s: cannot open policy file: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a policy file: %s (a policy is read again on SIGHUP:"
+			 " give a regular file)", path,
+			 S_ISFIFO(st.st_mode) ? "a FIFO or pipe" :
+			 S_ISSOCK(st.st_mode) ? "a socket" : "a directory");
+		close(fd);
+		return NULL;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) || !(f = fdopen(fd, "re"))) {
+		snprintf(err, errlen, "%s: cannot open policy file: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 int da_policy_load(struct da_policy *pol, const char *path, char *err, size_t errlen)
 {
 	struct parser ps = { .path = path, .err = err, .errlen = errlen };
@@ -468,11 +523,9 @@ int da_policy_load(struct da_policy *pol, const char *path, char *err, size_t er
 	int ret = 0, got;
 	FILE *f;
 
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open policy file: %s", path, strerror(errno));
+	f = open_policy(path, err, errlen);
+	if (!f)
 		return -1;
-	}
 	work = malloc(sizeof(*work));
 	if (!work) {
 		fclose(f);
@@ -481,6 +534,9 @@ int da_policy_load(struct da_policy *pol, const char *path, char *err, size_t er
 	}
 	*work = *pol;
 	for (ps.line = 1; (got = read_policy_line(&ps, f, line)) > 0; ps.line++) {
+		/* an editor's UTF-8 byte order mark is not a directive */
+		if (ps.line == 1 && !strncmp(line, UTF8_BOM, strlen(UTF8_BOM)))
+			memmove(line, line + strlen(UTF8_BOM), strlen(line) - strlen(UTF8_BOM) + 1);
 		if (parse_line(&ps, work, line)) {
 			ret = -1;
 			break;

@@ -25,6 +25,7 @@
 #include "dmabuf_audit/record.h"
 #include "errorf.h"
 #include "input.h"
+#include "outfile.h"
 
 #define WBUF (256u << 10)
 
@@ -176,6 +177,7 @@ struct da_record_writer *da_record_writer_open(const char *path, char *err, size
 {
 	struct da_record_writer *w = calloc(1, sizeof(*w));
 	uint32_t hdr[2] = { DA_RECORD_VERSION, 0 };
+	int fd;
 
 	if (!w || !(w->buf = malloc(WBUF))) {
 		snprintf(err, errlen, "out of memory");
@@ -184,27 +186,24 @@ struct da_record_writer *da_record_writer_open(const char *path, char *err, size
 	}
 	snprintf(w->path, sizeof(w->path), "%s", path);
 	w->checksum = record_checksum(DA_RECORD_VERSION);
-	if (ends_with(path, ".gz")) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		/* level 1: a live trace must not wait for the compressor */
-		if (fd >= 0 && !(w->gz = gzdopen(fd, "wb1")))
-			close(fd);
-		if (!w->gz) {
-			snprintf(err, errlen, "cannot create %s: %s", path,
-				 strerror(errno ? errno : ENOMEM));
-			free(w->buf);
-			free(w);
-			return NULL;
-		}
-	} else {
-		w->file = fopen(path, "wbe");
-		if (!w->file) {
-			snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-			free(w->buf);
-			free(w);
-			return NULL;
-		}
+	fd = da_outfile_open(path, "--record", false, err, errlen);
+	if (fd < 0) {
+		free(w->buf);
+		free(w);
+		return NULL;
+	}
+	/* level 1: a live trace must not wait for the compressor */
+	if (ends_with(path, ".gz"))
+		w->gz = gzdopen(fd, "wb1");
+	else
+		w->file = fdopen(fd, "wb");
+	if (!w->gz && !w->file) {
+		snprintf(err, errlen, "cannot create %s: %s", path,
+			 strerror(errno ? errno : ENOMEM));
+		close(fd);
+		free(w->buf);
+		free(w);
+		return NULL;
 	}
 	memcpy(w->buf, DA_RECORD_MAGIC, DA_RECORD_MAGIC_LEN);
 	memcpy(w->buf + DA_RECORD_MAGIC_LEN, hdr, sizeof(hdr));

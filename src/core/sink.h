@@ -55,8 +55,17 @@ void da_fmt_ts(char *buf, size_t len, uint64_t ts_ns);
 /* the op's fields as "buf=0x… attach=0x… locked ret=0" */
 void da_event_details(char *buf, size_t len, const struct da_event *ev, struct da_symbols *syms,
 		      const struct da_trace_info *trace);
-/* copy a kernel string field (comm, name) replacing control characters */
+/*
+ * The cleaning rule for a string from a trace or the kernel written into a
+ * line of text (text, KTAP; docs/output.md): control characters (C0, DEL,
+ * C1) and bytes that are not valid UTF-8 become '?'.  da_clean_str copies a
+ * field of srclen bytes; da_clean_arg cleans s into buf and returns buf
+ * (for a printf argument; NULL gives "").  JSON keeps the control
+ * characters, escaped (da_json_str).
+ */
+#define DA_CLEAN_MAX 1024
 void da_clean_str(char *dst, size_t dstlen, const char *src, size_t srclen);
+const char *da_clean_arg(char *buf, size_t len, const char *s);
 
 struct da_sink;
 /* text renderings shared by the text, KTAP and JUnit sinks (src/core/sink_text.c) */

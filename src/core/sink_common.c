@@ -140,24 +140,97 @@ json_t *da_json_sym(struct da_symbols *syms, uint64_t addr)
 	return name ? da_json_str(name, SIZE_MAX) : da_json_ptr(addr);
 }
 
-void da_clean_str(char *dst, size_t dstlen, const char *src, size_t srclen)
+/*
+ * The length of the valid UTF-8 sequence at s (n bytes left), or 0: no
+ * overlong forms, no surrogates, nothing past U+10FFFF (RFC 3629).
+ */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
-	size_t i;
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* C0, DEL, and C1 (U+0080-U+009F, which terminals read as escape sequences too) */
+static bool is_control(const unsigned char *s, size_t len)
+{
+	return len == 1 ? s[0] < 0x20 || s[0] == 0x7f : len == 2 && s[0] == 0xc2 && s[1] < 0xa0;
+}
+
+/*
+ * The cleaning rule for every string from a trace or the kernel
+ * (docs/output.md "Strings from the trace"): each byte that is not part of
+ * valid UTF-8 becomes '?', and with `controls` so does each control
+ * character.  Stops at NUL, at srclen, or where the next character would
+ * not fit; dst is always terminated.  The length written.
+ */
+static size_t clean_bytes(char *dst, size_t dstlen, const char *src, size_t srclen,
+			  bool controls)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0, n = strnlen(src, srclen), len;
 
 	if (!dstlen)
-		return;
-	for (i = 0; i + 1 < dstlen && i < srclen && src[i]; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		return 0;
+	while (i < n) {
+		len = utf8_seq_len(s + i, n - i);
+		if (len && !(controls && is_control(s + i, len))) {
+			if (o + len >= dstlen)
+				break;
+			memcpy(dst + o, s + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		if (o + 1 >= dstlen)
+			break;
+		dst[o++] = '?';
+		i += len ? len : 1;
 	}
-	dst[i] = '\0';
+	dst[o] = '\0';
+	return o;
+}
+
+void da_clean_str(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	clean_bytes(dst, dstlen, src, srclen, true);
+}
+
+const char *da_clean_arg(char *buf, size_t len, const char *s)
+{
+	clean_bytes(buf, len, s ? s : "", SIZE_MAX, true);
+	return buf;
 }
 
 /*
  * Kernel strings (comm, exp_name, dev_name, symbol names, and messages that
  * quote them) are bytes, not necessarily UTF-8: json_stringn refuses invalid
- * UTF-8, so fall back to replacing non-ASCII bytes rather than losing the
+ * UTF-8, so the bytes that are not UTF-8 become '?' (the cleaning rule; the
+ * control characters stay, jansson escapes them) rather than losing the
  * field.  Empty gives null (unknown).
  */
 json_t *da_json_str(const char *s, size_t max)
@@ -174,11 +247,10 @@ json_t *da_json_str(const char *s, size_t max)
 	j = json_stringn(s, n);
 	if (j)
 		return j;
-	tmp = malloc(n);
+	tmp = malloc(n + 1);
 	if (!tmp)
 		return json_null();
-	for (size_t i = 0; i < n; i++)
-		tmp[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+	n = clean_bytes(tmp, n + 1, s, n, false);
 	j = json_stringn(tmp, n);
 	free(tmp);
 	return j ? j : json_null();
@@ -493,11 +565,12 @@ static void append_addr(char *buf, size_t len, size_t *pos, const char *key,
 			struct da_symbols *syms, uint64_t addr)
 {
 	const char *name = syms ? da_symbols_lookup(syms, addr) : NULL;
+	char clean[DA_CLEAN_MAX];
 
 	if (!addr)
 		append(buf, len, pos, " %s=NULL", key);
 	else if (name)
-		append(buf, len, pos, " %s=%s", key, name);
+		append(buf, len, pos, " %s=%s", key, da_clean_arg(clean, sizeof(clean), name));
 	else
 		append(buf, len, pos, " %s=%s", key, da_addr_str(0, addr));
 }
@@ -526,7 +599,7 @@ static void append_field(char *buf, size_t len, size_t *pos, const struct da_eve
 {
 	const char *key = da_evfield_names[f], *word, *scope;
 	unsigned int flag = da_evfield_flag(f);
-	char name[DA_NAME_LEN + 1];
+	char name[DA_NAME_LEN + 1], clean[DA_CLEAN_MAX];
 	uint64_t value;
 
 	if (da_evfield_ptr(ev, f, &value)) {
@@ -569,7 +642,8 @@ static void append_field(char *buf, size_t len, size_t *pos, const struct da_eve
 	case DA_EVF_SCOPE:
 		scope = da_event_scope_name(trace, ev->fn);
 		if (scope)
-			append(buf, len, pos, " scope=%s", scope);
+			append(buf, len, pos, " scope=%s",
+			       da_clean_arg(clean, sizeof(clean), scope));
 		else
 			append(buf, len, pos, " scope=scope#%u", ev->fn);
 		break;

@@ -36,14 +36,18 @@ struct ktap_sink {
 static int ktap_begin(struct da_sink *s)
 {
 	struct ktap_sink *k = (struct ktap_sink *)s;
+	char kernel[sizeof(s->trace->kernel)], source[sizeof(s->trace->source)];
 
 	if (da_sink_store_open(s, &k->store))
 		return -1;
 	fprintf(s->out, "KTAP version 1\n1..%d\n", DA_RULE__COUNT);
 	fprintf(s->out, "# " DA_TOOL_NAME " " DA_VERSION ": kernel %s, source %s, %u of %u hooks"
 			" attached, failing at severity %s or above\n",
-		s->trace->kernel[0] ? s->trace->kernel : "unknown",
-		s->trace->source[0] ? s->trace->source : "live", da_hooks_attached(s->trace),
+		s->trace->kernel[0] ? da_clean_arg(kernel, sizeof(kernel), s->trace->kernel) :
+				      "unknown",
+		s->trace->source[0] ? da_clean_arg(source, sizeof(source), s->trace->source) :
+				      "live",
+		da_hooks_attached(s->trace),
 		s->trace->n_hooks, da_severity_name(s->opts->fail_on));
 	return 0;
 }
@@ -67,7 +71,10 @@ static void ktap_finding(struct da_sink *s, const struct da_finding *f)
 static void ktap_notice(struct da_sink *s, enum da_notice_kind kind, const char *msg,
 			json_t *extra)
 {
-	fprintf(s->out, "# notice (%s): %s\n", da_notice_kind_name(kind), msg);
+	char text[DA_CLEAN_MAX];
+
+	fprintf(s->out, "# notice (%s): %s\n", da_notice_kind_name(kind),
+		da_clean_arg(text, sizeof(text), msg));
 }
 
 /* the findings of rule r, entries [first, end), then its result line */

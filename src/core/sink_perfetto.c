@@ -90,6 +90,8 @@ static void put(struct writer *w, json_t *o)
 	int ret;
 
 	if (!o) {
+		/* the strings are cleaned: only memory can fail jansson here */
+		errno = ENOMEM;
 		keep_failed(w->s);
 		return;
 	}
@@ -111,8 +113,9 @@ static json_t *us(uint64_t ns)
 static json_t *base_event(const struct tl_layout *l, const char *ph, unsigned int track,
 			  const char *name, const char *cat, uint64_t ts)
 {
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:o}", "ph", ph, "name", name, "cat", cat, "pid",
-			 (json_int_t)l->tracks[track].proc + 1, "tid",
+	/* names quote the trace (exporters, tasks, scopes): da_json_text keeps them valid UTF-8 */
+	return json_pack("{s:s,s:o,s:s,s:I,s:I,s:o}", "ph", ph, "name", da_json_text(name), "cat",
+			 cat, "pid", (json_int_t)l->tracks[track].proc + 1, "tid",
 			 (json_int_t)(TID_BASE + track), "ts", us(ts));
 }
 
@@ -121,9 +124,9 @@ static void write_metadata(struct writer *w)
 	const struct tl_layout *l = w->l;
 
 	for (size_t p = 0; p < l->n_procs; p++) {
-		put(w, json_pack("{s:s,s:s,s:I,s:I,s:{s:s}}", "ph", "M", "name", "process_name",
+		put(w, json_pack("{s:s,s:s,s:I,s:I,s:{s:o}}", "ph", "M", "name", "process_name",
 				 "pid", (json_int_t)p + 1, "tid", (json_int_t)p + 1, "args", "name",
-				 l->procs[p].name));
+				 da_json_text(l->procs[p].name)));
 		put(w, json_pack("{s:s,s:s,s:I,s:I,s:{s:I}}", "ph", "M", "name",
 				 "process_sort_index", "pid", (json_int_t)p + 1, "tid",
 				 (json_int_t)p + 1, "args", "sort_index", (json_int_t)p));
@@ -132,9 +135,10 @@ static void write_metadata(struct writer *w)
 		/* findings first in each process, then the tracks as they came */
 		bool findings = !strcmp(l->tracks[t].name, "findings");
 
-		put(w, json_pack("{s:s,s:s,s:I,s:I,s:{s:s}}", "ph", "M", "name", "thread_name",
+		put(w, json_pack("{s:s,s:s,s:I,s:I,s:{s:o}}", "ph", "M", "name", "thread_name",
 				 "pid", (json_int_t)l->tracks[t].proc + 1, "tid",
-				 (json_int_t)(TID_BASE + t), "args", "name", l->tracks[t].name));
+				 (json_int_t)(TID_BASE + t), "args", "name",
+				 da_json_text(l->tracks[t].name)));
 		put(w, json_pack("{s:s,s:s,s:I,s:I,s:{s:I}}", "ph", "M", "name",
 				 "thread_sort_index", "pid", (json_int_t)l->tracks[t].proc + 1,
 				 "tid", (json_int_t)(TID_BASE + t), "args", "sort_index",

@@ -62,11 +62,15 @@ void da_text_event_columns(FILE *out, const char *indent)
 
 static void describe_buffer(FILE *out, const struct da_finding_buffer *b)
 {
+	char name[DA_CLEAN_MAX];
+
 	if (b->ino)
 		fprintf(out, "ino %" PRIu64, b->ino);
 	else
 		fprintf(out, "ino unknown");
-	fprintf(out, ", exporter %s", b->exporter && *b->exporter ? b->exporter : "unknown");
+	fprintf(out, ", exporter %s",
+		b->exporter && *b->exporter ? da_clean_arg(name, sizeof(name), b->exporter) :
+					      "unknown");
 	if (b->size)
 		fprintf(out, ", %" PRIu64 " bytes", b->size);
 	fprintf(out, " (%s)", da_addr_str(0, b->ptr));
@@ -74,7 +78,10 @@ static void describe_buffer(FILE *out, const struct da_finding_buffer *b)
 
 static void describe_attachment(FILE *out, const struct da_finding_attachment *a)
 {
-	fprintf(out, "%s device %s", da_addr_str(0, a->ptr), a->dev && *a->dev ? a->dev : "unknown");
+	char name[DA_CLEAN_MAX];
+
+	fprintf(out, "%s device %s", da_addr_str(0, a->ptr),
+		a->dev && *a->dev ? da_clean_arg(name, sizeof(name), a->dev) : "unknown");
 	if (!a->known) {
 		fprintf(out, ", importer unknown (attached before tracing started)");
 		return;
@@ -84,11 +91,13 @@ static void describe_attachment(FILE *out, const struct da_finding_attachment *a
 		return;
 	}
 	if (a->importer_ops_sym)
-		fprintf(out, ", importer ops %s", a->importer_ops_sym);
+		fprintf(out, ", importer ops %s",
+			da_clean_arg(name, sizeof(name), a->importer_ops_sym));
 	else
 		fprintf(out, ", importer ops %s", da_addr_str(0, a->importer_ops));
 	if (a->invalidate_cb_sym)
-		fprintf(out, ", callback %s", a->invalidate_cb_sym);
+		fprintf(out, ", callback %s",
+			da_clean_arg(name, sizeof(name), a->invalidate_cb_sym));
 	else if (a->invalidate_cb)
 		fprintf(out, ", callback %s", da_addr_str(0, a->invalidate_cb));
 	else
@@ -103,7 +112,7 @@ void da_text_render_finding(FILE *out, const struct da_sink *s, const struct da_
 			    const char *prefix, bool with_buffer)
 {
 	int sev = (unsigned int)f->severity < DA_SEV__COUNT ? (int)f->severity : DA_SEV_INFO;
-	char ts[32], comm[DA_COMM_LEN + 1] = "", sub[32];
+	char ts[32], comm[DA_COMM_LEN + 1] = "", sub[32], text[DA_CLEAN_MAX];
 	const char *p = prefix;
 
 	da_fmt_ts(ts, sizeof(ts), f->ts_ns);
@@ -135,7 +144,7 @@ void da_text_render_finding(FILE *out, const struct da_sink *s, const struct da_
 		describe_attachment(out, &f->attachment);
 		fputc('\n', out);
 	}
-	fprintf(out, "%s  message     %s\n", p, f->message ? f->message : "");
+	fprintf(out, "%s  message     %s\n", p, da_clean_arg(text, sizeof(text), f->message));
 	if (f->repeats)
 		fprintf(out, "%s  repeats     %" PRIu64 " held back since the last report\n", p,
 			f->repeats);
@@ -150,7 +159,8 @@ void da_text_render_finding(FILE *out, const struct da_sink *s, const struct da_
 	if (s->opts->stacks) {
 		fprintf(out, "%s  stack%s\n", p, f->n_stack ? "" : "       not captured");
 		for (unsigned int i = 0; i < f->n_stack; i++)
-			fprintf(out, "%s      %s\n", p, f->stack[i]);
+			fprintf(out, "%s      %s\n", p,
+				da_clean_arg(text, sizeof(text), f->stack[i]));
 	}
 }
 
@@ -187,13 +197,15 @@ void da_text_describe_buffer(FILE *out, const struct da_finding_buffer *b)
 static int text_begin(struct da_sink *s)
 {
 	struct text_sink *t = (struct text_sink *)s;
+	char kernel[sizeof(s->trace->kernel)];
 
 	if (s->live)
 		fprintf(s->out,
 			"%s" DA_TOOL_NAME " " DA_VERSION "%s: kernel %s, %u of %u hooks attached;"
 			" findings are printed as they happen\n\n",
 			col(s, BOLD), col(s, RESET),
-			s->trace->kernel[0] ? s->trace->kernel : "unknown",
+			s->trace->kernel[0] ?
+				da_clean_arg(kernel, sizeof(kernel), s->trace->kernel) : "unknown",
 			da_hooks_attached(s->trace), s->trace->n_hooks);
 	else if (da_sink_store_open(s, &t->store))
 		return -1;
@@ -229,18 +241,19 @@ static void text_notice(struct da_sink *s, enum da_notice_kind kind, const char 
 			json_t *extra)
 {
 	struct text_sink *t = (struct text_sink *)s;
-	char *line;
+	char *line, text[DA_CLEAN_MAX];
 
 	if (s->live) {
 		fprintf(s->out, "%snotice%s (%s): %s\n", col(s, BOLD), col(s, RESET),
-			da_notice_kind_name(kind), msg);
+			da_notice_kind_name(kind), da_clean_arg(text, sizeof(text), msg));
 		return;
 	}
 	if (t->n_notices >= MAX_KEPT_NOTICES) {
 		t->notices_dropped++;
 		return;
 	}
-	if (asprintf(&line, "%s: %s", da_notice_kind_name(kind), msg) < 0)
+	if (asprintf(&line, "%s: %s", da_notice_kind_name(kind),
+		     da_clean_arg(text, sizeof(text), msg)) < 0)
 		return;
 	if (!t->n_notices)
 		t->notices = calloc(MAX_KEPT_NOTICES, sizeof(*t->notices));
@@ -256,9 +269,14 @@ static void report_heading(struct da_sink *s)
 {
 	if (s->opts->events)
 		fputc('\n', s->out);
+	char kernel[sizeof(s->trace->kernel)], source[sizeof(s->trace->source)];
+
 	fprintf(s->out, "%s" DA_TOOL_NAME " " DA_VERSION " report%s: kernel %s, source %s",
-		col(s, BOLD), col(s, RESET), s->trace->kernel[0] ? s->trace->kernel : "unknown",
-		s->trace->source[0] ? s->trace->source : "live");
+		col(s, BOLD), col(s, RESET),
+		s->trace->kernel[0] ? da_clean_arg(kernel, sizeof(kernel), s->trace->kernel) :
+				      "unknown",
+		s->trace->source[0] ? da_clean_arg(source, sizeof(source), s->trace->source) :
+				      "live");
 	if (s->trace->n_hooks)
 		fprintf(s->out, ", %u of %u hooks attached", da_hooks_attached(s->trace),
 			s->trace->n_hooks);

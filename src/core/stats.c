@@ -9,6 +9,7 @@
  * struct da_stats, so a dashboard and a log never disagree.
  */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "dmabuf_audit/service.h"
 #include "engine_priv.h"
+#include "outfile.h"
 #include "sink.h"
 #include "dmabuf_audit/cli.h"
 
@@ -334,36 +336,24 @@ static void metrics_process(FILE *f, const struct da_stats *st)
 
 int da_metrics_write(const char *path, const struct da_stats *st, char *err, size_t errlen)
 {
-	char tmp[4096];
+	char tmp[PATH_MAX];
 	FILE *f;
-	int bad;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "--metrics %s: name too long", path);
+	/*
+	 * A new file with a unique name beside the target, renamed over it: a
+	 * reader (node_exporter) sees the old file or the new one, never half
+	 * of one, and nothing planted in the directory is written through
+	 * (outfile.c).
+	 */
+	if (da_outfile_check_replaceable(path, "--metrics", err, errlen))
 		return -1;
-	}
-	f = fopen(tmp, "we");
-	if (!f) {
-		snprintf(err, errlen, "cannot write the metrics to %s: %s", tmp, strerror(errno));
+	f = da_outfile_replace_begin(path, tmp, sizeof(tmp), err, errlen);
+	if (!f)
 		return -1;
-	}
 	metrics_service(f, st);
 	metrics_events(f, st);
 	metrics_findings(f, st);
 	metrics_state(f, st);
 	metrics_process(f, st);
-	bad = ferror(f);
-	if (fclose(f) || bad) {
-		snprintf(err, errlen, "cannot write the metrics to %s: %s", tmp,
-			 strerror(errno ? errno : EIO));
-		unlink(tmp);
-		return -1;
-	}
-	/* a reader (node_exporter) sees the old file or the new one, never half of one */
-	if (rename(tmp, path)) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return da_outfile_replace_commit(f, tmp, path, err, errlen);
 }

@@ -184,6 +184,14 @@ bool da_btf_has_func(const struct btf *btf, const char *name)
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
 }
 
+/* a name from BTF, "" when its offset is outside the strings (btf__name_by_offset gives NULL) */
+static const char *btf_name(const struct btf *btf, __u32 off)
+{
+	const char *name = btf__name_by_offset(btf, off);
+
+	return name ? name : "";
+}
+
 /* the member `name` of struct `type`, or NULL */
 static const struct btf_member *btf_member(const struct btf *btf, const char *type,
 					   const char *name)
@@ -195,21 +203,32 @@ static const struct btf_member *btf_member(const struct btf *btf, const char *ty
 	if (id <= 0)
 		return NULL;
 	t = btf__type_by_id(btf, id);
+	if (!t || !btf_is_struct(t))
+		return NULL;
 	m = btf_members(t);
 	for (unsigned int i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), name))
+		if (!strcmp(btf_name(btf, m->name_off), name))
 			return m;
 	return NULL;
 }
 
-/* name of the struct a member has as its type (through typedefs) */
+/*
+ * A kernel's typedef chains are a few links long; a longer one is a cycle
+ * or a crafted file (hooks --btf reads files from anywhere).
+ */
+#define BTF_MAX_TYPEDEF_CHAIN 32
+
+/* name of the struct a member has as its type (through typedefs), "" if none */
 static const char *member_type_name(const struct btf *btf, const struct btf_member *m)
 {
 	const struct btf_type *t = btf__type_by_id(btf, m->type);
 
-	while (t && btf_is_typedef(t))
+	for (unsigned int n = 0; t && btf_is_typedef(t); n++) {
+		if (n == BTF_MAX_TYPEDEF_CHAIN)
+			return "";
 		t = btf__type_by_id(btf, t->type);
-	return t ? btf__name_by_offset(btf, t->name_off) : "";
+	}
+	return t ? btf_name(btf, t->name_off) : "";
 }
 
 void da_kernel_facts_from_btf(const struct btf *btf, struct da_kernel_facts *facts)

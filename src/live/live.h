@@ -80,6 +80,14 @@ struct da_kernel_facts {
 
 void da_kernel_facts_from_btf(const struct btf *btf, struct da_kernel_facts *facts);
 bool da_btf_has_func(const struct btf *btf, const char *name);
+/*
+ * A BTF from a file checked before it is read (btf_check.c): every name
+ * offset and type id in range, no cycle of typedefs or modifiers.  0, or
+ * -1 with err saying which type is wrong.
+ */
+int da_btf_check(const struct btf *btf, char *err, size_t errlen);
+/* its type records can be read in place (libbpf 1.1 does not check the offsets' alignment) */
+bool da_btf_aligned(const struct btf *btf);
 
 /*
  * Module hooks: the policy's scopes (by default VFIO's), each planned as

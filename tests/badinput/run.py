@@ -28,6 +28,10 @@ results = []
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "replay"))
 from record_writer import (  # noqa: E402
     REC_EVENT, REC_HEADER, REC_LOST, REC_STACK, REC_END, rec, s16 as sstr)
+import record_writer as rw  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import btf as btf_writer  # noqa: E402
 
 OP = {"export": 1, "invalidate": 12, "fence_wait": 13, "scope_enter": 15}
 # struct da_event with its padding written out, so a case can make it non-zero
@@ -61,14 +65,19 @@ def write(name, data):
 
 
 def run(*args, timeout=120, env=None):
+    """exit status, stdout, stderr, seconds; a run past timeout is killed and
+    reported as exit status "timeout" (issue 24: the binary once hung)"""
     t0 = time.monotonic()
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
-                       errors="replace", env=None if env is None else {**os.environ, **env})
+    try:
+        p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
+                           errors="replace", env=None if env is None else {**os.environ, **env})
+    except subprocess.TimeoutExpired:
+        return "timeout", "", "", time.monotonic() - t0
     return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
 
 
 def check(name, ok, detail=""):
-    results.append(ok)
+    results.append(bool(ok))
     print(f"{'ok' if ok else 'not ok'} {len(results)} - {name}")
     if not ok and detail:
         for line in str(detail).splitlines()[:12]:
@@ -201,9 +210,9 @@ def policies():
     expect_error("a policy line of 1 MiB of NUL bytes -> exit 2, line 2", ["replay", "--policy",
                  pol, trace], 2, "nul.policy:2: NUL byte in line (not a text file?)",
                  stdout_empty=True)
-    pol = write("long.policy", "#" + "x" * 5000 + "\n")
-    expect_error("a policy line over 4096 bytes -> exit 2", ["replay", "--policy", pol, trace], 2,
-                 "long.policy:1: line longer than 4096 bytes")
+    pol = write("long.policy", "rule pin-leak off\nstub-callback " + "x" * 5000 + "\n")
+    expect_error("a directive line over 4096 bytes -> exit 2", ["replay", "--policy", pol, trace],
+                 2, "long.policy:2: line longer than 4096 bytes")
     pol = write("ok.policy", "rule pin-leak off\n")
     expect_clean("the good policy line alone -> exit 0", ["replay", "--policy", pol, trace])
 
@@ -224,9 +233,253 @@ def ring_environment():
                                                     "DMABUF_AUDIT_RING_WAKEUP": "2097152"})
 
 
+# ---- issue 24: what a root service writes, a malformed BTF, a hostile trace ----
+
+TRACES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "replay", "traces")
+OK_TRACE = os.path.join(TRACES, "ok-dynamic-move.jsonl")
+
+
+def fresh_dir(name):
+    path = os.path.join(TMP, name)
+    subprocess.run(["rm", "-rf", path])
+    os.makedirs(path)
+    return path
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def metrics_planted_link():
+    """defect 1: a symlink planted at FILE.tmp (the old fixed temporary name)"""
+    d = fresh_dir("metrics-link")
+    victim, prom = os.path.join(d, "victim"), os.path.join(d, "m.prom")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    os.symlink(victim, prom + ".tmp")
+    code, out, err, _ = run("replay", "-o", "/dev/null", "--metrics", prom, OK_TRACE)
+    check("--metrics with a symlink planted at FILE.tmp -> the link's target untouched, FILE"
+          " written", code == 0 and err == "" and read_bytes(victim) == b"precious\n" and
+          os.path.isfile(prom) and not os.path.islink(prom) and
+          read_bytes(prom).endswith(b"# EOF\n"),
+          f"exit {code}, stderr: {err}, victim now {read_bytes(victim)[:60]!r}")
+    left = sorted(n for n in os.listdir(d) if n not in ("victim", "m.prom", "m.prom.tmp"))
+    check("--metrics leaves no temporary file behind", left == [], left)
+    code, out, err, _ = run("replay", "-o", "/dev/null", "--metrics", prom, OK_TRACE)
+    check("--metrics over its own regular file (the correct twin) -> replaced, mode 0644",
+          code == 0 and err == "" and read_bytes(prom).endswith(b"# EOF\n") and
+          os.stat(prom).st_mode & 0o777 == 0o644, f"exit {code}, stderr: {err}")
+
+
+def metrics_device_node():
+    """defect 1: --metrics naming a device node (a FIFO when not root)"""
+    d = fresh_dir("metrics-node")
+    node = os.path.join(d, "node")
+    if os.geteuid() == 0:
+        os.mknod(node, 0o644 | 0o020000, os.makedev(1, 3))  # what /dev/null is
+        kind, test = "a character device", os.path.stat.S_ISCHR
+    else:
+        os.mkfifo(node)
+        kind, test = "a FIFO", os.path.stat.S_ISFIFO
+    code, out, err, _ = run("replay", "--metrics", node, OK_TRACE, timeout=30)
+    check(f"--metrics naming {kind} -> exit 2, refused by name, the node left as it was",
+          code == 2 and f"--metrics {node}: it is {kind}, not a regular file: refusing to"
+          " replace it" in err and out == "" and test(os.lstat(node).st_mode),
+          f"exit {code}, stderr: {err}, mode now {oct(os.lstat(node).st_mode)}")
+
+
+def outputs_through_links():
+    """every file written as root: a symbolic link at the name is not followed"""
+    d = fresh_dir("out-links")
+    for opt in ("-o", "--record", "--timeline"):
+        victim, link = os.path.join(d, "victim"), os.path.join(d, "out" + opt.strip("-"))
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        os.symlink(victim, link)
+        code, out, err, _ = run("replay", opt, link, OK_TRACE)
+        check(f"{opt} naming a symbolic link -> exit 2, the link's target untouched",
+              code == 2 and f"{opt} {link}: it is a symbolic link, not a regular file" in err and
+              read_bytes(victim) == b"precious\n", f"exit {code}, stderr: {err}")
+        os.unlink(link)
+        with open(link, "w") as f:
+            f.write("old report, longer than the new one? no matter\n" * 100)
+        code, out, err, _ = run("replay", opt, link, OK_TRACE)
+        check(f"{opt} naming an existing regular file (the twin) -> rewritten from the start",
+              code == 0 and err == "" and b"old report" not in read_bytes(link),
+              f"exit {code}, stderr: {err}")
+
+
+def colliding_outputs():
+    """defect 6: two outputs that are one file"""
+    d = fresh_dir("collide")
+    rep, same = os.path.join(d, "report.txt"), os.path.join(d, "sub", "..", "report.txt")
+    os.makedirs(os.path.join(d, "sub"))
+    for opt, path in (("--timeline", rep), ("--record", same), ("--metrics", rep)):
+        if os.path.exists(rep):
+            os.unlink(rep)
+        code, out, err, _ = run("replay", "-o", rep, opt, path, OK_TRACE)
+        check(f"-o and {opt} naming one new file -> exit 2 before anything is written",
+              code == 2 and f"-o {rep} and {opt} {path} are the same file" in err and
+              not os.path.exists(rep), f"exit {code}, stderr: {err}")
+    with open(rep, "w") as f:
+        f.write("x\n")
+    link = os.path.join(d, "hardlink.json")
+    os.link(rep, link)
+    code, out, err, _ = run("replay", "-o", rep, "--timeline", link, OK_TRACE)
+    check("-o and --timeline naming one inode (a hard link) -> exit 2, the file untouched",
+          code == 2 and "are the same file" in err and read_bytes(rep) == b"x\n",
+          f"exit {code}, stderr: {err}")
+    tl = os.path.join(d, "timeline.json")
+    code, out, err, _ = run("replay", "-o", rep, "--timeline", tl, OK_TRACE)
+    check("-o and --timeline naming two files (the twin) -> both written", code == 0 and
+          err == "" and b"report" in read_bytes(rep) and json.loads(read_bytes(tl)),
+          f"exit {code}, stderr: {err}")
+
+
+def btf_files():
+    """defects 2 and 3: hooks --btf on a crafted BTF"""
+    good = write("good.btf", btf_writer.kernel_61())
+    code, out, err, _ = run("hooks", "--btf", good, "--format", "json", timeout=30)
+    view = json.loads(out) if code == 0 else {}
+    export = [h for h in view.get("hooks", []) if h["hook"] == "export"]
+    check("hooks --btf on a small well-formed BTF (the twin) -> its facts read",
+          code == 0 and err == "" and view["quirks"] == ["legacy-locking"] and
+          view["resv_owner"] is True and view["callback_field"] == "move_notify" and
+          export and export[0]["available"], f"exit {code}, stderr: {err}, {out[:300]}")
+    bad = write("bad-name.btf", btf_writer.bad_member_name())
+    code, out, err, _ = run("hooks", "--btf", bad, timeout=30)
+    check("hooks --btf: a member name offset past the strings -> exit 2, the type named"
+          " (was SIGSEGV)", code == 2 and out == "" and f"malformed BTF in {bad}: type 2: member"
+          " name offset 65535 is beyond the string section" in err, f"exit {code}, stderr: {err}")
+    cyc = write("cycle.btf", btf_writer.kernel_61(base_type=btf_writer.typedef_cycle))
+    code, out, err, secs = run("hooks", "--btf", cyc, timeout=30)
+    check("hooks --btf: a typedef cycle -> exit 2 at once, the cycle named (was: never"
+          " returned)", code == 2 and out == "" and "its chain of typedefs and modifiers comes"
+          " back to type" in err and secs < 10, f"exit {code} after {secs:.1f} s, stderr: {err}")
+
+
+def hostile_trace(kernel, exporter, dev, ops, cb, scope):
+    """access-after-revoke.jsonl with its names replaced, and a header naming kernel and scope"""
+    lines = [json.dumps({"type": "header", "schema": 1, "kernel": kernel, "source": "live",
+                         "hooks": [], "quirks": [], "scopes": [scope]})]
+    with open(os.path.join(TRACES, "access-after-revoke.jsonl")) as f:
+        for line in f:
+            ev = json.loads(line)
+            ev.pop("comment", None)
+            for key, val in (("exporter", exporter), ("dev", dev), ("importer_ops", ops),
+                             ("invalidate_cb", cb), ("scope", scope)):
+                if key in ev:
+                    ev[key] = val
+            lines.append(json.dumps(ev))
+    return "\n".join(lines) + "\n"
+
+
+CONTROL = set(range(0x20)) - {0x0A} | {0x7F}
+
+
+def has_controls(text):
+    """a control character other than the line ends, or a C1 control"""
+    return any(ord(c) in CONTROL or 0x80 <= ord(c) <= 0x9F for c in text)
+
+
+def hostile_strings():
+    """defect 4: names with line breaks and terminal escapes in text and KTAP"""
+    twin = write("names-twin.jsonl", hostile_trace("7.3.4", "vfio_pci_core", "iommu", "ops",
+                                                   "cb", "vfio_pci_dma_buf_move"))
+    bad = write("names-bad.jsonl", hostile_trace(
+        "7.3.4\nnot ok 91 - kernel", "vfio\nnot ok 92 - exporter",
+        "iommu\x1b[2J\x1b]0;title\x07\u009b31m", "ops\nnot ok 93 - ops", "cb\rnot ok 94 - cb",
+        "vfio_pci_dma_buf_move\nnot ok 95 - scope"))
+    for fmt in ("text", "ktap"):
+        _, want, _, _ = run("replay", "--events", "--format", fmt, twin)
+        code, out, err, _ = run("replay", "--events", "--format", fmt, bad)
+        results_twin = [l for l in want.splitlines() if not l.startswith("#")]
+        results_bad = [l for l in out.splitlines() if not l.startswith("#")]
+        same_lines = len(out.splitlines()) == len(want.splitlines()) and (
+            fmt == "text" or results_bad == results_twin)
+        check(f"{fmt}: trace names with newlines and escapes add no line (the twin's line count"
+              " and result lines), no control character", code == 1 and same_lines and
+              not has_controls(out) and "vfio?not ok 92 - exporter" in out and
+              "not ok 95 - scope" in out, f"exit {code}, {len(out.splitlines())} lines, twin "
+              f"{len(want.splitlines())}: {[l for l in out.splitlines() if 'not ok 9' in l][:4]}")
+
+
+def perfetto_record(name, comm, dev):
+    """export, attach, map, unmap, detach, release with the given names"""
+    b, a = 0xB1000, 0xA1000
+    recs = [rw.header_record("7.3.4"),
+            rw.event_record(1, "export", ts=1000, buf=b, ino=7, size=4096, tid=5, comm=comm,
+                            name=name),
+            rw.event_record(2, "attach", ts=2000, buf=b, attach=a, tid=5, comm=comm, name=dev,
+                            flags=rw.F_DYNAMIC, importer_ops=0x1000, invalidate_cb=0x2000),
+            rw.event_record(3, "map", ts=3000, buf=b, attach=a, sgt=0x51000, tid=5, comm=comm),
+            rw.event_record(4, "unmap", ts=4000, buf=b, attach=a, sgt=0x51000, tid=5, comm=comm),
+            rw.event_record(5, "detach", ts=5000, buf=b, attach=a, tid=5, comm=comm),
+            rw.event_record(6, "release", ts=6000, buf=b, tid=5, comm=comm),
+            rw.end_record(6)]
+    return rw.record_file(recs)
+
+
+def perfetto_utf8():
+    """defect 5: names that are not UTF-8 in --format perfetto and --timeline"""
+    twin = write("utf8-twin.bin", perfetto_record(b"udmabuf", b"task", b"vgem"))
+    bad = write("utf8-bad.bin", perfetto_record(b"udma\xffbuf\xc3", b"t\xe9sk", b"vg\xfe\xed\xa0em"))
+    _, want, _, _ = run("replay", "--format", "perfetto", twin)
+    want_n = len(json.loads(want)["traceEvents"])
+    code, out, err, _ = run("replay", "--format", "perfetto", bad)
+    try:
+        trace = json.loads(out)
+    except ValueError as e:
+        trace = {"error": str(e)}
+    names = [e["args"]["name"] for e in trace.get("traceEvents", [])
+             if e.get("ph") == "M" and e.get("name") in ("process_name", "thread_name")]
+    check("perfetto: names that are not UTF-8 -> exit 0, every entry of the twin kept, bytes"
+          " as '?'", code == 0 and err == "" and len(trace.get("traceEvents", [])) == want_n and
+          any("udma?buf?" in n for n in names) and any("t?sk" in n for n in names),
+          f"exit {code}, stderr: {err}, {len(trace.get('traceEvents', []))} entries of {want_n},"
+          f" names {names}")
+    tl = os.path.join(TMP, "utf8-timeline.json")
+    code, out, err, _ = run("replay", "-o", "/dev/null", "--timeline", tl, bad)
+    n = len(json.loads(read_bytes(tl))["traceEvents"]) if code == 0 else -1
+    check("--timeline: the same names -> exit 0, all entries", code == 0 and err == "" and
+          n == want_n, f"exit {code}, stderr: {err}, {n} entries of {want_n}")
+
+
+def policy_small_ones():
+    """issue 24's four small ones"""
+    trace = OK_TRACE
+    pol = write("bom.policy", b"\xef\xbb\xbfrule pin-leak off\n")
+    code, out, err, _ = run("replay", "--policy", pol, trace)
+    check("a policy starting with a UTF-8 BOM -> read as without it", code == 0 and err == "",
+          f"exit {code}, stderr: {err!r}")
+    fifo = os.path.join(TMP, "policy.fifo")
+    os.mkfifo(fifo)
+    code, out, err, secs = run("replay", "--policy", fifo, trace, timeout=20)
+    check("a FIFO as --policy -> exit 2 at once, said (was: blocked for ever)",
+          code == 2 and f"{fifo}: not a policy file: a FIFO or pipe" in err and secs < 10,
+          f"exit {code} after {secs:.1f} s, stderr: {err}")
+    pol = write("long-comment.policy", "#" + "x" * 5000 + "\nrule pin-leak off  # " + "y" * 5000
+                + "\n")
+    code, out, err, _ = run("replay", "--policy", pol, trace)
+    check("comments over 4096 bytes (a line of its own, after a directive) -> accepted",
+          code == 0 and err == "", f"exit {code}, stderr: {err}")
+    pol = write("many.policy", "".join(f"pinning-importer imp{i}\n" for i in range(63)))
+    expect_error("63 pinning-importers on top of the defaults -> exit 2, the defaults and"
+                 " 'clear' named", ["replay", "--policy", pol, trace], 2,
+                 "many.policy:63: too many pinning-importer names (at most 64, the built-in"
+                 " defaults included; 'clear pinning-importers' first makes room)")
+    pol = write("many-cleared.policy", "clear pinning-importers\n" +
+                "".join(f"pinning-importer imp{i}\n" for i in range(64)))
+    expect_clean("64 pinning-importers after 'clear pinning-importers' -> exit 0",
+                 ["replay", "--policy", pol, trace])
+
+
 def main():
     for case in (bad_events, lost_records, stack_flood, json_pointers, json_symbols,
-                 gzip_and_long_lines, policies, ring_environment):
+                 gzip_and_long_lines, policies, ring_environment, metrics_planted_link,
+                 metrics_device_node, outputs_through_links, colliding_outputs, btf_files,
+                 hostile_strings, perfetto_utf8, policy_small_ones):
         case()
     print(f"1..{len(results)}")
     print(f"# {sum(results)} passed, {len(results) - sum(results)} failed")

@@ -22,7 +22,7 @@ seed() {
 	shift
 	rm -rf "$dir/seeds-$target" "$dir/corpus-$target" "$dir"/crash-"$target"-*
 	mkdir -p "$dir/seeds-$target" "$dir/corpus-$target"
-	cp "$@" "$dir/seeds-$target"
+	[ $# -eq 0 ] || cp "$@" "$dir/seeds-$target"
 }
 
 run_target() {
@@ -52,7 +52,10 @@ fi
 seed jsonl "$top"/tests/replay/traces/*.jsonl "$top"/tests/replay/fixtures/*.live.json
 seed policy "$top"/tests/vm/policy
 cp "$top/tests/replay/fixtures/policy" "$dir/seeds-policy/fixtures-policy"
-for t in record jsonl policy; do
+# BTF seeds: small kernels written by the bad-input suite's BTF writer
+seed btf
+"${PYTHON:-python3}" "$top/tests/badinput/btf.py" "$dir/seeds-btf"
+for t in record jsonl policy btf; do
 	run_target "$t"
 done
 tap_done

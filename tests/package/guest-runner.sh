@@ -50,7 +50,7 @@ if [ -e /etc/da-with-unit ]; then
 	echo "DA-UNIT nometrics-start $? $(systemctl is-active "$unit")"
 	echo "DA-UNIT nometrics-status $(show StatusText)"
 	echo "DA-UNIT nometrics-notices $(journalctl -b -o cat --no-pager \
-		_SYSTEMD_UNIT="$unit" DMABUF_NOTICE=input | grep -c 'cannot write the metrics')"
+		_SYSTEMD_UNIT="$unit" DMABUF_NOTICE=input | grep -c 'metrics: cannot write')"
 	systemctl stop "$unit"
 	echo "DA-UNIT nometrics-stop $(state)"
 	mv "$metrics_dir.away" "$metrics_dir"

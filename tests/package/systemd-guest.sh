@@ -287,7 +287,7 @@ unit_field() {
 
 # 1. no metrics directory: a warning, not a failure
 if [ "$(unit_field nometrics-start)" = "0 active" ] &&
-	grep -q '; warning: cannot write the metrics to /var/lib/prometheus/node-exporter/dmabuf-audit.prom.tmp: No such file or directory' \
+	grep -q '; warning: cannot write /var/lib/prometheus/node-exporter/dmabuf-audit.prom: no new file in its directory: No such file or directory' \
 		<<<"$(unit_field nometrics-status)" &&
 	[ "$(unit_field nometrics-notices)" -ge 1 ] 2>/dev/null &&
 	[ "$(unit_field nometrics-stop)" = "inactive success 0 0" ]; then

@@ -486,7 +486,8 @@ def test_metrics(tap):
         expect(not re.search(r"^# (EOF|UNIT)", body, re.M), "OpenMetrics-only lines in the"
                " text format 0.0.4")
         expect(os.stat(prom).st_ino != ino, "the metrics file was rewritten in place, not renamed")
-        expect(not os.path.exists(prom + ".tmp"), "the .tmp file was left behind")
+        expect(not [n for n in os.listdir(TMP) if n.startswith(".dmabuf-audit.prom.")],
+               "a temporary file (.dmabuf-audit.prom.XXXXXX) was left behind")
         m = parse_openmetrics(body)
         P = "dmabuf_audit_"
         want = {
@@ -558,8 +559,8 @@ def test_metrics(tap):
         path = write("u.jsonl", traces.revokes([0]))
         prom = tmp("no-such-dir/m.prom")
         rc, out, err = run(["replay", "--metrics", prom, path])
-        want = (f"dmabuf-audit: cannot write the metrics to {prom}.tmp: No such file or"
-                f" directory\ndmabuf-audit: the metrics file {prom} is not up to date\n")
+        want = (f"dmabuf-audit: cannot write {prom}: no new file in its directory: No such file"
+                f" or directory\ndmabuf-audit: the metrics file {prom} is not up to date\n")
         expect(rc == 2 and err == want, f"rc {rc}, stderr {err!r}")
         expect("missing-fence-wait" in out, "no report when the metrics failed")
     tap.check("--metrics into a missing folder: the report, then exit 2 and why", unwritable)

@@ -251,14 +251,16 @@ static bool limits(void)
 	da_policy_init_default(&pol);
 	before = pol;
 	CHECK(load(&pol, text, err, sizeof(err)) == -1);
-	CHECK(strstr(err, ":64: too many stub-callback names (at most 64)"));
+	CHECK(strstr(err, ":64: too many stub-callback names (at most 64, the built-in defaults"
+		      " included; 'clear stub-callbacks' first makes room)"));
 	CHECK(!memcmp(&pol, &before, sizeof(pol)));
 
 	used = 0;
 	for (int i = 0; i < DA_MAX_SCOPES - 1; i++)
 		used += sprintf(text + used, "revoke-scope scope_%d\n", i);
 	CHECK(load(&pol, text, err, sizeof(err)) == -1);
-	CHECK(strstr(err, ":15: too many revoke scopes (at most 16)"));
+	CHECK(strstr(err, ":15: too many revoke scopes (at most 16, the built-in defaults included;"
+		      " 'clear revoke-scopes' first makes room)"));
 
 	used = 0;
 	for (int i = 0; i <= DA_POLICY_MAX_ALLOW; i++)
