@@ -55,15 +55,15 @@ static int refuse(const char *path, const char *what, mode_t mode, const char *i
  * protected_fifos still keep root out of another user's file in a sticky
  * directory, as they did for fopen().
  */
-static int open_existing(const char *path, const char *what, bool append, char *err,
-			 size_t errlen)
+static int open_existing(const char *path, const char *what, bool append, mode_t mode,
+			 char *err, size_t errlen)
 {
 	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
 		    (append ? O_APPEND : 0);
 	struct stat st;
 	int fd, fl;
 
-	fd = open(path, flags, 0644);
+	fd = open(path, flags, mode);
 	if (fd < 0) {
 		int why = errno;
 
@@ -96,12 +96,13 @@ static int open_existing(const char *path, const char *what, bool append, char *
 	return fd;
 }
 
-int da_outfile_open(const char *path, const char *what, bool append, char *err, size_t errlen)
+int da_outfile_open(const char *path, const char *what, bool append, mode_t mode, char *err,
+		    size_t errlen)
 {
 	int fd;
 
 	/* absent: created here, exclusively (a link at the name makes this fail, EEXIST) */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd >= 0)
 		return fd;
 	if (errno != EEXIST) {
@@ -109,13 +110,13 @@ int da_outfile_open(const char *path, const char *what, bool append, char *err, 
 			 strerror(errno), what);
 		return -1;
 	}
-	return open_existing(path, what, append, err, errlen);
+	return open_existing(path, what, append, mode, err, errlen);
 }
 
 FILE *da_outfile_fopen(const char *path, const char *what, bool append, char *err,
 		       size_t errlen)
 {
-	int fd = da_outfile_open(path, what, append, err, errlen);
+	int fd = da_outfile_open(path, what, append, 0644, err, errlen);
 	FILE *f;
 
 	if (fd < 0)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * A file written in place (-o, --record, --timeline): created if absent
@@ -20,9 +21,11 @@
  * truncated, for reopening after log rotation).  A regular file or a
  * character device (/dev/null, a terminal) is accepted; a symbolic link, a
  * directory, a FIFO, a socket or a block device is refused.  `what` names
- * the option in the message.  The file descriptor, or -1 with err set.
+ * the option in the message; `mode` is that of a file created here.  The
+ * file descriptor, or -1 with err set.
  */
-int da_outfile_open(const char *path, const char *what, bool append, char *err, size_t errlen);
+int da_outfile_open(const char *path, const char *what, bool append, mode_t mode, char *err,
+		    size_t errlen);
 /* the same as a stdio stream ("we"/"ae") */
 FILE *da_outfile_fopen(const char *path, const char *what, bool append, char *err,
 		       size_t errlen);

@@ -186,7 +186,8 @@ struct da_record_writer *da_record_writer_open(const char *path, char *err, size
 	}
 	snprintf(w->path, sizeof(w->path), "%s", path);
 	w->checksum = record_checksum(DA_RECORD_VERSION);
-	fd = da_outfile_open(path, "--record", false, err, errlen);
+	/* 0600: the record keeps raw kernel addresses (as sensitive as kallsyms) */
+	fd = da_outfile_open(path, "--record", false, 0600, err, errlen);
 	if (fd < 0) {
 		free(w->buf);
 		free(w);
