@@ -968,6 +968,24 @@ def vfio_case_name(exp, kprobe=False):
     return name + ("-kprobe" if kprobe else "")
 
 
+def vfio_buffer_events(res, name, objs, exp, diags):
+    """The flow's buffer (by the inode its .status file reports): that inode, its
+    own events, the waits, the scopes and its events counted by op, or None when the flow did
+    not report it. A diagnostic when those counts differ from what exp expects."""
+    status = (read(os.path.join(res, name + ".status"), "") or "").split()
+    if len(status) < 3 or status[1] != "ino":
+        diags.append("the flow did not report the buffer's inode")
+        return None
+    own, waits, scopes = vfio_case_events(objs, status[2])
+    seen_ops = {}
+    for e in own + waits:
+        seen_ops[e["op"]] = seen_ops.get(e["op"], 0) + 1
+    if seen_ops != exp["events"]:
+        diags.append("buffer ino %s: events %s, expected %s" % (status[2], seen_ops,
+                                                               exp["events"]))
+    return status[2], own, waits, scopes, seen_ops
+
+
 def check_vfio(series, res, exp, row, kprobe=False):
     """One VFIO flow (or a historical bug variant running one): exactly the
     expected findings, run's exit status, the buffer's events by op, the
@@ -984,19 +1002,12 @@ def check_vfio(series, res, exp, row, kprobe=False):
     if int(meta.get("rc", "-1")) != exp["exit"]:
         ok = False
         diags.append("dmabuf-audit run exited %s, expected %d" % (meta.get("rc"), exp["exit"]))
-    status = (read(os.path.join(res, name + ".status"), "") or "").split()
-    if len(status) < 3 or status[1] != "ino":
-        diags.append("the flow did not report the buffer's inode")
+    buffer = vfio_buffer_events(res, name, objs, exp, diags)
+    if buffer is None:
         row[series] = "FAIL: no inode"
         return False, diags
-    own, waits, scopes = vfio_case_events(objs, status[2])
-    seen_ops = {}
-    for e in own + waits:
-        seen_ops[e["op"]] = seen_ops.get(e["op"], 0) + 1
-    if seen_ops != exp["events"]:
-        ok = False
-        diags.append("buffer ino %s: events %s, expected %s" % (status[2], seen_ops,
-                                                               exp["events"]))
+    ino, own, waits, scopes, seen_ops = buffer
+    ok = ok and seen_ops == exp["events"]
     phys = sum(1 for e in own if e.get("op") == "map" and e.get("phys"))
     if phys != exp.get("phys_maps", 0):
         ok = False
@@ -1013,7 +1024,7 @@ def check_vfio(series, res, exp, row, kprobe=False):
         ok = False
         diags.append("the longest fence wait took %.0f ms after its invalidate, expected at"
                      " least %d ms (a pending importer fence)" % (longest, exp["min_wait_ms"]))
-    ok = vfio_refused_attaches(objs, status[2], exp, diags) and ok
+    ok = vfio_refused_attaches(objs, ino, exp, diags) and ok
     if not ok:
         diags.extend(event_lines(objs))
     row[series] = "%s: %s; %s%s" % (
@@ -1105,17 +1116,11 @@ def check_vfio_reload(series, res, guest, expects):
             if not any(n.startswith(want) for n in notices):
                 ok = False
                 diags.append("no notice %r" % want)
-    status = (read(os.path.join(res, "vfio-reload.status"), "") or "").split()
-    if len(status) < 3 or status[1] != "ino":
-        return False, diags + ["the flow did not report the buffer's inode"]
-    own, waits, scopes = vfio_case_events(objs, status[2])
-    seen_ops = {}
-    for e in own + waits:
-        seen_ops[e["op"]] = seen_ops.get(e["op"], 0) + 1
-    if seen_ops != exp["events"]:
-        ok = False
-        diags.append("buffer ino %s: events %s, expected %s" % (status[2], seen_ops,
-                                                               exp["events"]))
+    buffer = vfio_buffer_events(res, "vfio-reload", objs, exp, diags)
+    if buffer is None:
+        return False, diags
+    ino, own, waits, scopes, seen_ops = buffer
+    ok = ok and seen_ops == exp["events"]
     export = min((e.get("seq", 0) for e in own if e.get("op") == "export"), default=0)
     seen_scopes = [[e.get("scope"), e.get("revoked")] for e in scopes if e.get("seq", 0) > export]
     if seen_scopes != exp["scopes"]:
