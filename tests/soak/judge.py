@@ -48,11 +48,13 @@ JOURNAL_EVENTS = 65536
 # 2 MiB at once, at a moment of its choosing; a page more on top of such a
 # step failed the old one-step range check (2052 kB against 2048, issue 18).
 # A leak grows with the churn, in many increments: the second half's growth
-# (the median of its last samples over that of its first) less its one
-# largest jump between two samples, when that is at most a huge page, must
-# stay under half a step. One collapse is forgiven, a second is not, and a
-# steady leak of 1 MiB per five minutes of churn fails; the whole run after
-# the warm-up stays under the limit above as well.
+# (the median of its last samples over that of its first) less its jumps
+# between two samples of one huge page each, must
+# stay under half a step. Jumps of one huge page each are forgiven (two were
+# seen in one run of a fresh machine: 2052 and 2048 kB); a steady leak of
+# 1 MiB per five minutes of churn in smaller steps fails, and the whole run
+# after the warm-up stays under the limit above, which bounds a leak that
+# would grow in huge-page steps only.
 RSS_SLACK_FRACTION = 0.05
 RSS_STEP_KB = 2048
 RSS_TREND_KB = RSS_STEP_KB // 2
@@ -488,8 +490,9 @@ class Soak:
             return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
         k = min(RSS_EDGE_SAMPLES, len(values))
         jumps = [b - a for a, b in zip(values, values[1:])]
-        big = max(jumps, default=0)
-        forgiven = big if 0 < big <= RSS_STEP_KB + 64 else 0
+        # every jump of one huge page (2 MiB, give or take a page or so
+        # beside it): a collapse or a first touch of a table, not churn
+        forgiven = sum(j for j in jumps if RSS_STEP_KB - 64 <= j <= RSS_STEP_KB + 64)
         return median(values[-k:]) - median(values[:k]) - forgiven, forgiven
 
     def flat(self):
@@ -513,7 +516,7 @@ class Soak:
         trend, forgiven = self.rss_trend([b[1] for b in half])
         diags = ["VmRSS: %d kB at %d s (first after the warm-up: %d s and %d events), at most "
                  "%d kB in the second half (%+.1f%%), limit %d kB; the second half from %d to "
-                 "%d kB, grew %+.0f kB besides one jump of %d kB (limit %d kB)"
+                 "%d kB, grew %+.0f kB besides huge-page jumps of %d kB in all (limit %d kB)"
                  % (base, (after[0][0] - t0) / NS, WARMUP_S, JOURNAL_EVENTS, top,
                     100.0 * (top - base) / base, limit, low, top, trend, forgiven,
                     RSS_TREND_KB)]
