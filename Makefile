@@ -3,7 +3,8 @@
 #
 #   make deps     install the build and test dependencies (Debian packages)
 #   make          install missing build dependencies, then build
-#                 build/dmabuf-audit (static, BPF skeleton embedded)
+#                 build/dmabuf-audit (static, BPF skeleton embedded); one line
+#                 per step, V=1 prints the full command lines
 #   make check    unit, replay, bad-input, command-line, service (journal,
 #                 sd_notify, metrics; a private systemd-journald), metrics (promtool,
 #                 node_exporter, Prometheus on 127.0.0.1), image (the OCI image, podman run,
@@ -94,6 +95,17 @@ ifeq ($(ARCH),arm64)
 DEPS += $(DEPS_ARM64)
 endif
 
+# Quiet by default: one line per step ("  CC  src/core/engine.c"); V=1 shows the
+# full command lines.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-6s %s\n' '$(1)' '$(2)';
+endif
+
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -DDA_VERSION='"$(VERSION)"' \
@@ -120,7 +132,7 @@ TEST_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
-.PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
+.PHONY: all binary deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
 	repo-check cli-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
 	churn-rss dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
@@ -129,13 +141,21 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 # what to install when it cannot); the build itself runs in a sub-make so
 # that nothing is compiled before the headers are there.
 all: deps
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory binary
+
+# (a recipe of its own, so that an up-to-date tree prints nothing)
+binary: $(BIN)
+	@:
 
 deps:
 	@tools/install-deps.sh $(DEPS)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/dmabuf_audit/*.h src/*/*.h) | $(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/cmd
-	$(CC) $(CFLAGS) -c $< -o $@
+# header dependencies come from the compiler (-MMD -MP: a removed header is no error)
+DEPFLAGS = -MMD -MP
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/cmd
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # live code embeds the BPF skeletons
 $(LIVE_OBJS) $(CMD_OBJS): $(SKELS)
@@ -143,21 +163,33 @@ $(LIVE_OBJS) $(CMD_OBJS): $(SKELS)
 $(BUILD)/obj/core $(BUILD)/obj/live $(BUILD)/obj/cmd $(BUILD)/bpf $(BUILD)/tests:
 	@mkdir -p $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/dmabuf_audit/event.h | $(BUILD)/bpf
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
+	$(call msg,BPF,$<)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 $(CORE_LIB): $(CORE_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(BUILD)/obj/main.o $(CMD_OBJS) $(LIVE_OBJS) $(CORE_LIB)
-	$(CC) $(CFLAGS) $(STATIC) -o $@ $(BUILD)/obj/main.o $(CMD_OBJS) $(LIVE_OBJS) $(CORE_LIB) $(LDLIBS_LIVE)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(STATIC) -o $@ $(BUILD)/obj/main.o $(CMD_OBJS) $(LIVE_OBJS) $(CORE_LIB) $(LDLIBS_LIVE)
 
 # Unit tests link the core library only: proof that the engine needs no libbpf.
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPERS) $(CORE_LIB) | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/unit -Isrc/core -o $@ $< $(TEST_HELPERS) $(CORE_LIB) $(LDLIBS_CORE)
+# (compiled and linked in one step from several sources, where -MMD would keep
+# the last source's headers only: they depend on every header they may include)
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPERS) $(CORE_LIB) \
+		$(wildcard tests/unit/*.h include/dmabuf_audit/*.h src/core/*.h) | $(BUILD)/tests
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Isrc/core -o $@ $< $(TEST_HELPERS) $(CORE_LIB) $(LDLIBS_CORE)
+
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*.d $(BUILD)/bpf/*.d)
+# kept (make would delete them as intermediates of the skeletons)
+.SECONDARY: $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 
 unit: $(UNIT_BINS)
 	@tools/run-suite.sh unit $(UNIT_BINS)
@@ -187,7 +219,8 @@ NOTIFY_TEST := $(BUILD)/tests/service/test_notify
 
 $(NOTIFY_TEST): tests/service/test_notify.c src/live/systemd.c src/live/systemd.h $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc/live -o $@ $< src/live/systemd.c $(CORE_LIB) $(LDLIBS_CORE)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Isrc/live -o $@ $< src/live/systemd.c $(CORE_LIB) $(LDLIBS_CORE)
 
 service-tests: $(BIN) $(NOTIFY_TEST)
 	@tools/run-suite.sh service $(SERVICE_PYTHON) tests/service/run.py $(BIN) $(NOTIFY_TEST)
@@ -217,11 +250,13 @@ FUZZ_SMOKE_SECONDS ?= 15
 $(FUZZ)/obj:
 	@mkdir -p $@
 
-$(FUZZ)/obj/%.o: src/core/%.c $(wildcard include/dmabuf_audit/*.h src/core/*.h) | $(FUZZ)/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ)/obj/%.o: src/core/%.c | $(FUZZ)/obj
+	$(call msg,CC-FUZZ,$<)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_OBJS)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJS) $(LDLIBS_CORE)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJS) $(LDLIBS_CORE)
 
 # the BTF reader of `hooks --btf` (src/live), linked with the system's libbpf
 FUZZ_LIVE_OBJS := $(FUZZ)/obj/live/hooks.o $(FUZZ)/obj/live/btf_check.o
@@ -229,13 +264,17 @@ FUZZ_LIVE_OBJS := $(FUZZ)/obj/live/hooks.o $(FUZZ)/obj/live/btf_check.o
 $(FUZZ)/obj/live:
 	@mkdir -p $@
 
-$(FUZZ)/obj/live/%.o: src/live/%.c src/live/live.h $(wildcard include/dmabuf_audit/*.h) | $(FUZZ)/obj/live
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ)/obj/live/%.o: src/live/%.c | $(FUZZ)/obj/live
+	$(call msg,CC-FUZZ,$<)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ)/fuzz_btf: tests/fuzz/fuzz_btf.c $(FUZZ_OBJS) $(FUZZ_LIVE_OBJS)
-	$(CLANG) $(FUZZ_CFLAGS) -Isrc/live -o $@ $< $(FUZZ_LIVE_OBJS) $(FUZZ_OBJS) $(LDLIBS_LIVE)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Isrc/live -o $@ $< $(FUZZ_LIVE_OBJS) $(FUZZ_OBJS) $(LDLIBS_LIVE)
 
 fuzz: $(FUZZ_TARGETS)
+
+-include $(wildcard $(FUZZ)/obj/*.d $(FUZZ)/obj/live/*.d)
 
 # kept between builds (make would delete them as intermediates)
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_LIVE_OBJS)
@@ -319,13 +358,16 @@ $(BENCH_LIVE):
 	@mkdir -p $@
 
 $(BENCH_LIVE)/empty_pair.bpf.o: tests/bench/empty_pair.bpf.c | $(BENCH_LIVE)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call msg,BPF,$<)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BENCH_LIVE)/empty_pair.skel.h: $(BENCH_LIVE)/empty_pair.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 $(BENCH_LIVE)/empty-pair: tests/bench/empty-pair.c $(BENCH_LIVE)/empty_pair.skel.h
-	$(CC) $(CFLAGS) -I$(BENCH_LIVE) $(STATIC) -o $@ $< $(LDLIBS_LIVE)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BENCH_LIVE) $(STATIC) -o $@ $< $(LDLIBS_LIVE)
 
 bench-live: $(BIN) $(BENCH_LIVE)/empty-pair
 	@tools/bench-live.sh $(BIN) $(BENCH_LIVE)/empty-pair $(KERNEL)
