@@ -128,6 +128,8 @@ for series in "$@"; do
 	case "$series:${VMTEST_ONLY:-}" in 7.*:main) ;; 7.*) vfio_guest "$series" ;; esac
 done
 
+# the kernel's own KTAP parser, for the selftests' nested documents
+kunit=$("$DA_TOOLS/kunit-parser.sh" 7.3) || kunit=
 python3 "$DA_ROOT/tests/vm/compare.py" --bin "$bin" --expect "$DA_ROOT/tests/vm/expect" \
-	--policy "$DA_ROOT/tests/vm/policy" --kprobe-scenarios "$kprobe_scenarios" \
+	--policy "$DA_ROOT/tests/vm/policy" --kprobe-scenarios "$kprobe_scenarios" --kunit "$kunit" \
 	"${vfio_specs[@]}" "${specs[@]}"
