@@ -74,6 +74,18 @@ static bool is_version(const char *s)
 	return !*v;
 }
 
+/* "# Subtest: NAME" names the test that follows (KUnit's header line) */
+static bool is_subtest_header(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	if (*s++ != '#')
+		return false;
+	while (*s == ' ')
+		s++;
+	return !strncmp(s, "Subtest:", 8);
+}
+
 static enum line_kind classify(const char *line)
 {
 	while (*line == ' ')
@@ -114,8 +126,8 @@ static void emit_piece(struct line_relay *r, char *data, size_t len, bool ends_l
 		kind = classify(clean);
 		if (kind == LINE_VERSION && !*r->doc_seen && ends_line)
 			*r->doc_seen = true;
-		else if (kind == LINE_OTHER || (!*r->doc_seen && kind != LINE_DIAG &&
-						kind != LINE_EMPTY))
+		else if (kind == LINE_OTHER || (!*r->doc_seen && kind != LINE_EMPTY &&
+						(kind != LINE_DIAG || is_subtest_header(clean))))
 			lead = "# ";
 	}
 	if (kind == LINE_EMPTY && ends_line && !r->mid_line)
@@ -313,7 +325,13 @@ int da_ktap_nest_cmd_started(struct da_ktap_nest *n)
 	ret = pthread_create(&n->relay, NULL, relay_main, n);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	n->relay_started = !ret;
-	return ret ? -1 : 0;
+	if (ret) {
+		/* nobody reads CMD's output: let its writes fail rather than block */
+		close(n->cmd_pipe[0]);
+		n->cmd_pipe[0] = -1;
+		return -1;
+	}
+	return 0;
 }
 
 void da_ktap_nest_cmd_done(struct da_ktap_nest *n, int wstatus)
@@ -322,7 +340,8 @@ void da_ktap_nest_cmd_done(struct da_ktap_nest *n, int wstatus)
 	if (n->relay_started)
 		pthread_join(n->relay, NULL);
 	n->relay_started = false;
-	close(n->cmd_pipe[0]);
+	if (n->cmd_pipe[0] >= 0)
+		close(n->cmd_pipe[0]);
 	n->cmd_pipe[0] = -1;
 	/* diagnostics of test 1 come before its result line (ktap.rst) */
 	if (!n->cmd_doc)

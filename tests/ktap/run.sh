@@ -105,6 +105,7 @@ SH
 cat >"$work/no-ktap" <<'SH'
 #!/bin/sh
 echo "hello from a command that prints no KTAP"
+echo "# Subtest: not-a-header"
 echo "ok 1 this-is-not-a-result"
 echo "1..5"
 SH
