@@ -24,7 +24,8 @@ def parse(kunit, doc):
     """kunit.py's JSON of DOC and its printed output."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "parsed.json")
-        p = subprocess.run([sys.executable, kunit, "parse", "--json=" + out, doc],
+        # (kunit.py changes into the kernel tree: the document by its absolute path)
+        p = subprocess.run([sys.executable, kunit, "parse", "--json=" + out, os.path.abspath(doc)],
                            capture_output=True, text=True, timeout=120)
         if not os.path.exists(out):
             raise RuntimeError("kunit.py parse wrote no JSON (exit %d): %s" %
