@@ -55,4 +55,4 @@ inc="-isystem $src/uapi -D__user= -I$st"
 gcc -static -O2 $inc -o "$dest/udmabuf" "$st/drivers/dma-buf/udmabuf.c"
 # shellcheck disable=SC2086
 gcc -static -O2 -Wl,-no-as-needed $inc -o "$dest/dmabuf-heap" "$st/dmabuf-heaps/dmabuf-heap.c"
-vm_log "built udmabuf and dmabuf-heap from $(basename "$src")"
+vm_log "built udmabuf and dmabuf-heap from $(basename "$SOURCE")"
