@@ -9,7 +9,8 @@
 #                 sd_notify, metrics; a private systemd-journald), metrics (promtool,
 #                 node_exporter, Prometheus on 127.0.0.1), image (the OCI image, podman run,
 #                 the DaemonSet), pictures (Perfetto trace,
-#                 HTML in headless Chromium), fuzz smoke and repository
+#                 HTML in headless Chromium), nested KTAP read by the kernel's
+#                 kunit.py, fuzz smoke and repository
 #                 self-check tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
 #   make test     everything CI runs: deps, build, check, hooks --btf on
@@ -134,7 +135,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all binary deps check test vmtest vmtest-full demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
+	repo-check cli-tests ktap-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
 	churn-rss dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
 
 # A plain `make` on a fresh machine installs what is missing first (or says
@@ -225,6 +226,18 @@ $(NOTIFY_TEST): tests/service/test_notify.c src/live/systemd.c src/live/systemd.
 service-tests: $(BIN) $(NOTIFY_TEST)
 	@tools/run-suite.sh service $(SERVICE_PYTHON) tests/service/run.py $(BIN) $(NOTIFY_TEST)
 
+# nested KTAP (run --format ktap -- CMD) read by the kernel's own kunit.py from
+# linux-source-7.3 (tools/kunit-parser.sh); nest-replay makes run's calls with a replay
+# as the audit, as run cannot attach on the build machine (tests/ktap/run.sh)
+NEST_REPLAY := $(BUILD)/tests/ktap/nest-replay
+
+$(NEST_REPLAY): tests/ktap/nest_replay.c include/dmabuf_audit/ktap_nest.h $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDLIBS_CORE)
+
+ktap-tests: $(BIN) $(NEST_REPLAY)
+	@tools/run-suite.sh ktap tests/ktap/run.sh $(BIN) $(NEST_REPLAY)
+
 # --format perfetto / --timeline and --format html: the trace's structure on
 # every replay trace and guest record, the HTML as headless Chromium renders it
 pictures-tests: $(BIN)
@@ -289,7 +302,7 @@ repo-check:
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
-	pictures-tests repo-check fuzz-smoke churn-rss
+	pictures-tests repo-check fuzz-smoke churn-rss ktap-tests
 
 # the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
 churn-rss: $(BIN)

@@ -132,7 +132,10 @@ static void usage_command(FILE *out, const char *cmd)
 		  "SIGTERM/SIGINT or --duration.  What dmabuf-audit.service runs.\n" },
 		{ "run", C_RUN,
 		  "run [OPTIONS] [--] CMD [ARG...]\n\nAttach, run CMD once every hook is live, and\n"
-		  "report when it exits (for CI).  CMD starts at the first non-option argument.\n" },
+		  "report when it exits (for CI).  CMD starts at the first non-option argument.\n"
+		  "--format ktap without -o: one KTAP document, CMD's own KTAP (its standard\n"
+		  "output, streamed) and the report as nested subtests; the exit status is the\n"
+		  "same (docs/output.md \"Nested KTAP\").\n" },
 		{ "replay", C_REPLAY,
 		  "replay [OPTIONS] FILE\n\nJudge a recorded trace (--record's binary record or JSON\n"
 		  "Lines; - reads standard input) with the same engine and rules.\n" },

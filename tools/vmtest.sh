@@ -8,7 +8,7 @@
 # The guest scenario suite.  For each Debian kernel series: build the guest
 # initramfs (tools/vm-initramfs.sh: test module, triggers, BIN, policy; the
 # real-driver test where the kernel has udmabuf and vgem; the kernel's own
-# dma-buf selftests on 6.12), boot it once under QEMU TCG
+# dma-buf selftests on 6.12 and 7.3), boot it once under QEMU TCG
 # (tools/vm-boot.sh; every scenario runs in that one boot, each under its own
 # `dmabuf-audit run`), then judge everything on the host with
 # tests/vm/compare.py: TAP lines (one per kernel x case), a table
@@ -102,7 +102,7 @@ for series in "$@"; do
 	fi
 	case "$series" in
 	6.1 | 6.1-*) ;;			# no udmabuf, no dma-heaps in Debian's 6.1
-	6.12) opts+=(--real --selftests) ;;
+	6.12 | 7.3) opts+=(--real --selftests) ;;
 	*) opts+=(--real) ;;
 	esac
 	echo "# $series: building the guest initramfs"
@@ -128,6 +128,8 @@ for series in "$@"; do
 	case "$series:${VMTEST_ONLY:-}" in 7.*:main) ;; 7.*) vfio_guest "$series" ;; esac
 done
 
+# the kernel's own KTAP parser, for the selftests' nested documents
+kunit=$("$DA_TOOLS/kunit-parser.sh" 7.3) || kunit=
 python3 "$DA_ROOT/tests/vm/compare.py" --bin "$bin" --expect "$DA_ROOT/tests/vm/expect" \
-	--policy "$DA_ROOT/tests/vm/policy" --kprobe-scenarios "$kprobe_scenarios" \
+	--policy "$DA_ROOT/tests/vm/policy" --kprobe-scenarios "$kprobe_scenarios" --kunit "$kunit" \
 	"${vfio_specs[@]}" "${specs[@]}"

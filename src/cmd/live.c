@@ -27,6 +27,7 @@
 
 #include "../live/live.h"
 #include "../live/systemd.h"
+#include "dmabuf_audit/ktap_nest.h"
 #include "dmabuf_audit/pipeline.h"
 
 static volatile sig_atomic_t signals_seen;
@@ -296,10 +297,11 @@ int da_cmd_watch(struct da_opts *opts)
 
 /*
  * Start CMD: the child waits until the parent has set up --follow, then
- * execs; an exec failure comes back through a close-on-exec pipe.
+ * execs; an exec failure comes back through a close-on-exec pipe.  With
+ * nested KTAP its standard output is the pipe the document reads.
  */
 static pid_t start_command(struct da_live_trace *t, const struct da_opts *opts, char **argv,
-			   int *exec_errno)
+			   struct da_ktap_nest *nested, int *exec_errno)
 {
 	int go[2], status[2];
 	pid_t pid;
@@ -323,6 +325,8 @@ static pid_t start_command(struct da_live_trace *t, const struct da_opts *opts, 
 		close(status[0]);
 		if (read(go[0], &byte, 1) != 1)
 			_exit(127);
+		if (nested)
+			da_ktap_nest_child(nested);
 		execvp(argv[0], argv);
 		err = errno;
 		if (write(status[1], &err, sizeof(err)) < 0)
@@ -373,30 +377,73 @@ static int trace_command(struct da_live_trace *t, pid_t pid, const char *name)
 	return wstatus;
 }
 
+/*
+ * --format ktap with the report on standard output: CMD's KTAP and the
+ * report become one document (docs/output.md "Nested KTAP"); with -o FILE
+ * or the report in the journal, CMD's standard output stays its own.
+ */
+static bool nests_ktap(const struct da_opts *opts)
+{
+	if (opts->format != DA_FMT_KTAP)
+		return false;
+	return opts->output ? !strcmp(opts->output, "-") : !da_log_to_journal(opts);
+}
+
+/* the trace has ended: the document's second test; -1 when it could not be written */
+static int finish_nested(struct da_ktap_nest *nested, const struct da_opts *opts, int max,
+			 bool report_broken)
+{
+	if (!nested)
+		return 0;
+	return da_ktap_nest_finish(nested, da_exit_status(opts, max) != DA_EXIT_OK,
+				   report_broken);
+}
+
 static int run_command(struct da_opts *opts, int argc, char **argv)
 {
+	struct da_ktap_nest nest, *nested = NULL;
 	struct da_live_trace t;
-	int exec_errno = 0, wstatus, max;
+	int exec_errno = 0, wstatus, max, broken;
+	char err[512];
 	pid_t pid;
 
-	if (open_trace(&t, opts, false))
+	if (nests_ktap(opts)) {
+		if (da_ktap_nest_open(&nest, argv[0], err, sizeof(err))) {
+			fprintf(stderr, DA_TOOL_NAME " run: %s\n", err);
+			return DA_EXIT_USAGE;
+		}
+		nested = &nest;
+	}
+	if (open_trace(&t, opts, false)) {
+		if (nested)
+			da_ktap_nest_abort(nested);
 		return DA_EXIT_USAGE; /* CMD is not started */
+	}
 	if (signals_seen) {
 		/* stopped during setup: CMD is not started */
 		da_live_trace_finish(&t, &max);
+		if (nested)
+			da_ktap_nest_abort(nested);
 		return 128 + last_signal;
 	}
-	pid = start_command(&t, opts, argv, &exec_errno);
+	pid = start_command(&t, opts, argv, nested, &exec_errno);
 	if (pid < 0 || exec_errno) {
 		fprintf(stderr, DA_TOOL_NAME " run: cannot run %s: %s\n", argv[0],
 			strerror(exec_errno));
 		if (pid > 0)
 			waitpid(pid, NULL, 0);
 		da_live_trace_finish(&t, &max);
+		if (nested)
+			da_ktap_nest_abort(nested);
 		return DA_EXIT_USAGE;
 	}
+	if (nested && da_ktap_nest_cmd_started(nested))
+		fprintf(stderr, DA_TOOL_NAME " run: cannot start reading %s's output\n", argv[0]);
 	wstatus = trace_command(&t, pid, argv[0]);
-	if (da_live_trace_finish(&t, &max))
+	if (nested)
+		da_ktap_nest_cmd_done(nested, wstatus);
+	broken = da_live_trace_finish(&t, &max);
+	if (finish_nested(nested, opts, max, broken) || broken)
 		return DA_EXIT_USAGE;
 	if (da_exit_status(opts, max) != DA_EXIT_OK)
 		return da_exit_status(opts, max);

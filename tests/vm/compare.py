@@ -24,6 +24,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import live_checks  # noqa: E402  (tests/vm/live_checks.py: bench smoke and loss)
+import selftest_checks  # noqa: E402  (tests/vm/selftest_checks.py: events, nested KTAP)
 
 # kernel log lines that mean a scenario hurt the kernel
 KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace:|general protection|"
@@ -634,7 +635,7 @@ def ktap_not_ok(text):
     return [l for l in text.splitlines() if re.match(r"^\s*not ok\b", l)]
 
 
-def check_selftest(series, res, exp, row, binary):
+def check_selftest(series, res, exp, row, binary, kunit):
     name = "selftest-" + exp["selftest"]
     diags = []
     row["expected"] = "none; own exit status kept"
@@ -685,6 +686,10 @@ def check_selftest(series, res, exp, row, binary):
                 ok = False
                 diags.append("%d buffer exports in the trace, expected at least %d" %
                              (nbuf, exp.get("min_buffers", 1)))
+            if not selftest_checks.check_events(series, objs, exp, diags)[0]:
+                ok = False
+    if not selftest_checks.check_nested(kunit, res, name, exp["selftest"], raw.get("rc"), diags):
+        ok = False
     row[series] = "%s: exit %s (own %s), %s findings, %s buffers" % (
         "ok" if ok else "FAIL", meta.get("rc"), raw.get("rc"),
         "?" if nfind is None else nfind, "?" if nbuf is None else nbuf)
@@ -829,7 +834,8 @@ class KernelJudge:
             return "seed " + exp["seed"], check_seed
         if "selftest" in exp:
             return ("selftest " + exp["selftest"],
-                    lambda s, r, e, row: check_selftest(s, r, e, row, self.opts.bin))
+                    lambda s, r, e, row: check_selftest(s, r, e, row, self.opts.bin,
+                                                        self.opts.kunit))
         return None
 
     def cases(self):
@@ -1190,6 +1196,7 @@ def main():
     ap.add_argument("--kprobe-scenarios", default="", help="scenarios also run with --mode kprobe")
     ap.add_argument("--vfio", action="append", default=[], metavar="SERIES:OUTDIR",
                     help="the real-VFIO guest of SERIES (tests/vfio)")
+    ap.add_argument("--kunit", default="", help="the kernel's kunit.py (tools/kunit-parser.sh)")
     ap.add_argument("kernels", nargs="*", help="SERIES:OUTDIR")
     opts = ap.parse_args()
     kernels = [spec.partition(":")[::2] for spec in opts.kernels]
