@@ -233,7 +233,8 @@ NEST_REPLAY := $(BUILD)/tests/ktap/nest-replay
 
 $(NEST_REPLAY): tests/ktap/nest_replay.c include/dmabuf_audit/ktap_nest.h $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDLIBS_CORE)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDLIBS_CORE)
 
 ktap-tests: $(BIN) $(NEST_REPLAY)
 	@tools/run-suite.sh ktap tests/ktap/run.sh $(BIN) $(NEST_REPLAY)
