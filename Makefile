@@ -16,7 +16,10 @@
 #                 and beside them the soak test
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
 #                 (also 6.12-rt, 6.12-newest, sid, 7.3-arm64: docs/testing.md)
-#   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS)
+#   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS),
+#                 then make vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
+#   make vmtest-iommufd-selftest   the upstream iommufd selftest under run in
+#                 a 7.3 kernel of our own (tools/build-kernel.sh)
 #   make soak     watch as a service for 10 minutes in a 6.12 guest
 #                 (tools/soak.sh)
 #   make ARCH=arm64    the static arm64 binary, cross-built: build/arm64/
@@ -273,6 +276,15 @@ vmtest-full: $(BIN) $(if $(filter %-arm64,$(FULL_KERNELS)),arm64)
 	@DA_BIN_ARM64=$(ARM64_BIN) VMTEST_ARM64_SCENARIOS=all \
 		tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) \
 		$(FULL_KERNELS)
+	@$(MAKE) --no-print-directory vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
+
+# the upstream iommufd selftest under run --format ktap, in a guest booting a
+# 7.3 kernel of our own with CONFIG_IOMMUFD_TEST (tools/build-kernel.sh: built
+# once, about an hour on two cores, so not in make test); docs/testing.md
+.PHONY: vmtest-iommufd-selftest
+vmtest-iommufd-selftest: $(BIN)
+	@tools/run-suite.sh iommufd-selftest tools/vm-iommufd-selftest.sh $(BIN) \
+		$(IOMMUFD_SELFTEST_ARGS)
 
 # the soak test (tools/soak.sh): watch as a service for SOAK_SECONDS (600) in
 # a 6.12 guest under churn, injected bugs, SIGHUP reloads and reopens
