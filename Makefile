@@ -253,7 +253,13 @@ repo-check:
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
-	pictures-tests repo-check fuzz-smoke churn-rss
+	pictures-tests repo-check fuzz-smoke churn-rss iommufd-selftest-check
+
+# the iommufd selftest guest's judge (tests/iommufd-selftest/check.py) on made-up guest
+# results: the expected one passes, each broken one fails (no kernel)
+.PHONY: iommufd-selftest-check
+iommufd-selftest-check: $(BIN)
+	@tools/run-suite.sh iommufd-selftest-check tests/iommufd-selftest/selfcheck.sh $(BIN)
 
 # the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
 churn-rss: $(BIN)
