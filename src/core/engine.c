@@ -408,19 +408,20 @@ static void reached_add(struct reached *r, const struct eatt *a)
 static const char *missing_wait_impact(struct da_engine *eng, const struct epend *p,
 				       const struct ebuf *b, char *out, size_t len)
 {
+	uint64_t ops_ptr = eng->ops[p->pinned_ops].importer_ops;
+	bool one = p->reached == 1;
 	const char *ops;
 
 	if (!p->reached || p->reached == UINT8_MAX || p->reached != p->reached_pinned)
 		return "DMA through the old mappings may still be in flight";
-	ops = da_symbols_lookup(eng->syms, eng->ops[p->pinned_ops].importer_ops);
+	ops = da_symbols_lookup(eng->syms, ops_ptr);
 	snprintf(out, len,
 		 "the %u attachment%s it reached %s pinning importer%s (%s) that unmap%s"
 		 " synchronously in the invalidate callback, so no DMA of theirs outlives the"
 		 " revoke: harmless for them, still a deviation from the contract"
 		 " (allow it with 'allow missing-fence-wait exporter %s')",
-		 p->reached, p->reached == 1 ? "" : "s", p->reached == 1 ? "is a" : "are",
-		 p->reached == 1 ? "" : "s", ops ? ops : da_addr_str(2, eng->ops[p->pinned_ops].importer_ops),
-		 p->reached == 1 ? "s" : "",
+		 p->reached, one ? "" : "s", one ? "is a" : "are", one ? "" : "s",
+		 ops ? ops : da_addr_str(2, ops_ptr), one ? "s" : "",
 		 b && b->exporter ? eng_name_str(eng, b->exporter) : "NAME");
 	return out;
 }
