@@ -1,5 +1,5 @@
 #!/bin/bash
-# build-kernel.sh SERIES
+# build-kernel.sh SERIES [--print-cache]
 #
 # A kernel of our own from Debian's linux-source-SERIES (7.x only), for what
 # no Debian kernel can run: the upstream iommufd selftest needs
@@ -18,6 +18,9 @@
 #          own, certs/signing_key.pem; lockdown selects MODULE_SIG), module
 #          compression (busybox insmod reads plain .ko) and Rust (no rustc
 #          in the build chroot; olddefconfig drops it by itself).
+# Patches: tests/iommufd-selftest/patches/*.patch, applied with patch -p1 to
+# the unpacked source: fixes the selftest needs to test anything (each one
+# says why in its header).
 # The build runs in the trixie chroot (7.x kbuild needs glibc 2.38) under
 # `nice -n 10` with -j2, and is cached in $DA_CACHE/ownkernel/SERIES-HASH,
 # HASH over the source package and this recipe (RECIPE: bump it when the
@@ -32,7 +35,7 @@ VM_LOG_TAG=build-kernel
 # shellcheck source=tools/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
-series=${1:?usage: build-kernel.sh SERIES}
+series=${1:?usage: build-kernel.sh SERIES [--print-cache]}
 case "$series" in
 7.*) ;;
 *) vm_die "own kernels are built for 7.x (iommufd's dma-buf import): not $series" ;;
@@ -57,13 +60,28 @@ vm_kernel "$series" --headers --source >/dev/null
 debian_config=$HEADERS/.config
 [ -f "$debian_config" ] || vm_die "no Debian config in $HEADERS"
 
-key=$({
+PATCHES=("$DA_ROOT"/tests/iommufd-selftest/patches/*.patch)
+# the source and object trees are keyed without the patches (kbuild's command
+# lines hold their paths: a new path would rebuild everything), the result
+# with them; a tree is patched in place, so a patch change rebuilds only what
+# the patches touch
+tree_key=$({
 	basename "$SOURCE"
 	stat -c %s "$SOURCE"
 	sha256sum <"$debian_config"
 	echo "recipe $RECIPE keep $KEEP_MODULES"
 } | sha256sum | cut -c1-16)
+key=$({
+	echo "$tree_key"
+	cat "${PATCHES[@]}"
+} | sha256sum | cut -c1-16)
+tree=$DA_CACHE/ownkernel/$series-$tree_key
 cache=$DA_CACHE/ownkernel/$series-$key
+# --print-cache: where this recipe's kernel is (or would be) cached
+if [ "${2:-}" = --print-cache ]; then
+	echo "$cache"
+	exit 0
+fi
 
 # config_fragment: the options set on top of Debian's config
 config_fragment() {
@@ -107,20 +125,39 @@ check_config() {
 	done
 }
 
+# patch_tree SRC: the tree carries exactly PATCHES (.applied.patch holds what
+# it carries: taken back first when it differs)
+patch_tree() {
+	local src=$1 p
+	cat "${PATCHES[@]}" | cmp -s - "$src/.applied.patch" && return 0
+	if [ -s "$src/.applied.patch" ]; then
+		(cd "$src" && patch -R -p1 --no-backup-if-mismatch <.applied.patch >&2) ||
+			vm_die "taking back the patches of $src failed"
+	fi
+	: >"$src/.applied.patch"
+	for p in "${PATCHES[@]}"; do
+		(cd "$src" && patch -p1 --no-backup-if-mismatch <"$p" >&2) ||
+			vm_die "patch $p does not apply to $(basename "$SOURCE")"
+		cat "$p" >>"$src/.applied.patch"
+	done
+}
+
 if [ -f "$cache/.ready" ]; then
 	vm_log "cached: $cache"
 else
 	root=$(vm_suite_chroot trixie $CHROOT_PKGS)
 	mkdir -p "$DA_CACHE/ownkernel"
-	src=$cache.src
+	src=$tree.src
 	if [ ! -f "$src/.ready" ]; then
 		vm_log "unpacking $(basename "$SOURCE")"
 		rm -rf "$src"
 		mkdir -p "$src"
 		tar xJf "$SOURCE" -C "$src" --strip-components=1
+		: >"$src/.applied.patch"
 		touch "$src/.ready"
 	fi
-	obj=$cache.obj
+	patch_tree "$src"
+	obj=$tree.obj
 	mkdir -p "$obj"
 	make_config "$src" "$obj"
 	kmake="make -C $src O=$obj"
@@ -154,6 +191,6 @@ echo "KREL=$krel"
 echo "KDIR=$cache"
 echo "VMLINUZ=$cache/vmlinuz"
 echo "MODDIR=$cache/lib/modules/$krel"
-echo "SRCDIR=$cache.src"
+echo "SRCDIR=$tree.src"
 echo "HDRDIR=$cache/usr/include"
 echo "KARCH=amd64"
