@@ -23,10 +23,11 @@
 # says why in its header).
 # The build runs in the trixie chroot (7.x kbuild needs glibc 2.38) under
 # `nice -n 10` with -j2, and is cached in $DA_CACHE/ownkernel/SERIES-HASH,
-# HASH over the source package and this recipe (RECIPE: bump it when the
-# config or build changes).  The cache holds vmlinuz, the installed modules
-# (lib/modules/KREL), the config, the uapi headers (for the selftests) and
-# the unpacked source tree the kernel was built from.
+# HASH over the source package, Debian's config, this recipe (RECIPE: bump it
+# when the config or build changes) and the patches.  The cache holds
+# vmlinuz, the installed modules (lib/modules/KREL), the config and the uapi
+# headers (for the selftests); the source and object trees beside it
+# (SERIES-TREE.src/.obj) are keyed without the patches (see tree_key).
 #
 # Prints, like fetch-kernel.sh, shell assignments a caller can eval:
 # KREL KDIR VMLINUZ MODDIR SRCDIR HDRDIR KARCH=amd64.
