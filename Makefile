@@ -18,7 +18,10 @@
 #                 and beside them the soak test
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
 #                 (also 6.12-rt, 6.12-newest, sid, 7.3-arm64: docs/testing.md)
-#   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS)
+#   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS),
+#                 then make vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
+#   make vmtest-iommufd-selftest   the upstream iommufd selftest under run in
+#                 a 7.3 kernel of our own (tools/build-kernel.sh)
 #   make soak     watch as a service for 10 minutes in a 6.12 guest
 #                 (tools/soak.sh)
 #   make ARCH=arm64    the static arm64 binary, cross-built: build/arm64/
@@ -303,7 +306,13 @@ repo-check:
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
-	pictures-tests repo-check fuzz-smoke churn-rss ktap-tests
+	pictures-tests repo-check fuzz-smoke churn-rss ktap-tests iommufd-selftest-check
+
+# the iommufd selftest guest's judge (tests/iommufd-selftest/check.py) on made-up guest
+# results: the expected one passes, each broken one fails (no kernel)
+.PHONY: iommufd-selftest-check
+iommufd-selftest-check: $(BIN)
+	@tools/run-suite.sh iommufd-selftest-check tests/iommufd-selftest/selfcheck.sh $(BIN)
 
 # the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
 churn-rss: $(BIN)
@@ -326,6 +335,15 @@ vmtest-full: $(BIN) $(if $(filter %-arm64,$(FULL_KERNELS)),arm64)
 	@DA_BIN_ARM64=$(ARM64_BIN) VMTEST_ARM64_SCENARIOS=all \
 		tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) \
 		$(FULL_KERNELS)
+	@$(MAKE) --no-print-directory vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
+
+# the upstream iommufd selftest under run --format ktap, in a guest booting a
+# 7.3 kernel of our own with CONFIG_IOMMUFD_TEST (tools/build-kernel.sh: built
+# once, about an hour on two cores, so not in make test); docs/testing.md
+.PHONY: vmtest-iommufd-selftest
+vmtest-iommufd-selftest: $(BIN)
+	@tools/run-suite.sh iommufd-selftest tools/vm-iommufd-selftest.sh $(BIN) \
+		$(IOMMUFD_SELFTEST_ARGS)
 
 # the soak test (tools/soak.sh): watch as a service for SOAK_SECONDS (600) in
 # a 6.12 guest under churn, injected bugs, SIGHUP reloads and reopens

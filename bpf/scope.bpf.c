@@ -159,6 +159,7 @@ static __always_inline int emit_phys_map(void *ctx, __u64 attach_ptr, long ret)
 	e->buf = (__u64)buf;
 	e->resv = (__u64)resv;
 	e->flags |= DA_F_LOCKED | DA_F_PHYS;
+	e->fn = scope_slot; /* which exporter's helper: da_phys_map_funcs */
 	e->ret = ret;
 	if (resv_owner_readable && resv && bpf_core_field_exists(resv->lock.base.owner) &&
 	    !bpf_core_read(&owner, sizeof(owner), &resv->lock.base.owner))

@@ -186,8 +186,18 @@ enum da_kfunc {
 	DA_KF_VFIO_DMA_BUF_MOVE,	/* revoke scope */
 	DA_KF_VFIO_DMA_BUF_CLEANUP,	/* revoke scope */
 	DA_KF_VFIO_IOMMUFD_MAP,		/* iommufd's map: a map with DA_F_PHYS */
+	DA_KF_IOMMUFD_TEST_REVOKE,	/* revoke scope: iommufd selftest's mock exporter */
+	DA_KF_IOMMUFD_TEST_MAP,		/* the same through the iommufd selftest's mock exporter */
 	DA_KF__COUNT,
 };
+
+/*
+ * The exporters' helpers iommufd maps through (a map with DA_F_PHYS), by
+ * the index a phys map carries in its `fn`: 0 VFIO's, 1 the iommufd
+ * selftest's mock exporter's (CONFIG_IOMMUFD_TEST).
+ */
+#define DA_PHYS_MAP_FUNCS 2
+extern const enum da_kfunc da_phys_map_funcs[DA_PHYS_MAP_FUNCS];
 
 #define DA_KF_MAX_NAMES 4
 

@@ -49,7 +49,7 @@ static json_t *hook_json(const struct da_hook_plan *p)
 	json_t *h = json_object();
 
 	json_object_set_new(h, "hook", json_string(hook_id(p)));
-	json_object_set_new(h, "kind", json_string(p->def == &da_iommufd_map_hook ? "module" :
+	json_object_set_new(h, "kind", json_string(da_hook_is_phys_map(p->def) ? "module" :
 						   p->def			   ? "core" :
 										     "scope"));
 	json_object_set_new(h, "function", json_string(p->function));

@@ -326,6 +326,15 @@ static void check_access(struct da_engine *eng, const struct da_event *ev, struc
 		a->flags &= ~AF_REVOKED_PREPIN;
 		return;
 	}
+	/*
+	 * Attached after the revoke (iommufd maps a revoked buffer again: a new
+	 * attachment per IOMMU_IOAS_MAP_FILE): no revoke reached it, so the
+	 * refusal is the first it hears of it.  Only its first attempt.
+	 */
+	if (!success && a && (a->flags & AF_ATTACHED_REVOKED)) {
+		a->flags &= ~AF_ATTACHED_REVOKED;
+		return;
+	}
 	if (!rule_on(eng, rule))
 		return;
 	if (revoke_unjudged(eng, b))
@@ -369,6 +378,53 @@ static void check_nonrevocable(struct da_engine *eng, const struct da_event *ev,
 
 /* ------------------------------------------------------------------------ */
 /* Pending revokes: the fence-wait rules */
+
+/* the attachments a revoke reached holding a pin or a mapping */
+struct reached {
+	uint8_t n, pinned; /* saturate: n at UINT8_MAX claims nothing */
+	uint16_t pinned_ops;
+};
+
+static void reached_add(struct reached *r, const struct eatt *a)
+{
+	if (r->n < UINT8_MAX)
+		r->n++;
+	if (!(a->flags & AF_PINNING) || !a->pins || r->pinned == UINT8_MAX)
+		return;
+	if (!r->pinned++)
+		r->pinned_ops = a->ops;
+}
+
+/*
+ * What a missing fence wait leaves at risk.  When every attachment the
+ * revoke reached is a pinning importer holding a pin (iommufd, RDMA's pinned
+ * umem): those cannot fault and stop their DMA inside the invalidate
+ * callback (iommufd's iopt_revoke_notify() unmaps its IOMMU domains before
+ * it returns), so none of their DMA outlives the revoke.  The exporter
+ * still breaks the contract (7.1: wait for the fences after invalidating),
+ * and any other user of the resv's fences is not covered; a policy line
+ * allows the finding where that is known to be harmless.
+ */
+static const char *missing_wait_impact(struct da_engine *eng, const struct epend *p,
+				       const struct ebuf *b, char *out, size_t len)
+{
+	uint64_t ops_ptr = eng->ops[p->pinned_ops].importer_ops;
+	bool one = p->reached == 1;
+	const char *ops;
+
+	if (!p->reached || p->reached == UINT8_MAX || p->reached != p->reached_pinned)
+		return "DMA through the old mappings may still be in flight";
+	ops = da_symbols_lookup(eng->syms, ops_ptr);
+	snprintf(out, len,
+		 "the %u attachment%s it reached %s pinning importer%s (%s) that unmap%s"
+		 " synchronously in the invalidate callback, so no DMA of theirs outlives the"
+		 " revoke: harmless for them, still a deviation from the contract"
+		 " (allow it with 'allow missing-fence-wait exporter %s')",
+		 p->reached, one ? "" : "s", one ? "is a" : "are", one ? "" : "s",
+		 ops ? ops : da_addr_str(2, ops_ptr), one ? "s" : "",
+		 b && b->exporter ? eng_name_str(eng, b->exporter) : "NAME");
+	return out;
+}
 
 /*
  * What ended a pending revoke's time to wait, completing "before ...".  It
@@ -419,7 +475,7 @@ static void judge_pending(struct da_engine *eng, uint32_t pi, const struct da_ev
 {
 	struct epend *p = &eng->pends[pi];
 	struct ebuf *b = NULL;
-	char bl[96], what[256], dl[160];
+	char bl[96], what[256], dl[160], why[320];
 	const char *deadline;
 	struct fctx fc;
 
@@ -450,8 +506,9 @@ static void judge_pending(struct da_engine *eng, uint32_t pi, const struct da_ev
 	if (!(p->flags & PF_WAITED)) {
 		eng_emit(eng, DA_RULE_MISSING_FENCE_WAIT, &fc,
 			 "%s was not followed by any fence wait on its resv %s"
-			 " before %s: DMA through the old mappings may still be in flight",
-			 what, da_addr_str(1, b ? b->resv : 0), deadline);
+			 " before %s: %s",
+			 what, da_addr_str(1, b ? b->resv : 0), deadline,
+			 missing_wait_impact(eng, p, b, why, sizeof(why)));
 	} else {
 		if (!(p->flags & PF_BOOKKEEP))
 			eng_emit(
@@ -478,7 +535,7 @@ static void deadline_unscoped(struct da_engine *eng, struct ebuf *b, const struc
 }
 
 static void start_pending(struct da_engine *eng, const struct da_event *ev, uint32_t bi,
-			  uint32_t ti, struct escope *s)
+			  uint32_t ti, struct escope *s, const struct reached *reached)
 {
 	struct ebuf *b = &eng->bufs[bi];
 	struct epend *p;
@@ -505,6 +562,9 @@ static void start_pending(struct da_engine *eng, const struct da_event *ev, uint
 	p->tid = ev->tid;
 	p->cgroup_id = ev->cgroup_id;
 	p->fn = ev->fn;
+	p->reached = reached->n;
+	p->reached_pinned = reached->pinned;
+	p->pinned_ops = reached->pinned_ops;
 	memcpy(p->comm, ev->comm, sizeof(p->comm));
 	if (s) {
 		p->scope_id = s->id;
@@ -523,6 +583,7 @@ static void on_revoke(struct da_engine *eng, const struct da_event *ev, uint32_t
 		      struct escope *s, const char *how)
 {
 	struct ebuf *b = &eng->bufs[bi];
+	struct reached reached = { 0 };
 	bool any_pinned = false;
 	char bl[96], al[160], why[128];
 	uint32_t ai;
@@ -544,6 +605,7 @@ static void on_revoke(struct da_engine *eng, const struct da_event *ev, uint32_t
 			a->flags |= AF_REVOKED_PREPIN;
 		if (!a->pins && a->maps == NIL)
 			continue;
+		reached_add(&reached, a);
 		if (!rule_on(eng, DA_RULE_REVOKE_UNHANDLED_IMPORTER))
 			continue;
 		reason = unhandled_reason(eng, a, why, sizeof(why));
@@ -562,7 +624,7 @@ static void on_revoke(struct da_engine *eng, const struct da_event *ev, uint32_t
 	/* an exporter that revokes pinned importers is a revoking exporter from now on */
 	if (any_pinned && b->exporter)
 		eng->names[b->exporter].flags |= NF_REVOKING_LEARNED;
-	start_pending(eng, ev, bi, ti, s);
+	start_pending(eng, ev, bi, ti, s, &reached);
 }
 
 /*
@@ -1016,6 +1078,8 @@ static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		return; /* table full: the importer stays unknown, no verdict needs it */
 	/* seen attaching: not pinned nor mapped yet (a seeded one's past is unknown) */
 	a->flags |= AF_PREPIN;
+	if ((b->flags & BF_REVOKED) && !revoke_uncertain(eng, b))
+		a->flags |= AF_ATTACHED_REVOKED;
 	if (rc_known)
 		a->flags |= AF_RC_KNOWN | (rc_revocable ? AF_RC_REVOCABLE : 0);
 	check_nonrevocable(eng, ev, b, a);
@@ -1232,7 +1296,7 @@ static void on_map(struct da_engine *eng, const struct da_event *ev, uint64_t jp
 	check_access(eng, ev, &eng->bufs[bi], a, success);
 	if (!success)
 		return;
-	a->flags &= ~(AF_LEFT_REVOKED | AF_PREPIN | AF_REVOKED_PREPIN);
+	a->flags &= ~(AF_LEFT_REVOKED | AF_PREPIN | AF_REVOKED_PREPIN | AF_ATTACHED_REVOKED);
 	if ((a->flags & AF_PINNING) && !a->pins && !att_partial(eng, a) &&
 	    rule_on(eng, DA_RULE_PINNING_IMPORTER_MISSING_PIN)) {
 		if (phys)

@@ -111,6 +111,11 @@ _Static_assert(sizeof(struct ebuf) == 128, "struct ebuf is two cache lines");
 #define AF_PREPIN (1u << 18)
 /* revoked in that window, then pinned: its first refused map is how it learns */
 #define AF_REVOKED_PREPIN (1u << 19)
+/*
+ * attached while its buffer was revoked: no revoke ever reached it, so its
+ * first refused access is how it learns (check_access)
+ */
+#define AF_ATTACHED_REVOKED (1u << 21)
 /* revoked while pinned, un-revoked, not mapped since: pinned-importer-left-revoked */
 #define AF_LEFT_REVOKED (1u << 20)
 
@@ -169,6 +174,14 @@ struct epend {
 	uint32_t pid, tid;
 	uint64_t cgroup_id; /* of the revoking task */
 	int64_t last_ret; /* of the strongest wait */
+	/*
+	 * the attachments the revoke reached holding a pin or a mapping
+	 * (saturating), how many of them pinning importers holding a pin, and
+	 * the ops id of one of those: the evidence of a missing wait none of
+	 * their DMA outlives (in the padding the struct had: its size stays)
+	 */
+	uint16_t pinned_ops;
+	uint8_t reached, reached_pinned;
 	uint8_t flags;
 	uint8_t max_usage; /* strongest usage waited with */
 	uint8_t fn;

@@ -41,13 +41,27 @@ const struct da_kfunc_info da_kfuncs[DA_KF__COUNT] = {
 	[DA_KF_VFIO_DMA_BUF_CLEANUP] = { { "vfio_pci_dma_buf_cleanup" }, "vfio_pci_core" },
 	/* iommufd's map (6.19+): VFIO's physical ranges, exported to iommufd only */
 	[DA_KF_VFIO_IOMMUFD_MAP] = { { "vfio_pci_dma_buf_iommufd_map" }, "vfio_pci_core" },
+	/*
+	 * The iommufd selftest's mock exporter (CONFIG_IOMMUFD_TEST, 7.1+), in
+	 * iommufd.ko: its revoke and un-revoke, (ucmd, fd, revoked), a static
+	 * function gcc inlines unless told not to (tools/build-kernel.sh), and
+	 * its map helper.
+	 */
+	[DA_KF_IOMMUFD_TEST_REVOKE] = { { "iommufd_test_dmabuf_revoke" }, "iommufd" },
+	[DA_KF_IOMMUFD_TEST_MAP] = { { "iommufd_test_dma_buf_iommufd_map" }, "iommufd" },
+};
+
+const enum da_kfunc da_phys_map_funcs[DA_PHYS_MAP_FUNCS] = {
+	DA_KF_VFIO_IOMMUFD_MAP,
+	DA_KF_IOMMUFD_TEST_MAP,
 };
 
 /*
  * The op table: an op's name (docs/output.md "op") and the kernel function
  * its events come from.  Ops served by two functions at once tell them
  * apart by a flag: `call` when `flag` is set, `call_without` when not.
- * A map with DA_F_PHYS came from iommufd's map path (`call_phys`).
+ * A map with DA_F_PHYS came from iommufd's map path: through the exporter
+ * helper da_phys_map_funcs[ev->fn] (`call_phys` when fn is out of range).
  */
 struct op_info {
 	const char *name;
@@ -135,7 +149,7 @@ enum da_kfunc da_op_call(const struct da_event *ev, int *version)
 	if (o->call == DA_KF_INVALIDATE)
 		*version = ev->fn;
 	if (o->call_phys && (ev->flags & DA_F_PHYS))
-		return o->call_phys;
+		return ev->fn < DA_PHYS_MAP_FUNCS ? da_phys_map_funcs[ev->fn] : o->call_phys;
 	if (o->flag && !(ev->flags & o->flag))
 		return o->call_without;
 	return o->call;

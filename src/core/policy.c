@@ -35,6 +35,8 @@ static void namelist_add_default(struct da_namelist *list, const char *name)
  * The default revoke scopes, by kernel function id: their names and module
  * are in the kernel function table (da_kfuncs).  VFIO's revoke path:
  * vfio_pci_dma_buf_move(vdev, revoked); vfio_pci_dma_buf_cleanup(vdev).
+ * The iommufd selftest's mock exporter revokes and un-revokes in
+ * iommufd_test_dmabuf_revoke(ucmd, fd, revoked).
  */
 static const struct {
 	enum da_kfunc func;
@@ -42,6 +44,7 @@ static const struct {
 } default_scopes[] = {
 	{ DA_KF_VFIO_DMA_BUF_MOVE, 1 },
 	{ DA_KF_VFIO_DMA_BUF_CLEANUP, -1 },
+	{ DA_KF_IOMMUFD_TEST_REVOKE, 2 },
 };
 
 static void scopes_add_default(struct da_policy *pol)

@@ -488,6 +488,12 @@ static int check_event_fn(const struct da_event *ev, unsigned int n_scopes, char
 	if ((ev->op == DA_OP_SCOPE_ENTER || ev->op == DA_OP_SCOPE_EXIT) && ev->fn >= n_scopes)
 		return da_errorf(why, len, "scope slot %u beyond the %u scope%s named so far",
 				 ev->fn, n_scopes, n_scopes == 1 ? "" : "s");
+	if (ev->op == DA_OP_MAP && (ev->flags & DA_F_PHYS)) {
+		if (ev->fn >= DA_PHYS_MAP_FUNCS)
+			return da_errorf(why, len, "phys map fn %u out of range (0-%u)", ev->fn,
+					 DA_PHYS_MAP_FUNCS - 1);
+		return 0;
+	}
 	if (ev->op != DA_OP_INVALIDATE && ev->op != DA_OP_SCOPE_ENTER &&
 	    ev->op != DA_OP_SCOPE_EXIT && ev->fn)
 		return da_errorf(why, len, "fn %u on op %s, which has none", ev->fn,

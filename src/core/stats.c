@@ -70,6 +70,10 @@ static uint32_t kfunc_ops(enum da_kfunc f)
 		return DA_OP_BIT(DA_OP_MMAP);
 	if (f == DA_KF_RESV_UNLOCK)
 		return DA_OP_BIT(DA_OP_RESV_UNLOCK);
+	/* the phys map helpers, told apart by the map's fn */
+	for (unsigned int i = 0; i < DA_PHYS_MAP_FUNCS; i++)
+		if (f == da_phys_map_funcs[i])
+			return DA_OP_BIT(DA_OP_MAP);
 	for (unsigned int op = 1; op < DA_OP__COUNT; op++)
 		for (size_t v = 0; v < sizeof(variants); v++) {
 			ev.op = op;

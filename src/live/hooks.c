@@ -167,17 +167,31 @@ const struct da_hook_def da_core_hooks[] = {
 const unsigned int da_n_core_hooks = sizeof(da_core_hooks) / sizeof(da_core_hooks[0]);
 
 /*
- * iommufd's map path: VFIO's private helper, in module vfio-pci-core (6.19+),
- * hooked when that module loads (its programs are in bpf/scope.bpf.c).
+ * iommufd's map path: the exporter's helper that gives iommufd a buffer's
+ * physical ranges, hooked when its module loads (programs in
+ * bpf/scope.bpf.c), indexed like da_phys_map_funcs (the event's fn): VFIO's
+ * in vfio-pci-core (6.19+), and the iommufd selftest's mock exporter's in
+ * iommufd.ko itself (only with CONFIG_IOMMUFD_TEST).
  */
-const struct da_hook_def da_iommufd_map_hook = {
-	.id = "iommufd_map",
-	.func = DA_KF_VFIO_IOMMUFD_MAP,
-	.why_absent = "not in this kernel (VFIO's dma-buf export, 6.19+)",
-	.op = DA_OP_MAP,
-	.optional = true,
-	.at_return = true,
+const struct da_hook_def da_phys_map_hooks[DA_PHYS_MAP_FUNCS] = {
+	{ .id = "iommufd_map",
+	  .func = DA_KF_VFIO_IOMMUFD_MAP,
+	  .why_absent = "not in this kernel (VFIO's dma-buf export, 6.19+)",
+	  .op = DA_OP_MAP,
+	  .optional = true,
+	  .at_return = true },
+	{ .id = "iommufd_test_map",
+	  .func = DA_KF_IOMMUFD_TEST_MAP,
+	  .why_absent = "not in this kernel (iommufd's selftest exporter: CONFIG_IOMMUFD_TEST, 7.1+)",
+	  .op = DA_OP_MAP,
+	  .optional = true,
+	  .at_return = true },
 };
+
+bool da_hook_is_phys_map(const struct da_hook_def *def)
+{
+	return def >= da_phys_map_hooks && def < da_phys_map_hooks + DA_PHYS_MAP_FUNCS;
+}
 
 bool da_btf_has_func(const struct btf *btf, const char *name)
 {
@@ -355,16 +369,16 @@ unsigned int da_plan_scope_hooks(const struct da_policy *pol, struct da_trace_in
 			snprintf(p->reason, sizeof(p->reason),
 				 "not loaded: resolved when its module loads");
 	}
-	if (out < max) {
+	for (unsigned int i = 0; i < DA_PHYS_MAP_FUNCS && out < max; i++) {
+		const struct da_hook_def *def = &da_phys_map_hooks[i];
 		struct da_hook_plan *p = &plans[out++];
 
 		memset(p, 0, sizeof(*p));
-		p->def = &da_iommufd_map_hook;
-		p->slot = -1;
+		p->def = def;
+		p->slot = (int)i; /* the map event's fn */
 		p->revoked_arg = -1;
-		snprintf(p->function, sizeof(p->function), "%s",
-			 da_kfunc_name(DA_KF_VFIO_IOMMUFD_MAP, 0));
-		snprintf(p->module, sizeof(p->module), "%s", da_kfuncs[DA_KF_VFIO_IOMMUFD_MAP].module);
+		snprintf(p->function, sizeof(p->function), "%s", da_kfunc_name(def->func, 0));
+		snprintf(p->module, sizeof(p->module), "%s", da_kfuncs[def->func].module);
 		p->mode = DA_HM_MODULE;
 		snprintf(p->reason, sizeof(p->reason), "module %s: resolved when loaded", p->module);
 	}

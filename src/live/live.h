@@ -45,8 +45,9 @@ struct da_hook_def {
 
 extern const struct da_hook_def da_core_hooks[];
 extern const unsigned int da_n_core_hooks;
-/* the map hook of iommufd's map path, a module hook planned with the scopes */
-extern const struct da_hook_def da_iommufd_map_hook;
+/* the map hooks of iommufd's map path (by da_phys_map_funcs index), module hooks planned with the scopes */
+extern const struct da_hook_def da_phys_map_hooks[DA_PHYS_MAP_FUNCS];
+bool da_hook_is_phys_map(const struct da_hook_def *def);
 
 /* ---- the plan ---- */
 
@@ -92,7 +93,7 @@ bool da_btf_aligned(const struct btf *btf);
 /*
  * Module hooks: the policy's scopes (by default VFIO's), each planned as
  * "module: resolved when loaded" with its slot in info->scope_names, then
- * the iommufd map hook (def = &da_iommufd_map_hook).  Returns the number of
+ * iommufd's map hooks (def in da_phys_map_hooks, slot = the map's fn).  Returns the number of
  * plans written.
  */
 unsigned int da_plan_scope_hooks(const struct da_policy *pol, struct da_trace_info *info,

@@ -137,6 +137,17 @@ check("iommufd_map (vfio_pci_dma_buf_iommufd_map) is a module hook (vfio_pci_cor
       h is not None and h["kind"] == "module" and h["function"] == "vfio_pci_dma_buf_iommufd_map"
       and h["mode"] == "module" and h["module"] == "vfio_pci_core" and not h["attached"]
       and h["optional"] and "resolved when loaded" in h["reason"], json.dumps(h))
+# the iommufd selftest's mock exporter (CONFIG_IOMMUFD_TEST): its map helper
+# and its revoke scope, module hooks in iommufd (Debian builds no iommufd)
+h = core.get("iommufd_test_map")
+check("iommufd_test_map (iommufd_test_dma_buf_iommufd_map) is a module hook (iommufd)",
+      h is not None and h["kind"] == "module"
+      and h["function"] == "iommufd_test_dma_buf_iommufd_map" and h["mode"] == "module"
+      and h["module"] == "iommufd" and not h["attached"] and h["optional"], json.dumps(h))
+h = scopes.get("iommufd_test_dmabuf_revoke")
+check("iommufd_test_dmabuf_revoke is a module hook (iommufd)",
+      h is not None and h["kind"] == "scope" and h["mode"] == "module"
+      and h["module"] == "iommufd" and not h["attached"], json.dumps(h))
 
 rules = {r["rule"]: r for r in doc["rules"]}
 scope_rules = {"revoke-stalled", "pinned-importer-left-revoked"}

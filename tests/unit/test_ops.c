@@ -55,7 +55,8 @@ static bool every_kfunc_named(void)
 		CHECK(da_kfunc_n_names(f) >= 1);
 		CHECK(!strncmp(da_kfunc_name(f, 0), "dma_", 4) ||
 		      !strncmp(da_kfunc_name(f, 0), "ww_", 3) ||
-		      !strncmp(da_kfunc_name(f, 0), "vfio_", 5));
+		      !strncmp(da_kfunc_name(f, 0), "vfio_", 5) ||
+		      !strncmp(da_kfunc_name(f, 0), "iommufd_test_", 13));
 	}
 	CHECK(da_kfunc_n_names(DA_KF_NONE) == 0);
 	CHECK(!da_kfunc_name(DA_KF__COUNT, 0));

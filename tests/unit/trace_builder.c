@@ -322,6 +322,19 @@ void tb_phys_map(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, int re
 	tb_feed(tb, &ev);
 }
 
+void tb_phys_map_fn(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, unsigned int fn,
+		    int ret)
+{
+	struct da_event ev = buf_event(tb, tid, DA_OP_MAP, buf);
+
+	ev.attach = att;
+	ev.flags = DA_F_LOCKED | DA_F_PHYS;
+	ev.fn = (uint8_t)fn;
+	ev.resv_held = DA_RESV_HELD;
+	ev.ret = ret;
+	tb_feed(tb, &ev);
+}
+
 void tb_unmap(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, uint64_t sgt, bool locked,
 	      enum da_resv_held held)
 {
@@ -584,6 +597,19 @@ void tb_vfio_revoke(struct tb *tb, uint64_t buf, uint64_t resv, int revoked)
 	tb_fence_wait(tb, T1, resv, DA_USAGE_BOOKKEEP, 1);
 	tb_resv_unlock(tb, T1, resv);
 	tb_vfio_revoke_end(tb, revoked);
+}
+
+void tb_iommufd_test_export(struct tb *tb, uint64_t buf, uint64_t resv)
+{
+	tb_export(tb, T1, buf, resv, "iommufd", buf >> 12 & 0xffff);
+}
+
+void tb_iommufd_test_revoke(struct tb *tb, uint64_t buf, uint64_t resv, int revoked)
+{
+	tb_scope_enter(tb, T1, IOMMUFD_TEST_REVOKE, revoked, UCMD);
+	tb_invalidate(tb, T1, buf, HELD);
+	tb_resv_unlock(tb, T1, resv);
+	tb_scope_exit(tb, T1, IOMMUFD_TEST_REVOKE, revoked);
 }
 
 void tb_detach_release(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att)

@@ -102,6 +102,9 @@ void tb_unmap(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, uint64_t 
 	      enum da_resv_held held);
 /* iommufd's map: vfio_pci_dma_buf_iommufd_map() under the resv lock (phys, no sg_table) */
 void tb_phys_map(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, int ret);
+/* the same through another exporter's helper: fn indexes da_phys_map_funcs */
+void tb_phys_map_fn(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att, unsigned int fn,
+		    int ret);
 void tb_vmap(struct tb *tb, uint32_t tid, uint64_t buf, bool locked, enum da_resv_held held,
 	     int ret);
 void tb_vunmap(struct tb *tb, uint32_t tid, uint64_t buf, bool locked, enum da_resv_held held);
@@ -166,6 +169,8 @@ void tb_dump(struct tb *tb);
 
 #define MOVE "vfio_pci_dma_buf_move"
 #define CLEANUP "vfio_pci_dma_buf_cleanup"
+#define IOMMUFD_TEST_REVOKE "iommufd_test_dmabuf_revoke"
+#define UCMD 0xffff888500000000ull /* the selftest ioctl's struct iommufd_ucmd */
 
 /* one expected finding: E(MISSING_FENCE_WAIT, CRITICAL, BUF1, 0) */
 #define E(rule, sev, buf, att)                         \
@@ -194,6 +199,14 @@ void tb_vfio_revoke_begin(struct tb *tb, uint64_t buf, int revoked);
 void tb_vfio_revoke_end(struct tb *tb, int revoked);
 /* VFIO 7.3's revoke done right: begin, BOOKKEEP wait, unlock, end */
 void tb_vfio_revoke(struct tb *tb, uint64_t buf, uint64_t resv, int revoked);
+/*
+ * The iommufd selftest's mock exporter (drivers/iommu/iommufd/selftest.c,
+ * exp_name "iommufd"): its buffer, and its revoke or un-revoke (revoked 1/0)
+ * as the selftest's ioctl does it in iommufd_test_dmabuf_revoke(): under
+ * the resv lock, invalidate, no fence wait.
+ */
+void tb_iommufd_test_export(struct tb *tb, uint64_t buf, uint64_t resv);
+void tb_iommufd_test_revoke(struct tb *tb, uint64_t buf, uint64_t resv, int revoked);
 /* the importer detaches, then drops the buffer */
 void tb_detach_release(struct tb *tb, uint32_t tid, uint64_t buf, uint64_t att);
 
