@@ -120,7 +120,7 @@ TEST_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
-.PHONY: all deps check test vmtest vmtest-full demo bench format lint clean \
+.PHONY: all deps check test vmtest vmtest-full vmtest-plan demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
 	repo-check cli-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
 	churn-rss dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
@@ -250,7 +250,12 @@ repo-check:
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
-	pictures-tests repo-check fuzz-smoke churn-rss
+	pictures-tests repo-check fuzz-smoke churn-rss vmtest-plan
+
+# every guest make vmtest / vmtest-full would boot gets a binary the same make run builds for
+# its architecture (tests/vm/plan_check.py: make -n and tools/vmtest.sh --plan, no guest)
+vmtest-plan:
+	@tools/run-suite.sh vmtest-plan $(PYTHON) tests/vm/plan_check.py
 
 # the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
 churn-rss: $(BIN)
