@@ -22,7 +22,7 @@
 # on these scenarios only, as the arm64 guest).
 #
 # vmtest.sh --plan BIN SERIES...: print the guests the run would boot, one
-# line each, without fetching or booting anything (tests/vm/plan-check.sh
+# line each, without fetching or booting anything (tests/vm/plan_check.py
 # checks them in `make check`):
 #   SERIES GUEST ARCH MACHINE BIN CC       a guest (GUEST: scenarios, vfio)
 #   SERIES GUEST skip REASON...            a guest this series cannot have
