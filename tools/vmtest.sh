@@ -117,13 +117,13 @@ fi
 # (intel-iommu, ivshmem) into build/vmtest/SERIES-vfio, judged with --vfio
 vfio_guest() {
 	local series=$1 out=$DA_ROOT/build/vmtest/$1-vfio t0 t1 t2
-	rm -rf "$out"
-	mkdir -p "$out"
 	plan_series "$series"
 	if [ -n "$plan_vfio_skip" ]; then
 		skips+=(--skip "$series VFIO guest" "$plan_vfio_skip")
 		return
 	fi
+	rm -rf "$out"
+	mkdir -p "$out"
 	vfio_specs+=(--vfio "$series:$out")
 	t0=$(date +%s)
 	echo "# $series: building the VFIO guest initramfs ($plan_arch, $plan_vfio_machine)"
