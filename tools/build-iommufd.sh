@@ -61,8 +61,8 @@ cache=$DA_CACHE/iommufd/$KREL-$key
 base=
 dirs=$DIRS
 if [ ${#patches[@]} -gt 0 ]; then
-	"$0" "$series" "$DA_ROOT/build/iommufd/base" >&2
-	base=$(cat "$DA_ROOT/build/iommufd/base/.cache")
+	"$0" "$series" "$DA_ROOT/build/iommufd/base-$KREL" >&2
+	base=$(cat "$DA_ROOT/build/iommufd/base-$KREL/.cache")
 	# the module directories the patches touch (lib/interval_tree.c is built in iommufd's)
 	dirs=$(sed -n 's|^+++ b/\(.*\)/[^/]*$|\1|p' "${patches[@]}" |
 		sed 's|^lib$|drivers/iommu/iommufd|' | sort -u | tr '\n' ' ')
