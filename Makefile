@@ -8,8 +8,8 @@
 #                 sd_notify, metrics; a private systemd-journald), metrics (promtool,
 #                 node_exporter, Prometheus on 127.0.0.1), image (the OCI image, podman run,
 #                 the DaemonSet), pictures (Perfetto trace,
-#                 HTML in headless Chromium), fuzz smoke and repository
-#                 self-check tests: no kernel needed
+#                 HTML in headless Chromium), fuzz smoke, repository
+#                 self-check and guest-plan (make vmtest-plan) tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, package tests, guest tests on $(CI_KERNELS),
