@@ -294,10 +294,10 @@ fi
 # every module packed is built for the guest's architecture (a cross build
 # gone wrong stops here, not as an insmod failure in the guest)
 guest_machine=$(readelf -h "$busybox" | sed -n 's/^ *Machine: *//p')
-for ko in $(find "$root" -name '*.ko'); do
+while IFS= read -r ko; do
 	readelf -h "$ko" | grep -q "Machine: *$guest_machine\$" ||
 		vm_die "${ko#"$root"} is not built for the guest's architecture ($KARCH)"
-done
+done < <(find "$root" -name '*.ko')
 
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
