@@ -10,8 +10,8 @@
 #                 node_exporter, Prometheus on 127.0.0.1), image (the OCI image, podman run,
 #                 the DaemonSet), pictures (Perfetto trace,
 #                 HTML in headless Chromium), nested KTAP read by the kernel's
-#                 kunit.py, fuzz smoke and repository
-#                 self-check tests: no kernel needed
+#                 kunit.py, fuzz smoke, repository self-check and guest-plan
+#                 (make vmtest-plan) tests: no kernel needed
 #   make readme-picture   docs/demo-finding.png, the README's picture of the demo's finding
 #   make test     everything CI runs: deps, build, check, hooks --btf on
 #                 Debian kernels, package tests, guest tests on $(CI_KERNELS),
@@ -136,7 +136,7 @@ TEST_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
-.PHONY: all binary deps check test vmtest vmtest-full demo bench format lint clean \
+.PHONY: all binary deps check test vmtest vmtest-full vmtest-plan demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
 	repo-check cli-tests ktap-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
 	churn-rss dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
@@ -306,13 +306,18 @@ repo-check:
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
-	pictures-tests repo-check fuzz-smoke churn-rss ktap-tests iommufd-selftest-check
+	pictures-tests repo-check fuzz-smoke churn-rss ktap-tests iommufd-selftest-check vmtest-plan
 
 # the iommufd selftest guest's judge (tests/iommufd-selftest/check.py) on made-up guest
 # results: the expected one passes, each broken one fails (no kernel)
 .PHONY: iommufd-selftest-check
 iommufd-selftest-check: $(BIN)
 	@tools/run-suite.sh iommufd-selftest-check tests/iommufd-selftest/selfcheck.sh $(BIN)
+
+# every guest make vmtest / vmtest-full would boot gets a binary the same make run builds for
+# its architecture (tests/vm/plan_check.py: make -n and tools/vmtest.sh --plan, no guest)
+vmtest-plan:
+	@tools/run-suite.sh vmtest-plan $(PYTHON) tests/vm/plan_check.py
 
 # the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
 churn-rss: $(BIN)

@@ -18,8 +18,9 @@
 # against the unpatched set's Module.symvers; the other modules are the
 # unpatched ones.  Builds are cached in $DA_CACHE/iommufd/KREL-HASH, HASH
 # over the source package, the patches and the build recipe (RECIPE below:
-# bump it when the build changes), so each variant is built once.  OUTDIR
-# gets the .ko files.
+# bump it when the build changes), so each variant is built once (per
+# kernel: KREL names the architecture too).  arm64 kernels (7.3-arm64) are
+# cross-built like tools/build-kmod.sh's module.  OUTDIR gets the .ko files.
 set -euo pipefail
 VM_LOG_TAG=build-iommufd
 # shellcheck source=tools/vm-lib.sh
@@ -60,8 +61,8 @@ cache=$DA_CACHE/iommufd/$KREL-$key
 base=
 dirs=$DIRS
 if [ ${#patches[@]} -gt 0 ]; then
-	"$0" "$series" "$DA_ROOT/build/iommufd/base" >&2
-	base=$(cat "$DA_ROOT/build/iommufd/base/.cache")
+	"$0" "$series" "$DA_ROOT/build/iommufd/base-$KREL" >&2
+	base=$(cat "$DA_ROOT/build/iommufd/base-$KREL/.cache")
 	# the module directories the patches touch (lib/interval_tree.c is built in iommufd's)
 	dirs=$(sed -n 's|^+++ b/\(.*\)/[^/]*$|\1|p' "${patches[@]}" |
 		sed 's|^lib$|drivers/iommu/iommufd|' | sort -u | tr '\n' ' ')
@@ -116,7 +117,8 @@ EOF
 obj-m += vfio-pci-core.o vfio-pci.o
 vfio-pci-core-y := vfio_pci_core.o vfio_pci_intrs.o vfio_pci_rdwr.o vfio_pci_config.o \
 	vfio_pci_dmabuf.o
-vfio-pci-y := vfio_pci.o vfio_pci_igd.o
+vfio-pci-y := vfio_pci.o
+vfio-pci-$(CONFIG_VFIO_PCI_IGD) += vfio_pci_igd.o
 EOF
 	defines="-DCONFIG_IOMMUFD_MODULE=1 -DCONFIG_IOMMUFD_DRIVER_CORE_MODULE=1"
 	defines="$defines -DCONFIG_VFIO_DEVICE_CDEV=1 -DCONFIG_INTERVAL_TREE_SPAN_ITER=1"
@@ -128,6 +130,15 @@ EOF
 	fi
 	[ -x "$kbuild/tools/bpf/resolve_btfids/resolve_btfids" ] || kmake="$kmake RESOLVE_BTFIDS=true"
 	root=$(vm_trixie_chroot)
+	if [ "$KARCH" = arm64 ]; then
+		# cross-built as tools/build-kmod.sh builds the test module: the
+		# suite's gcc-N-aarch64-linux-gnu (the kernel's compiler), the
+		# amd64 kbuild host tools of the same version
+		kcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([a-z0-9_]*-linux-gnu-\)\{0,1\}\(gcc-[0-9]*\).*/\2/p' \
+			"$HEADERS/.config")
+		root=$(vm_suite_chroot "$KSUITE" "$kcc-aarch64-linux-gnu")
+		kmake="$kmake ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-"
+	fi
 	log=$src/build.log
 	t0=$(date +%s)
 	vm_in_chroot "$root" "$KDIR" "$objtree" "$src" -- \

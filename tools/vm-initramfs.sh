@@ -222,12 +222,13 @@ if [ "$real" = 1 ] || [ "$vfio" = 1 ]; then
 fi
 if [ "$vfio" = 1 ]; then
 	cp "$work/kmod/dat_importer.ko" "$root/lib/dat/"
-	if [ ! -x "$DA_ROOT/build/vm/bin/dat-vfio" ] ||
-		[ "$DA_ROOT/tests/vfio/dat-vfio.c" -nt "$DA_ROOT/build/vm/bin/dat-vfio" ]; then
-		gcc -static -O2 -Wall -Wextra -o "$DA_ROOT/build/vm/bin/dat-vfio" \
+	# for the guest's architecture, as the triggers
+	if [ ! -x "$trigger_bin/dat-vfio" ] ||
+		[ "$DA_ROOT/tests/vfio/dat-vfio.c" -nt "$trigger_bin/dat-vfio" ]; then
+		"$guest_cc" -static -O2 -Wall -Wextra -o "$trigger_bin/dat-vfio" \
 			"$DA_ROOT/tests/vfio/dat-vfio.c" || vm_die "building dat-vfio failed"
 	fi
-	cp "$DA_ROOT/build/vm/bin/dat-vfio" "$root/bin/"
+	cp "$trigger_bin/dat-vfio" "$root/bin/"
 	cp "$DA_ROOT/tests/vfio/run.sh" "$root/etc/vfio.sh"
 fi
 if [ "$vfio" = 1 ] && [ "$iommufd" = 1 ]; then
@@ -289,6 +290,14 @@ if [ -n "$bpftrace" ]; then
 	done
 fi
 [ "$mode" = soak ] && pack_soak "$root" "$work"
+
+# every module packed is built for the guest's architecture (a cross build
+# gone wrong stops here, not as an insmod failure in the guest)
+guest_machine=$(readelf -h "$busybox" | sed -n 's/^ *Machine: *//p')
+while IFS= read -r ko; do
+	readelf -h "$ko" | grep -q "Machine: *$guest_machine\$" ||
+		vm_die "${ko#"$root"} is not built for the guest's architecture ($KARCH)"
+done < <(find "$root" -name '*.ko')
 
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"

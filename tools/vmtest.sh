@@ -20,14 +20,29 @@
 # VMTEST_ONLY=vfio (only the real-VFIO guest of each 7.x series) or main (no
 # VFIO guest), VMTEST_SCENARIOS="S..." (the scenario guests run and are judged
 # on these scenarios only, as the arm64 guest).
+#
+# vmtest.sh --plan BIN SERIES...: print the guests the run would boot, one
+# line each, without fetching or booting anything (tests/vm/plan_check.py
+# checks them in `make check`):
+#   SERIES GUEST ARCH MACHINE BIN CC       a guest (GUEST: scenarios, vfio)
+#   SERIES GUEST skip REASON...            a guest this series cannot have
+# Every guest is planned from its series' architecture (plan_series): the
+# binary, the compiler of the static guest programs and the QEMU machine
+# are that architecture's; a guest a series cannot serve is a TAP `# SKIP`
+# with its reason in the run's results, never a failure nor left out.
 set -uo pipefail
 VM_LOG_TAG=vmtest
 # shellcheck source=tools/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
-bin=${1:?usage: vmtest.sh BIN SERIES...}
+plan_only=
+if [ "${1:-}" = --plan ]; then
+	plan_only=1
+	shift
+fi
+bin=${1:?usage: vmtest.sh [--plan] BIN SERIES...}
 shift
-[ $# -gt 0 ] || vm_die "usage: vmtest.sh BIN SERIES..."
+[ $# -gt 0 ] || vm_die "usage: vmtest.sh [--plan] BIN SERIES..."
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 limit=${VMTEST_TIMEOUT:-1500}
 # run again with the kprobe fallback forced: between them they use every
@@ -46,16 +61,73 @@ arm64_scenarios=${VMTEST_ARM64_SCENARIOS:-"access-after-revoke access-after-revo
 	ok-static ok-vmap"}
 arm64_scenarios=$(echo $arm64_scenarios)
 
+# plan_series SERIES: what its guests need, from the series' architecture
+# (an -arm64 series: tools/fetch-kernel.sh) and kernel version.  Sets
+# plan_arch (amd64, arm64), plan_bin (the dmabuf-audit built for it: make,
+# or make arm64 -> $DA_BIN_ARM64), plan_cc (the compiler of the static guest
+# programs, tools/vm-initramfs.sh), plan_machine and plan_vfio_machine
+# (tools/vm-boot.sh's -machine: VM_MACHINE), and plan_vfio_skip (why the series has
+# no real-VFIO guest; empty when it has one).
+plan_series() {
+	case "$1" in
+	*-arm64)
+		plan_arch=arm64
+		plan_bin=${DA_BIN_ARM64:-$DA_ROOT/build/arm64/dmabuf-audit}
+		plan_cc=aarch64-linux-gnu-gcc
+		plan_machine=virt
+		plan_vfio_machine=virt,iommu=smmuv3,gic-version=3
+		;;
+	*)
+		plan_arch=amd64
+		plan_bin=$bin
+		plan_cc=gcc
+		plan_machine=q35
+		plan_vfio_machine=q35,kernel-irqchip=split
+		;;
+	esac
+	case "$1" in
+	7.*) plan_vfio_skip= ;;
+	*) plan_vfio_skip="the real-VFIO suite runs on the 7.N series: VFIO exports dma-bufs since 6.19 and iommufd is rebuilt from linux-source-7.N" ;;
+	esac
+}
+
+# plan_print SERIES...: the --plan lines (see the header)
+plan_print() {
+	local series
+	for series in "$@"; do
+		plan_series "$series"
+		if [ "${VMTEST_ONLY:-}" != vfio ]; then
+			echo "$series scenarios $plan_arch $plan_machine $plan_bin $plan_cc"
+		fi
+		if [ "${VMTEST_ONLY:-}" = main ]; then
+			continue
+		elif [ -n "$plan_vfio_skip" ]; then
+			echo "$series vfio skip $plan_vfio_skip"
+		else
+			echo "$series vfio $plan_arch $plan_vfio_machine $plan_bin $plan_cc"
+		fi
+	done
+}
+if [ -n "$plan_only" ]; then
+	plan_print "$@"
+	exit 0
+fi
+
 # vfio_guest SERIES: build the --vfio initramfs and boot it with VM_VFIO=1
 # (intel-iommu, ivshmem) into build/vmtest/SERIES-vfio, judged with --vfio
 vfio_guest() {
 	local series=$1 out=$DA_ROOT/build/vmtest/$1-vfio t0 t1 t2
+	plan_series "$series"
+	if [ -n "$plan_vfio_skip" ]; then
+		skips+=(--skip "$series VFIO guest" "$plan_vfio_skip")
+		return
+	fi
 	rm -rf "$out"
 	mkdir -p "$out"
 	vfio_specs+=(--vfio "$series:$out")
 	t0=$(date +%s)
-	echo "# $series: building the VFIO guest initramfs"
-	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --vfio --iommufd \
+	echo "# $series: building the VFIO guest initramfs ($plan_arch, $plan_vfio_machine)"
+	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$plan_bin" "$out/initrd.cpio.gz" --vfio --iommufd \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
 		touch "$out/build.failed"
 		echo "# $series: VFIO initramfs build failed (see $out/build.log)"
@@ -64,7 +136,7 @@ vfio_guest() {
 	eval "$(cat "$out/initramfs.env")"
 	t1=$(date +%s)
 	echo "# $series: booting the VFIO guest under QEMU TCG (limit ${limit}s)"
-	VM_VFIO=1 "$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
+	VM_VFIO=1 VM_MACHINE=$plan_vfio_machine "$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
 	echo $? >"$out/boot.rc"
 	t2=$(date +%s)
 	printf 'build_s %d\nguest_s %d\ntotal_s %d\n' $((t1 - t0)) $((t2 - t1)) $((t2 - t0)) \
@@ -74,9 +146,10 @@ vfio_guest() {
 
 specs=()
 vfio_specs=()
+skips=()
 for series in "$@"; do
 	if [ "${VMTEST_ONLY:-}" = vfio ]; then
-		case "$series" in 7.*) vfio_guest "$series" ;; esac
+		vfio_guest "$series"
 		continue
 	fi
 	out=$DA_ROOT/build/vmtest/$series
@@ -85,11 +158,11 @@ for series in "$@"; do
 	specs+=("$series:$out")
 	t0=$(date +%s)
 	opts=()
-	series_bin=$bin
+	plan_series "$series"
+	series_bin=$plan_bin
+	[ -x "$series_bin" ] || echo "# $series: $series_bin is not built (make ARCH=$plan_arch)"
 	case "$series" in
 	*-arm64)
-		series_bin=${DA_BIN_ARM64:-$DA_ROOT/build/arm64/dmabuf-audit}
-		[ -x "$series_bin" ] || { echo "# $series: $series_bin is not built (make arm64)"; }
 		if [ "$arm64_scenarios" != all ]; then
 			opts+=(--scenarios "$arm64_scenarios")
 			echo "$arm64_scenarios" >"$out/scenarios.subset"
@@ -117,19 +190,19 @@ for series in "$@"; do
 	eval "$(cat "$out/initramfs.env")"
 	t1=$(date +%s)
 	echo "# $series: booting $KREL under QEMU TCG (limit ${limit}s)"
-	"$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
+	VM_MACHINE=$plan_machine "$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
 	echo $? >"$out/boot.rc"
 	t2=$(date +%s)
 	printf 'build_s %d\nguest_s %d\ntotal_s %d\n' $((t1 - t0)) $((t2 - t1)) $((t2 - t0)) \
 		>"$out/times.txt"
 	echo "# $series: guest finished in $((t2 - t1))s (exit $(cat "$out/boot.rc"))"
-	# the real-VFIO suite (tests/vfio) in a guest of its own: 7.x only (VFIO
-	# exports dma-bufs since 6.19)
-	case "$series:${VMTEST_ONLY:-}" in 7.*:main) ;; 7.*) vfio_guest "$series" ;; esac
+	# the real-VFIO suite (tests/vfio) in a guest of its own (7.x: VFIO
+	# exports dma-bufs since 6.19; plan_series says why another has none)
+	[ "${VMTEST_ONLY:-}" = main ] || vfio_guest "$series"
 done
 
 # the kernel's own KTAP parser, for the selftests' nested documents
 kunit=$("$DA_TOOLS/kunit-parser.sh" 7.3) || kunit=
 python3 "$DA_ROOT/tests/vm/compare.py" --bin "$bin" --expect "$DA_ROOT/tests/vm/expect" \
 	--policy "$DA_ROOT/tests/vm/policy" --kprobe-scenarios "$kprobe_scenarios" --kunit "$kunit" \
-	"${vfio_specs[@]}" "${specs[@]}"
+	"${skips[@]}" "${vfio_specs[@]}" "${specs[@]}"

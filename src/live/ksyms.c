@@ -77,6 +77,14 @@ struct da_ksyms *da_ksyms_load(void)
 
 		if (sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, module) < 3)
 			continue;
+		/*
+		 * arm64's mapping symbols ($x, $d and their $d.N forms) only mark
+		 * where code or data starts; a module keeps them in kallsyms, at
+		 * the very address of its first ops table.  They name nothing
+		 * (the kernel's is_mapping_symbol() skips them, and .L labels).
+		 */
+		if (name[0] == '$' || (name[0] == '.' && name[1] == 'L'))
+			continue;
 		if (ks->n == cap) {
 			size_t ncap = cap ? cap * 2 : 65536;
 			struct ksym *grown = realloc(ks->syms, ncap * sizeof(*grown));

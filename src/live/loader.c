@@ -678,13 +678,21 @@ static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live
 		if (l->ksyms_stale)
 			refresh_ksyms(l);
 		if (!da_ksyms_has_func(l->ksyms, p->function, module, sizeof(module))) {
-			/* the map hook's module is loaded without it: a kernel before 6.19 */
 			if (!p->def || !p->module[0] || !module_instance(p->module))
 				return false;
-			p->mode = DA_HM_ABSENT;
-			snprintf(p->reason, sizeof(p->reason), "module %s: %s", p->module,
-				 p->def->why_absent);
-			return true;
+			/*
+			 * The map hook's module is loaded without it (a kernel before
+			 * 6.19), unless the module came after kallsyms was read: it is
+			 * in kallsyms once it is in sysfs, so read it again to be sure
+			 * (seen on a slow arm64 guest while VFIO's modules loaded).
+			 */
+			refresh_ksyms(l);
+			if (!da_ksyms_has_func(l->ksyms, p->function, module, sizeof(module))) {
+				p->mode = DA_HM_ABSENT;
+				snprintf(p->reason, sizeof(p->reason), "module %s: %s", p->module,
+					 p->def->why_absent);
+				return true;
+			}
 		}
 		/* module BTF appears a little after the module */
 		if (mode != DA_MODE_KPROBE && missing_btf && s->btf_waits++ < DA_BTF_WAIT_POLLS)
