@@ -45,6 +45,13 @@ arm64_scenarios=${VMTEST_ARM64_SCENARIOS:-"access-after-revoke access-after-revo
 	unbalanced-unpin mapping-leak non-revocable-importer-accepted ok-revoke ok-dynamic-move
 	ok-static ok-vmap"}
 arm64_scenarios=$(echo $arm64_scenarios)
+# the revoke storm in the VFIO guest (tests/storm): on the fixed drivers for
+# VMTEST_STORM_SECONDS (75; 0: none), after each bug variant for
+# VMTEST_STORM_VARIANT_SECONDS (0: none; make vmtest-full sets both), seeded
+# with VMTEST_STORM_SEED (a new one each run by default: the TAP line prints it)
+storm_seconds=${VMTEST_STORM_SECONDS:-75}
+storm_variant_seconds=${VMTEST_STORM_VARIANT_SECONDS:-0}
+storm_seed=${VMTEST_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 
 # vfio_guest SERIES: build the --vfio initramfs and boot it with VM_VFIO=1
 # (intel-iommu, ivshmem) into build/vmtest/SERIES-vfio, judged with --vfio
@@ -56,6 +63,8 @@ vfio_guest() {
 	t0=$(date +%s)
 	echo "# $series: building the VFIO guest initramfs"
 	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --vfio --iommufd \
+		--storm-seconds "$storm_seconds" --storm-seed "$storm_seed" \
+		--storm-variant-seconds "$storm_variant_seconds" \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
 		touch "$out/build.failed"
 		echo "# $series: VFIO initramfs build failed (see $out/build.log)"

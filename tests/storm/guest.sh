@@ -1,0 +1,39 @@
+# shellcheck shell=sh
+# guest.sh: the revoke storm's guest side (docs/testing.md, "Revoke storm"),
+# packed as /etc/storm.sh and sourced by tests/vfio/run.sh (bdf, note, send,
+# uptime_ms and vfio_wait_for come from there and tests/vm/init).
+#
+# storm_run NAME SECONDS: `dmabuf-audit watch` (JSON, a stats record every
+# 5 s, --stacks) until its header is out, then /bin/dat-storm for SECONDS
+# with seed DAT_STORM_SEED, then SIGTERM.  Sent to the host: NAME.report,
+# .out, .meta (watch's exit status, the storm's, the time), .summary (the
+# storm's counters), .rounds (every round's seed), .err, .dmesg and the
+# step log .log.gz; tests/storm/storm_judge.py judges them.  The plan (the
+# seconds on the fixed drivers and per variant) is noted first: the host then
+# knows which storms must be there.
+note storm_plan "${DAT_STORM_SECONDS:-0} ${DAT_STORM_VARIANT_SECONDS:-0} ${DAT_STORM_SEED:-}"
+storm_run() {
+	name=$1
+	note phase "storm $name (seed $DAT_STORM_SEED, $2 s)"
+	dmesg -c >/dev/null
+	dmabuf-audit watch --policy /etc/dmabuf-audit/policy --format json --stats-interval 5 \
+		--stacks -o "/results/$name.report" >"/results/$name.out" 2>&1 &
+	storm_watch=$!
+	vfio_wait_for '"type":"header"' "/results/$name.report" 1
+	t0=$(uptime_ms)
+	dat-storm --seed "$DAT_STORM_SEED" --seconds "$2" --bdf "$bdf" \
+		--summary "/results/$name.summary" --log "/tmp/$name.log" \
+		>"/results/$name.rounds" 2>"/results/$name.err"
+	storm_rc=$?
+	sleep 2 # the ring buffer is read every 100 ms
+	kill -TERM "$storm_watch"
+	wait "$storm_watch"
+	printf 'rc %s\nstorm_rc %s\nms %s\n' "$?" "$storm_rc" "$(($(uptime_ms) - t0))" \
+		>"/results/$name.meta"
+	dmesg >"/results/$name.dmesg"
+	gzip -c "/tmp/$name.log" >"/results/$name.log.gz"
+	rm -f "/tmp/$name.log"
+	for f in report out meta summary rounds err dmesg log.gz; do
+		send "/results/$name.$f"
+	done
+}
