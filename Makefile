@@ -16,7 +16,8 @@
 #                 and beside them the soak test
 #   make vmtest KERNELS="6.1 6.12 7.3"   guest scenario suite
 #                 (also 6.12-rt, 6.12-newest, sid, 7.3-arm64: docs/testing.md)
-#   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS)
+#   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS), with the
+#                 long revoke storm and one per VFIO bug variant (tests/storm)
 #   make soak     watch as a service for 10 minutes in a 6.12 guest
 #                 (tools/soak.sh)
 #   make ARCH=arm64    the static arm64 binary, cross-built: build/arm64/
@@ -250,7 +251,12 @@ repo-check:
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
-	pictures-tests repo-check fuzz-smoke churn-rss
+	pictures-tests repo-check fuzz-smoke churn-rss storm-judge-tests
+
+# the revoke storm's judge on made-up storms (tests/storm/test_storm_judge.py)
+.PHONY: storm-judge-tests
+storm-judge-tests:
+	@tools/run-suite.sh storm-judge $(PYTHON) tests/storm/test_storm_judge.py
 
 # the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
 churn-rss: $(BIN)
@@ -269,8 +275,13 @@ all-arches: all arm64
 vmtest: $(BIN) $(if $(filter %-arm64,$(KERNELS)),arm64)
 	@DA_BIN_ARM64=$(ARM64_BIN) tools/run-suite.sh vmtest tools/vmtest.sh $(BIN) $(KERNELS)
 
+# vmtest-full: the long revoke storm (tests/storm) and one per bug variant in
+# the VFIO guest, whose time limit grows to match
 vmtest-full: $(BIN) $(if $(filter %-arm64,$(FULL_KERNELS)),arm64)
 	@DA_BIN_ARM64=$(ARM64_BIN) VMTEST_ARM64_SCENARIOS=all \
+		VMTEST_STORM_SECONDS=$${VMTEST_STORM_SECONDS:-480} \
+		VMTEST_STORM_VARIANT_SECONDS=$${VMTEST_STORM_VARIANT_SECONDS:-90} \
+		VMTEST_TIMEOUT=$${VMTEST_TIMEOUT:-2400} \
 		tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) \
 		$(FULL_KERNELS)
 

@@ -61,6 +61,7 @@
 
 #include "../vfio/dat-vfio-uapi.h"
 #include "../vm/dat-drivers.h"
+#include "../vm/dat-rng.h"
 
 #define MAX_THREADS 8
 #define SLOTS 2			/* dma-bufs a thread holds at most */
@@ -98,21 +99,7 @@ static struct {
 
 static int log_fd = -1;
 
-/* splitmix64: the seeds of rounds and threads, and every draw */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static unsigned int rng_below(uint64_t *state, unsigned int n)
-{
-	return (unsigned int)(rng_next(state) % n);
-}
-
+/* a seed of its own for each round and thread, drawn from their parent's */
 static uint64_t seed_of(uint64_t parent, uint64_t index)
 {
 	uint64_t s = parent ^ (index * 0xd1b54a32d192ed03ull);
