@@ -228,6 +228,10 @@ if [ "$real" = 1 ] || [ "$vfio" = 1 ]; then
 		add_mod vfio_iommu_type1
 		add_mod vfio_pci
 		printf '%s\n' "${order[@]}" >"$root/lib/dat/vfio-modules.order"
+		# the revoke storm's PRIME importer (tests/storm/guest.sh loads it)
+		order=()
+		add_mod vgem
+		printf '%s\n' "${order[@]}" >"$root/lib/dat/storm-modules.order"
 	fi
 fi
 if [ "$vfio" = 1 ]; then

@@ -76,8 +76,8 @@
 	X(revokes) X(unrevokes) X(resets) X(device_closes) X(iommufd_closes) X(attaches)       \
 	X(nocb_refused) X(nocb_accepted) X(pins) X(maps) X(map_refused) X(unmaps) X(unpins)   \
 	X(fences) X(detaches) X(importer_closes) X(dmabuf_closes) X(map_files)                \
-	X(map_file_refused) X(ioas_unmaps) X(pinned_at_revoke) X(prime_cycles)                \
-	X(prime_errors) X(unexpected_errors)
+	X(map_file_refused) X(ioas_unmaps) X(pinned_at_revoke) X(prime_cycles) X(prime_imports)  \
+	X(prime_mmaps) X(prime_errors) X(unexpected_errors)
 
 struct storm_counts {
 #define X(name) uint64_t name;
@@ -594,14 +594,20 @@ static void prime_cycle(uint64_t *rng, int drm)
 		return;
 	}
 	prime.fd = buf;
-	if (drm >= 0 && rng_below(rng, 4) && ioctl(drm, DAT_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+	if (drm < 0)
+		COUNT(prime_errors); /* no vgem */
+	else if (rng_below(rng, 4) == 0)
+		; /* not imported this time */
+	else if (ioctl(drm, DAT_DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
 		COUNT(prime_errors);
+	else
+		COUNT(prime_imports);
 	if (rng_below(rng, 2)) {
 		p = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
 		if (p == MAP_FAILED)
 			COUNT(prime_errors);
 		else
-			memset(p, 0x5a, BUF_SIZE);
+			memset(p, 0x5a, BUF_SIZE), COUNT(prime_mmaps);
 	}
 	if (rng_below(rng, 2)) {
 		close(buf);

@@ -12,6 +12,12 @@
 # seconds on the fixed drivers and per variant) is noted first: the host then
 # knows which storms must be there.
 note storm_plan "${DAT_STORM_SECONDS:-0} ${DAT_STORM_VARIANT_SECONDS:-0} ${DAT_STORM_SEED:-}"
+# vgem, the PRIME importer of the storm's udmabuf and heap buffers
+for m in $(cat /lib/dat/storm-modules.order 2>/dev/null); do
+	insmod "/lib/dat/modules/$m" >>/results/storm-insmod.txt 2>&1 ||
+		echo "insmod $m failed" >>/results/storm-insmod.txt
+done
+send /results/storm-insmod.txt
 storm_run() {
 	name=$1
 	note phase "storm $name (seed $DAT_STORM_SEED, $2 s)"

@@ -57,7 +57,7 @@ def check_storm_ran(summary, diags):
         diags.append("rounds: %s run, %s killed, %s failed (the storm's own setup)" % (
             summary.get("rounds"), summary.get("rounds_killed"), summary.get("rounds_failed")))
     for key in ("revokes", "unrevokes", "resets", "exports", "maps", "pins", "map_files",
-                "prime_cycles"):
+                "prime_cycles", "prime_imports", "prime_mmaps"):
         if int(summary.get(key, 0)) < 1:
             ok = False
             diags.append("the storm did no %s" % key)

@@ -21,7 +21,7 @@ def storm_summary(**over):
     s = {"seed": "1", "rounds": "20", "rounds_killed": "5", "rounds_failed": "0",
          "sequences": "300", "revokes": "40", "unrevokes": "38", "resets": "12",
          "device_closes": "15", "exports": "200", "maps": "150", "pins": "90",
-         "map_files": "60", "prime_cycles": "500", "pinned_at_revoke": "30",
+         "map_files": "60", "prime_cycles": "500", "prime_imports": "370", "prime_mmaps": "250", "pinned_at_revoke": "30",
          "unexpected_errors": "0", "map_refused": "0", "map_file_refused": "0",
          "prime_errors": "0"}
     s.update({k: str(v) for k, v in over.items()})
