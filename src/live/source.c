@@ -7,12 +7,16 @@
  * missing seq is declared lost when the BPF loss counter accounts for it,
  * or after a short timeout; the pipeline then sees the gap and tells the
  * engine.  Losses it cannot see as a gap (before the first event, after
- * the last) are reported with da_pipeline_lost().
+ * the last) are reported with da_pipeline_lost(), and so are the calls
+ * the kernel never let a program of ours see (recursion misses: no seq was
+ * taken), read before each batch so that the entities alive then are
+ * partial before the batch's events are judged.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -42,6 +46,8 @@ struct da_source {
 	uint64_t gaps_charged; /* ... of which BPF's loss counter accounted for */
 	uint64_t bpf_lost_seen; /* BPF's loss counter when last read */
 	uint64_t late; /* records that came after their seq was declared lost */
+	uint64_t misses_seen; /* the programs' recursion misses when last read */
+	uint64_t misses_charged; /* ... reported as lost */
 	uint64_t malformed;
 };
 
@@ -210,10 +216,35 @@ struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int
 	return s;
 }
 
+/*
+ * New recursion misses: events that exist nowhere, lost with no gap in seq.
+ * Charged before the records that came meanwhile are consumed (once per
+ * batch, not per event): the entities alive then become partial, so a
+ * release, export, attach or pin the kernel skipped is not judged as a use
+ * after release, a leak or a missing pin.  A scope program destroyed at
+ * its module's unload takes its count with it.
+ */
+static void charge_misses(struct da_source *s)
+{
+	uint64_t misses = da_live_recursion_misses(s->live);
+
+	if (misses > s->misses_seen) {
+		da_pipeline_lost(s->p, s->next, misses - s->misses_seen);
+		s->misses_charged += misses - s->misses_seen;
+	}
+	s->misses_seen = misses;
+}
+
 int da_source_poll(struct da_source *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
-	bool timed_out = n == 0 || n == -EINTR;
+	struct epoll_event ev;
+	int n = epoll_wait(ring_buffer__epoll_fd(s->rb), &ev, 1, timeout_ms);
+	bool timed_out = n <= 0;
+
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	/* the misses up to now come before any record read below */
+	charge_misses(s);
 
 	/*
 	 * The BPF side wakes us only past a mark (src/live/loader.c,
@@ -221,8 +252,7 @@ int da_source_poll(struct da_source *s, int timeout_ms)
 	 * the time that passed is told to the engine then (not only when
 	 * nothing came: a steady trickle would starve the ticks).
 	 */
-	if (timed_out)
-		n = ring_buffer__consume(s->rb);
+	n = ring_buffer__consume(s->rb);
 	if (n < 0)
 		return n;
 	resolve_gaps(s, false);
@@ -258,6 +288,7 @@ void da_source_drain(struct da_source *s)
 {
 	uint64_t total;
 
+	charge_misses(s);
 	ring_buffer__consume(s->rb);
 	resolve_gaps(s, true);
 	/* seqs taken after the last record that arrived: reservations that failed */
@@ -280,9 +311,11 @@ void da_source_drain(struct da_source *s)
 	if (s->verbose) {
 		fprintf(stderr,
 			DA_TOOL_NAME ": %llu events delivered, %llu lost (BPF ring buffer drops: "
-				     "%llu), %llu late, %llu malformed\n",
+				     "%llu), %llu skipped by the kernel (recursion misses), %llu late, "
+				     "%llu malformed\n",
 			(unsigned long long)s->events, (unsigned long long)s->gaps,
 			(unsigned long long)read_counter(s, DA_CTR_LOST),
+			(unsigned long long)s->misses_charged,
 			(unsigned long long)s->late, (unsigned long long)s->malformed);
 		print_cpu(s);
 	}

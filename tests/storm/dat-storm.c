@@ -74,7 +74,7 @@
 #define STORM_COUNTERS(X)                                                                     \
 	X(rounds) X(rounds_killed) X(rounds_failed) X(sequences) X(steps) X(exports)           \
 	X(revokes) X(unrevokes) X(resets) X(device_closes) X(iommufd_closes) X(attaches)       \
-	X(nocb_refused) X(nocb_accepted) X(pins) X(maps) X(map_refused) X(unmaps) X(unpins)   \
+	X(attach_refused) X(nocb_refused) X(nocb_accepted) X(pins) X(maps) X(map_refused) X(unmaps) X(unpins)   \
 	X(fences) X(detaches) X(importer_closes) X(dmabuf_closes) X(map_files)                \
 	X(map_file_refused) X(ioas_unmaps) X(pinned_at_revoke) X(prime_cycles) X(prime_imports)  \
 	X(prime_mmaps) X(prime_errors) X(unexpected_errors)
@@ -279,7 +279,11 @@ static int step_export(struct worker *w, struct slot *s)
 	return err;
 }
 
-/* attach (1 in 8: attach-nocb, which the fixed VFIO refuses) */
+/*
+ * attach (1 in 8: attach-nocb, which the fixed VFIO refuses), at any time:
+ * while the memory is disabled VFIO refuses it too (-ENODEV), which is no
+ * access to judge
+ */
 static int step_attach(struct worker *w, struct slot *s)
 {
 	int nocb = rng_below(&w->rng, 8) == 0, err;
@@ -296,6 +300,8 @@ static int step_attach(struct worker *w, struct slot *s)
 		COUNT(nocb_accepted);
 	else if (!err)
 		COUNT(attaches);
+	else if (err == ENODEV)
+		COUNT(attach_refused); /* revoked now: VFIO refuses new importers */
 	else
 		unexpected(w, "attach", err);
 	if (err) {
