@@ -216,6 +216,7 @@ struct slot {
 	int dmabuf;		/* -1: none (or closed) */
 	int ctl;		/* the importer, -1: none */
 	int pinned, ioas_mapped;
+	int nocb; /* the importer has no invalidate callback (a bug variant accepted it) */
 	uint64_t iova;
 };
 
@@ -308,6 +309,7 @@ static int step_attach(struct worker *w, struct slot *s)
 		close(s->ctl);
 		s->ctl = -1;
 	}
+	s->nocb = nocb && !err;
 	return err;
 }
 
@@ -316,6 +318,12 @@ static int step_access(struct worker *w, struct slot *s, int pin)
 {
 	int err;
 
+	/*
+	 * An importer without callback is never told to unmap: a mapping of
+	 * its would hang the next revoke for good (VFIO waits for the unmap).
+	 */
+	if (!pin && s->nocb)
+		return EAGAIN;
 	pthread_mutex_lock(&w->r->lock);
 	if (!w->r->memory_on) {
 		pthread_mutex_unlock(&w->r->lock);

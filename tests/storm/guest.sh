@@ -27,7 +27,9 @@ storm_run() {
 	storm_watch=$!
 	vfio_wait_for '"type":"header"' "/results/$name.report" 1
 	t0=$(uptime_ms)
-	dat-storm --seed "$DAT_STORM_SEED" --seconds "$2" --bdf "$bdf" \
+	# a round stuck in the kernel must not hold the guest: the storm is
+	# stopped 120 s past its time (the judge sees exit status 137)
+	timeout -s KILL $(($2 + 120)) dat-storm --seed "$DAT_STORM_SEED" --seconds "$2" --bdf "$bdf" \
 		--summary "/results/$name.summary" --log "/tmp/$name.log" \
 		>"/results/$name.rounds" 2>"/results/$name.err"
 	storm_rc=$?
