@@ -21,6 +21,7 @@ send /results/storm-insmod.txt
 storm_run() {
 	name=$1
 	note phase "storm $name (seed $DAT_STORM_SEED, $2 s)"
+	storm_t0=$(uptime_ms)
 	dmesg -c >/dev/null
 	dmabuf-audit watch --policy /etc/dmabuf-audit/policy --format json --stats-interval 5 \
 		--stacks -o "/results/$name.report" >"/results/$name.out" 2>&1 &
@@ -44,4 +45,6 @@ storm_run() {
 	for f in report out meta summary rounds err dmesg log.gz; do
 		send "/results/$name.$f"
 	done
+	# what the storm costs the guest: the tool's start, the storm, the sends
+	note "${name}_guest_ms" $(($(uptime_ms) - storm_t0))
 }
