@@ -1205,6 +1205,7 @@ class VfioJudge(KernelJudge):
                 diags.extend(trouble[:20])
             by_rule = [o for o in objs if o.get("type") == "summary"][-1].get("by_rule", {})
             line = storm_judge.describe(numbers, summary, by_rule)
+            line += "; guest time %.0f s" % (int(self.guest.get(name + "_guest_ms", 0)) / 1000.0)
             row[self.series] = ("ok: " if ok else "FAIL: ") + line
             self.result(ok, "revoke storm on the %s: %s" % (what, line), diags)
 
