@@ -48,6 +48,7 @@ struct da_source {
 	uint64_t late; /* records that came after their seq was declared lost */
 	uint64_t misses_seen; /* the programs' recursion misses when last read */
 	uint64_t misses_charged; /* ... reported as lost */
+	bool misses_new; /* this batch came with new misses: a loss may precede any record */
 	uint64_t malformed;
 };
 
@@ -93,6 +94,8 @@ static void deliver(struct da_source *s, const struct da_event *e)
 		debug_print(e);
 	s->events++;
 	s->delivered_any = true;
+	if (s->misses_new)
+		da_pipeline_loss_point(s->p);
 	da_pipeline_event(s->p, e);
 }
 
@@ -218,17 +221,20 @@ struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int
 
 /*
  * New recursion misses: events that exist nowhere, lost with no gap in seq.
- * Charged before the records that came meanwhile are consumed (once per
- * batch, not per event): the entities alive then become partial, so a
- * release, export, attach or pin the kernel skipped is not judged as a use
- * after release, a leak or a missing pin.  A scope program destroyed at
- * its module's unload takes its count with it.
+ * Charged before the records that came meanwhile are consumed (read once
+ * per batch, not per event).  Where in the batch a skipped call was is not
+ * known: every record of the batch is delivered after a loss point (the
+ * entities alive then become partial, O(1) each), so a release, export,
+ * attach or pin the kernel skipped is not judged as a use after release, a
+ * leak or a missing pin.  A scope program destroyed at its module's unload
+ * takes its count with it.
  */
 static void charge_misses(struct da_source *s)
 {
 	uint64_t misses = da_live_recursion_misses(s->live);
 
-	if (misses > s->misses_seen) {
+	s->misses_new = misses > s->misses_seen;
+	if (s->misses_new) {
 		da_pipeline_lost(s->p, s->next, misses - s->misses_seen);
 		s->misses_charged += misses - s->misses_seen;
 	}
@@ -256,6 +262,7 @@ int da_source_poll(struct da_source *s, int timeout_ms)
 	if (n < 0)
 		return n;
 	resolve_gaps(s, false);
+	s->misses_new = false;
 	if (timed_out)
 		da_pipeline_tick(s->p, now_ns());
 	return n;
