@@ -49,6 +49,8 @@ struct da_source {
 	uint64_t misses_seen; /* the programs' recursion misses when last read */
 	uint64_t misses_charged; /* ... reported as lost */
 	bool misses_new; /* this batch came with new misses: a loss may precede any record */
+	/* the batch: records taken before the misses were read; later ones wait in the window */
+	uint64_t batch_end_ns;
 	uint64_t malformed;
 };
 
@@ -98,6 +100,8 @@ static void deliver(struct da_source *s, const struct da_event *e)
 		da_pipeline_loss_point(s->p);
 	da_pipeline_event(s->p, e);
 }
+
+static void charge_misses(struct da_source *s);
 
 /* seq `next` is lost: skip it */
 static void skip_lost(struct da_source *s)
@@ -157,21 +161,31 @@ static void resolve_gaps(struct da_source *s, bool force)
 	}
 }
 
+/* on_sample's answer for a record of the next batch: stop consuming (not an error) */
+#define NEXT_BATCH (-EINPROGRESS)
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct da_source *s = ctx;
 	struct da_event e;
+	bool next_batch;
 
 	if (size < sizeof(e)) {
 		s->malformed++;
 		return 0;
 	}
 	/*
+	 * A record taken after the miss counters were read: a call skipped
+	 * before it may not be counted yet.  It waits in the window (libbpf
+	 * has consumed it) and the rest stays in the ring for the next batch.
+	 */
+	next_batch = ((const struct da_event *)data)->ts_ns > s->batch_end_ns;
+	/*
 	 * The usual case, in order with nothing held back: judged in place
 	 * (records are 8-byte aligned, all struct da_event needs), not copied
 	 * twice on the way.
 	 */
-	if (((const struct da_event *)data)->seq == s->next && s->end <= s->next) {
+	if (!next_batch && ((const struct da_event *)data)->seq == s->next && s->end <= s->next) {
 		deliver(s, data);
 		s->end = ++s->next;
 		s->gap_since = 0;
@@ -195,8 +209,25 @@ static int on_sample(void *ctx, void *data, size_t size)
 	s->present[e.seq & (WINDOW - 1)] = true;
 	if (e.seq + 1 > s->end)
 		s->end = e.seq + 1;
+	if (next_batch)
+		return NEXT_BATCH;
 	deliver_ready(s);
 	return 0;
+}
+
+/*
+ * A new batch: the records taken until now, judged after the misses
+ * counted until now (charge_misses), those held back by the last one first.
+ */
+static int consume_batch(struct da_source *s, uint64_t end_ns)
+{
+	int n;
+
+	s->batch_end_ns = end_ns;
+	charge_misses(s);
+	deliver_ready(s);
+	n = ring_buffer__consume(s->rb);
+	return n == NEXT_BATCH ? 0 : n;
 }
 
 struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int verbose)
@@ -249,16 +280,13 @@ int da_source_poll(struct da_source *s, int timeout_ms)
 
 	if (n < 0 && errno != EINTR)
 		return -errno;
-	/* the misses up to now come before any record read below */
-	charge_misses(s);
-
 	/*
 	 * The BPF side wakes us only past a mark (src/live/loader.c,
 	 * ring_wakeup()): what came in below it is read at the timeout, and
 	 * the time that passed is told to the engine then (not only when
 	 * nothing came: a steady trickle would starve the ticks).
 	 */
-	n = ring_buffer__consume(s->rb);
+	n = consume_batch(s, now_ns());
 	if (n < 0)
 		return n;
 	resolve_gaps(s, false);
@@ -287,7 +315,7 @@ static void print_cpu(const struct da_source *s)
 
 void da_source_catch_up(struct da_source *s)
 {
-	ring_buffer__consume(s->rb);
+	consume_batch(s, now_ns());
 	resolve_gaps(s, false);
 }
 
@@ -295,8 +323,7 @@ void da_source_drain(struct da_source *s)
 {
 	uint64_t total;
 
-	charge_misses(s);
-	ring_buffer__consume(s->rb);
+	consume_batch(s, UINT64_MAX);
 	resolve_gaps(s, true);
 	/* seqs taken after the last record that arrived: reservations that failed */
 	total = read_counter(s, DA_CTR_SEQ);
