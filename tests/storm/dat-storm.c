@@ -324,6 +324,13 @@ static int step_access(struct worker *w, struct slot *s, int pin)
 	 */
 	if (!pin && s->nocb)
 		return EAGAIN;
+	/*
+	 * The test policy names the importer a pinning one (tests/vm/policy):
+	 * like iommufd it maps only what it pinned (a map without the pin is
+	 * pinning-importer-missing-pin, rightly).
+	 */
+	if (!pin && !s->pinned)
+		return EAGAIN;
 	pthread_mutex_lock(&w->r->lock);
 	if (!w->r->memory_on) {
 		pthread_mutex_unlock(&w->r->lock);
