@@ -51,7 +51,6 @@ struct da_source {
 	bool misses_new; /* this batch came with new misses: a loss may precede any record */
 	/* the batch: records taken before the misses were read; later ones wait in the window */
 	uint64_t batch_end_ns;
-	bool held; /* the last batch ended before the ring was empty */
 	uint64_t malformed;
 };
 
@@ -235,8 +234,7 @@ static int consume_batch(struct da_source *s, uint64_t end_ns)
 	charge_misses(s);
 	deliver_ready(s);
 	n = ring_buffer__consume(s->rb);
-	s->held = n == NEXT_BATCH;
-	return s->held ? 0 : n;
+	return n == NEXT_BATCH ? 0 : n;
 }
 
 struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int verbose)
@@ -283,17 +281,9 @@ static void charge_misses(struct da_source *s)
 
 int da_source_poll(struct da_source *s, int timeout_ms)
 {
-	struct timespec slack = { 0, BATCH_SLACK_NS };
 	struct epoll_event ev;
-	bool timed_out;
-	int n;
-
-	/* records wait for their batch: the ring is not empty, epoll would not sleep */
-	if (s->held)
-		n = nanosleep(&slack, NULL) ? -1 : 1;
-	else
-		n = epoll_wait(ring_buffer__epoll_fd(s->rb), &ev, 1, timeout_ms);
-	timed_out = n <= 0;
+	int n = epoll_wait(ring_buffer__epoll_fd(s->rb), &ev, 1, timeout_ms);
+	bool timed_out = n <= 0;
 
 	if (n < 0 && errno != EINTR)
 		return -errno;
