@@ -161,13 +161,6 @@ static void resolve_gaps(struct da_source *s, bool force)
 	}
 }
 
-/*
- * A batch ends this long before the miss counters are read: a record's ts_ns
- * (bpf_ktime_get_ns() on its CPU) and our clock may disagree by a little,
- * and the skip before a record must be counted when the record is judged.
- */
-#define BATCH_SLACK_NS 10000000ull
-
 /* on_sample's answer for a record of the next batch: stop consuming (not an error) */
 #define NEXT_BATCH (-EINPROGRESS)
 
@@ -293,7 +286,7 @@ int da_source_poll(struct da_source *s, int timeout_ms)
 	 * the time that passed is told to the engine then (not only when
 	 * nothing came: a steady trickle would starve the ticks).
 	 */
-	n = consume_batch(s, now_ns() - BATCH_SLACK_NS);
+	n = consume_batch(s, now_ns());
 	if (n < 0)
 		return n;
 	resolve_gaps(s, false);
@@ -322,7 +315,7 @@ static void print_cpu(const struct da_source *s)
 
 void da_source_catch_up(struct da_source *s)
 {
-	consume_batch(s, now_ns() - BATCH_SLACK_NS);
+	consume_batch(s, now_ns());
 	resolve_gaps(s, false);
 }
 
