@@ -22,6 +22,8 @@
 #                 then make vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
 #   make vmtest-iommufd-selftest   the upstream iommufd selftest under run in
 #                 a 7.3 kernel of our own (tools/build-kernel.sh)
+#   make vmtest-storm   the long revoke storm and one per VFIO bug variant in
+#                 the 7.3 VFIO guest (tests/storm)
 #   make soak     watch as a service for 10 minutes in a 6.12 guest
 #                 (tools/soak.sh)
 #   make ARCH=arm64    the static arm64 binary, cross-built: build/arm64/
@@ -136,7 +138,7 @@ TEST_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 BIN := $(BUILD)/dmabuf-audit
 CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
-.PHONY: all binary deps check test vmtest vmtest-full vmtest-plan demo bench format lint clean \
+.PHONY: all binary deps check test vmtest vmtest-full vmtest-plan vmtest-storm demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
 	repo-check cli-tests ktap-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
 	churn-rss dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
@@ -306,7 +308,8 @@ repo-check:
 
 # make check: no kernel needed
 check: unit replay-tests badinput-tests cli-tests service-tests metrics-tests image-tests \
-	pictures-tests repo-check fuzz-smoke churn-rss ktap-tests iommufd-selftest-check vmtest-plan
+	pictures-tests repo-check fuzz-smoke churn-rss ktap-tests iommufd-selftest-check vmtest-plan \
+	storm-judge-tests
 
 # the iommufd selftest guest's judge (tests/iommufd-selftest/check.py) on made-up guest
 # results: the expected one passes, each broken one fails (no kernel)
@@ -318,6 +321,11 @@ iommufd-selftest-check: $(BIN)
 # its architecture (tests/vm/plan_check.py: make -n and tools/vmtest.sh --plan, no guest)
 vmtest-plan:
 	@tools/run-suite.sh vmtest-plan $(PYTHON) tests/vm/plan_check.py
+
+# the revoke storm's judge on made-up storms (tests/storm/test_storm_judge.py)
+.PHONY: storm-judge-tests
+storm-judge-tests:
+	@tools/run-suite.sh storm-judge $(PYTHON) tests/storm/test_storm_judge.py
 
 # the soak's memory question without a kernel: VmRSS of replay under churn (tests/soak/churn_rss.py)
 churn-rss: $(BIN)
@@ -341,6 +349,17 @@ vmtest-full: $(BIN) $(if $(filter %-arm64,$(FULL_KERNELS)),arm64)
 		tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) \
 		$(FULL_KERNELS)
 	@$(MAKE) --no-print-directory vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
+
+# the revoke storm (tests/storm): the long one on the fixed drivers and one per bug variant
+# in the 7.3 VFIO guest, whose time limit grows to match. Not yet in vmtest-full: under it
+# the tool still reports a few false pin-leak findings (docs/findings/README.md).
+STORM_KERNEL ?= 7.3
+vmtest-storm: $(BIN) $(if $(filter %-arm64,$(STORM_KERNEL)),arm64)
+	@DA_BIN_ARM64=$(ARM64_BIN) VMTEST_ONLY=vfio \
+		VMTEST_STORM_SECONDS=$${VMTEST_STORM_SECONDS:-480} \
+		VMTEST_STORM_VARIANT_SECONDS=$${VMTEST_STORM_VARIANT_SECONDS:-90} \
+		VMTEST_TIMEOUT=$${VMTEST_TIMEOUT:-2400} \
+		tools/run-suite.sh vmtest-storm tools/vmtest.sh $(BIN) $(STORM_KERNEL)
 
 # the upstream iommufd selftest under run --format ktap, in a guest booting a
 # 7.3 kernel of our own with CONFIG_IOMMUFD_TEST (tools/build-kernel.sh: built

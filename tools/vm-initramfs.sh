@@ -4,6 +4,7 @@
 #                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."
 #                  --bench-base OTHER_BIN] [--bpftrace BPFTRACE_BIN]
 #                 [--soak --soak-seed N --soak-seconds S]
+#                 [--storm-seconds S --storm-seed N --storm-variant-seconds S]
 #
 # Pack the guest initramfs for one Debian kernel series: busybox (static),
 # the dmabuf-audit binary BIN (static; a dynamic one, the package's, comes
@@ -17,6 +18,9 @@
 # importer dat_importer.ko, the static dat-vfio program and tests/vfio/run.sh;
 # --iommufd adds the real iommufd and the VFIO modules built with it
 # (tools/build-iommufd.sh), loaded in place of Debian's for the iommufd flows.
+# --vfio also packs the revoke storm (tests/storm: dat-storm, /etc/storm.sh):
+# --storm-seconds S on the fixed drivers after the iommufd flows (0: none),
+# --storm-variant-seconds S after each bug variant's flow (0, the default: none).
 # --bench packs the live benchmark instead of the suite (tools/bench-live.sh):
 # the empty fentry/fexit pair loader and tests/vm/bench.sh as /etc/bench.sh.
 # --bpftrace packs a dynamically linked bpftrace (Debian's package) with every
@@ -53,6 +57,9 @@ bench_settings="floor pair watch kprobe stacks"
 bpftrace=
 soak_seed=1
 soak_seconds=600
+storm_seconds=0
+storm_seed=1
+storm_variant_seconds=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--demo) mode=demo ;;
@@ -72,6 +79,9 @@ while [ $# -gt 0 ]; do
 	--soak) mode=soak; real=1 ;;
 	--soak-seed) soak_seed=$2; shift ;;
 	--soak-seconds) soak_seconds=$2; shift ;;
+	--storm-seconds) storm_seconds=$2; shift ;;
+	--storm-seed) storm_seed=$2; shift ;;
+	--storm-variant-seconds) storm_variant_seconds=$2; shift ;;
 	*) vm_die "unknown option $1" ;;
 	esac
 	shift
@@ -218,18 +228,28 @@ if [ "$real" = 1 ] || [ "$vfio" = 1 ]; then
 		add_mod vfio_iommu_type1
 		add_mod vfio_pci
 		printf '%s\n' "${order[@]}" >"$root/lib/dat/vfio-modules.order"
+		# the revoke storm's PRIME importer (tests/storm/guest.sh loads it)
+		order=()
+		add_mod vgem
+		printf '%s\n' "${order[@]}" >"$root/lib/dat/storm-modules.order"
 	fi
 fi
 if [ "$vfio" = 1 ]; then
 	cp "$work/kmod/dat_importer.ko" "$root/lib/dat/"
 	# for the guest's architecture, as the triggers
 	if [ ! -x "$trigger_bin/dat-vfio" ] ||
-		[ "$DA_ROOT/tests/vfio/dat-vfio.c" -nt "$trigger_bin/dat-vfio" ]; then
+		[ "$DA_ROOT/tests/vfio/dat-vfio.c" -nt "$trigger_bin/dat-vfio" ] ||
+		[ "$DA_ROOT/tests/vfio/dat-vfio-uapi.h" -nt "$trigger_bin/dat-vfio" ]; then
 		"$guest_cc" -static -O2 -Wall -Wextra -o "$trigger_bin/dat-vfio" \
 			"$DA_ROOT/tests/vfio/dat-vfio.c" || vm_die "building dat-vfio failed"
 	fi
 	cp "$trigger_bin/dat-vfio" "$root/bin/"
 	cp "$DA_ROOT/tests/vfio/run.sh" "$root/etc/vfio.sh"
+	"$guest_cc" -static -O2 -Wall -Wextra -pthread -o "$work/dat-storm" \
+		"$DA_ROOT/tests/storm/dat-storm.c" ||
+		vm_die "building dat-storm failed"
+	cp "$work/dat-storm" "$root/bin/"
+	cp "$DA_ROOT/tests/storm/guest.sh" "$root/etc/storm.sh"
 fi
 if [ "$vfio" = 1 ] && [ "$iommufd" = 1 ]; then
 	mkdir -p "$root/lib/dat/iommufd"
@@ -270,6 +290,9 @@ DAT_BENCH_PAUSE=$bench_pause
 DAT_BENCH_SETTINGS="$bench_settings"
 DAT_SOAK_SEED=$soak_seed
 DAT_SOAK_SECONDS=$soak_seconds
+DAT_STORM_SECONDS=$storm_seconds
+DAT_STORM_SEED=$storm_seed
+DAT_STORM_VARIANT_SECONDS=$storm_variant_seconds
 EOF
 [ "$mode" = demo ] && cp "$DA_ROOT/tests/vm/demo.sh" "$root/etc/demo.sh"
 if [ "$mode" = bench ]; then

@@ -60,6 +60,15 @@ arm64_scenarios=${VMTEST_ARM64_SCENARIOS:-"access-after-revoke access-after-revo
 	unbalanced-unpin mapping-leak non-revocable-importer-accepted ok-revoke ok-dynamic-move
 	ok-static ok-vmap"}
 arm64_scenarios=$(echo $arm64_scenarios)
+# the revoke storm in the VFIO guest (tests/storm): on the fixed drivers for
+# VMTEST_STORM_SECONDS, after each bug variant for VMTEST_STORM_VARIANT_SECONDS
+# (0: none; make vmtest-storm sets both), seeded with VMTEST_STORM_SEED (a new
+# one each run by default: the TAP line prints it).  Off by default in make
+# vmtest (make test) while the tool still reports a few false findings under
+# it (docs/findings/README.md); VMTEST_STORM_SECONDS=75 is the short storm.
+storm_seconds=${VMTEST_STORM_SECONDS:-0}
+storm_variant_seconds=${VMTEST_STORM_VARIANT_SECONDS:-0}
+storm_seed=${VMTEST_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 
 # plan_series SERIES: what its guests need, from the series' architecture
 # (an -arm64 series: tools/fetch-kernel.sh) and kernel version.  Sets
@@ -128,6 +137,8 @@ vfio_guest() {
 	t0=$(date +%s)
 	echo "# $series: building the VFIO guest initramfs ($plan_arch, $plan_vfio_machine)"
 	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$plan_bin" "$out/initrd.cpio.gz" --vfio --iommufd \
+		--storm-seconds "$storm_seconds" --storm-seed "$storm_seed" \
+		--storm-variant-seconds "$storm_variant_seconds" \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
 		touch "$out/build.failed"
 		echo "# $series: VFIO initramfs build failed (see $out/build.log)"

@@ -173,6 +173,12 @@ void da_engine_prefetch_chains(const struct da_engine *eng, const struct da_even
  * history now has a gap.
  */
 void da_engine_lost(struct da_engine *eng, uint64_t first_seq, uint64_t count);
+/*
+ * A loss already counted (da_engine_lost) happened somewhere around the next
+ * event, place unknown: the entities alive now are partial, as after a loss,
+ * without counting another one.
+ */
+void da_engine_loss_point(struct da_engine *eng);
 /* Time passed without events (live mode): time-based rules (revoke-stalled). */
 void da_engine_tick(struct da_engine *eng, uint64_t now_ns);
 /* End of trace: judge every pending deadline. */

@@ -91,6 +91,8 @@ void da_pipeline_events(struct da_pipeline *p, const struct da_event *evs, size_
 void da_pipeline_cgroup(struct da_pipeline *p, uint64_t id, const char *path);
 /* Losses the source knows of that leave no seq gap (e.g. BPF drop counter). */
 void da_pipeline_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t count);
+/* A counted loss whose place is unknown may be just before the next event (da_engine_loss_point). */
+void da_pipeline_loss_point(struct da_pipeline *p);
 /* Time passes (live, no event): time-based rules. */
 void da_pipeline_tick(struct da_pipeline *p, uint64_t now_ns);
 /* Something the user must know that is not a finding. */

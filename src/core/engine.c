@@ -1537,22 +1537,32 @@ void da_engine_feed(struct da_engine *eng, const struct da_event *ev)
 	}
 }
 
-void da_engine_lost(struct da_engine *eng, uint64_t first_seq, uint64_t count)
+/*
+ * Every entity alive now has a gap in its history.  Those born since the
+ * previous loss (and not partial already) become partial; older ones
+ * already are.  The epoch makes the per-entity test O(1) later.
+ */
+static void loss_now(struct da_engine *eng)
 {
-	if (!count)
-		return;
-	eng->sum.lost += count;
-	/*
-	 * Every entity alive now has a gap in its history.  Those born since the
-	 * previous loss (and not partial already) become partial; older ones
-	 * already are.  The epoch makes the per-entity test O(1) later.
-	 */
 	eng->notes.lost[0] += eng->clean_live[0];
 	eng->notes.lost[1] += eng->clean_live[1];
 	eng->sum.partial_lost += eng->clean_live[0] + eng->clean_live[1];
 	eng->sum.partial += eng->clean_live[0] + eng->clean_live[1];
 	eng->clean_live[0] = eng->clean_live[1] = 0;
 	eng->epoch++;
+}
+
+void da_engine_lost(struct da_engine *eng, uint64_t first_seq, uint64_t count)
+{
+	if (!count)
+		return;
+	eng->sum.lost += count;
+	loss_now(eng);
+}
+
+void da_engine_loss_point(struct da_engine *eng)
+{
+	loss_now(eng);
 }
 
 void da_engine_tick(struct da_engine *eng, uint64_t now_ns)

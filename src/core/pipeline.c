@@ -629,6 +629,13 @@ void da_pipeline_lost(struct da_pipeline *p, uint64_t first_seq, uint64_t count)
 	report_lost(p, first_seq, count, false);
 }
 
+void da_pipeline_loss_point(struct da_pipeline *p)
+{
+	if (!p->begun)
+		da_pipeline_begin(p);
+	da_engine_loss_point(p->engine);
+}
+
 void da_pipeline_tick(struct da_pipeline *p, uint64_t now_ns)
 {
 	if (!p->begun)

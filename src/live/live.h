@@ -166,6 +166,8 @@ int da_live_ringbuf_fd(const struct da_live *live);
 int da_live_counters_fd(const struct da_live *live);
 /* the core BPF object (its maps are shared with the seed, seed.c) and the kernel's BTF */
 struct bpf_object *da_live_object(const struct da_live *live);
+/* program invocations the kernel skipped (recursion misses), all programs together */
+uint64_t da_live_recursion_misses(const struct da_live *live);
 const struct btf *da_live_btf(const struct da_live *live);
 unsigned int da_live_resolve_stack(void *ctx, int32_t stack_id, const char **frames,
 				   unsigned int max);

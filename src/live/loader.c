@@ -1074,6 +1074,40 @@ int da_live_counters_fd(const struct da_live *l)
 	return bpf_map__fd(l->skel->maps.counters);
 }
 
+/* the recursion misses of one object's loaded programs */
+static uint64_t object_misses(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	uint64_t misses = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			misses += info.recursion_misses;
+	}
+	return misses;
+}
+
+/*
+ * Calls the kernel did not let a program of ours see: it skips a tracing
+ * program entered again on a CPU where it is already running (a task
+ * preempted inside it, under PREEMPT_LAZY or a full preemption model, or
+ * a kprobe while another BPF program runs there).  Those events never
+ * took a seq: a loss no gap shows (src/live/source.c charges it).
+ */
+uint64_t da_live_recursion_misses(const struct da_live *l)
+{
+	uint64_t misses = object_misses(l->skel->obj);
+
+	for (unsigned int i = 0; i < l->n_plans; i++)
+		if (l->scopes[i].skel)
+			misses += object_misses(l->scopes[i].skel->obj);
+	return misses;
+}
+
 struct bpf_object *da_live_object(const struct da_live *l)
 {
 	return l->skel->obj;

@@ -7,12 +7,16 @@
  * missing seq is declared lost when the BPF loss counter accounts for it,
  * or after a short timeout; the pipeline then sees the gap and tells the
  * engine.  Losses it cannot see as a gap (before the first event, after
- * the last) are reported with da_pipeline_lost().
+ * the last) are reported with da_pipeline_lost(), and so are the calls
+ * the kernel never let a program of ours see (recursion misses: no seq was
+ * taken), read before each batch so that the entities alive then are
+ * partial before the batch's events are judged.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -42,6 +46,11 @@ struct da_source {
 	uint64_t gaps_charged; /* ... of which BPF's loss counter accounted for */
 	uint64_t bpf_lost_seen; /* BPF's loss counter when last read */
 	uint64_t late; /* records that came after their seq was declared lost */
+	uint64_t misses_seen; /* the programs' recursion misses when last read */
+	uint64_t misses_charged; /* ... reported as lost */
+	bool misses_new; /* this batch came with new misses: a loss may precede any record */
+	/* the batch: records taken before the misses were read; later ones wait in the window */
+	uint64_t batch_end_ns;
 	uint64_t malformed;
 };
 
@@ -87,8 +96,12 @@ static void deliver(struct da_source *s, const struct da_event *e)
 		debug_print(e);
 	s->events++;
 	s->delivered_any = true;
+	if (s->misses_new)
+		da_pipeline_loss_point(s->p);
 	da_pipeline_event(s->p, e);
 }
+
+static void charge_misses(struct da_source *s);
 
 /* seq `next` is lost: skip it */
 static void skip_lost(struct da_source *s)
@@ -148,21 +161,31 @@ static void resolve_gaps(struct da_source *s, bool force)
 	}
 }
 
+/* on_sample's answer for a record of the next batch: stop consuming (not an error) */
+#define NEXT_BATCH (-EINPROGRESS)
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct da_source *s = ctx;
 	struct da_event e;
+	bool next_batch;
 
 	if (size < sizeof(e)) {
 		s->malformed++;
 		return 0;
 	}
 	/*
+	 * A record taken after the miss counters were read: a call skipped
+	 * before it may not be counted yet.  It waits in the window (libbpf
+	 * has consumed it) and the rest stays in the ring for the next batch.
+	 */
+	next_batch = ((const struct da_event *)data)->ts_ns > s->batch_end_ns;
+	/*
 	 * The usual case, in order with nothing held back: judged in place
 	 * (records are 8-byte aligned, all struct da_event needs), not copied
 	 * twice on the way.
 	 */
-	if (((const struct da_event *)data)->seq == s->next && s->end <= s->next) {
+	if (!next_batch && ((const struct da_event *)data)->seq == s->next && s->end <= s->next) {
 		deliver(s, data);
 		s->end = ++s->next;
 		s->gap_since = 0;
@@ -186,8 +209,25 @@ static int on_sample(void *ctx, void *data, size_t size)
 	s->present[e.seq & (WINDOW - 1)] = true;
 	if (e.seq + 1 > s->end)
 		s->end = e.seq + 1;
+	if (next_batch)
+		return NEXT_BATCH;
 	deliver_ready(s);
 	return 0;
+}
+
+/*
+ * A new batch: the records taken until now, judged after the misses
+ * counted until now (charge_misses), those held back by the last one first.
+ */
+static int consume_batch(struct da_source *s, uint64_t end_ns)
+{
+	int n;
+
+	s->batch_end_ns = end_ns;
+	charge_misses(s);
+	deliver_ready(s);
+	n = ring_buffer__consume(s->rb);
+	return n == NEXT_BATCH ? 0 : n;
 }
 
 struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int verbose)
@@ -210,22 +250,47 @@ struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int
 	return s;
 }
 
+/*
+ * New recursion misses: events that exist nowhere, lost with no gap in seq.
+ * Charged before the records that came meanwhile are consumed (read once
+ * per batch, not per event).  Where in the batch a skipped call was is not
+ * known: every record of the batch is delivered after a loss point (the
+ * entities alive then become partial, O(1) each), so a release, export,
+ * attach or pin the kernel skipped is not judged as a use after release, a
+ * leak or a missing pin.  A scope program destroyed at its module's unload
+ * takes its count with it.
+ */
+static void charge_misses(struct da_source *s)
+{
+	uint64_t misses = da_live_recursion_misses(s->live);
+
+	s->misses_new = misses > s->misses_seen;
+	if (s->misses_new) {
+		da_pipeline_lost(s->p, s->next, misses - s->misses_seen);
+		s->misses_charged += misses - s->misses_seen;
+	}
+	s->misses_seen = misses;
+}
+
 int da_source_poll(struct da_source *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
-	bool timed_out = n == 0 || n == -EINTR;
+	struct epoll_event ev;
+	int n = epoll_wait(ring_buffer__epoll_fd(s->rb), &ev, 1, timeout_ms);
+	bool timed_out = n <= 0;
 
+	if (n < 0 && errno != EINTR)
+		return -errno;
 	/*
 	 * The BPF side wakes us only past a mark (src/live/loader.c,
 	 * ring_wakeup()): what came in below it is read at the timeout, and
 	 * the time that passed is told to the engine then (not only when
 	 * nothing came: a steady trickle would starve the ticks).
 	 */
-	if (timed_out)
-		n = ring_buffer__consume(s->rb);
+	n = consume_batch(s, now_ns());
 	if (n < 0)
 		return n;
 	resolve_gaps(s, false);
+	s->misses_new = false;
 	if (timed_out)
 		da_pipeline_tick(s->p, now_ns());
 	return n;
@@ -250,7 +315,7 @@ static void print_cpu(const struct da_source *s)
 
 void da_source_catch_up(struct da_source *s)
 {
-	ring_buffer__consume(s->rb);
+	consume_batch(s, now_ns());
 	resolve_gaps(s, false);
 }
 
@@ -258,7 +323,7 @@ void da_source_drain(struct da_source *s)
 {
 	uint64_t total;
 
-	ring_buffer__consume(s->rb);
+	consume_batch(s, UINT64_MAX);
 	resolve_gaps(s, true);
 	/* seqs taken after the last record that arrived: reservations that failed */
 	total = read_counter(s, DA_CTR_SEQ);
@@ -280,9 +345,11 @@ void da_source_drain(struct da_source *s)
 	if (s->verbose) {
 		fprintf(stderr,
 			DA_TOOL_NAME ": %llu events delivered, %llu lost (BPF ring buffer drops: "
-				     "%llu), %llu late, %llu malformed\n",
+				     "%llu), %llu skipped by the kernel (recursion misses), %llu late, "
+				     "%llu malformed\n",
 			(unsigned long long)s->events, (unsigned long long)s->gaps,
 			(unsigned long long)read_counter(s, DA_CTR_LOST),
+			(unsigned long long)s->misses_charged,
 			(unsigned long long)s->late, (unsigned long long)s->malformed);
 		print_cpu(s);
 	}

@@ -48,6 +48,7 @@
 #include <dirent.h>
 
 #include "../vm/dat-drivers.h"
+#include "../vm/dat-rng.h"
 
 #define RUN_FILE "/sys/kernel/debug/dmabuf_audit_test/run"
 #define BENCH_FILE "/sys/kernel/debug/dmabuf_audit_test/bench"
@@ -111,23 +112,6 @@ static void sleep_ms(unsigned int ms)
 
 	while (nanosleep(&ts, &ts) == EINTR)
 		;
-}
-
-/* ------------------------------------------------------------ RNG */
-
-/* splitmix64: one stream per user so the plan does not depend on threads */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned int rng_below(uint64_t *s, unsigned int n)
-{
-	return (unsigned int)(rng_next(s) % n);
 }
 
 /* ------------------------------------------------------------ policy variants */

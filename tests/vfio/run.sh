@@ -6,6 +6,7 @@
 # what is attached now that vfio_pci_core is loaded, then runs each flow of
 # /bin/dat-vfio under `dmabuf-audit run --events --record` (run_case, note
 # and send come from the init).  tests/vm/compare.py judges the results.
+. /etc/storm.sh
 note phase vfio-modules
 for m in $(cat /lib/dat/vfio-modules.order 2>/dev/null) dat_importer.ko; do
 	f=/lib/dat/modules/$m
@@ -169,6 +170,8 @@ if [ -n "$bdf" ] && [ -s /lib/dat/iommufd/modules.order ]; then
 	DAT_RUN_OPTS="--mode kprobe --events --record /results/vfio-iommufd-kprobe.rec" \
 		run_case vfio-iommufd-kprobe json /bin/dat-vfio \
 		--status /results/vfio-iommufd-kprobe.status iommufd "$bdf"
+	# the revoke storm on the fixed drivers (tests/storm)
+	[ "${DAT_STORM_SECONDS:-0}" -gt 0 ] && storm_run storm-fixed "$DAT_STORM_SECONDS"
 fi
 
 # The historical bugs put back (tests/vfio/patches/*.patch, one module set
@@ -184,5 +187,7 @@ for dir in /lib/dat/variants/*; do
 	note "variant_$v" "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
 	DAT_RUN_OPTS="--events --record /results/variant-$v.rec" run_case "variant-$v" json \
 		/bin/dat-vfio --status "/results/variant-$v.status" "$(cat "$dir/flow")" "$bdf"
+	[ "${DAT_STORM_VARIANT_SECONDS:-0}" -gt 0 ] &&
+		storm_run "storm-variant-$v" "$DAT_STORM_VARIANT_SECONDS"
 done
 send /results/iommufd-insmod.txt

@@ -25,6 +25,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import live_checks  # noqa: E402  (tests/vm/live_checks.py: bench smoke and loss)
 import selftest_checks  # noqa: E402  (tests/vm/selftest_checks.py: events, nested KTAP)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "storm"))
+import storm_judge  # noqa: E402  (tests/storm/storm_judge.py: the revoke storm)
 
 # kernel log lines that mean a scenario hurt the kernel
 KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace:|general protection|"
@@ -1188,6 +1190,7 @@ class VfioJudge(KernelJudge):
                 what += " with --mode kprobe" if kprobe else ""
                 ok, diags = check_vfio(self.series, self.res, exp, self.table.row(what), kprobe)
                 self.result(ok, what, diags)
+        self.judge_storms()
         diags, same = [], 0
         for name in names:
             same += replay_same(self.res, name, self.opts.bin, self.opts.policy, diags) is True
@@ -1196,6 +1199,39 @@ class VfioJudge(KernelJudge):
 
     def result(self, ok, what, diags=()):
         self.tap.result(ok, "%s VFIO guest: %s" % (self.series, what), diags)
+
+    def judge_storms(self):
+        """The revoke storms the guest's plan names (tests/storm): on the fixed
+        drivers, then one per bug variant with that variant's rules at warning+."""
+        plan = (self.guest.get("storm_plan") or "0 0").split()
+        storms = [("storm-fixed", "fixed drivers", ())] if int(plan[0]) else []
+        for exp in self.expects if int(plan[1]) else []:
+            if "variant" in exp and self.series in exp.get("kernels", []):
+                storms.append(("storm-variant-" + exp["variant"], "bug variant " + exp["variant"],
+                               sorted({f["rule"] for f in exp["findings"]
+                                       if f["severity"] in storm_judge.SEVERE})))
+        for name, what, rules in storms:
+            row = self.table.row("revoke storm, " + what)
+            row["expected"] = "warning+: " + (",".join(rules) or "none")
+            objs, err = parse_jsonl(read(os.path.join(self.res, name + ".report"), "") or "")
+            meta = read_meta(os.path.join(self.res, name + ".meta"))
+            summary = read_meta(os.path.join(self.res, name + ".summary"))
+            if err or not objs or not summary:
+                row[self.series] = "FAIL: no report"
+                self.result(False, "revoke storm on the %s" % what, [err or "no report or summary"])
+                continue
+            ok, diags, numbers = storm_judge.judge_storm(objs, meta, summary, rules)
+            dmesg = read(os.path.join(self.res, name + ".dmesg"), "") or ""
+            trouble = [l for l in dmesg.splitlines() if KERNEL_TROUBLE.search(l)]
+            if trouble:
+                ok = False
+                diags.append("the kernel complained (a candidate kernel bug):")
+                diags.extend(trouble[:20])
+            by_rule = [o for o in objs if o.get("type") == "summary"][-1].get("by_rule", {})
+            line = storm_judge.describe(numbers, summary, by_rule)
+            line += "; guest time %.0f s" % (int(self.guest.get(name + "_guest_ms", 0)) / 1000.0)
+            row[self.series] = ("ok: " if ok else "FAIL: ") + line
+            self.result(ok, "revoke storm on the %s: %s" % (what, line), diags)
 
 
 def print_times(kernels):
