@@ -278,7 +278,7 @@ $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_OBJS)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJS) $(LDLIBS_CORE)
 
 # the BTF reader of `hooks --btf` (src/live), linked with the system's libbpf
-FUZZ_LIVE_OBJS := $(FUZZ)/obj/live/hooks.o $(FUZZ)/obj/live/btf_check.o
+FUZZ_LIVE_OBJS := $(FUZZ)/obj/live/hook_table.o $(FUZZ)/obj/live/btf_check.o
 
 $(FUZZ)/obj/live:
 	@mkdir -p $@

@@ -95,7 +95,7 @@ static enum da_kfunc kfunc_named(const char *name)
 
 /*
  * What the attached hooks of a trace offer the rules, as `hooks` judges it
- * live (src/live/hooks.c da_plan_offer): a scope is a hook named in the
+ * live (src/live/hook_table.c da_plan_offer): a scope is a hook named in the
  * trace's scopes.  The trace does not say whether the attach ops have a
  * callback field: every kernel with an invalidate hook has one.
  */

@@ -2,7 +2,7 @@
 /*
  * A live trace: the session (loader.c), the pipeline and the ring buffer
  * source (source.c) put together, polled, and taken down, for `watch` and
- * `run` (src/cmd/live.c).
+ * `run` (src/cmd/watch.c).
  */
 #include <errno.h>
 #include <string.h>
