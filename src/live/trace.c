@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "live.h"
-#include "systemd.h"
+#include "../service/systemd.h"
 
 #define POLL_MS 100
 /* /proc/modules is small: look for new modules (revoke scopes) five times a second */
