@@ -311,7 +311,8 @@ fuzz-smoke: fuzz $(BIN)
 	@tools/run-suite.sh fuzz tests/fuzz/run.sh $(FUZZ) $(FUZZ_SMOKE_SECONDS) $(BIN)
 
 # Docs and comments point only at files in the repository; no C function
-# outside tests/ over 100 lines.
+# outside tests/ over 100 lines; src/core, src/service and src/live never
+# include or call into src/cmd; no include cycle.
 repo-check:
 	@tools/run-suite.sh repo $(PYTHON) tests/repo/check.py
 
