@@ -6,7 +6,7 @@
  * at run time (bpf_program__set_attach_target for fentry/fexit, the kprobe
  * function name at attach), so no kernel function name is fixed here and a
  * renamed function (dma_buf_move_notify -> dma_buf_invalidate_mappings) is
- * only a different target.  The hook table is src/live/hooks.c, the names
+ * only a different target.  The hook table is src/live/hook_table.c, the names
  * of the kernel functions the core's da_kfuncs (src/core/event.c).
  *
  * Ops that report a return value (export, attach, pin, map, vmap, mmap,

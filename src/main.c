@@ -23,7 +23,7 @@
 #include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/engine.h"
-#include "live/systemd.h"
+#include "service/systemd.h"
 
 /* the commands an option belongs to: each command's --help lists its own */
 #define C_WATCH (1u << 0)

@@ -157,7 +157,7 @@ enum da_counter {
 /*
  * Every kernel function dmabuf-audit hooks or names in a finding.  Their
  * names are in one table, da_kfuncs (src/core/event.c): the hook table
- * (src/live/hooks.c) and the default revoke scopes (src/core/policy.c)
+ * (src/live/hook_table.c) and the default revoke scopes (src/core/policy.c)
  * refer to them by these ids, the op table names an event's call with them.
  */
 enum da_kfunc {

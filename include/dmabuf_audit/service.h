@@ -4,7 +4,8 @@
  * "Service"): repeats held back per suppression window, the figures of a
  * stats record and of the metrics file, and the service log (the
  * journal) that gets findings after suppression.  Pure C like the rest of
- * the core: the journal's socket protocol is src/live/systemd.c.
+ * the core; the journal's socket protocol, sd_notify and the metrics file
+ * are in src/service/ (systemd.c, metrics.c).
  */
 #ifndef DMABUF_AUDIT_SERVICE_H
 #define DMABUF_AUDIT_SERVICE_H
@@ -45,7 +46,7 @@ bool da_suppress_check(struct da_suppress *s, const struct da_finding *f, uint64
 /* findings reported because the table was full */
 uint64_t da_suppress_overflow(const struct da_suppress *s);
 
-/* ---- figures (stats.c) ---- */
+/* ---- figures (src/core/stats.c; the metrics file: src/service/metrics.c) ---- */
 
 struct da_stats {
 	struct da_summary sum; /* the engine's counters: every finding */
@@ -92,7 +93,7 @@ void *da_stats_to_json(const struct da_stats *st); /* json_t * */
  * Write the metrics of docs/output.md to path in the Prometheus text
  * format 0.0.4 (what node_exporter's textfile collector reads),
  * atomically: into "path.tmp" in the same directory, then rename.  0, or
- * -1 with a message in err.
+ * -1 with a message in err.  (src/service/metrics.c)
  */
 int da_metrics_write(const char *path, const struct da_stats *st, char *err, size_t errlen);
 

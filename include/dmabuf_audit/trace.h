@@ -16,7 +16,7 @@
 
 /*
  * Kernel quirks the engine must know to judge correctly.  Decided once by
- * the loader from BTF (src/live/hooks.c), stored in recorded traces.
+ * the loader from BTF (src/live/hook_table.c), stored in recorded traces.
  */
 /*
  * 6.1: struct dma_buf still has its own `lock` mutex.  vmap/vunmap are

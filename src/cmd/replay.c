@@ -20,7 +20,7 @@
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/pipeline.h"
 #include "dmabuf_audit/trace_reader.h"
-#include "../live/systemd.h"
+#include "../service/systemd.h"
 
 struct replay {
 	struct da_opts *opts;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The live side (src/live), for the commands (src/cmd): the hook table
- * (hooks.c), the plan that decides per hook which kernel function and which
- * mode (fentry/fexit, kprobe, absent), the kernel facts, the live session
- * (loader.c), the ring buffer source (source.c), the kallsyms resolver
- * (ksyms.c) and a live trace put together from them (trace.c).
+ * The live side (src/live), for the commands (src/cmd): the hook table, the
+ * plan that decides per hook which kernel function and which mode
+ * (fentry/fexit, kprobe, absent) and the kernel facts (hook_table.c), the
+ * live session (loader.c), the ring buffer source (source.c), the kallsyms
+ * resolver (ksyms.c) and a live trace put together from them (trace.c).
  *
  * Kernel function names are in the core's kernel function table
  * (da_kfuncs, src/core/event.c); which of them a kernel has is decided here

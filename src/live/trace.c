@@ -2,14 +2,14 @@
 /*
  * A live trace: the session (loader.c), the pipeline and the ring buffer
  * source (source.c) put together, polled, and taken down, for `watch` and
- * `run` (src/cmd/live.c).
+ * `run` (src/cmd/watch.c).
  */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
 #include "live.h"
-#include "systemd.h"
+#include "../service/systemd.h"
 
 #define POLL_MS 100
 /* /proc/modules is small: look for new modules (revoke scopes) five times a second */

@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: what `hooks --btf FILE` does with a BTF file from
  * anywhere (src/cmd/hooks.c): libbpf parses it, da_btf_check judges it,
- * and the BTF readers of src/live/hooks.c (kernel facts, the plan of every
+ * and the BTF readers of src/live/hook_table.c (kernel facts, the plan of every
  * hook) run on it whatever the check said, so they are proven to stand on
  * their own: no NULL name, no endless walk, no read outside the file (a
  * file with misaligned records, which the check refuses first, excepted).

@@ -4,7 +4,7 @@
  *
  * The host's stand-in for `BIN run --format ktap -- CMD`: the build
  * machine's kernel refuses BPF tracing, so `run` cannot attach here.  It
- * makes the same calls as run_command (src/cmd/live.c) in the same order:
+ * makes the same calls as run_command (src/cmd/watch.c) in the same order:
  * the temporary report file becomes fd 1, CMD runs with its standard output
  * on the relay's pipe, its result line follows its exit; then the audit
  * writes its KTAP report to fd 1, here `BIN replay --format ktap TRACE`

@@ -11,6 +11,10 @@
    folder; nothing may point outside the repository (../shared).
 2. No C function outside tests/ is longer than 100 lines (docs/design.md:
    small functions), counted from the line that names it to its closing brace.
+3. The layering of src/ (docs/design.md "Commands"): nothing in src/core,
+   src/service or src/live includes a header of src/cmd or calls a function
+   src/cmd defines, and no source or header under src/ and include/ reaches
+   itself again through its quoted includes (no include cycle).
 
 Each check first proves it can fail: it runs on a small planted tree with a
 bad reference / a long function and must report exactly those.
@@ -24,6 +28,11 @@ import sys
 import tempfile
 
 MAX_FUNCTION_LINES = 100
+# the folders under src/ that the commands (src/cmd) use and that never use them
+BELOW_CMD = ("core", "service", "live")
+# where a quoted include is looked for besides the including file's folder (the Makefile's -I)
+INCLUDE_DIRS = ("include",)
+QUOTED_INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
 SCANNED_DIRS = ("src", "include", "bpf", "tests", "tools")
 SCANNED_TOP_FILES = ("README.md", "Makefile")
 # the top-level folders whose paths are this repository's (others are the kernel's, the system's)
@@ -174,6 +183,72 @@ def long_functions_in(repo, rel, limit):
             for start, name, length in functions_in(repo, rel) if length > limit]
 
 
+def c_files(repo, tops):
+    for top in tops:
+        for root, dirs, files in os.walk(os.path.join(repo, top)):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith((".c", ".h")):
+                    yield os.path.relpath(os.path.join(root, name), repo)
+
+
+def read(repo, rel):
+    with open(os.path.join(repo, rel), encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def quoted_includes(repo, rel):
+    """the repository files rel includes with #include "x", resolved as the compiler does"""
+    for name in QUOTED_INCLUDE_RE.findall(read(repo, rel)):
+        for base in (os.path.dirname(rel),) + INCLUDE_DIRS:
+            path = os.path.normpath(os.path.join(base, name))
+            if os.path.isfile(os.path.join(repo, path)):
+                yield path
+                break
+
+
+def include_cycles(repo):
+    """every include cycle among the files under src/ and include/, once, from its first file"""
+    graph = {rel: sorted(set(quoted_includes(repo, rel))) for rel in c_files(repo, ("src", "include"))}
+    cycles, done = [], set()
+
+    def walk(node, path):
+        for nxt in graph.get(node, ()):
+            if nxt in path:
+                cycle = path[path.index(nxt):]
+                first = cycle.index(min(cycle))
+                cycle = cycle[first:] + cycle[:first]
+                if cycle not in cycles:
+                    cycles.append(cycle)
+            elif nxt not in done:
+                walk(nxt, path + [nxt])
+        done.add(node)
+
+    for rel in sorted(graph):
+        if rel not in done:
+            walk(rel, [rel])
+    return [f"include cycle: {' -> '.join(c + [c[0]])}" for c in sorted(cycles)]
+
+
+def uses_of_cmd(repo):
+    """files below the commands that include a header of src/cmd or call a function it defines"""
+    cmd = os.path.join("src", "cmd")
+    defined = sorted({name for rel in c_files(repo, (cmd,))
+                      for start, name, length in functions_in(repo, rel)
+                      if not read(repo, rel).split("\n")[start - 1].startswith("static")})
+    call_re = re.compile(r"\b(" + "|".join(map(re.escape, defined)) + r")\s*\(") if defined else None
+    bad = []
+    for rel in c_files(repo, [os.path.join("src", d) for d in BELOW_CMD]):
+        for inc in sorted(set(quoted_includes(repo, rel))):
+            if inc.startswith(cmd + os.sep):
+                bad.append(f"{rel}: includes {inc}")
+        for n, line in enumerate(read(repo, rel).split("\n"), 1):
+            m = call_re.search(line) if call_re else None
+            if m:
+                bad.append(f"{rel}:{n}: calls {m.group(1)}() of {cmd}/")
+    return bad
+
+
 def planted_tree():
     """a small repository with one bad reference of each kind and one long function"""
     d = tempfile.mkdtemp(prefix="repo-check-")
@@ -189,6 +264,22 @@ def planted_tree():
         f.write("#include <bpf/bpf_helpers.h>\n/* see src/core/y.c and src/core/x.c */\n"
                 "int short_one(void)\n{\n\treturn 0;\n}\n\n"
                 "static int long_one(int a,\n\t\t    int b)\n{\n" + "\ta++;\n" * 97 + "\treturn a;\n}\n")
+    # layering: live/ reaching into cmd/ twice, a two-header cycle in core/, a fine service/
+    for sub in ("cmd", "live", "service"):
+        os.makedirs(os.path.join(d, "src", sub))
+    planted = {
+        "src/cmd/watch.h": "int da_cmd_watch(void);\n",
+        "src/cmd/watch.c": '#include "watch.h"\nstatic int helper(void)\n{\n\treturn 0;\n}\n\n'
+                           "int da_cmd_watch(void)\n{\n\treturn helper();\n}\n",
+        "src/live/trace.c": '#include "../cmd/watch.h"\nint trace(void)\n{\n'
+                            "\treturn da_cmd_watch() + helper();\n}\n",
+        "src/core/a.h": '#include "b.h"\n',
+        "src/core/b.h": '#include "a.h"\n',
+        "src/service/s.c": '#include "../core/a.h"\n',
+    }
+    for rel, text in planted.items():
+        with open(os.path.join(d, rel), "w") as f:
+            f.write(text)
     return d
 
 
@@ -216,6 +307,12 @@ def planted_checks():
     want_funcs = ["src/core/x.c:8: long_one() is 102 lines (at most 100)"]
     results.append(("the length check finds the planted 102-line function, and nothing else",
                     same([msg for rel, name, msg in long_functions(d)], want_funcs)))
+    want_layers = ["include cycle: src/core/a.h -> src/core/b.h -> src/core/a.h",
+                   "src/live/trace.c: includes src/cmd/watch.h",
+                   "src/live/trace.c:4: calls da_cmd_watch() of src/cmd/"]
+    results.append(("the layering check finds the planted include cycle and the planted include of"
+                    " and call into src/cmd, and nothing else",
+                    same(include_cycles(d) + uses_of_cmd(d), want_layers)))
     shutil.rmtree(d)
     return results
 
@@ -236,6 +333,9 @@ def main():
                     missing_references(repo)))
     results.append((f"no C function outside tests/ is over {MAX_FUNCTION_LINES} lines",
                     [msg for rel, name, msg in long_functions(repo)]))
+    results.append(("nothing in src/core, src/service or src/live includes or calls into src/cmd;"
+                    " no include cycle in src/ and include/",
+                    include_cycles(repo) + uses_of_cmd(repo)))
     passed = [tap_line(i, name, problems) for i, (name, problems) in enumerate(results, 1)]
     print(f"1..{len(results)}")
     return 0 if all(passed) else 1

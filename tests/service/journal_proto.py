@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """The journal's native protocol, read from the documentation
-(https://systemd.io/JOURNAL_NATIVE_PROTOCOL/), not from src/live/systemd.c:
+(https://systemd.io/JOURNAL_NATIVE_PROTOCOL/), not from src/service/systemd.c:
 a socket of the test's own that receives entries as journald would, and a
 strict parser of them.
 

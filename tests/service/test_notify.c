@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The sd_notify side of src/live/systemd.c, driven by tests/service/run.py
+ * The sd_notify side of src/service/systemd.c, driven by tests/service/run.py
  * (which owns the sockets and checks what arrives):
  *   test_notify STATE...   da_sd_notify(STATE) for each, prints each return
  *   test_notify --watchdog prints da_sd_watchdog_usec()

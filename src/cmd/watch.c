@@ -26,7 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "../live/live.h"
-#include "../live/systemd.h"
+#include "../service/systemd.h"
 #include "dmabuf_audit/ktap_nest.h"
 #include "dmabuf_audit/pipeline.h"
 
