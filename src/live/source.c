@@ -9,8 +9,9 @@
  * engine.  Losses it cannot see as a gap (before the first event, after
  * the last) are reported with da_pipeline_lost(), and so are the calls
  * the kernel never let a program of ours see (recursion misses: no seq was
- * taken), read before each batch so that the entities alive then are
- * partial before the batch's events are judged.
+ * taken), read before each batch; which records that makes suspect, and
+ * when a record may be judged at all, goes by the record's own clock
+ * (src/core/miss_clock.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "dmabuf_audit/addr.h"
+#include "../core/miss_clock.h"
 #include "live.h"
 
 #define WINDOW 8192 /* power of two */
@@ -48,9 +50,8 @@ struct da_source {
 	uint64_t late; /* records that came after their seq was declared lost */
 	uint64_t misses_seen; /* the programs' recursion misses when last read */
 	uint64_t misses_charged; /* ... reported as lost */
-	bool misses_new; /* this batch came with new misses: a loss may precede any record */
-	/* the batch: records taken before the misses were read; later ones wait in the window */
-	uint64_t batch_end_ns;
+	/* which records the misses read so far let us judge, and which they make suspect */
+	struct da_miss_clock clock;
 	uint64_t malformed;
 };
 
@@ -92,16 +93,21 @@ static void debug_print(const struct da_event *e)
 
 static void deliver(struct da_source *s, const struct da_event *e)
 {
+	bool suspect = da_miss_clock_suspect(&s->clock, e->ts_ns);
+
 	if (s->verbose >= 2)
 		debug_print(e);
 	s->events++;
 	s->delivered_any = true;
-	if (s->misses_new)
+	/* a skipped call may be just before it or just after the entity it creates */
+	if (suspect)
 		da_pipeline_loss_point(s->p);
 	da_pipeline_event(s->p, e);
+	if (suspect)
+		da_pipeline_loss_point(s->p);
 }
 
-static void charge_misses(struct da_source *s);
+static void read_misses(struct da_source *s, uint64_t before_ns);
 
 /* seq `next` is lost: skip it */
 static void skip_lost(struct da_source *s)
@@ -114,9 +120,11 @@ static void skip_lost(struct da_source *s)
 	s->gap_since = 0;
 }
 
+/* the records in seq order from `next` on, up to a gap or one taken after the last read */
 static void deliver_ready(struct da_source *s)
 {
-	while (s->next < s->end && s->present[s->next & (WINDOW - 1)]) {
+	while (s->next < s->end && s->present[s->next & (WINDOW - 1)] &&
+	       da_miss_clock_ready(&s->clock, s->slots[s->next & (WINDOW - 1)].ts_ns)) {
 		s->present[s->next & (WINDOW - 1)] = false;
 		deliver(s, &s->slots[s->next & (WINDOW - 1)]);
 		s->next++;
@@ -144,7 +152,8 @@ static bool charge_gap(struct da_source *s)
 static void resolve_gaps(struct da_source *s, bool force)
 {
 	deliver_ready(s);
-	while (s->next < s->end) {
+	/* a record at `next` waits for the next read of the miss counters, not a gap */
+	while (s->next < s->end && !s->present[s->next & (WINDOW - 1)]) {
 		/* not (yet) counted by BPF: maybe a record still in flight */
 		if (!charge_gap(s) && !force) {
 			uint64_t now = now_ns();
@@ -179,7 +188,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	 * before it may not be counted yet.  It waits in the window (libbpf
 	 * has consumed it) and the rest stays in the ring for the next batch.
 	 */
-	next_batch = ((const struct da_event *)data)->ts_ns > s->batch_end_ns;
+	next_batch = !da_miss_clock_ready(&s->clock, ((const struct da_event *)data)->ts_ns);
 	/*
 	 * The usual case, in order with nothing held back: judged in place
 	 * (records are 8-byte aligned, all struct da_event needs), not copied
@@ -199,6 +208,11 @@ static int on_sample(void *ctx, void *data, size_t size)
 	/* far ahead of a gap: the window is full, the oldest missing ones are lost */
 	while (e.seq >= s->next + WINDOW) {
 		if (s->present[s->next & (WINDOW - 1)]) {
+			uint64_t ts = s->slots[s->next & (WINDOW - 1)].ts_ns, now = now_ns();
+
+			/* the held ones were taken before now: a new read lets them go */
+			if (!da_miss_clock_ready(&s->clock, ts))
+				read_misses(s, now > ts ? now : ts);
 			deliver_ready(s);
 		} else {
 			charge_gap(s);
@@ -217,14 +231,13 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 /*
  * A new batch: the records taken until now, judged after the misses
- * counted until now (charge_misses), those held back by the last one first.
+ * counted until now (read_misses), those held back by the last one first.
  */
 static int consume_batch(struct da_source *s, uint64_t end_ns)
 {
 	int n;
 
-	s->batch_end_ns = end_ns;
-	charge_misses(s);
+	read_misses(s, end_ns);
 	deliver_ready(s);
 	n = ring_buffer__consume(s->rb);
 	return n == NEXT_BATCH ? 0 : n;
@@ -252,24 +265,26 @@ struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int
 
 /*
  * New recursion misses: events that exist nowhere, lost with no gap in seq.
- * Charged before the records that came meanwhile are consumed (read once
- * per batch, not per event).  Where in the batch a skipped call was is not
- * known: every record of the batch is delivered after a loss point (the
- * entities alive then become partial, O(1) each), so a release, export,
- * attach or pin the kernel skipped is not judged as a use after release, a
+ * Charged before the records taken until before_ns are judged (read once
+ * per batch, not per event).  Where a skipped call was among the records
+ * is not known: each record taken before this read is judged between loss
+ * points whenever it is delivered (src/core/miss_clock.h; the entities
+ * alive then become partial, O(1) each), so a release, export, attach,
+ * pin or unpin the kernel skipped is not judged as a use after release, a
  * leak or a missing pin.  A scope program destroyed at its module's unload
  * takes its count with it.
  */
-static void charge_misses(struct da_source *s)
+static void read_misses(struct da_source *s, uint64_t before_ns)
 {
 	uint64_t misses = da_live_recursion_misses(s->live);
+	bool new_misses = misses > s->misses_seen;
 
-	s->misses_new = misses > s->misses_seen;
-	if (s->misses_new) {
+	if (new_misses) {
 		da_pipeline_lost(s->p, s->next, misses - s->misses_seen);
 		s->misses_charged += misses - s->misses_seen;
 	}
 	s->misses_seen = misses;
+	da_miss_clock_read(&s->clock, before_ns, new_misses ? now_ns() : 0, new_misses);
 }
 
 int da_source_poll(struct da_source *s, int timeout_ms)
@@ -290,9 +305,9 @@ int da_source_poll(struct da_source *s, int timeout_ms)
 	if (n < 0)
 		return n;
 	resolve_gaps(s, false);
-	s->misses_new = false;
+	/* the time the records judged so far cover: one held for the next read may be later */
 	if (timed_out)
-		da_pipeline_tick(s->p, now_ns());
+		da_pipeline_tick(s->p, s->clock.ready_until_ns);
 	return n;
 }
 
