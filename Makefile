@@ -21,11 +21,11 @@
 #   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS),
 #                 then make vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
 #   make vmtest-iommufd-selftest   the upstream iommufd selftest under run in
-#                 a 7.3 kernel of our own (tools/build-kernel.sh)
+#                 a 7.3 kernel of our own (tests/vm/build-kernel.sh)
 #   make vmtest-storm   the long revoke storm and one per VFIO bug variant in
 #                 the 7.3 VFIO guest (tests/storm)
 #   make soak     watch as a service for 10 minutes in a 6.12 guest
-#                 (tools/soak.sh)
+#                 (tests/vm/soak.sh)
 #   make ARCH=arm64    the static arm64 binary, cross-built: build/arm64/
 #   make arm64         the same; make all-arches builds both
 #   make demo     boot a guest and watch dmabuf-audit catch a revoke bug
@@ -84,7 +84,7 @@ CI_KERNELS ?= 6.1 6.12 7.3
 KERNELS ?= $(CI_KERNELS)
 # 6.12-rt: PREEMPT_RT; 6.12-newest and sid: the newest 6.12.y and sid's
 # newest kernel, picked by version at fetch time; 7.3-arm64: the arm64 guest
-# (tools/fetch-kernel.sh names them)
+# (tests/vm/fetch-kernel.sh names them)
 FULL_KERNELS ?= 6.1 6.12 7.3 6.12-rt 6.12-newest sid 7.3-arm64
 
 # Debian packages, by name (make deps).
@@ -236,7 +236,7 @@ service-tests: $(BIN) $(NOTIFY_TEST)
 	@tools/run-suite.sh service $(SERVICE_PYTHON) tests/service/run.py $(BIN) $(NOTIFY_TEST)
 
 # nested KTAP (run --format ktap -- CMD) read by the kernel's own kunit.py from
-# linux-source-7.3 (tools/kunit-parser.sh); nest-replay makes run's calls with a replay
+# linux-source-7.3 (tests/vm/kunit-parser.sh); nest-replay makes run's calls with a replay
 # as the audit, as run cannot attach on the build machine (tests/ktap/run.sh)
 NEST_REPLAY := $(BUILD)/tests/ktap/nest-replay
 
@@ -328,7 +328,7 @@ iommufd-selftest-check: $(BIN)
 	@tools/run-suite.sh iommufd-selftest-check tests/iommufd-selftest/selfcheck.sh $(BIN)
 
 # every guest make vmtest / vmtest-full would boot gets a binary the same make run builds for
-# its architecture (tests/vm/plan_check.py: make -n and tools/vmtest.sh --plan, no guest)
+# its architecture (tests/vm/plan_check.py: make -n and tests/vm/vmtest.sh --plan, no guest)
 vmtest-plan:
 	@tools/run-suite.sh vmtest-plan $(PYTHON) tests/vm/plan_check.py
 
@@ -352,11 +352,11 @@ arm64:
 all-arches: all arm64
 
 vmtest: $(BIN) $(if $(filter %-arm64,$(KERNELS)),arm64)
-	@DA_BIN_ARM64=$(ARM64_BIN) tools/run-suite.sh vmtest tools/vmtest.sh $(BIN) $(KERNELS)
+	@DA_BIN_ARM64=$(ARM64_BIN) tools/run-suite.sh vmtest tests/vm/vmtest.sh $(BIN) $(KERNELS)
 
 vmtest-full: $(BIN) $(if $(filter %-arm64,$(FULL_KERNELS)),arm64)
 	@DA_BIN_ARM64=$(ARM64_BIN) VMTEST_ARM64_SCENARIOS=all \
-		tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) \
+		tools/run-suite.sh vmtest-full tests/vm/vmtest.sh $(BIN) \
 		$(FULL_KERNELS)
 	@$(MAKE) --no-print-directory vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
 
@@ -369,21 +369,21 @@ vmtest-storm: $(BIN) $(if $(filter %-arm64,$(STORM_KERNEL)),arm64)
 		VMTEST_STORM_SECONDS=$${VMTEST_STORM_SECONDS:-480} \
 		VMTEST_STORM_VARIANT_SECONDS=$${VMTEST_STORM_VARIANT_SECONDS:-90} \
 		VMTEST_TIMEOUT=$${VMTEST_TIMEOUT:-2400} \
-		tools/run-suite.sh vmtest-storm tools/vmtest.sh $(BIN) $(STORM_KERNEL)
+		tools/run-suite.sh vmtest-storm tests/vm/vmtest.sh $(BIN) $(STORM_KERNEL)
 
 # the upstream iommufd selftest under run --format ktap, in a guest booting a
-# 7.3 kernel of our own with CONFIG_IOMMUFD_TEST (tools/build-kernel.sh: built
+# 7.3 kernel of our own with CONFIG_IOMMUFD_TEST (tests/vm/build-kernel.sh: built
 # once, about an hour on two cores, so not in make test); docs/testing.md
 .PHONY: vmtest-iommufd-selftest
 vmtest-iommufd-selftest: $(BIN)
-	@tools/run-suite.sh iommufd-selftest tools/vm-iommufd-selftest.sh $(BIN) \
+	@tools/run-suite.sh iommufd-selftest tests/vm/vm-iommufd-selftest.sh $(BIN) \
 		$(IOMMUFD_SELFTEST_ARGS)
 
-# the soak test (tools/soak.sh): watch as a service for SOAK_SECONDS (600) in
+# the soak test (tests/vm/soak.sh): watch as a service for SOAK_SECONDS (600) in
 # a 6.12 guest under churn, injected bugs, SIGHUP reloads and reopens
 .PHONY: soak
 soak: $(BIN)
-	@tools/run-suite.sh soak tools/soak.sh $(BIN)
+	@tools/run-suite.sh soak tests/vm/soak.sh $(BIN)
 
 # What CI runs (.ci/run): every suite runs even when one fails, then one
 # summary line "N passed, N failed" and the exit status.
@@ -395,8 +395,8 @@ test:
 	-@$(MAKE) --no-print-directory -k check || $(call step_failed,check)
 	-@$(MAKE) --no-print-directory test-hooks-btf || $(call step_failed,test-hooks-btf)
 	-@$(MAKE) --no-print-directory package-tests || $(call step_failed,package-tests)
-	-@tools/soak.sh $(BIN) --build-only || $(call step_failed,soak-build)
-	-@{ tools/run-suite.sh soak tools/soak.sh $(BIN) --boot-only >$(BUILD)/soak.log 2>&1 & \
+	-@tests/vm/soak.sh $(BIN) --build-only || $(call step_failed,soak-build)
+	-@{ tools/run-suite.sh soak tests/vm/soak.sh $(BIN) --boot-only >$(BUILD)/soak.log 2>&1 & \
 	   soak=$$!; \
 	   $(MAKE) --no-print-directory package-guest-test || $(call step_failed,package-guest-test); \
 	   $(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest); \

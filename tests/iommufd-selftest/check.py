@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Judge the iommufd selftest guest (tools/vm-iommufd-selftest.sh).
+"""Judge the iommufd selftest guest (tests/vm/vm-iommufd-selftest.sh).
 
 check.py BIN OUTDIR: decodes OUTDIR/results.stream (tests/vm/init's framing),
 replays each run's record with BIN (`replay --format json --events`) and

@@ -38,8 +38,8 @@ series=${2:-6.12}
 VM_LOG_TAG=systemd-guest
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck source=tools/vm-lib.sh
-. "$repo/tools/vm-lib.sh"
+# shellcheck source=tests/vm/vm-lib.sh
+. "$repo/tests/vm/vm-lib.sh"
 . "$here/../lib/tap.sh"
 out=${BUILD:-$repo/build}/package-guest
 unit=$repo/tools/package/dmabuf-audit.service
@@ -164,11 +164,11 @@ if [ ! -f "$deb" ] || [ "$bin" -nt "$deb" ]; then
 		vm_die "make deb failed (tools/package/build-deb.sh)"
 fi
 kmod_dir=$out/kmod
-"$repo/tools/build-kmod.sh" "$series" "$kmod_dir" >&2 || vm_die "building the test module failed"
+"$repo/tests/vm/build-kmod.sh" "$series" "$kmod_dir" >&2 || vm_die "building the test module failed"
 build_initramfs "$rootfs" "$with_unit" || vm_die "packing the initramfs failed"
 rm -rf "$out/root"
 vm_log "booting $KREL with systemd as PID 1 (console: $out/console.log)"
-VM_MEM=2G "$repo/tools/vm-boot.sh" "$VMLINUZ" "$out/initrd.gz" "$out" 900
+VM_MEM=2G "$repo/tests/vm/vm-boot.sh" "$VMLINUZ" "$out/initrd.gz" "$out" 900
 rc=$?
 results=$(tr -d '\r' <"$out/results.stream")
 

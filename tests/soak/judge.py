@@ -4,7 +4,7 @@
 
 usage: judge.py --expect DIR --seconds S OUTDIR
 
-OUTDIR is what tools/soak.sh left: results.stream (decoded here into
+OUTDIR is what tests/vm/soak.sh left: results.stream (decoded here into
 OUTDIR/results/ by tests/vm/compare.py's decoder), console.log, boot.rc.
 The guest side is tests/soak/guest.sh and tests/soak/dat-soak.c: the
 workload's log (soak-log.jsonl: the injection plan, every injection, flow,

@@ -4,7 +4,7 @@
 
 usage: compare.py --bin BIN --expect DIR SERIES:OUTDIR [SERIES:OUTDIR ...]
 
-OUTDIR is what tools/vmtest.sh left for one kernel: results.stream (the
+OUTDIR is what tests/vm/vmtest.sh left for one kernel: results.stream (the
 guest's second serial port), console.log, boot.rc, build.failed (when the
 initramfs could not be built), times.txt.  The stream is decoded into
 OUTDIR/results/, then every expectation in DIR (tests/vm/expect/*.json) is
@@ -47,7 +47,7 @@ class Tap:
         self.diagnostics(diags)
 
     def skip(self, name, reason):
-        """A test the plan cannot run here (tools/vmtest.sh plan_series): said, with why."""
+        """A test the plan cannot run here (tests/vm/vmtest.sh plan_series): said, with why."""
         self.n += 1
         print("ok %d - %s # SKIP %s" % (self.n, name, reason))
         sys.stdout.flush()
@@ -760,14 +760,14 @@ def check_expects_consistent(tap, expects):
 
 
 class KernelJudge:
-    """Every verdict about one kernel's guest run (tools/vmtest.sh's OUTDIR for SERIES)."""
+    """Every verdict about one kernel's guest run (tests/vm/vmtest.sh's OUTDIR for SERIES)."""
 
     def __init__(self, tap, table, opts, expects, series, outdir):
         self.tap, self.table, self.opts, self.expects = tap, table, opts, expects
         self.series, self.outdir = series, outdir
         self.res = os.path.join(outdir, "results")
         self.guest = {}
-        # a guest that ran a subset of the scenarios (tools/vmtest.sh writes
+        # a guest that ran a subset of the scenarios (tests/vm/vmtest.sh writes
         # it to scenarios.subset, e.g. the arm64 guest) is judged on those
         subset = read(os.path.join(outdir, "scenarios.subset"))
         # (the seed of the test module's buffers runs when "seed-revoke" is in the list)
@@ -789,7 +789,7 @@ class KernelJudge:
         if self.left_out:
             self.tap.skip("%s: %d scenarios not run: %s" % (
                 self.series, len(self.left_out), " ".join(self.left_out)),
-                "not in this guest's list (tools/vmtest.sh: the arm64 subset, VMTEST_SCENARIOS;"
+                "not in this guest's list (tests/vm/vmtest.sh: the arm64 subset, VMTEST_SCENARIOS;"
                 " make vmtest-full runs them all)")
 
     def result(self, ok, what, diags=()):
@@ -921,7 +921,7 @@ class KernelJudge:
 
 
 # ------------------------------------------------------------ the real VFIO guest
-# tools/vmtest.sh boots a second 7.x guest with VM_VFIO=1 and --vfio
+# tests/vm/vmtest.sh boots a second 7.x guest with VM_VFIO=1 and --vfio
 # (tests/vfio/run.sh): Debian's VFIO modules export an ivshmem BAR as a
 # dma-buf, the test module's iommufd-like importer takes it, and each flow
 # of tests/vfio/dat-vfio.c runs under `dmabuf-audit run --events --record`.
@@ -1250,7 +1250,7 @@ def main():
     ap.add_argument("--kprobe-scenarios", default="", help="scenarios also run with --mode kprobe")
     ap.add_argument("--vfio", action="append", default=[], metavar="SERIES:OUTDIR",
                     help="the real-VFIO guest of SERIES (tests/vfio)")
-    ap.add_argument("--kunit", default="", help="the kernel's kunit.py (tools/kunit-parser.sh)")
+    ap.add_argument("--kunit", default="", help="the kernel's kunit.py (tests/vm/kunit-parser.sh)")
     ap.add_argument("--skip", action="append", nargs=2, default=[], metavar=("WHAT", "REASON"),
                     help="a guest the plan cannot run: a TAP # SKIP with its reason")
     ap.add_argument("kernels", nargs="*", help="SERIES:OUTDIR")

@@ -9,7 +9,7 @@
   released, every attachment detached, every map unmapped within the run.
 - nested: `run --format ktap -- TEST` with the report on standard output,
   one KTAP document, read by the kernel's own kunit.py
-  (tools/kunit-parser.sh; tests/ktap/judge.py): the test's own subtest
+  (tests/vm/kunit-parser.sh; tests/ktap/judge.py): the test's own subtest
   counted as kunit.py counts the test's untraced output, then the 16 rules
   of the audit, all passing; the exit status the untraced test's.
 """
