@@ -39,7 +39,7 @@
 #   make deb      build/dmabuf-audit_VERSION_ARCH.deb (ARCH=arm64: cross-built,
 #                 build/arm64/dmabuf-audit_VERSION_arm64.deb): the binary linked
 #                 against the shared libraries (build/dyn/), unit, policy, man
-#                 page, completion, docs (tools/package/)
+#                 page, completion, docs (packaging/)
 #   make install  PREFIX=/usr/local DESTDIR= : the same files for other systems
 #   make image    build/dmabuf-audit_VERSION_ARCH.oci(.tar): an OCI image from
 #                 scratch of the static binary (docs/operations.md); make image-tests
@@ -438,10 +438,11 @@ $(BENCH_LIVE)/empty-pair: tests/bench/empty-pair.c $(BENCH_LIVE)/empty_pair.skel
 bench-live: $(BIN) $(BENCH_LIVE)/empty-pair
 	@tools/bench-live.sh $(BIN) $(BENCH_LIVE)/empty-pair $(KERNEL)
 
-# Packaging (tools/package/). The package and `make install` take the binary
-# linked against the shared libbpf, libelf, zlib and jansson (their security
-# fixes reach it), built in $(BUILD)/dyn; the static $(BIN) stays the default
-# output, for initramfs and containers (make install INSTALL_BIN=$(BIN)).
+# Packaging (packaging/: the shipped files, the scripts that build the .deb and the
+# image). The package and `make install` take the binary linked against the shared
+# libbpf, libelf, zlib and jansson (their security fixes reach it), built in
+# $(BUILD)/dyn; the static $(BIN) stays the default output, for initramfs and
+# containers (make install INSTALL_BIN=$(BIN)).
 PACKAGE_DEPS := dpkg-dev debhelper lintian systemd man-db groff-base
 DYN_BUILD := $(BUILD)/dyn
 DYN_BIN := $(DYN_BUILD)/dmabuf-audit
@@ -475,18 +476,18 @@ install: $(INSTALL_BIN)
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed -e 's#/usr/sbin/dmabuf-audit#$(SBINDIR)/dmabuf-audit#' \
 		-e 's#/etc/dmabuf-audit/#$(SYSCONFDIR)/dmabuf-audit/#' \
-		tools/package/dmabuf-audit.service >$(DESTDIR)$(SYSTEMDUNITDIR)/dmabuf-audit.service
+		packaging/dmabuf-audit.service >$(DESTDIR)$(SYSTEMDUNITDIR)/dmabuf-audit.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/dmabuf-audit.service
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy ]; then \
 		echo "install: kept $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy"; \
 	else \
-		echo "install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy"; \
-		install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy; \
+		echo "install -D -m 0644 packaging/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy"; \
+		install -D -m 0644 packaging/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy; \
 	fi
-	install -D -m 0644 tools/package/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
-	install -D -m 0644 tools/package/dmabuf-audit.rules.yml \
+	install -D -m 0644 packaging/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
+	install -D -m 0644 packaging/dmabuf-audit.rules.yml \
 		$(DESTDIR)$(DATADIR)/prometheus/dmabuf-audit.rules.yml
-	install -D -m 0644 tools/package/dmabuf-audit.catalog \
+	install -D -m 0644 packaging/dmabuf-audit.catalog \
 		$(DESTDIR)$(CATALOGDIR)/dmabuf-audit.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DOCDIR)/docs
@@ -495,7 +496,7 @@ install: $(INSTALL_BIN)
 # ARCH=arm64 on another machine: the arm64 package, cross-built (dpkg-buildpackage -a arm64)
 deb: deps
 	@tools/install-deps.sh $(PACKAGE_DEPS)
-	@tools/package/build-deb.sh $(BUILD) $(ARCH)
+	@packaging/build-deb.sh $(BUILD) $(ARCH)
 
 # The OCI image, from scratch: the static $(BIN), the default policy and the alert rules,
 # written by hand per the OCI image spec (no daemon, no base image, no download);
@@ -503,7 +504,7 @@ deb: deps
 IMAGE_ARCH := $(if $(filter arm64,$(BPF_TARGET_ARCH)),arm64,amd64)
 IMAGE := $(BUILD)/dmabuf-audit_$(VERSION)_$(IMAGE_ARCH).oci
 image: $(BIN)
-	@$(PYTHON) tools/package/build-image.py $(BIN) $(VERSION) $(IMAGE_ARCH) $(IMAGE)
+	@$(PYTHON) packaging/build-image.py $(BIN) $(VERSION) $(IMAGE_ARCH) $(IMAGE)
 
 # the image's contents, and podman run of it where podman can run (tests/image/run.sh)
 image-tests: image

@@ -9,7 +9,7 @@
 # --include=$GUEST_PACKAGES, cached in $DA_CACHE/chroot/bookworm-systemd-deb; the mirror is
 # the machine's own), packed whole into the initramfs with the package of this tree (make deb,
 # built when missing or older than BIN) and the test module. In the guest (guest-runner.sh)
-# dpkg -i installs the package; services made from tools/package/dmabuf-audit.service with
+# dpkg -i installs the package; services made from packaging/dmabuf-audit.service with
 # only Type, ExecStart and the output changed (every capability and hardening line as shipped)
 # run its dynamic binary:
 #   hooks   dmabuf-audit hooks --format json: every core hook the kernel has is attachable
@@ -42,7 +42,7 @@ repo=$(cd "$here/../.." && pwd)
 . "$repo/tests/vm/vm-lib.sh"
 . "$here/../lib/tap.sh"
 out=${BUILD:-$repo/build}/package-guest
-unit=$repo/tools/package/dmabuf-audit.service
+unit=$repo/packaging/dmabuf-audit.service
 metrics_dir=/var/lib/prometheus/node-exporter
 
 # the Debian 12 system with systemd, created once; procps for /bin/kill, which the unit's
@@ -160,8 +160,8 @@ with_unit=
 version=$(sed -n 's/^VERSION := *//p' "$repo/Makefile")
 deb=${BUILD:-$repo/build}/dmabuf-audit_${version}_$(dpkg --print-architecture).deb
 if [ ! -f "$deb" ] || [ "$bin" -nt "$deb" ]; then
-	"$repo/tools/package/build-deb.sh" "${BUILD:-$repo/build}" >&2 ||
-		vm_die "make deb failed (tools/package/build-deb.sh)"
+	"$repo/packaging/build-deb.sh" "${BUILD:-$repo/build}" >&2 ||
+		vm_die "make deb failed (packaging/build-deb.sh)"
 fi
 kmod_dir=$out/kmod
 "$repo/tests/vm/build-kmod.sh" "$series" "$kmod_dir" >&2 || vm_die "building the test module failed"
