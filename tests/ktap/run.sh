@@ -142,7 +142,7 @@ case_() {
 	local name=$1 cmd=$2 trace=$3 want_rc=$4 expect=$5 rc diag
 	"$nest" "$bin" "$trace" -- "$work/$cmd" >"$work/$name.ktap" 2>"$work/$name.err"
 	rc=$?
-	if diag=$(python3 "$here/judge.py" "$kunit" "$work/$name.ktap" "$expect") &&
+	if diag=$(python3 "$here/../lib/ktap_judge.py" "$kunit" "$work/$name.ktap" "$expect") &&
 		[ "$rc" = "$want_rc" ]; then
 		ok "$name: kunit.py reads the nested document right, exit $rc"
 	else

@@ -22,8 +22,6 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "replay"))
-sys.path.insert(0, HERE)
 
 from harness import Tap, Failure, expect, parse_jsonl, split, RULES  # noqa: E402
 from journal_proto import JournalSocket, SEALS_ALL  # noqa: E402

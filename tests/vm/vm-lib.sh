@@ -10,6 +10,9 @@ export DA_CACHE
 DA_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DA_ROOT=$(cd "$DA_TOOLS/../.." && pwd)
+# the judges import the shared helpers of tests/lib/ by name, as under tools/run-suite.sh,
+# also when a guest script is run by hand
+export PYTHONPATH=$DA_ROOT/tests/lib${PYTHONPATH:+:$PYTHONPATH}
 
 vm_log() { echo "${VM_LOG_TAG:-vm}: $*" >&2; }
 vm_die() { vm_log "$*"; exit 2; }
