@@ -7,6 +7,7 @@
 
 DA_CACHE=${DA_CACHE:-$HOME/.cache/dmabuf-audit}
 export DA_CACHE
+# the guest harness's folder, tests/vm/ (named when the harness lived in tools/)
 DA_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DA_ROOT=$(cd "$DA_TOOLS/../.." && pwd)
