@@ -31,7 +31,7 @@ BIN = None
 TMP = None
 PRIORITY = {"critical": b"2", "high": b"3", "warning": b"4", "info": b"6"}
 REPO = os.path.join(HERE, "..", "..")
-CATALOG = os.path.join(REPO, "tools", "package", "dmabuf-audit.catalog")
+CATALOG = os.path.join(REPO, "packaging", "dmabuf-audit.catalog")
 
 
 def doc_table(path, heading):
