@@ -21,11 +21,11 @@
 #   make vmtest-full   the guest suite on every kernel of $(FULL_KERNELS),
 #                 then make vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
 #   make vmtest-iommufd-selftest   the upstream iommufd selftest under run in
-#                 a 7.3 kernel of our own (tools/build-kernel.sh)
+#                 a 7.3 kernel of our own (tests/vm/build-kernel.sh)
 #   make vmtest-storm   the long revoke storm and one per VFIO bug variant in
 #                 the 7.3 VFIO guest (tests/storm)
 #   make soak     watch as a service for 10 minutes in a 6.12 guest
-#                 (tools/soak.sh)
+#                 (tests/vm/soak.sh)
 #   make ARCH=arm64    the static arm64 binary, cross-built: build/arm64/
 #   make arm64         the same; make all-arches builds both
 #   make demo     boot a guest and watch dmabuf-audit catch a revoke bug
@@ -39,7 +39,7 @@
 #   make deb      build/dmabuf-audit_VERSION_ARCH.deb (ARCH=arm64: cross-built,
 #                 build/arm64/dmabuf-audit_VERSION_arm64.deb): the binary linked
 #                 against the shared libraries (build/dyn/), unit, policy, man
-#                 page, completion, docs (tools/package/)
+#                 page, completion, docs (packaging/)
 #   make install  PREFIX=/usr/local DESTDIR= : the same files for other systems
 #   make image    build/dmabuf-audit_VERSION_ARCH.oci(.tar): an OCI image from
 #                 scratch of the static binary (docs/operations.md); make image-tests
@@ -84,7 +84,7 @@ CI_KERNELS ?= 6.1 6.12 7.3
 KERNELS ?= $(CI_KERNELS)
 # 6.12-rt: PREEMPT_RT; 6.12-newest and sid: the newest 6.12.y and sid's
 # newest kernel, picked by version at fetch time; 7.3-arm64: the arm64 guest
-# (tools/fetch-kernel.sh names them)
+# (tests/vm/fetch-kernel.sh names them)
 FULL_KERNELS ?= 6.1 6.12 7.3 6.12-rt 6.12-newest sid 7.3-arm64
 
 # Debian packages, by name (make deps).
@@ -236,7 +236,7 @@ service-tests: $(BIN) $(NOTIFY_TEST)
 	@tools/run-suite.sh service $(SERVICE_PYTHON) tests/service/run.py $(BIN) $(NOTIFY_TEST)
 
 # nested KTAP (run --format ktap -- CMD) read by the kernel's own kunit.py from
-# linux-source-7.3 (tools/kunit-parser.sh); nest-replay makes run's calls with a replay
+# linux-source-7.3 (tests/vm/kunit-parser.sh); nest-replay makes run's calls with a replay
 # as the audit, as run cannot attach on the build machine (tests/ktap/run.sh)
 NEST_REPLAY := $(BUILD)/tests/ktap/nest-replay
 
@@ -328,7 +328,7 @@ iommufd-selftest-check: $(BIN)
 	@tools/run-suite.sh iommufd-selftest-check tests/iommufd-selftest/selfcheck.sh $(BIN)
 
 # every guest make vmtest / vmtest-full would boot gets a binary the same make run builds for
-# its architecture (tests/vm/plan_check.py: make -n and tools/vmtest.sh --plan, no guest)
+# its architecture (tests/vm/plan_check.py: make -n and tests/vm/vmtest.sh --plan, no guest)
 vmtest-plan:
 	@tools/run-suite.sh vmtest-plan $(PYTHON) tests/vm/plan_check.py
 
@@ -352,11 +352,11 @@ arm64:
 all-arches: all arm64
 
 vmtest: $(BIN) $(if $(filter %-arm64,$(KERNELS)),arm64)
-	@DA_BIN_ARM64=$(ARM64_BIN) tools/run-suite.sh vmtest tools/vmtest.sh $(BIN) $(KERNELS)
+	@DA_BIN_ARM64=$(ARM64_BIN) tools/run-suite.sh vmtest tests/vm/vmtest.sh $(BIN) $(KERNELS)
 
 vmtest-full: $(BIN) $(if $(filter %-arm64,$(FULL_KERNELS)),arm64)
 	@DA_BIN_ARM64=$(ARM64_BIN) VMTEST_ARM64_SCENARIOS=all \
-		tools/run-suite.sh vmtest-full tools/vmtest.sh $(BIN) \
+		tools/run-suite.sh vmtest-full tests/vm/vmtest.sh $(BIN) \
 		$(FULL_KERNELS)
 	@$(MAKE) --no-print-directory vmtest-iommufd-selftest IOMMUFD_SELFTEST_ARGS=--full
 
@@ -369,21 +369,21 @@ vmtest-storm: $(BIN) $(if $(filter %-arm64,$(STORM_KERNEL)),arm64)
 		VMTEST_STORM_SECONDS=$${VMTEST_STORM_SECONDS:-480} \
 		VMTEST_STORM_VARIANT_SECONDS=$${VMTEST_STORM_VARIANT_SECONDS:-90} \
 		VMTEST_TIMEOUT=$${VMTEST_TIMEOUT:-2400} \
-		tools/run-suite.sh vmtest-storm tools/vmtest.sh $(BIN) $(STORM_KERNEL)
+		tools/run-suite.sh vmtest-storm tests/vm/vmtest.sh $(BIN) $(STORM_KERNEL)
 
 # the upstream iommufd selftest under run --format ktap, in a guest booting a
-# 7.3 kernel of our own with CONFIG_IOMMUFD_TEST (tools/build-kernel.sh: built
+# 7.3 kernel of our own with CONFIG_IOMMUFD_TEST (tests/vm/build-kernel.sh: built
 # once, about an hour on two cores, so not in make test); docs/testing.md
 .PHONY: vmtest-iommufd-selftest
 vmtest-iommufd-selftest: $(BIN)
-	@tools/run-suite.sh iommufd-selftest tools/vm-iommufd-selftest.sh $(BIN) \
+	@tools/run-suite.sh iommufd-selftest tests/vm/vm-iommufd-selftest.sh $(BIN) \
 		$(IOMMUFD_SELFTEST_ARGS)
 
-# the soak test (tools/soak.sh): watch as a service for SOAK_SECONDS (600) in
+# the soak test (tests/vm/soak.sh): watch as a service for SOAK_SECONDS (600) in
 # a 6.12 guest under churn, injected bugs, SIGHUP reloads and reopens
 .PHONY: soak
 soak: $(BIN)
-	@tools/run-suite.sh soak tools/soak.sh $(BIN)
+	@tools/run-suite.sh soak tests/vm/soak.sh $(BIN)
 
 # What CI runs (.ci/run): every suite runs even when one fails, then one
 # summary line "N passed, N failed" and the exit status.
@@ -395,8 +395,8 @@ test:
 	-@$(MAKE) --no-print-directory -k check || $(call step_failed,check)
 	-@$(MAKE) --no-print-directory test-hooks-btf || $(call step_failed,test-hooks-btf)
 	-@$(MAKE) --no-print-directory package-tests || $(call step_failed,package-tests)
-	-@tools/soak.sh $(BIN) --build-only || $(call step_failed,soak-build)
-	-@{ tools/run-suite.sh soak tools/soak.sh $(BIN) --boot-only >$(BUILD)/soak.log 2>&1 & \
+	-@tests/vm/soak.sh $(BIN) --build-only || $(call step_failed,soak-build)
+	-@{ tools/run-suite.sh soak tests/vm/soak.sh $(BIN) --boot-only >$(BUILD)/soak.log 2>&1 & \
 	   soak=$$!; \
 	   $(MAKE) --no-print-directory package-guest-test || $(call step_failed,package-guest-test); \
 	   $(MAKE) --no-print-directory vmtest KERNELS="$(CI_KERNELS)" || $(call step_failed,vmtest); \
@@ -438,10 +438,11 @@ $(BENCH_LIVE)/empty-pair: tests/bench/empty-pair.c $(BENCH_LIVE)/empty_pair.skel
 bench-live: $(BIN) $(BENCH_LIVE)/empty-pair
 	@tools/bench-live.sh $(BIN) $(BENCH_LIVE)/empty-pair $(KERNEL)
 
-# Packaging (tools/package/). The package and `make install` take the binary
-# linked against the shared libbpf, libelf, zlib and jansson (their security
-# fixes reach it), built in $(BUILD)/dyn; the static $(BIN) stays the default
-# output, for initramfs and containers (make install INSTALL_BIN=$(BIN)).
+# Packaging (packaging/: the shipped files, the scripts that build the .deb and the
+# image). The package and `make install` take the binary linked against the shared
+# libbpf, libelf, zlib and jansson (their security fixes reach it), built in
+# $(BUILD)/dyn; the static $(BIN) stays the default output, for initramfs and
+# containers (make install INSTALL_BIN=$(BIN)).
 PACKAGE_DEPS := dpkg-dev debhelper lintian systemd man-db groff-base
 DYN_BUILD := $(BUILD)/dyn
 DYN_BIN := $(DYN_BUILD)/dmabuf-audit
@@ -475,18 +476,18 @@ install: $(INSTALL_BIN)
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed -e 's#/usr/sbin/dmabuf-audit#$(SBINDIR)/dmabuf-audit#' \
 		-e 's#/etc/dmabuf-audit/#$(SYSCONFDIR)/dmabuf-audit/#' \
-		tools/package/dmabuf-audit.service >$(DESTDIR)$(SYSTEMDUNITDIR)/dmabuf-audit.service
+		packaging/dmabuf-audit.service >$(DESTDIR)$(SYSTEMDUNITDIR)/dmabuf-audit.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/dmabuf-audit.service
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy ]; then \
 		echo "install: kept $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy"; \
 	else \
-		echo "install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy"; \
-		install -D -m 0644 tools/package/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy; \
+		echo "install -D -m 0644 packaging/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy"; \
+		install -D -m 0644 packaging/policy $(DESTDIR)$(SYSCONFDIR)/dmabuf-audit/policy; \
 	fi
-	install -D -m 0644 tools/package/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
-	install -D -m 0644 tools/package/dmabuf-audit.rules.yml \
+	install -D -m 0644 packaging/dmabuf-audit.bash $(DESTDIR)$(BASHCOMPDIR)/dmabuf-audit
+	install -D -m 0644 packaging/dmabuf-audit.rules.yml \
 		$(DESTDIR)$(DATADIR)/prometheus/dmabuf-audit.rules.yml
-	install -D -m 0644 tools/package/dmabuf-audit.catalog \
+	install -D -m 0644 packaging/dmabuf-audit.catalog \
 		$(DESTDIR)$(CATALOGDIR)/dmabuf-audit.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DOCDIR)/docs
@@ -495,7 +496,7 @@ install: $(INSTALL_BIN)
 # ARCH=arm64 on another machine: the arm64 package, cross-built (dpkg-buildpackage -a arm64)
 deb: deps
 	@tools/install-deps.sh $(PACKAGE_DEPS)
-	@tools/package/build-deb.sh $(BUILD) $(ARCH)
+	@packaging/build-deb.sh $(BUILD) $(ARCH)
 
 # The OCI image, from scratch: the static $(BIN), the default policy and the alert rules,
 # written by hand per the OCI image spec (no daemon, no base image, no download);
@@ -503,7 +504,7 @@ deb: deps
 IMAGE_ARCH := $(if $(filter arm64,$(BPF_TARGET_ARCH)),arm64,amd64)
 IMAGE := $(BUILD)/dmabuf-audit_$(VERSION)_$(IMAGE_ARCH).oci
 image: $(BIN)
-	@$(PYTHON) tools/package/build-image.py $(BIN) $(VERSION) $(IMAGE_ARCH) $(IMAGE)
+	@$(PYTHON) packaging/build-image.py $(BIN) $(VERSION) $(IMAGE_ARCH) $(IMAGE)
 
 # the image's contents, and podman run of it where podman can run (tests/image/run.sh)
 image-tests: image

@@ -23,8 +23,8 @@
 # Not a timed test: it fails only when the guest or a path fails.
 set -uo pipefail
 VM_LOG_TAG=bench-live
-# shellcheck source=tools/vm-lib.sh
-. "$(dirname "$0")/vm-lib.sh"
+# shellcheck source=tests/vm/vm-lib.sh
+. "$(dirname "$0")/../tests/vm/vm-lib.sh"
 
 bin=${1:?usage: bench-live.sh BIN EMPTY_PAIR SERIES}
 pair=${2:?missing EMPTY_PAIR}

@@ -10,8 +10,8 @@
 # exit 1), else 1.  Environment: DEMO_KERNEL (default 6.12).
 set -uo pipefail
 VM_LOG_TAG=demo
-# shellcheck source=tools/vm-lib.sh
-. "$(dirname "$0")/vm-lib.sh"
+# shellcheck source=tests/vm/vm-lib.sh
+. "$(dirname "$0")/../tests/vm/vm-lib.sh"
 
 bin=${1:?usage: demo.sh BIN}
 series=${DEMO_KERNEL:-6.12}

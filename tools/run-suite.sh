@@ -7,9 +7,13 @@
 # failed is recorded as one failed test, so no failure goes uncounted.
 # When the first argument after SUITE is a list of executables (unit tests),
 # each is run in turn.
+# The Python suites import the shared helpers of tests/lib/ by name (import
+# harness): PYTHONPATH names that folder here, for every suite.
 set -u
 suite=$1
 shift
+PYTHONPATH=$(cd "$(dirname "$0")/../tests/lib" && pwd)${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONPATH
 results=${BUILD:-build}/test-results
 mkdir -p "$results"
 out="$results/$suite.tap"

@@ -44,7 +44,7 @@ const struct da_kfunc_info da_kfuncs[DA_KF__COUNT] = {
 	/*
 	 * The iommufd selftest's mock exporter (CONFIG_IOMMUFD_TEST, 7.1+), in
 	 * iommufd.ko: its revoke and un-revoke, (ucmd, fd, revoked), a static
-	 * function gcc inlines unless told not to (tools/build-kernel.sh), and
+	 * function gcc inlines unless told not to (tests/vm/build-kernel.sh), and
 	 * its map helper.
 	 */
 	[DA_KF_IOMMUFD_TEST_REVOKE] = { { "iommufd_test_dmabuf_revoke" }, "iommufd" },

@@ -82,7 +82,7 @@ const struct da_rule_info da_rules[DA_RULE__COUNT] = {
 /*
  * The journal's MESSAGE_ID of each rule's findings: 128-bit IDs made once
  * (systemd-id128 new) and never changed, because journalctl queries, alerts
- * and the catalog (tools/package/dmabuf-audit.catalog) match them.  Listed
+ * and the catalog (packaging/dmabuf-audit.catalog) match them.  Listed
  * in docs/rules.md; tests/service/run.py checks the three agree.
  */
 const char *const da_rule_message_ids[DA_RULE__COUNT] = {

@@ -285,7 +285,7 @@ static struct {
 /*
  * MESSAGE_IDs of the entries that are not findings (a finding's is its
  * rule's, da_rule_message_ids): made once, never changed, in the catalog
- * (tools/package/dmabuf-audit.catalog) and docs/output.md.
+ * (packaging/dmabuf-audit.catalog) and docs/output.md.
  */
 #define SUMMARY_MESSAGE_ID "ff7e53287bec4c36957ac8ae740811ac"
 static const char *const notice_message_ids[] = {

@@ -23,15 +23,12 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/dmabuf-audit"
 TMP = tempfile.mkdtemp(prefix="dmabuf-audit-badinput.")
 results = []
 
-# ---- records, written by tests/replay/record_writer.py (from docs/output.md) ----
+# ---- records, written by tests/lib/record_writer.py (from docs/output.md) ----
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "replay"))
 from record_writer import (  # noqa: E402
     REC_EVENT, REC_HEADER, REC_LOST, REC_STACK, REC_END, rec, s16 as sstr)
 import record_writer as rw  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import btf as btf_writer  # noqa: E402
+import btf_writer  # noqa: E402  (tests/lib/btf_writer.py)
 
 OP = {"export": 1, "invalidate": 12, "fence_wait": 13, "scope_enter": 15}
 # struct da_event with its padding written out, so a case can make it non-zero

@@ -189,7 +189,7 @@ fi
 help_options() {
 	grep -oE '(^|[ ,[(])--?[a-zA-Z][a-zA-Z-]*' | grep -oE -- '--?[a-zA-Z][a-zA-Z-]*' | sort -u
 }
-completion=$here/../../tools/package/dmabuf-audit.bash
+completion=$here/../../packaging/dmabuf-audit.bash
 # what the completion offers for the last word
 complete_words() {
 	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))

@@ -54,7 +54,7 @@ seed policy "$top"/tests/vm/policy
 cp "$top/tests/replay/fixtures/policy" "$dir/seeds-policy/fixtures-policy"
 # BTF seeds: small kernels written by the bad-input suite's BTF writer
 seed btf
-"${PYTHON:-python3}" "$top/tests/badinput/btf.py" "$dir/seeds-btf"
+"${PYTHON:-python3}" "$top/tests/lib/btf_writer.py" "$dir/seeds-btf"
 for t in record jsonl policy btf; do
 	run_target "$t"
 done

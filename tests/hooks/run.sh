@@ -7,8 +7,8 @@
 # without loading anything: the hook table must pick the right function and
 # the right callback field on each, report the quirks, report what is absent
 # as absent, read the reservation lock's owner (mutex or rt_mutex), and
-# report VFIO's revoke scopes as module hooks.  Kernels come from tools/fetch-kernel.sh (cached); the BTF
-# is extracted from each vmlinuz by tools/extract-btf.sh and cached under
+# report VFIO's revoke scopes as module hooks.  Kernels come from tests/vm/fetch-kernel.sh (cached); the BTF
+# is extracted from each vmlinuz by tests/vm/extract-btf.sh and cached under
 # ${DA_CACHE:-~/.cache/dmabuf-audit}/btf.  TAP output.
 set -uo pipefail
 
@@ -195,13 +195,13 @@ run_checks() {
 }
 
 for series in 6.1 6.12 7.3 6.12-rt 7.3-rt 6.12-newest sid 7.3-arm64; do
-	if ! vars=$("$top/tools/fetch-kernel.sh" "$series" 2>"$work/fetch.err"); then
+	if ! vars=$("$top/tests/vm/fetch-kernel.sh" "$series" 2>"$work/fetch.err"); then
 		not_ok "$series: fetch the Debian kernel" "$(cat "$work/fetch.err")"
 		continue
 	fi
 	eval "$vars"
 	btf="$cache/btf/$KREL.btf"
-	if [ ! -s "$btf" ] && ! "$top/tools/extract-btf.sh" "$VMLINUZ" "$btf" 2>"$work/x.err"; then
+	if [ ! -s "$btf" ] && ! "$top/tests/vm/extract-btf.sh" "$VMLINUZ" "$btf" 2>"$work/x.err"; then
 		not_ok "$series: extract BTF from $VMLINUZ" "$(cat "$work/x.err")"
 		continue
 	fi

@@ -3,7 +3,7 @@
 # tests/image/run.sh IMAGE BIN
 #
 # The OCI image of `make image` (IMAGE: the layout folder; IMAGE.tar the archive) and the
-# DaemonSet manifest (tools/package/k8s/):
+# DaemonSet manifest (packaging/k8s/):
 #   - the layout per the OCI image spec: every blob's sha256 and size are its descriptor's, the
 #     layer's diff_id is the sha256 of its uncompressed tar, the platform is BIN's;
 #   - the layer holds exactly the static BIN (byte for byte), the policy and the alert rules,
@@ -21,7 +21,7 @@ image=${1:?usage: tests/image/run.sh IMAGE BIN}
 bin=${2:?usage: tests/image/run.sh IMAGE BIN}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-manifest=$src/tools/package/k8s/dmabuf-audit-daemonset.yaml
+manifest=$src/packaging/k8s/dmabuf-audit-daemonset.yaml
 cache=${DA_CACHE:-$HOME/.cache/dmabuf-audit}
 . "$here/../lib/tap.sh"
 
@@ -59,9 +59,9 @@ if (config["architecture"], mdesc["platform"]["architecture"]) != (arch, arch):
 if config["config"]["Entrypoint"] != ["/usr/sbin/dmabuf-audit"]:
     errors.append(f"entrypoint {config['config']['Entrypoint']}")
 want = {"usr/sbin/dmabuf-audit": (0o755, open(binary, "rb").read()),
-        "etc/dmabuf-audit/policy": (0o644, open(src + "/tools/package/policy", "rb").read()),
+        "etc/dmabuf-audit/policy": (0o644, open(src + "/packaging/policy", "rb").read()),
         "usr/share/dmabuf-audit/prometheus/dmabuf-audit.rules.yml":
-            (0o644, open(src + "/tools/package/dmabuf-audit.rules.yml", "rb").read())}
+            (0o644, open(src + "/packaging/dmabuf-audit.rules.yml", "rb").read())}
 with tarfile.open(fileobj=io.BytesIO(layer)) as tar:
     got = {}
     for m in tar.getmembers():
@@ -95,15 +95,15 @@ fi
 # ---- reproducible: the same inputs, the same manifest digest and archive
 arch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["platform"]["architecture"])' "$image/index.json")
 version=$(sed -n 's/^VERSION := *//p' "$src/Makefile")
-python3 "$src/tools/package/build-image.py" "$bin" "$version" "$arch" "$work/again.oci" >/dev/null
+python3 "$src/packaging/build-image.py" "$bin" "$version" "$arch" "$work/again.oci" >/dev/null
 if cmp -s "$image.tar" "$work/again.oci.tar" && cmp -s "$image/index.json" "$work/again.oci/index.json"; then
 	ok "make image is reproducible: a second build is byte-identical ($(wc -c <"$image.tar") bytes)"
 else
 	not_ok "make image is reproducible: a second build is byte-identical"
 fi
 bad=
-for f in "$src/tools/package/policy" /bin/true; do
-	python3 "$src/tools/package/build-image.py" "$f" "$version" "$arch" "$work/bad.oci" \
+for f in "$src/packaging/policy" /bin/true; do
+	python3 "$src/packaging/build-image.py" "$f" "$version" "$arch" "$work/bad.oci" \
 		>"$work/bad.out" 2>&1
 	rc=$?
 	[ $rc -eq 2 ] && [ ! -e "$work/bad.oci.tar" ] || bad+="$f: exit $rc $(cat "$work/bad.out")"$'\n'
@@ -200,7 +200,7 @@ for path in ["/sys/kernel/btf", "/sys/kernel/debug", "/sys/kernel/tracing",
 metrics = args[args.index("--metrics") + 1]
 if not metrics.startswith("/var/lib/prometheus/node-exporter/") or not metrics.endswith(".prom"):
     errors.append(f"--metrics {metrics} is not a .prom file of the textfile directory")
-unit = open(src + "/tools/package/dmabuf-audit.service").read()
+unit = open(src + "/packaging/dmabuf-audit.service").read()
 caps = set(re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M).group(1).split())
 sc = c["securityContext"]
 if {"CAP_" + x for x in sc["capabilities"]["add"]} != caps or sc["capabilities"]["drop"] != ["ALL"]:

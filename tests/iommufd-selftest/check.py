@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Judge the iommufd selftest guest (tools/vm-iommufd-selftest.sh).
+"""Judge the iommufd selftest guest (tests/vm/vm-iommufd-selftest.sh).
 
 check.py BIN OUTDIR: decodes OUTDIR/results.stream (tests/vm/init's framing),
 replays each run's record with BIN (`replay --format json --events`) and
@@ -17,8 +17,7 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
-from compare import Tap, decode_stream  # noqa: E402
+from guest_results import Tap, decode_stream  # tests/lib/guest_results.py
 
 DMABUF_TESTS = ("dmabuf_simple", "dmabuf_revoke")
 VARIANTS = ("no_domain", "mock_domain", "two_mock_domain", "mock_domain_limit")

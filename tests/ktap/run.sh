@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tests/ktap/run.sh BIN NEST_REPLAY: nested KTAP (docs/output.md "Nested KTAP")
 # read by the kernel's own parser, kunit.py from linux-source-7.3
-# (tools/kunit-parser.sh), with the exact counts it must find.
+# (tests/vm/kunit-parser.sh), with the exact counts it must find.
 #
 # `run` cannot attach on the build machine (its kernel refuses BPF tracing),
 # so the document is made by NEST_REPLAY (tests/ktap/nest_replay.c): the
@@ -71,7 +71,7 @@ else
 fi
 }
 
-if ! kunit=$("$here/../../tools/kunit-parser.sh" 7.3 2>"$work/kunit.err"); then
+if ! kunit=$("$here/../vm/kunit-parser.sh" 7.3 2>"$work/kunit.err"); then
 	not_ok "kunit.py from linux-source-7.3" "$(tail -5 "$work/kunit.err")"
 	streaming_checks
 	tap_done
@@ -142,7 +142,7 @@ case_() {
 	local name=$1 cmd=$2 trace=$3 want_rc=$4 expect=$5 rc diag
 	"$nest" "$bin" "$trace" -- "$work/$cmd" >"$work/$name.ktap" 2>"$work/$name.err"
 	rc=$?
-	if diag=$(python3 "$here/judge.py" "$kunit" "$work/$name.ktap" "$expect") &&
+	if diag=$(python3 "$here/../lib/ktap_judge.py" "$kunit" "$work/$name.ktap" "$expect") &&
 		[ "$rc" = "$want_rc" ]; then
 		ok "$name: kunit.py reads the nested document right, exit $rc"
 	else

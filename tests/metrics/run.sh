@@ -17,7 +17,7 @@ set -uo pipefail
 bin=${1:?usage: tests/metrics/run.sh BIN}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-rules=$src/tools/package/dmabuf-audit.rules.yml
+rules=$src/packaging/dmabuf-audit.rules.yml
 bug_trace=$src/tests/replay/fixtures/7.3-missing-fence-wait.rec
 ok_trace=$src/tests/replay/fixtures/7.3-ok-revoke.rec
 # how long a server may live, and how long the test waits for the alert

@@ -17,10 +17,10 @@ repo=$(cd "$here/../.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$repo/$build ;; esac
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-unit=$repo/tools/package/dmabuf-audit.service
+unit=$repo/packaging/dmabuf-audit.service
 man=$repo/docs/dmabuf-audit.8
-policy=$repo/tools/package/policy
-completion=$repo/tools/package/dmabuf-audit.bash
+policy=$repo/packaging/policy
+completion=$repo/packaging/dmabuf-audit.bash
 version=$(sed -n 's/^VERSION := *//p' "$repo/Makefile")
 deb=$build/dmabuf-audit_${version}_$(dpkg --print-architecture).deb
 work=$(mktemp -d)
@@ -48,9 +48,9 @@ verify_unit() {
 # the source unit, with ExecStart at the built binary (man pages are checked once installed)
 sed "s#/usr/sbin/dmabuf-audit#$bin#" "$unit" >"$work/dmabuf-audit.service"
 if verify_unit --man=no "$work/dmabuf-audit.service"; then
-	ok "unit: systemd-analyze verify tools/package/dmabuf-audit.service: no message"
+	ok "unit: systemd-analyze verify packaging/dmabuf-audit.service: no message"
 else
-	not_ok "unit: systemd-analyze verify tools/package/dmabuf-audit.service: no message" "$out"
+	not_ok "unit: systemd-analyze verify packaging/dmabuf-audit.service: no message" "$out"
 fi
 
 # the same check on a planted bad setting must complain: the check can fail
@@ -308,7 +308,7 @@ $(diff <(echo "$want") <(echo "$got"))"
 
 	# lintian as root says so on stderr; that is not a finding about the package
 	out=$(lintian -I -E --pedantic "$deb" 2>&1 | grep -vx 'running with root privileges is not recommended!')
-	overrides=$repo/tools/package/debian/dmabuf-audit.lintian-overrides
+	overrides=$repo/packaging/debian/dmabuf-audit.lintian-overrides
 	uncommented=$(awk '/^#/ { c = 1; next } /^$/ { c = 0; next } !c { print } { c = 0 }' "$overrides")
 	if [ -z "$out" ] && [ -z "$uncommented" ]; then
 		ok "lintian -I -E --pedantic: no tag but the commented overrides ($(grep -vc '^#' "$overrides"))"

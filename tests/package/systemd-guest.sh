@@ -9,7 +9,7 @@
 # --include=$GUEST_PACKAGES, cached in $DA_CACHE/chroot/bookworm-systemd-deb; the mirror is
 # the machine's own), packed whole into the initramfs with the package of this tree (make deb,
 # built when missing or older than BIN) and the test module. In the guest (guest-runner.sh)
-# dpkg -i installs the package; services made from tools/package/dmabuf-audit.service with
+# dpkg -i installs the package; services made from packaging/dmabuf-audit.service with
 # only Type, ExecStart and the output changed (every capability and hardening line as shipped)
 # run its dynamic binary:
 #   hooks   dmabuf-audit hooks --format json: every core hook the kernel has is attachable
@@ -38,11 +38,11 @@ series=${2:-6.12}
 VM_LOG_TAG=systemd-guest
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck source=tools/vm-lib.sh
-. "$repo/tools/vm-lib.sh"
+# shellcheck source=tests/vm/vm-lib.sh
+. "$repo/tests/vm/vm-lib.sh"
 . "$here/../lib/tap.sh"
 out=${BUILD:-$repo/build}/package-guest
-unit=$repo/tools/package/dmabuf-audit.service
+unit=$repo/packaging/dmabuf-audit.service
 metrics_dir=/var/lib/prometheus/node-exporter
 
 # the Debian 12 system with systemd, created once; procps for /bin/kill, which the unit's
@@ -160,15 +160,15 @@ with_unit=
 version=$(sed -n 's/^VERSION := *//p' "$repo/Makefile")
 deb=${BUILD:-$repo/build}/dmabuf-audit_${version}_$(dpkg --print-architecture).deb
 if [ ! -f "$deb" ] || [ "$bin" -nt "$deb" ]; then
-	"$repo/tools/package/build-deb.sh" "${BUILD:-$repo/build}" >&2 ||
-		vm_die "make deb failed (tools/package/build-deb.sh)"
+	"$repo/packaging/build-deb.sh" "${BUILD:-$repo/build}" >&2 ||
+		vm_die "make deb failed (packaging/build-deb.sh)"
 fi
 kmod_dir=$out/kmod
-"$repo/tools/build-kmod.sh" "$series" "$kmod_dir" >&2 || vm_die "building the test module failed"
+"$repo/tests/vm/build-kmod.sh" "$series" "$kmod_dir" >&2 || vm_die "building the test module failed"
 build_initramfs "$rootfs" "$with_unit" || vm_die "packing the initramfs failed"
 rm -rf "$out/root"
 vm_log "booting $KREL with systemd as PID 1 (console: $out/console.log)"
-VM_MEM=2G "$repo/tools/vm-boot.sh" "$VMLINUZ" "$out/initrd.gz" "$out" 900
+VM_MEM=2G "$repo/tests/vm/vm-boot.sh" "$VMLINUZ" "$out/initrd.gz" "$out" 900
 rc=$?
 results=$(tr -d '\r' <"$out/results.stream")
 

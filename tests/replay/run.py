@@ -18,10 +18,11 @@ Prints TAP ("ok N - name" / "not ok N - name") and exits 1 when a test fails.
   malformed JSON lines: exit 2, a message naming the offset or line, and the
   report of the events before the bad point.
 * the record format as docs/output.md describes it, written by
-  record_writer.py (an independent writer), read by the tool.
+  tests/lib/record_writer.py (an independent writer), read by the tool.
 
-This file is the cases and their table (the end of the file); harness.py has
-what they share (TAP, running the tool, reading reports).  Python stdlib
+This file is the cases and their table (the end of the file);
+tests/lib/harness.py has what they share (TAP, running the tool, reading
+reports), found through PYTHONPATH (tools/run-suite.sh sets it).  Python stdlib
 only; JSON is compared parsed, never grepped.
 """
 

@@ -3,8 +3,8 @@
 """Repository self-check, TAP output (run by `make check` as the "repo" suite).
 
 1. No doc or comment points at a file that does not exist: docs/*.md,
-   README.md, Makefile and every file under src/, include/, bpf/, tests/ and
-   tools/ are scanned for repository paths (docs/output.md,
+   README.md, Makefile and every file under src/, include/, bpf/, tests/,
+   tools/ and packaging/ are scanned for repository paths (docs/output.md,
    src/core/engine.c, include/dmabuf_audit/event.h, ../x), Markdown links
    ((x.md), [t](path)) and bare document names (interface.md).  A path is
    resolved against the repository root and against the citing file's
@@ -33,12 +33,13 @@ BELOW_CMD = ("core", "service", "live")
 # where a quoted include is looked for besides the including file's folder (the Makefile's -I)
 INCLUDE_DIRS = ("include",)
 QUOTED_INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
-SCANNED_DIRS = ("src", "include", "bpf", "tests", "tools")
+SCANNED_DIRS = ("src", "include", "bpf", "tests", "tools", "packaging")
 SCANNED_TOP_FILES = ("README.md", "Makefile")
 # the top-level folders whose paths are this repository's (others are the kernel's, the system's)
-REPO_TOP = ("docs", "src", "include", "bpf", "tests", "tools")
+REPO_TOP = ("docs", "src", "include", "bpf", "tests", "tools", "packaging")
 TEXT_SUFFIXES = (".c", ".h", ".py", ".sh", ".md", "Makefile", "Kbuild", ".json", "init",
-                 "policy", "dat-reload", ".clang-format")
+                 "policy", "dat-reload", ".clang-format", ".service", ".yaml", ".yml", ".bash",
+                 ".catalog")
 
 # a path with at least one slash and a file name with an extension, or a ../ path
 PATH_RE = re.compile(r"(?<![\w/.~$<-])((?:\.\./)+[\w.-]+(?:/[\w.-]+)*|"

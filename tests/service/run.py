@@ -22,8 +22,6 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "replay"))
-sys.path.insert(0, HERE)
 
 from harness import Tap, Failure, expect, parse_jsonl, split, RULES  # noqa: E402
 from journal_proto import JournalSocket, SEALS_ALL  # noqa: E402
@@ -33,7 +31,7 @@ BIN = None
 TMP = None
 PRIORITY = {"critical": b"2", "high": b"3", "warning": b"4", "info": b"6"}
 REPO = os.path.join(HERE, "..", "..")
-CATALOG = os.path.join(REPO, "tools", "package", "dmabuf-audit.catalog")
+CATALOG = os.path.join(REPO, "packaging", "dmabuf-audit.catalog")
 
 
 def doc_table(path, heading):

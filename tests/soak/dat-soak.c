@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dat-soak: the guest half of the soak test (make soak, tools/soak.sh).
+ * dat-soak: the guest half of the soak test (make soak, tests/vm/soak.sh).
  *
  *   dat-soak --seed N --seconds S --pid WATCH_PID --log FILE --metrics-log FILE
  *            --policy FILE --policy-base FILE --output FILE --metrics FILE

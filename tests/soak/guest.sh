@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# guest.sh: the guest half of the soak test (make soak, tools/soak.sh),
+# guest.sh: the guest half of the soak test (make soak, tests/vm/soak.sh),
 # packed as /etc/soak.sh and sourced by tests/vm/init when DAT_MODE=soak
 # (the test module is loaded by then; send/note/say come from the init).
 #

@@ -4,8 +4,8 @@
 
 usage: judge.py --expect DIR --seconds S OUTDIR
 
-OUTDIR is what tools/soak.sh left: results.stream (decoded here into
-OUTDIR/results/ by tests/vm/compare.py's decoder), console.log, boot.rc.
+OUTDIR is what tests/vm/soak.sh left: results.stream (decoded here into
+OUTDIR/results/ by tests/lib/guest_results.py's decoder), console.log, boot.rc.
 The guest side is tests/soak/guest.sh and tests/soak/dat-soak.c: the
 workload's log (soak-log.jsonl: the injection plan, every injection, flow,
 SIGHUP and its policy variant, with CLOCK_MONOTONIC times, the clock of the
@@ -28,9 +28,7 @@ import os
 import re
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "vm"))
-import compare  # noqa: E402  (the stream decoder, TAP, kernel-trouble patterns)
+import guest_results  # tests/lib/guest_results.py: the stream decoder, TAP, kernel-trouble patterns
 
 NS = 1e9
 # the tool's warm-up, not held to the flat-RSS rule: at least two minutes
@@ -114,17 +112,17 @@ class Soak:
         return os.path.join(self.res, name)
 
     def read(self, name, default=""):
-        return compare.read(self.path(name), default)
+        return guest_results.read(self.path(name), default)
 
     # ------------------------------------------------------------ inputs
 
     def boot(self):
-        names, done, errors = compare.decode_stream(self.outdir)
-        rc = (compare.read(os.path.join(self.outdir, "boot.rc"), "") or "").strip()
+        names, done, errors = guest_results.decode_stream(self.outdir)
+        rc = (guest_results.read(os.path.join(self.outdir, "boot.rc"), "") or "").strip()
         diags = list(errors)
         if not done:
             diags.append("the guest did not finish (no DAT-DONE); boot rc %s" % rc)
-            diags.extend(compare.console_tail(self.outdir))
+            diags.extend(guest_results.console_tail(self.outdir))
         for line in self.read("guest.txt").splitlines():
             k, _, v = line.partition(" ")
             self.guest[k] = v
@@ -666,7 +664,7 @@ class Soak:
                            "after", diags)
 
     def kernel(self):
-        trouble = compare.kernel_trouble(self.read("dmesg-all.txt"))
+        trouble = guest_results.kernel_trouble(self.read("dmesg-all.txt"))
         return self.result(not trouble, "the kernel log has no warning", trouble[:20])
 
     def judge(self):
@@ -696,7 +694,7 @@ def main():
     ap.add_argument("--seconds", type=int, required=True, help="the soak's length")
     ap.add_argument("outdir")
     a = ap.parse_args()
-    tap = compare.Tap()
+    tap = guest_results.Tap()
     Soak(tap, a.outdir, load_expects(a.expect), a.seconds).judge()
     if tap.n == 0:
         tap.result(False, "soak: nothing judged")

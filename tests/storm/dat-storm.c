@@ -35,7 +35,7 @@
  * each thread draws are the same as in the storm that printed SEED (the
  * interleaving of the threads is the kernel's).  --log appends every step
  * ("round thread seq step result").  --summary writes the counters as
- * "key value" lines (tests/storm/storm_judge.py reads them).  Exit 0 when
+ * "key value" lines (tests/lib/storm_judge.py reads them).  Exit 0 when
  * the storm ran, 1 when its own setup failed (a round could not open the
  * device), 2 on usage errors.  Built static for the initramfs.
  */

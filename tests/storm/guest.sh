@@ -8,7 +8,7 @@
 # with seed DAT_STORM_SEED, then SIGTERM.  Sent to the host: NAME.report,
 # .out, .meta (watch's exit status, the storm's, the time), .summary (the
 # storm's counters), .rounds (every round's seed), .err, .dmesg and the
-# step log .log.gz; tests/storm/storm_judge.py judges them.  The plan (the
+# step log .log.gz; tests/lib/storm_judge.py judges them.  The plan (the
 # seconds on the fixed drivers and per variant) is noted first: the host then
 # knows which storms must be there.
 note storm_plan "${DAT_STORM_SECONDS:-0} ${DAT_STORM_VARIANT_SECONDS:-0} ${DAT_STORM_SEED:-}"

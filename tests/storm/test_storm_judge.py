@@ -6,11 +6,9 @@ info finding, too many of the explained one, a lost event no notice counts,
 RSS growth, a refused access, a variant whose rule stays silent or that
 brings another) fails, with the reason named.  TAP output."""
 import copy
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import storm_judge  # noqa: E402
+import storm_judge  # tests/lib/storm_judge.py
 
 RULES = ("access-after-revoke", "access-attempt-after-revoke", "missing-fence-wait",
          "weak-fence-wait", "pinned-importer-left-revoked", "resv-not-held")

@@ -22,7 +22,7 @@
  *   accept-nonrevocable  (for the patched VFIO of tests/vfio/patches) a
  *                   non-revocable importer attaches and pins; the memory
  *                   bit is cleared: the revoke reaches it
- *   iommufd         the real iommufd (built out of tree, tools/build-iommufd.sh)
+ *   iommufd         the real iommufd (built out of tree, tests/vm/build-iommufd.sh)
  *                   through the device cdev: bind to /dev/iommu, map the
  *                   dma-buf into an IOAS (IOMMU_IOAS_MAP_FILE: iommufd
  *                   attaches, pins, takes the ranges through

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The real-VFIO suite, sourced by tests/vm/init (DAT_MODE=vfio) in a guest
-# booted with VM_VFIO=1 (tools/vm-boot.sh: intel-iommu, ivshmem-plain behind
+# booted with VM_VFIO=1 (tests/vm/vm-boot.sh: intel-iommu, ivshmem-plain behind
 # a PCIe root port).  Loads Debian's VFIO modules and the test importer
 # (dat_importer.ko), binds the ivshmem device to vfio-pci, asks `hooks`
 # what is attached now that vfio_pci_core is loaded, then runs each flow of
@@ -151,7 +151,7 @@ vfio_load() {
 	echo "$bdf" >/sys/bus/pci/drivers_probe
 }
 
-# The real iommufd (--iommufd: built from Debian's source, tools/build-iommufd.sh):
+# The real iommufd (--iommufd: built from Debian's source, tests/vm/build-iommufd.sh):
 # Debian's VFIO modules make way for the ones built with iommufd and the
 # device cdev; the ivshmem device is bound to that vfio-pci.
 if [ -n "$bdf" ] && [ -s /lib/dat/iommufd/modules.order ]; then

@@ -4,7 +4,7 @@
 
 usage: compare.py --bin BIN --expect DIR SERIES:OUTDIR [SERIES:OUTDIR ...]
 
-OUTDIR is what tools/vmtest.sh left for one kernel: results.stream (the
+OUTDIR is what tests/vm/vmtest.sh left for one kernel: results.stream (the
 guest's second serial port), console.log, boot.rc, build.failed (when the
 initramfs could not be built), times.txt.  The stream is decoded into
 OUTDIR/results/, then every expectation in DIR (tests/vm/expect/*.json) is
@@ -14,96 +14,19 @@ compared with what the guest saw, using the JSON reports dmabuf-audit wrote
 seen, and the time each kernel took.  Exit 1 when any test failed.
 """
 import argparse
-import base64
-import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import live_checks  # noqa: E402  (tests/vm/live_checks.py: bench smoke and loss)
-import selftest_checks  # noqa: E402  (tests/vm/selftest_checks.py: events, nested KTAP)
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "storm"))
-import storm_judge  # noqa: E402  (tests/storm/storm_judge.py: the revoke storm)
+import live_checks  # tests/vm/live_checks.py: bench smoke and loss
+import selftest_checks  # tests/vm/selftest_checks.py: events, nested KTAP
+import storm_judge  # tests/lib/storm_judge.py: the revoke storm
+# tests/lib/guest_results.py: the results stream, TAP, the kernel log's trouble
+from guest_results import KERNEL_TROUBLE, Tap, console_tail, decode_stream, kernel_trouble, read
 
-# kernel log lines that mean a scenario hurt the kernel
-KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace:|general protection|"
-                            r"kernel panic|Kernel panic|list_del corruption|refcount_t:")
 SEV_EXIT = {"critical": 1, "high": 1, "warning": 0, "info": 0}
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def result(self, ok, name, diags=()):
-        self.n += 1
-        if not ok:
-            self.failed += 1
-        print("%s %d - %s" % ("ok" if ok else "not ok", self.n, name))
-        self.diagnostics(diags)
-
-    def skip(self, name, reason):
-        """A test the plan cannot run here (tools/vmtest.sh plan_series): said, with why."""
-        self.n += 1
-        print("ok %d - %s # SKIP %s" % (self.n, name, reason))
-        sys.stdout.flush()
-
-    def diagnostics(self, diags):
-        for d in diags:
-            for line in str(d).splitlines() or [""]:
-                print("#   " + line)
-        sys.stdout.flush()
-
-
-def decode_stream(outdir):
-    """results.stream -> outdir/results/NAME; returns (names, done_marker_seen)."""
-    dest = os.path.join(outdir, "results")
-    os.makedirs(dest, exist_ok=True)
-    names, done, cur, buf, errors = [], False, None, [], []
-    path = os.path.join(outdir, "results.stream")
-    if not os.path.exists(path):
-        return names, done, errors
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            if line.startswith("=== DAT-FILE "):
-                if cur is not None:
-                    errors.append("%s: transfer cut (no end marker)" % cur[0])
-                fields = line[len("=== DAT-FILE "):].split()
-                cur, buf = (fields + ["", ""])[:2], []
-            elif line.startswith("=== DAT-END ") and cur is not None:
-                name, md5 = os.path.basename(cur[0]), cur[1]
-                cur = None
-                try:
-                    data = base64.b64decode("".join(buf), validate=True)
-                except ValueError:
-                    errors.append("%s: not valid base64" % name)
-                    continue
-                if md5 and hashlib.md5(data).hexdigest() != md5:
-                    errors.append("%s: md5 mismatch, damaged in transfer" % name)
-                    continue
-                with open(os.path.join(dest, name), "wb") as out:
-                    out.write(data)
-                names.append(name)
-            elif line == "=== DAT-DONE":
-                done = True
-            elif cur is not None:
-                buf.append(line)
-    if cur is not None:
-        errors.append("%s: transfer cut (no end marker)" % cur[0])
-    return names, done, errors
-
-
-def read(path, default=None):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return default
 
 
 def read_meta(path):
@@ -134,10 +57,6 @@ def parse_jsonl(text):
     if objs[-1]["type"] != "summary":
         return objs, "last report line is not the summary"
     return objs, None
-
-
-def kernel_trouble(dmesg):
-    return [l for l in (dmesg or "").splitlines() if KERNEL_TROUBLE.search(l)]
 
 
 def summarize(findings):
@@ -707,11 +626,6 @@ def check_selftest(series, res, exp, row, binary, kunit):
     return ok, diags
 
 
-def console_tail(outdir, n=40):
-    text = read(os.path.join(outdir, "console.log"), "") or ""
-    return text.splitlines()[-n:]
-
-
 class CaseTable:
     """The table printed at the end: case x kernel -> expected / seen, in first-seen order."""
 
@@ -760,14 +674,14 @@ def check_expects_consistent(tap, expects):
 
 
 class KernelJudge:
-    """Every verdict about one kernel's guest run (tools/vmtest.sh's OUTDIR for SERIES)."""
+    """Every verdict about one kernel's guest run (tests/vm/vmtest.sh's OUTDIR for SERIES)."""
 
     def __init__(self, tap, table, opts, expects, series, outdir):
         self.tap, self.table, self.opts, self.expects = tap, table, opts, expects
         self.series, self.outdir = series, outdir
         self.res = os.path.join(outdir, "results")
         self.guest = {}
-        # a guest that ran a subset of the scenarios (tools/vmtest.sh writes
+        # a guest that ran a subset of the scenarios (tests/vm/vmtest.sh writes
         # it to scenarios.subset, e.g. the arm64 guest) is judged on those
         subset = read(os.path.join(outdir, "scenarios.subset"))
         # (the seed of the test module's buffers runs when "seed-revoke" is in the list)
@@ -789,7 +703,7 @@ class KernelJudge:
         if self.left_out:
             self.tap.skip("%s: %d scenarios not run: %s" % (
                 self.series, len(self.left_out), " ".join(self.left_out)),
-                "not in this guest's list (tools/vmtest.sh: the arm64 subset, VMTEST_SCENARIOS;"
+                "not in this guest's list (tests/vm/vmtest.sh: the arm64 subset, VMTEST_SCENARIOS;"
                 " make vmtest-full runs them all)")
 
     def result(self, ok, what, diags=()):
@@ -921,7 +835,7 @@ class KernelJudge:
 
 
 # ------------------------------------------------------------ the real VFIO guest
-# tools/vmtest.sh boots a second 7.x guest with VM_VFIO=1 and --vfio
+# tests/vm/vmtest.sh boots a second 7.x guest with VM_VFIO=1 and --vfio
 # (tests/vfio/run.sh): Debian's VFIO modules export an ivshmem BAR as a
 # dma-buf, the test module's iommufd-like importer takes it, and each flow
 # of tests/vfio/dat-vfio.c runs under `dmabuf-audit run --events --record`.
@@ -1250,7 +1164,7 @@ def main():
     ap.add_argument("--kprobe-scenarios", default="", help="scenarios also run with --mode kprobe")
     ap.add_argument("--vfio", action="append", default=[], metavar="SERIES:OUTDIR",
                     help="the real-VFIO guest of SERIES (tests/vfio)")
-    ap.add_argument("--kunit", default="", help="the kernel's kunit.py (tools/kunit-parser.sh)")
+    ap.add_argument("--kunit", default="", help="the kernel's kunit.py (tests/vm/kunit-parser.sh)")
     ap.add_argument("--skip", action="append", nargs=2, default=[], metavar=("WHAT", "REASON"),
                     help="a guest the plan cannot run: a TAP # SKIP with its reason")
     ap.add_argument("kernels", nargs="*", help="SERIES:OUTDIR")

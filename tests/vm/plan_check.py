@@ -3,8 +3,8 @@
 
 For each way the Makefile starts the guest suite (make vmtest with the CI kernels,
 make vmtest KERNELS=7.3-arm64, make vmtest-full), ask make what it would run
-(`make -n -B`: nothing is built or booted), take the tools/vmtest.sh command line it
-prints, and ask tools/vmtest.sh --plan which guests that command boots.  Then each
+(`make -n -B`: nothing is built or booted), take the tests/vm/vmtest.sh command line it
+prints, and ask tests/vm/vmtest.sh --plan which guests that command boots.  Then each
 planned guest must:
   - get a dmabuf-audit that the same make run links, for the guest's architecture
     (the compiler of its link line says which; a binary already built is read too);
@@ -73,21 +73,21 @@ def built_binaries(lines):
 
 
 def vmtest_command(lines):
-    """(environment, BIN, SERIES list) of the tools/vmtest.sh command a dry run prints."""
+    """(environment, BIN, SERIES list) of the tests/vm/vmtest.sh command a dry run prints."""
     for line in lines:
         words = shlex.split(line)
-        if "tools/vmtest.sh" not in words:
+        if "tests/vm/vmtest.sh" not in words:
             continue
         env = dict(w.split("=", 1) for w in words[:words.index("tools/run-suite.sh")]
                    if "=" in w) if "tools/run-suite.sh" in words else {}
-        rest = words[words.index("tools/vmtest.sh") + 1:]
+        rest = words[words.index("tests/vm/vmtest.sh") + 1:]
         return env, rest[0], rest[1:]
     return None
 
 
 def plan(env, bin_path, series):
     full_env = dict(os.environ, **env)
-    out = subprocess.run([os.path.join(ROOT, "tools/vmtest.sh"), "--plan", bin_path] + series,
+    out = subprocess.run([os.path.join(ROOT, "tests/vm/vmtest.sh"), "--plan", bin_path] + series,
                          cwd=ROOT, capture_output=True, text=True, env=full_env)
     return out.returncode, out.stdout.splitlines(), out.stderr
 
@@ -121,13 +121,13 @@ def check_run(tap, target, args):
     rc, lines, err = dry_run(target, args)
     cmd = vmtest_command(lines) if rc == 0 else None
     if cmd is None:
-        tap.result(False, "%s: the dry run names a tools/vmtest.sh command" % what,
+        tap.result(False, "%s: the dry run names a tests/vm/vmtest.sh command" % what,
                    err.splitlines()[-5:])
         return
     env, bin_path, series = cmd
     built = built_binaries(lines)
     rc, plan_lines, err = plan(env, bin_path, series)
-    tap.result(rc == 0 and plan_lines, "%s: tools/vmtest.sh --plan for %s" % (what, " ".join(series)),
+    tap.result(rc == 0 and plan_lines, "%s: tests/vm/vmtest.sh --plan for %s" % (what, " ".join(series)),
                err.splitlines()[-5:])
     guests = {}
     for line in plan_lines:

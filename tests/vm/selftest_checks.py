@@ -9,17 +9,15 @@
   released, every attachment detached, every map unmapped within the run.
 - nested: `run --format ktap -- TEST` with the report on standard output,
   one KTAP document, read by the kernel's own kunit.py
-  (tools/kunit-parser.sh; tests/ktap/judge.py): the test's own subtest
+  (tests/vm/kunit-parser.sh; tests/lib/ktap_judge.py): the test's own subtest
   counted as kunit.py counts the test's untraced output, then the 16 rules
   of the audit, all passing; the exit status the untraced test's.
 """
 import json
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ktap"))
-import judge  # noqa: E402  (tests/ktap/judge.py)
+import ktap_judge  # tests/lib/ktap_judge.py
 
 RULES = 16
 # the calls that must be undone within a selftest's run: opened by, closed by,
@@ -75,7 +73,7 @@ def check_events(series, objs, exp, diags):
 
 def own_counts(kunit, raw_out):
     """What kunit.py counts in the test's own (untraced) output."""
-    parsed, _ = judge.parse(kunit, raw_out)
+    parsed, _ = ktap_judge.parse(kunit, raw_out)
     return parsed["misc"]
 
 
@@ -97,7 +95,7 @@ def check_nested(kunit, res, name, test, raw_rc, diags):
         diags.append("nested run exited %s, the test alone %s" % (rc, raw_rc))
     try:
         own = own_counts(kunit, os.path.join(res, name + "-raw.out"))
-        parsed, printed = judge.parse(kunit, doc)
+        parsed, printed = ktap_judge.parse(kunit, doc)
     except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
         diags.append("kunit.py: %s" % e)
         return False
@@ -110,7 +108,7 @@ def check_nested(kunit, res, name, test, raw_rc, diags):
         "total": {"tests": own["tests"] + RULES, "errors": own["errors"]},
         "groups": [[test, mine], ["dmabuf-audit", audit]],
     }
-    diffs = judge.compare(parsed, expect)
+    diffs = ktap_judge.compare(parsed, expect)
     if diffs:
         ok = False
         diags.append("kunit.py read the nested document otherwise:")

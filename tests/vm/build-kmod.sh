@@ -13,7 +13,7 @@
 # - 7.x, and any kernel built for trixie or sid (6.12-newest, sid): their
 #   kbuild tools need that suite's glibc (2.38+; bookworm has 2.36) and
 #   compiler: built in a chroot of the suite the kernel came from
-#   (fetch-kernel's KSUITE; tools/vm-lib.sh vm_suite_chroot) with the trees
+#   (fetch-kernel's KSUITE; tests/vm/vm-lib.sh vm_suite_chroot) with the trees
 #   bind-mounted.
 # - 6.12-rt: the same as 6.12, against the -rt headers (-common-rt).
 # - arm64 (7.3-arm64): cross-built in the trixie chroot with its
@@ -21,10 +21,10 @@
 #   linux-kbuild (host tools) of the same version.
 # - Module BTF: kbuild generates it only when it finds the kernel's vmlinux
 #   (the BTF base) in the object tree.  6.12 and 7.3 headers ship one; for
-#   6.1 it is extracted from vmlinuz (tools/extract-btf.sh --elf).
+#   6.1 it is extracted from vmlinuz (tests/vm/extract-btf.sh --elf).
 set -euo pipefail
 VM_LOG_TAG=build-kmod
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 series=${1:?usage: build-kmod.sh SERIES OUTDIR}

@@ -7,15 +7,19 @@
 
 DA_CACHE=${DA_CACHE:-$HOME/.cache/dmabuf-audit}
 export DA_CACHE
+# the guest harness's folder, tests/vm/ (named when the harness lived in tools/)
 DA_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
-DA_ROOT=$(cd "$DA_TOOLS/.." && pwd)
+DA_ROOT=$(cd "$DA_TOOLS/../.." && pwd)
+# the judges import the shared helpers of tests/lib/ by name, as under tools/run-suite.sh,
+# also when a guest script is run by hand
+export PYTHONPATH=$DA_ROOT/tests/lib${PYTHONPATH:+:$PYTHONPATH}
 
 vm_log() { echo "${VM_LOG_TAG:-vm}: $*" >&2; }
 vm_die() { vm_log "$*"; exit 2; }
 
 # The Debian archive URI from the machine's own apt sources (no host name
-# is written in the repo): tools/fetch-kernel.sh knows how to find it.
+# is written in the repo): tests/vm/fetch-kernel.sh knows how to find it.
 vm_mirror_uri() {
 	"$DA_TOOLS/fetch-kernel.sh" --mirror 2>/dev/null
 }

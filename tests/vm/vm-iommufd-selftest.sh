@@ -3,7 +3,7 @@
 #
 # The upstream iommufd selftest (tools/testing/selftests/iommu/iommufd.c) under
 # `dmabuf-audit run --format ktap` in a guest booting the 7.3 kernel of our
-# own (tools/build-kernel.sh: CONFIG_IOMMUFD_TEST, built once and cached).
+# own (tests/vm/build-kernel.sh: CONFIG_IOMMUFD_TEST, built once and cached).
 # The selftest is built statically from the same source, in the trixie
 # chroot, against that kernel's uapi headers.  The guest (tests/iommufd-
 # selftest/init) runs its dma-buf test cases (dmabuf_simple and dmabuf_revoke
@@ -15,7 +15,7 @@
 # DAT_FULL_TIMEOUT (s, the full run, default 1500).
 set -euo pipefail
 VM_LOG_TAG=vm-iommufd-selftest
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 bin=${1:?usage: vm-iommufd-selftest.sh BIN [--full]}

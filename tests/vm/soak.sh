@@ -19,7 +19,7 @@
 # VM_CONSOLE=1 (show the guest console while it runs).
 set -uo pipefail
 VM_LOG_TAG=soak
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 bin=${1:?usage: soak.sh BIN [--build-only|--boot-only]}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""tools/package/build-image.py BIN VERSION ARCH OUT (make image)
+"""packaging/build-image.py BIN VERSION ARCH OUT (make image)
 
 An OCI image of dmabuf-audit, from scratch: one layer holding the static binary BIN, the
 default policy and the alert rules, nothing else (no base image, no shell, no libc: the static
@@ -33,7 +33,7 @@ FILES = [
     ("usr/share/dmabuf-audit/prometheus/dmabuf-audit.rules.yml",
      os.path.join(HERE, "dmabuf-audit.rules.yml"), 0o644),
 ]
-# where the DaemonSet mounts the node's textfile directory (tools/package/k8s/)
+# where the DaemonSet mounts the node's textfile directory (packaging/k8s/)
 METRICS_DIR = "/var/lib/prometheus/node-exporter"
 OCI_ARCH = {"x86_64": "amd64", "amd64": "amd64", "x86": "amd64", "arm64": "arm64",
             "aarch64": "arm64"}
@@ -112,7 +112,7 @@ def build(bin_path, version, arch, out):
         },
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created": "1970-01-01T00:00:00Z",
-                     "created_by": "tools/package/build-image.py (from scratch)"}],
+                     "created_by": "packaging/build-image.py (from scratch)"}],
     }
     config_digest, config_size = write_blob(out, canonical(config))
     manifest = {
@@ -174,7 +174,7 @@ def interpreter(path):
 
 def main():
     if len(sys.argv) != 5:
-        sys.exit("usage: tools/package/build-image.py BIN VERSION ARCH OUT")
+        sys.exit("usage: packaging/build-image.py BIN VERSION ARCH OUT")
     bin_path, version, arch, out = sys.argv[1:]
     if arch not in OCI_ARCH:
         print(f"build-image: ARCH={arch}: only amd64 and arm64 images are built",

@@ -1,15 +1,15 @@
 #!/bin/bash
 # vmtest.sh BIN SERIES... (make vmtest KERNELS="6.1 6.12 7.3")
 #
-# SERIES as tools/fetch-kernel.sh names them: 6.1, 6.12, 7.3, and 6.12-rt
+# SERIES as tests/vm/fetch-kernel.sh names them: 6.1, 6.12, 7.3, and 6.12-rt
 # (PREEMPT_RT), 6.12-newest, sid (the newest kernels, picked at fetch time),
 # 7.3-arm64 (the arm64 guest).
 #
 # The guest scenario suite.  For each Debian kernel series: build the guest
-# initramfs (tools/vm-initramfs.sh: test module, triggers, BIN, policy; the
+# initramfs (tests/vm/vm-initramfs.sh: test module, triggers, BIN, policy; the
 # real-driver test where the kernel has udmabuf and vgem; the kernel's own
 # dma-buf selftests on 6.12 and 7.3), boot it once under QEMU TCG
-# (tools/vm-boot.sh; every scenario runs in that one boot, each under its own
+# (tests/vm/vm-boot.sh; every scenario runs in that one boot, each under its own
 # `dmabuf-audit run`), then judge everything on the host with
 # tests/vm/compare.py: TAP lines (one per kernel x case), a table
 # case x kernel -> expected / seen, and the time each kernel took.  On 7.x a
@@ -32,7 +32,7 @@
 # with its reason in the run's results, never a failure nor left out.
 set -uo pipefail
 VM_LOG_TAG=vmtest
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 plan_only=
@@ -71,11 +71,11 @@ storm_variant_seconds=${VMTEST_STORM_VARIANT_SECONDS:-0}
 storm_seed=${VMTEST_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 
 # plan_series SERIES: what its guests need, from the series' architecture
-# (an -arm64 series: tools/fetch-kernel.sh) and kernel version.  Sets
+# (an -arm64 series: tests/vm/fetch-kernel.sh) and kernel version.  Sets
 # plan_arch (amd64, arm64), plan_bin (the dmabuf-audit built for it: make,
 # or make arm64 -> $DA_BIN_ARM64), plan_cc (the compiler of the static guest
-# programs, tools/vm-initramfs.sh), plan_machine and plan_vfio_machine
-# (tools/vm-boot.sh's -machine: VM_MACHINE), and plan_vfio_skip (why the series has
+# programs, tests/vm/vm-initramfs.sh), plan_machine and plan_vfio_machine
+# (tests/vm/vm-boot.sh's -machine: VM_MACHINE), and plan_vfio_skip (why the series has
 # no real-VFIO guest; empty when it has one).
 plan_series() {
 	case "$1" in

@@ -33,7 +33,7 @@
 # KREL KDIR VMLINUZ MODDIR SRCDIR HDRDIR KARCH=amd64.
 set -euo pipefail
 VM_LOG_TAG=build-kernel
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 series=${1:?usage: build-kernel.sh SERIES [--print-cache]}

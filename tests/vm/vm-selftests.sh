@@ -2,7 +2,7 @@
 # vm-selftests.sh SERIES DESTDIR
 #
 # Build the kernel's own dma-buf selftests statically for the guest, from
-# Debian's linux-source package of SERIES (tools/fetch-kernel.sh --source):
+# Debian's linux-source package of SERIES (tests/vm/fetch-kernel.sh --source):
 #   tools/testing/selftests/drivers/dma-buf/udmabuf.c   -> DESTDIR/udmabuf
 #   tools/testing/selftests/dmabuf-heaps/dmabuf-heap.c  -> DESTDIR/dmabuf-heap
 # (6.12 and 7.3 guests: each from its own series' source)
@@ -11,7 +11,7 @@
 # machine's gcc against the kernel's own uapi headers.
 set -euo pipefail
 VM_LOG_TAG=vm-selftests
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 series=${1:?usage: vm-selftests.sh SERIES DESTDIR}

@@ -4,7 +4,7 @@
 Documentation/bpf/btf.rst: a 24-byte header, the type records, the
 strings), for the `hooks --btf` bad-input cases and the BTF fuzzer's seeds.
 
-    tests/badinput/btf.py DIR    write the seeds (good.btf, bad-name.btf,
+    tests/lib/btf_writer.py DIR  write the seeds (good.btf, bad-name.btf,
                                  typedef-cycle.btf) into DIR
 """
 import os

@@ -3,12 +3,12 @@
 #
 # The kernel's own KTAP parser, tools/testing/kunit/kunit.py (python3 only;
 # `kunit.py parse FILE` reads a KTAP document), from Debian's linux-source
-# package of SERIES (default 7.3; tools/fetch-kernel.sh --source).  Only
+# package of SERIES (default 7.3; tests/vm/fetch-kernel.sh --source).  Only
 # tools/testing/kunit/ is taken from the tarball, once, into
 # $DA_CACHE/kunit/linux-source-X.  Prints the path of kunit.py.
 set -euo pipefail
 VM_LOG_TAG=kunit-parser
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 series=${1:-7.3}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""judge.py KUNIT_PY DOC EXPECT: read DOC with the kernel's own parser
+"""ktap_judge.py KUNIT_PY DOC EXPECT: read DOC with the kernel's own parser
 (`kunit.py parse --json`) and compare what it read with EXPECT, a JSON
 object:
 
@@ -60,7 +60,7 @@ def compare(parsed, expect):
 
 def main():
     if len(sys.argv) != 4:
-        print("usage: judge.py KUNIT_PY DOC EXPECT_JSON", file=sys.stderr)
+        print("usage: ktap_judge.py KUNIT_PY DOC EXPECT_JSON", file=sys.stderr)
         return 2
     kunit, doc, expect = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     try:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-"""What the replay test cases (run.py) share: TAP output, running the tool,
+"""What the Python suites share (the replay cases in tests/replay/run.py first,
+the service, pictures and bad-input suites too): TAP output, running the tool,
 and reading its JSON Lines reports and the hand-written traces.
 
 Python stdlib only; JSON is compared parsed, never grepped.
@@ -11,7 +12,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TRACES = os.path.join(HERE, "traces")
+TRACES = os.path.join(HERE, "..", "replay", "traces")
 
 # The stable rule IDs of the contract (docs/rules.md), in da_rules order.
 RULES = [

@@ -246,7 +246,7 @@ if [ -z "$headers" ] && [ -n "$image" ]; then
 	headers="linux-headers-$krel$q $common linux-kbuild-$kver"
 fi
 # the module build's host: bookworm's own gcc-12 for +deb12 builds, else
-# the chroot of the suite that built the kernel (tools/build-kmod.sh)
+# the chroot of the suite that built the kernel (tests/vm/build-kmod.sh)
 case "$krel" in
 *+deb12-* | 6.1.0-*) ksuite=bookworm ;;
 *+deb13-*) ksuite=trixie ;;

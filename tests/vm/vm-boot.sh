@@ -11,7 +11,7 @@
 # (seen once with 7.3 under multi-threaded TCG: an "Oops: int3" while the
 # kernel patched its text), is booted once more; OUTDIR/boot-retry says so
 # and the first console is kept as OUTDIR/console.attempt1.log.
-# Environment: VM_MACHINE (QEMU's -machine: tools/vmtest.sh's plan; default
+# Environment: VM_MACHINE (QEMU's -machine: tests/vm/vmtest.sh's plan; default
 # q35, virt for an arm64 kernel), VM_MEM (default 1G), VM_SMP (default 2), VM_CONSOLE=1 also
 # copies the console to standard error while it runs.  VM_VFIO=1: the
 # real-VFIO guest (tests/vfio): an emulated Intel IOMMU with interrupt

@@ -4,7 +4,7 @@
 # The real iommufd for the real-driver suite (tests/vfio, docs/testing.md).
 # Debian builds its 7.x kernels without CONFIG_IOMMUFD (no /dev/iommu, no
 # VFIO device cdev, no IOMMU_IOAS_MAP_FILE).  This builds, from Debian's own
-# linux-source-SERIES and against the same headers (tools/build-kmod.sh's
+# linux-source-SERIES and against the same headers (tests/vm/build-kmod.sh's
 # object tree, in the trixie chroot), the modules that differ once iommufd
 # is on: iommufd, iommufd_driver, vfio (with the device cdev and its iommufd
 # glue), vfio_iommu_type1, vfio-pci-core and vfio-pci.  The sources are
@@ -20,10 +20,10 @@
 # over the source package, the patches and the build recipe (RECIPE below:
 # bump it when the build changes), so each variant is built once (per
 # kernel: KREL names the architecture too).  arm64 kernels (7.3-arm64) are
-# cross-built like tools/build-kmod.sh's module.  OUTDIR gets the .ko files.
+# cross-built like tests/vm/build-kmod.sh's module.  OUTDIR gets the .ko files.
 set -euo pipefail
 VM_LOG_TAG=build-iommufd
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 series=${1:?usage: build-iommufd.sh SERIES OUTDIR [PATCH...]}
@@ -131,7 +131,7 @@ EOF
 	[ -x "$kbuild/tools/bpf/resolve_btfids/resolve_btfids" ] || kmake="$kmake RESOLVE_BTFIDS=true"
 	root=$(vm_trixie_chroot)
 	if [ "$KARCH" = arm64 ]; then
-		# cross-built as tools/build-kmod.sh builds the test module: the
+		# cross-built as tests/vm/build-kmod.sh builds the test module: the
 		# suite's gcc-N-aarch64-linux-gnu (the kernel's compiler), the
 		# amd64 kbuild host tools of the same version
 		kcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([a-z0-9_]*-linux-gnu-\)\{0,1\}\(gcc-[0-9]*\).*/\2/p' \

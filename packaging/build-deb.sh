@@ -1,19 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# tools/package/build-deb.sh BUILD [ARCH]: build the Debian package into BUILD/ (make deb).
+# packaging/build-deb.sh BUILD [ARCH]: build the Debian package into BUILD/ (make deb).
 # ARCH (the Makefile's, e.g. arm64) other than the machine's: cross-built with
 # dpkg-buildpackage -a (make deb ARCH=arm64; the DEPS_ARM64 cross compiler and libraries).
 #
 # dpkg-buildpackage wants debian/ at the top of the tree it builds, and writes the package
 # next to that tree: it runs in BUILD/deb/src, a folder holding only a copy of
-# tools/package/debian/, and debian/rules builds and installs from this source tree
+# packaging/debian/, and debian/rules builds and installs from this source tree
 # (DA_SOURCE) with its own make targets (dynamic, install). Nothing is fetched.
 set -eu
 
-build=${1:?usage: tools/package/build-deb.sh BUILD [ARCH]}
+build=${1:?usage: packaging/build-deb.sh BUILD [ARCH]}
 want_arch=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
+src=$(cd "$here/.." && pwd)
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
 
@@ -21,7 +21,7 @@ build=$(cd "$build" && pwd)
 version=$(sed -n 's/^VERSION := *//p' "$src/Makefile")
 deb_version=$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)
 if [ "$version" != "$deb_version" ]; then
-	echo "build-deb: tools/package/debian/changelog is at $deb_version, the Makefile's VERSION" \
+	echo "build-deb: packaging/debian/changelog is at $deb_version, the Makefile's VERSION" \
 		"at $version: add a changelog entry (dch -v $version)" >&2
 	exit 2
 fi

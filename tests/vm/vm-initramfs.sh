@@ -9,15 +9,15 @@
 # Pack the guest initramfs for one Debian kernel series: busybox (static),
 # the dmabuf-audit binary BIN (static; a dynamic one, the package's, comes
 # with its loader and shared libraries), the test module built for that kernel
-# (tools/build-kmod.sh), the static trigger programs (tests/vm/*.c), the guest
+# (tests/vm/build-kmod.sh), the static trigger programs (tests/vm/*.c), the guest
 # runner tests/vm/init as /init, the test policy, and with --real the vgem
 # modules (decompressed on the host: busybox insmod reads plain .ko only) plus
-# with --selftests the kernel's own dma-buf selftests (tools/vm-selftests.sh).
+# with --selftests the kernel's own dma-buf selftests (tests/vm/vm-selftests.sh).
 # --vfio packs the real-VFIO suite instead of the scenarios (tests/vfio, for
 # a guest booted with VM_VFIO=1): Debian's VFIO modules, the test module's
 # importer dat_importer.ko, the static dat-vfio program and tests/vfio/run.sh;
 # --iommufd adds the real iommufd and the VFIO modules built with it
-# (tools/build-iommufd.sh), loaded in place of Debian's for the iommufd flows.
+# (tests/vm/build-iommufd.sh), loaded in place of Debian's for the iommufd flows.
 # --vfio also packs the revoke storm (tests/storm: dat-storm, /etc/storm.sh):
 # --storm-seconds S on the fixed drivers after the iommufd flows (0: none),
 # --storm-variant-seconds S after each bug variant's flow (0, the default: none).
@@ -26,7 +26,7 @@
 # --bpftrace packs a dynamically linked bpftrace (Debian's package) with every
 # shared library ldd lists, at the host's paths (the bench's bpftrace setting;
 # about 200 MB unpacked: boot the guest with VM_MEM=2G).
-# --soak packs the soak test instead (tools/soak.sh; implies --real):
+# --soak packs the soak test instead (tests/vm/soak.sh; implies --real):
 # tests/soak/guest.sh as /etc/soak.sh, the workload tests/soak/dat-soak.c, and
 # the host's bpftool with its libraries (the guest lists BPF programs and
 # links before, during and after); its work tree is apart from the suite's,
@@ -34,7 +34,7 @@
 # Prints KREL=... and VMLINUZ=... for the caller to eval.
 set -euo pipefail
 VM_LOG_TAG=vm-initramfs
-# shellcheck source=tools/vm-lib.sh
+# shellcheck source=tests/vm/vm-lib.sh
 . "$(dirname "$0")/vm-lib.sh"
 
 series=${1:?usage: vm-initramfs.sh SERIES BIN OUT.cpio.gz [options]}
@@ -139,7 +139,7 @@ command -v cpio >/dev/null || vm_die "cpio is not installed (make deps)"
 vm_kernel "$series" --modules
 # the guest's architecture: its busybox, C compiler for the triggers, and the
 # port the results stream goes out on (arm64's virt machine has one UART:
-# the stream takes a virtio console, tools/vm-boot.sh)
+# the stream takes a virtio console, tests/vm/vm-boot.sh)
 case "$KARCH" in
 arm64)
 	busybox=$(vm_arm64_busybox)
