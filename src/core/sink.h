@@ -128,19 +128,6 @@ struct da_sink *da_sink_html_new(void);
 /* no report at all (--log journal without -o) */
 struct da_sink *da_sink_null_new(void);
 
-/* ---- helpers of the sinks that keep their findings for the end (text report, KTAP, JUnit) ---- */
-
-struct da_store;
-struct da_store_entry;
-/* how such a sink renders one finding into its store */
-typedef void (*da_sink_render_fn)(FILE *out, const struct da_sink *s, const struct da_finding *f);
-/* da_store_init; 0, or -1 with s->error set */
-int da_sink_store_open(struct da_sink *s, struct da_store *st);
-/* render f into st; a failure is left in s->error */
-void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
-			   da_sink_render_fn render);
-/* entry e's text (free it), or NULL with s->error set */
-char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e);
 /* how many of the trace's hooks are attached */
 unsigned int da_hooks_attached(const struct da_trace_info *trace);
 

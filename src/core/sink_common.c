@@ -2,7 +2,8 @@
 /*
  * What every sink shares: the JSON encoding of events (walking the field
  * table of event_schema.c), findings, headers and summaries, and the text
- * rendering of an event's fields.  The finding store is finding_store.c.
+ * rendering of an event's fields.  The finding store of the sinks that
+ * report at the end is finding_store.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,6 @@
 
 #include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/rules.h"
-#include "finding_store.h"
 #include "sink.h"
 
 static const char *const notice_names[] = {
@@ -692,38 +692,4 @@ unsigned int da_hooks_attached(const struct da_trace_info *trace)
 	for (unsigned int i = 0; i < trace->n_hooks; i++)
 		attached += trace->hooks[i].attached;
 	return attached;
-}
-
-int da_sink_store_open(struct da_sink *s, struct da_store *st)
-{
-	if (!da_store_init(st))
-		return 0;
-	s->error = errno ? errno : ENOMEM;
-	return -1;
-}
-
-void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
-			   da_sink_render_fn render)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-
-	if (!mem) {
-		s->error = errno ? errno : ENOMEM;
-		return;
-	}
-	render(mem, s, f);
-	if (fclose(mem) || da_store_add(st, f, text, len))
-		s->error = st->error ? st->error : ENOMEM;
-	free(text);
-}
-
-char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e)
-{
-	char *text = da_store_text(st, e);
-
-	if (!text)
-		s->error = st->error ? st->error : ENOMEM;
-	return text;
 }
