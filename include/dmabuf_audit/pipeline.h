@@ -17,6 +17,7 @@
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/engine.h"
 #include "dmabuf_audit/event.h"
+#include "dmabuf_audit/finding_stage.h"
 #include "dmabuf_audit/service.h"
 #include "dmabuf_audit/symbols.h"
 #include "dmabuf_audit/trace.h"
@@ -107,12 +108,7 @@ void da_pipeline_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
  */
 int da_pipeline_end(struct da_pipeline *p, int *max_severity);
 
-/*
- * The exit status of a finished audit (docs/output.md "Exit status"):
- * opts->error_exitcode when a finding reached opts->fail_on, else 0.
- * max_severity is what da_pipeline_end gave (-1 = no finding).
- */
-int da_exit_status(const struct da_opts *opts, int max_severity);
+/* the exit status from max_severity: da_exit_status (finding_stage.h) */
 void da_pipeline_summary(const struct da_pipeline *p, struct da_summary *out);
 
 /* ---- service (docs/output.md "Service") ---- */

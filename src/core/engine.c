@@ -1423,11 +1423,9 @@ struct da_engine *da_engine_new(const struct da_engine_config *cfg)
 		return NULL;
 	eng->pol = cfg->policy;
 	eng->syms = cfg->symbols;
-	eng->cgroups = cfg->cgroups;
 	eng->trace = cfg->trace;
 	eng->out = cfg->output;
 	eng->quirks = cfg->trace ? cfg->trace->quirks : 0;
-	eng->max_sev = -1;
 	eng->stall_next = UINT64_MAX;
 	if (eng_state_init(eng, cfg)) {
 		da_engine_free(eng);
@@ -1632,9 +1630,4 @@ void da_engine_finish(struct da_engine *eng)
 void da_engine_summary(const struct da_engine *eng, struct da_summary *out)
 {
 	*out = eng->sum;
-}
-
-int da_engine_max_severity(const struct da_engine *eng)
-{
-	return eng->max_sev;
 }

@@ -260,7 +260,6 @@ struct enotes {
 struct da_engine {
 	const struct da_policy *pol;
 	struct da_symbols *syms;
-	struct da_cgroups *cgroups;
 	const struct da_trace_info *trace;
 	struct da_engine_output out;
 	uint32_t quirks;
@@ -342,8 +341,7 @@ struct da_engine {
 	uint64_t stall_next; /* earliest revoke-stalled deadline */
 	bool finished;
 
-	struct da_summary sum;
-	int max_sev;
+	struct da_summary sum; /* what the engine counts; findings: the finding stage */
 	struct enotes notes;
 	char msg[1024];
 };

@@ -115,19 +115,18 @@ struct da_pipeline {
 	bool have_seq;
 	uint64_t next_seq;
 	bool order_noticed;
-	int max_severity;
 	bool write_failed;		/* da_pipeline_end could not write an output */
 
 	struct early_notice early[MAX_EARLY_NOTICES];
 	unsigned int n_early;
 	uint64_t early_dropped;
 
+	/* rule switch, allow-list, severity, counts, repeats: what reaches the sinks */
+	struct da_finding_stage *stage;
+
 	/* service (include/dmabuf_audit/service.h) */
-	struct da_suppress *suppress;
 	struct da_sink log_text;	/* how the log renders text: the report's, no colour */
 	uint64_t events_by_op[DA_OP__COUNT];
-	uint64_t findings[DA_RULE__COUNT][DA_SEV__COUNT];
-	uint64_t repeats_held, repeats_by_rule[DA_RULE__COUNT];
 	double ringbuf_fill;
 	uint64_t next_stats_ns, next_metrics_ns;
 	char metrics_error[512];	/* the last one said, not repeated every interval */
@@ -244,32 +243,7 @@ static void log_finding(struct da_pipeline *p, const struct da_finding *f)
 	free(text);
 }
 
-static uint64_t suppress_window_ns(const struct da_pipeline *p)
-{
-	const struct da_policy *pol = &p->opts->policy;
-
-	return pol->suppress_window_set ? pol->suppress_window_ns :
-					  p->cfg.default_suppress_window_ns;
-}
-
-/* counted whatever happens to it; true when it is a repeat held back */
-static bool count_finding(struct da_pipeline *p, struct da_finding *f)
-{
-	unsigned int rule = (unsigned int)f->rule, sev = (unsigned int)f->severity;
-
-	if ((int)f->severity > p->max_severity)
-		p->max_severity = (int)f->severity;
-	if (rule < DA_RULE__COUNT && sev < DA_SEV__COUNT)
-		p->findings[rule][sev]++;
-	if (!p->suppress || !da_suppress_check(p->suppress, f, f->ts_ns, suppress_window_ns(p),
-					       &f->repeats))
-		return false;
-	p->repeats_held++;
-	if (rule < DA_RULE__COUNT)
-		p->repeats_by_rule[rule]++;
-	return true;
-}
-
+/* a finding the finding stage reports: its stack, then every sink */
 static void on_finding(void *ctx, const struct da_finding *finding)
 {
 	struct da_pipeline *p = ctx;
@@ -277,8 +251,6 @@ static void on_finding(void *ctx, const struct da_finding *finding)
 	char frame_addrs[MAX_STACK_FRAMES][DA_ADDR_STR_LEN];
 	struct da_finding f = *finding;
 
-	if (count_finding(p, &f))
-		return;
 	if (p->opts->stacks && p->cfg.stack_resolver && f.trigger &&
 	    (f.trigger->flags & DA_F_STACK)) {
 		f.n_stack = resolve_stack(p, f.trigger->stack_id, frames);
@@ -292,6 +264,14 @@ static void on_finding(void *ctx, const struct da_finding *finding)
 		log_finding(p, &f);
 	if (p->cfg.live)
 		fflush(p->out);
+}
+
+/* what the engine judged goes to the finding stage, which calls on_finding */
+static void on_engine_finding(void *ctx, const struct da_finding *finding)
+{
+	struct da_pipeline *p = ctx;
+
+	da_finding_stage_take(p->stage, finding);
 }
 
 static void on_notice(void *ctx, enum da_notice_kind kind, const char *message)
@@ -378,10 +358,15 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 	if (cfg->cgroup_resolver)
 		da_cgroups_set_resolver(p->cgroups, cfg->cgroup_resolver, NULL);
 	p->trace = cfg->trace;
-	p->max_severity = -1;
 	p->ringbuf_fill = -1;
-	p->suppress = da_suppress_new();
-	if (!p->suppress) {
+	p->stage = da_finding_stage_new(&(struct da_finding_stage_config){
+		.policy = &o->policy,
+		.cgroups = p->cgroups,
+		.default_suppress_window_ns = cfg->default_suppress_window_ns,
+		.ctx = p,
+		.report = on_finding,
+	});
+	if (!p->stage) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -425,10 +410,9 @@ struct da_pipeline *da_pipeline_new(const struct da_pipeline_config *cfg, char *
 
 	ecfg.policy = &o->policy;
 	ecfg.symbols = cfg->symbols;
-	ecfg.cgroups = p->cgroups;
 	ecfg.trace = cfg->trace;
 	ecfg.output.ctx = p;
-	ecfg.output.finding = on_finding;
+	ecfg.output.finding = on_engine_finding;
 	ecfg.output.notice = on_notice;
 	ecfg.max_buffers = o->max_buffers;
 	ecfg.max_attachments = o->max_attachments;
@@ -683,15 +667,16 @@ static int end_timeline(struct da_pipeline *p, const struct da_summary *sum)
 
 void da_pipeline_stats(const struct da_pipeline *p, struct da_stats *st)
 {
+	const struct da_finding_counts *c = da_finding_stage_counts(p->stage);
+
 	memset(st, 0, sizeof(*st));
-	da_engine_summary(p->engine, &st->sum);
-	st->sum.repeats_held = p->repeats_held;
+	da_pipeline_summary(p, &st->sum);
 	memcpy(st->events_by_op, p->events_by_op, sizeof(st->events_by_op));
-	memcpy(st->findings, p->findings, sizeof(st->findings));
+	memcpy(st->findings, c->by_rule_severity, sizeof(st->findings));
 	for (int r = 0; r < DA_RULE__COUNT; r++)
 		st->rule_severity[r] = p->opts->policy.rule_severity[r];
-	st->repeats_held = p->repeats_held;
-	memcpy(st->repeats_by_rule, p->repeats_by_rule, sizeof(st->repeats_by_rule));
+	st->repeats_held = c->repeats_held;
+	memcpy(st->repeats_by_rule, c->repeats_by_rule, sizeof(st->repeats_by_rule));
 	da_engine_occupancy(p->engine, &st->buffers_live, &st->buffers_capacity,
 			    &st->attachments_live, &st->attachments_capacity);
 	st->ringbuf_fill = p->ringbuf_fill;
@@ -848,15 +833,14 @@ int da_pipeline_end(struct da_pipeline *p, int *max_severity)
 	char err[512];
 	int failed = 0;
 
-	*max_severity = p->max_severity;
+	*max_severity = da_finding_stage_counts(p->stage)->max_severity;
 	if (p->ended)
 		return p->write_failed ? -1 : 0;
 	if (!p->begun)
 		da_pipeline_begin(p);
 	p->ended = true;
 	da_engine_finish(p->engine);
-	da_engine_summary(p->engine, &sum);
-	sum.repeats_held = p->repeats_held;
+	da_pipeline_summary(p, &sum);
 	if (service_end(p, &sum))
 		failed = 1;
 	if (p->sink->ops->end(p->sink, &sum) && p->sink->error) {
@@ -891,20 +875,14 @@ int da_pipeline_end(struct da_pipeline *p, int *max_severity)
 		p->rec = NULL;
 	}
 	p->write_failed = failed;
-	*max_severity = p->max_severity;
+	*max_severity = da_finding_stage_counts(p->stage)->max_severity;
 	return failed ? -1 : 0;
-}
-
-int da_exit_status(const struct da_opts *opts, int max_severity)
-{
-	if (max_severity >= 0 && max_severity >= (int)opts->fail_on)
-		return opts->error_exitcode;
-	return DA_EXIT_OK;
 }
 
 void da_pipeline_summary(const struct da_pipeline *p, struct da_summary *out)
 {
 	da_engine_summary(p->engine, out);
+	da_finding_stage_summary(p->stage, out);
 }
 
 void da_pipeline_free(struct da_pipeline *p)
@@ -925,7 +903,7 @@ void da_pipeline_free(struct da_pipeline *p)
 		da_record_writer_close(p->rec, err, sizeof(err));
 	if (p->out_owned && p->out)
 		fclose(p->out);
-	da_suppress_free(p->suppress);
+	da_finding_stage_free(p->stage);
 	for (unsigned int i = 0; i < p->n_early; i++)
 		free(p->early[i].msg);
 	free(p->rec_symbols.slots);
