@@ -42,6 +42,9 @@ typedef unsigned int (*da_stack_resolver_fn)(void *ctx, int32_t stack_id,
  * through it (reports and --record).
  */
 unsigned int da_stack_drop_tracer_frames(const char **frames, unsigned int n);
+/* the frames of a stack the tracer took (at most DA_STACK_DEPTH), without the tracer's own */
+unsigned int da_stack_resolve(da_stack_resolver_fn resolver, void *ctx, int32_t stack_id,
+			      const char **frames);
 
 struct da_pipeline_config {
 	const struct da_opts *opts;

@@ -693,3 +693,36 @@ unsigned int da_hooks_attached(const struct da_trace_info *trace)
 		attached += trace->hooks[i].attached;
 	return attached;
 }
+
+static void say_write_error(const struct da_sink *s, int err)
+{
+	fprintf(stderr, DA_TOOL_NAME ": cannot write the %s to %s: %s\n", s->what, s->out_name,
+		strerror(err));
+}
+
+int da_sink_end(struct da_sink *s, const struct da_summary *sum)
+{
+	int ret = s->ops->end(s, sum), bad;
+	bool failed = false;
+
+	if (!s->what)
+		return ret ? -1 : 0;
+	if (ret && s->error) {
+		say_write_error(s, s->error);
+		failed = true;
+	}
+	if (s->out_owned) {
+		bad = ferror(s->out);
+		if (fclose(s->out) || bad) {
+			if (!failed)
+				say_write_error(s, errno ? errno : EIO);
+			failed = true;
+		}
+		s->out = NULL;
+	} else if (fflush(s->out) || ferror(s->out)) {
+		if (!failed)
+			say_write_error(s, errno ? errno : EIO);
+		failed = true;
+	}
+	return failed ? -1 : 0;
+}
