@@ -52,10 +52,15 @@ static void sink_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
 	flush_live(p);
 }
 
-/* how a sink says something to every sink (the metrics file's trouble) */
-static void sink_says(void *ctx, enum da_notice_kind kind, const char *msg)
+/* a notice to every sink, printf-style; also how a sink says something (the metrics file) */
+static void notice_v(void *ctx, enum da_notice_kind kind, const char *fmt, va_list ap)
 {
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
 	sink_notice(ctx, kind, msg, NULL);
+	free(msg);
 }
 
 /*
@@ -170,7 +175,7 @@ static struct da_sink *add_sink(struct da_pipeline *p, struct da_sink *s, bool l
 	s->trace = p->cfg.trace;
 	s->symbols = p->cfg.symbols;
 	s->live = live;
-	s->say = sink_says;
+	s->say = notice_v;
 	s->say_ctx = p;
 	p->sinks[p->n_sinks++] = s;
 	return s;
@@ -460,17 +465,11 @@ void da_pipeline_tick(struct da_pipeline *p, uint64_t now_ns)
 
 void da_pipeline_notice(struct da_pipeline *p, enum da_notice_kind kind, const char *fmt, ...)
 {
-	char *msg;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	notice_v(p, kind, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	sink_notice(p, kind, msg, NULL);
-	free(msg);
 }
 
 int da_pipeline_reopen_output(struct da_pipeline *p, char *err, size_t errlen)

@@ -9,6 +9,7 @@
 #ifndef DMABUF_AUDIT_SINK_H
 #define DMABUF_AUDIT_SINK_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,8 +121,8 @@ struct da_sink {
 	bool stats_at_start, stats_at_end;
 	uint64_t next_stats_ns;
 	const struct da_stats *stats;
-	/* something for every sink's notices (set by the pipeline) */
-	void (*say)(void *ctx, enum da_notice_kind kind, const char *msg);
+	/* a notice to every sink, printf-style (set by the pipeline) */
+	void (*say)(void *ctx, enum da_notice_kind kind, const char *fmt, va_list ap);
 	void *say_ctx;
 	/* a sink writing to a file: what it writes and where, for da_sink_end's message */
 	const char *what;	/* "report", "timeline"; NULL: the sink says its own errors */

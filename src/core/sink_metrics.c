@@ -28,18 +28,12 @@ static void say(struct metrics_sink *m, const char *fmt, ...)
 
 static void say(struct metrics_sink *m, const char *fmt, ...)
 {
-	char *msg;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
 	if (m->base.say)
-		m->base.say(m->base.say_ctx, DA_NOTICE_INPUT, msg);
-	free(msg);
+		m->base.say(m->base.say_ctx, DA_NOTICE_INPUT, fmt, ap);
+	va_end(ap);
 }
 
 /* -1 when it could not be written; said on stderr once per different error */
