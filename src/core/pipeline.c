@@ -236,16 +236,15 @@ static struct da_sink *open_timeline(struct da_pipeline *p, char *err, size_t er
 }
 
 /*
- * Every output a sink, in the list's order: the service log and the
- * metrics first (at the end they speak before the report closes, as a
- * notice about the metrics file must reach the report), then the report,
- * the timeline and the record.  Opened in the order the options name
- * files: -o, --record, --timeline.
+ * Every output a sink, in the list's order: the report, the timeline, the
+ * record, the service log, the metrics.  Opened in the order the options
+ * name files: -o, --record, --timeline.  The service log and the metrics
+ * end first: a notice about the metrics file must reach the report.
  */
 static int open_sinks(struct da_pipeline *p, char *err, size_t errlen)
 {
 	const struct da_opts *o = p->opts;
-	struct da_sink *record = NULL, *timeline = NULL;
+	struct da_sink *record = NULL, *timeline = NULL, *log;
 
 	if (check_outputs(o, err, errlen) || open_report(p, err, errlen))
 		return -1;
@@ -262,24 +261,27 @@ static int open_sinks(struct da_pipeline *p, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (p->cfg.log && !add_sink(p, da_sink_log_new(p->cfg.log), false))
-		goto oom;
-	if (o->metrics) {
-		p->metrics = add_sink(p, da_sink_metrics_new(o->metrics, o->metrics_interval,
-							     p->cfg.metrics_best_effort), false);
-		if (!p->metrics)
-			goto oom;
-	}
 	add_sink(p, p->report, p->cfg.live);
 	if (timeline)
 		add_sink(p, timeline, p->cfg.live);
 	if (record)
 		add_sink(p, record, false);
+	if (p->cfg.log) {
+		log = add_sink(p, da_sink_log_new(p->cfg.log), false);
+		if (!log)
+			goto oom;
+		log->end_first = true;
+	}
+	if (o->metrics) {
+		p->metrics = add_sink(p, da_sink_metrics_new(o->metrics, o->metrics_interval,
+							     p->cfg.metrics_best_effort), false);
+		if (!p->metrics)
+			goto oom;
+		p->metrics->end_first = true;
+	}
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
-	drop_sink(timeline);
-	drop_sink(record);
 	return -1;
 }
 
@@ -512,11 +514,17 @@ int da_pipeline_end(struct da_pipeline *p, int *max_severity)
 	da_engine_finish(p->engine);
 	da_pipeline_summary(p, &sum);
 	da_pipeline_final_stats(p, &st);
-	for (unsigned int i = 0; i < p->n_sinks; i++) {
-		p->sinks[i]->stats = &st;
-		if (da_sink_end(p->sinks[i], &sum))
-			failed = true;
-		p->sinks[i]->stats = NULL;
+	for (int first = 1; first >= 0; first--) {
+		for (unsigned int i = 0; i < p->n_sinks; i++) {
+			struct da_sink *s = p->sinks[i];
+
+			if (s->end_first != first)
+				continue;
+			s->stats = &st;
+			if (da_sink_end(s, &sum))
+				failed = true;
+			s->stats = NULL;
+		}
 	}
 	p->write_failed = failed;
 	*max_severity = da_finding_stage_counts(p->stage)->max_severity;

@@ -121,6 +121,11 @@ struct da_sink {
 	bool stats_at_start, stats_at_end;
 	uint64_t next_stats_ns;
 	const struct da_stats *stats;
+	/*
+	 * ends before the others (the service log, the metrics file): what
+	 * it says at the end reaches the report before the report closes
+	 */
+	bool end_first;
 	/* a notice to every sink, printf-style (set by the pipeline) */
 	void (*say)(void *ctx, enum da_notice_kind kind, const char *fmt, va_list ap);
 	void *say_ctx;
