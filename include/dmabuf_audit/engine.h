@@ -186,5 +186,14 @@ void da_engine_tick(struct da_engine *eng, uint64_t now_ns);
 /* End of trace: judge every pending deadline. */
 void da_engine_finish(struct da_engine *eng);
 void da_engine_summary(const struct da_engine *eng, struct da_summary *out);
+/* the engine's live entities and table sizes */
+void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
+			 uint64_t *buffers_capacity, uint64_t *attachments_live,
+			 uint64_t *attachments_capacity);
+/*
+ * The engine's policy (the struct it was given) was replaced in place:
+ * classify the live names and attachments again by the new lists.
+ */
+void da_engine_policy_reloaded(struct da_engine *eng);
 
 #endif /* DMABUF_AUDIT_ENGINE_H */

@@ -70,15 +70,6 @@ struct da_stats {
 	bool running;			/* false in the last write, at a clean exit */
 };
 
-/* the engine's live entities and table sizes */
-void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
-			 uint64_t *buffers_capacity, uint64_t *attachments_live,
-			 uint64_t *attachments_capacity);
-/*
- * The engine's policy (the struct it was given) was replaced in place:
- * classify the live names and attachments again by the new lists.
- */
-void da_engine_policy_reloaded(struct da_engine *eng);
 /* user CPU time and resident memory of this process */
 void da_stats_process(struct da_stats *st);
 /*

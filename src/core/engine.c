@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "dmabuf_audit/addr.h"
-#include "engine_priv.h"
+#include "engine_report.h"
+#include "engine_state.h"
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers */
@@ -1630,4 +1631,14 @@ void da_engine_finish(struct da_engine *eng)
 void da_engine_summary(const struct da_engine *eng, struct da_summary *out)
 {
 	*out = eng->sum;
+}
+
+void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
+			 uint64_t *buffers_capacity, uint64_t *attachments_live,
+			 uint64_t *attachments_capacity)
+{
+	*buffers_live = eng->nlive_bufs;
+	*buffers_capacity = eng->nbufs;
+	*attachments_live = eng->nlive_atts;
+	*attachments_capacity = eng->natts;
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "dmabuf_audit/addr.h"
-#include "engine_priv.h"
+#include "engine_report.h"
 
 const char *eng_scope_name(const struct da_engine *eng, unsigned int slot)
 {

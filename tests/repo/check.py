@@ -14,7 +14,9 @@
 3. The layering of src/ (docs/design.md "Commands"): nothing in src/core,
    src/service or src/live includes a header of src/cmd or calls a function
    src/cmd defines, and no source or header under src/ and include/ reaches
-   itself again through its quoted includes (no include cycle).
+   itself again through its quoted includes (no include cycle); the
+   engine's private headers (src/core/engine_*.h) are included by the
+   engine's files (src/core/engine.c, src/core/engine_*.c) alone.
 4. No call cycle between the source files of src/: from the objects the
    Makefile built (`nm`: what each object defines and what it needs), no
    two files that call each other, directly or around a loop.  An object
@@ -354,6 +356,22 @@ def planted_calls():
     return d, os.path.join(d, "obj")
 
 
+ENGINE_FILE_RE = re.compile(r"^src/core/engine(_\w+)?\.[ch]$")
+ENGINE_PRIVATE_RE = re.compile(r"^src/core/engine_\w+\.h$")
+
+
+def uses_of_engine_internals(repo):
+    """files outside the engine that include one of its private headers"""
+    bad = []
+    for rel in c_files(repo, ("src", "include")):
+        if ENGINE_FILE_RE.match(rel):
+            continue
+        for inc in sorted(set(quoted_includes(repo, rel))):
+            if ENGINE_PRIVATE_RE.match(inc):
+                bad.append(f"{rel}: includes {inc}, the engine's own")
+    return bad
+
+
 def planted_tree():
     """a small repository with one bad reference of each kind and one long function"""
     d = tempfile.mkdtemp(prefix="repo-check-")
@@ -381,6 +399,9 @@ def planted_tree():
         "src/core/a.h": '#include "b.h"\n',
         "src/core/b.h": '#include "a.h"\n',
         "src/service/s.c": '#include "../core/a.h"\n',
+        "src/core/engine_tables.h": "struct da_engine;\n",
+        "src/core/engine_state.c": '#include "engine_tables.h"\n',
+        "src/core/stats.c": '#include "engine_tables.h"\n',
     }
     for rel, text in planted.items():
         with open(os.path.join(d, rel), "w") as f:
@@ -414,10 +435,13 @@ def planted_checks():
                     same([msg for rel, name, msg in long_functions(d)], want_funcs)))
     want_layers = ["include cycle: src/core/a.h -> src/core/b.h -> src/core/a.h",
                    "src/live/trace.c: includes src/cmd/watch.h",
-                   "src/live/trace.c:4: calls da_cmd_watch() of src/cmd/"]
-    results.append(("the layering check finds the planted include cycle and the planted include of"
-                    " and call into src/cmd, and nothing else",
-                    same(include_cycles(d) + uses_of_cmd(d), want_layers)))
+                   "src/live/trace.c:4: calls da_cmd_watch() of src/cmd/",
+                   "src/core/stats.c: includes src/core/engine_tables.h, the engine's own"]
+    results.append(("the layering check finds the planted include cycle, the planted include of"
+                    " and call into src/cmd and the planted use of the engine's private header,"
+                    " and nothing else",
+                    same(include_cycles(d) + uses_of_cmd(d) + uses_of_engine_internals(d),
+                         want_layers)))
     shutil.rmtree(d)
     d, objdir = planted_calls()
     want_calls = ["call cycle among src/core/p.c, src/core/q.c: src/core/p.c -> src/core/q.c (q_fn);"
@@ -451,8 +475,9 @@ def main():
     results.append((f"no C function outside tests/ is over {MAX_FUNCTION_LINES} lines",
                     [msg for rel, name, msg in long_functions(repo)]))
     results.append(("nothing in src/core, src/service or src/live includes or calls into src/cmd;"
-                    " no include cycle in src/ and include/",
-                    include_cycles(repo) + uses_of_cmd(repo)))
+                    " no include cycle in src/ and include/; the engine's private headers"
+                    " are the engine's alone",
+                    include_cycles(repo) + uses_of_cmd(repo) + uses_of_engine_internals(repo)))
     results.append(("no two source files of src/ call each other, directly or around a loop",
                     call_cycles(repo, objdir)))
     passed = [tap_line(i, name, problems) for i, (name, problems) in enumerate(results, 1)]

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/core/engine_priv.h"
+#include "../../src/core/engine_state.h"
 #include "trace_builder.h"
 
 static uint64_t rng;
