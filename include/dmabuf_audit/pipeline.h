@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The pipeline every source feeds: decoded events, in seq order, go to the
- * event printer (--events), the recorder (--record) and the engine; the
- * engine's findings go to the report sink (--format, -o), and everything
- * to the timeline (--timeline FILE, a Perfetto trace).  A live ring
- * buffer, a binary record and a JSON Lines file all drive the same calls,
- * so live and replayed runs of the same events give the same report.
+ * engine, whose findings pass the finding stage (finding_stage.h: rule
+ * switch, allow-list, severity, counts, repeats), and to one list of
+ * sinks, every output one: the report (--format, -o, with --events the
+ * events too), the timeline (--timeline FILE), the record (--record FILE),
+ * the service log (--log journal) and the metrics file (--metrics FILE).
+ * A live ring buffer, a binary record and a JSON Lines file all drive the
+ * same calls, so live and replayed runs of the same events give the same
+ * report.
  */
 #ifndef DMABUF_AUDIT_PIPELINE_H
 #define DMABUF_AUDIT_PIPELINE_H

@@ -65,8 +65,13 @@ static void json_free(struct da_sink *s)
 }
 
 static const struct da_sink_ops json_ops = {
-	.begin = json_begin, .event = json_event, .finding = json_finding,
-	.notice = json_notice, .end = json_end, .free = json_free, .stats = json_stats,
+	.begin = json_begin,
+	.event = json_event,
+	.finding = json_finding,
+	.notice = json_notice,
+	.end = json_end,
+	.free = json_free,
+	.stats = json_stats,
 };
 
 struct da_sink *da_sink_json_new(void)

@@ -23,8 +23,7 @@ static struct metrics_sink *metrics_of(struct da_sink *s)
 	return (struct metrics_sink *)s;
 }
 
-static void say(struct metrics_sink *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void say(struct metrics_sink *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void say(struct metrics_sink *m, const char *fmt, ...)
 {
@@ -51,7 +50,8 @@ static int write_metrics(struct metrics_sink *m, const struct da_stats *st)
 		fprintf(stderr, DA_TOOL_NAME ": %s\n", err);
 		snprintf(m->error, sizeof(m->error), "%s", err);
 		if (m->best_effort)
-			say(m, "metrics: %s; tried again every %g s", err, m->base.stats_interval_s);
+			say(m, "metrics: %s; tried again every %g s", err,
+			    m->base.stats_interval_s);
 	}
 	return m->best_effort ? 0 : -1;
 }
@@ -100,8 +100,12 @@ static void metrics_free(struct da_sink *s)
 }
 
 static const struct da_sink_ops metrics_ops = {
-	.begin = metrics_begin, .event = metrics_event, .finding = metrics_finding,
-	.notice = metrics_notice, .end = metrics_end, .free = metrics_free,
+	.begin = metrics_begin,
+	.event = metrics_event,
+	.finding = metrics_finding,
+	.notice = metrics_notice,
+	.end = metrics_end,
+	.free = metrics_free,
 	.stats = metrics_stats,
 };
 

@@ -14,7 +14,7 @@
 
 /* a set of 64-bit keys (symbol addresses, stack ids already recorded) */
 struct u64set {
-	uint64_t *slots;	/* 0 = empty; keys are stored + 1 */
+	uint64_t *slots; /* 0 = empty; keys are stored + 1 */
 	size_t cap, used;
 };
 
@@ -73,9 +73,9 @@ struct record_sink {
 	struct da_cgroups *cgroups;
 	da_stack_resolver_fn stack_resolver;
 	void *stack_ctx;
-	struct u64set symbols;	/* addresses whose SYMBOL record is written */
-	struct u64set stacks;	/* stack ids whose STACK record is written */
-	unsigned int scopes;	/* scope slots named in the record so far */
+	struct u64set symbols; /* addresses whose SYMBOL record is written */
+	struct u64set stacks; /* stack ids whose STACK record is written */
+	unsigned int scopes; /* scope slots named in the record so far */
 };
 
 static struct record_sink *rec_of(struct da_sink *s)
@@ -204,14 +204,20 @@ static void rec_free(struct da_sink *s)
 }
 
 static const struct da_sink_ops record_ops = {
-	.begin = rec_begin, .event = rec_event, .finding = rec_finding, .notice = rec_notice,
-	.end = rec_end, .free = rec_free,
-	.lost = rec_lost, .tick = rec_tick, .cgroup = rec_cgroup,
+	.begin = rec_begin,
+	.event = rec_event,
+	.finding = rec_finding,
+	.notice = rec_notice,
+	.end = rec_end,
+	.free = rec_free,
+	.lost = rec_lost,
+	.tick = rec_tick,
+	.cgroup = rec_cgroup,
 };
 
 struct da_sink *da_sink_record_new(const char *path, struct da_cgroups *cgroups,
-				   da_stack_resolver_fn stack_resolver, void *stack_ctx,
-				   char *err, size_t errlen)
+				   da_stack_resolver_fn stack_resolver, void *stack_ctx, char *err,
+				   size_t errlen)
 {
 	struct record_sink *r;
 
