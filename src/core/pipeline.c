@@ -2,10 +2,10 @@
 /*
  * The pipeline every source feeds (include/dmabuf_audit/pipeline.h): the
  * seq-gap check, the engine, the finding stage after it, and one list of
- * sinks that every output is (pipeline_priv.h): the service log, the
- * metrics file, the report (--format, -o), the timeline (--timeline FILE)
- * and the record (--record FILE).  The figures and the service tick are
- * service_tick.c.
+ * sinks that every output is (pipeline_priv.h): the report (--format, -o),
+ * the timeline (--timeline FILE), the record (--record FILE), the service
+ * log (--log journal) and the metrics file (--metrics FILE).  The figures
+ * and the service tick are service_tick.c.
  *
  * Per event, with neither --events nor --record nor --timeline, the work
  * is one compare, a walk of the short sink list and the engine: no

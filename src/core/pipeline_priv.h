@@ -30,7 +30,8 @@ struct da_pipeline {
 	struct da_finding_stage *stage;
 	/*
 	 * Every output, in the order each gets a notice, finding and event:
-	 * the service log, the metrics, the report, the timeline, the record.
+	 * the report, the timeline, the record, the service log, the metrics
+	 * (these two end first: see open_sinks).
 	 */
 	struct da_sink *sinks[MAX_SINKS];
 	unsigned int n_sinks;
