@@ -43,7 +43,7 @@ struct da_finding_attachment {
 
 struct da_finding {
 	enum da_rule rule;
-	enum da_severity severity;	/* after policy */
+	enum da_severity severity;	/* set by the finding stage (the policy's) */
 	/* the event that triggered it (for deadlines: the event that hit the deadline) */
 	const struct da_event *trigger;	/* NULL at end of trace */
 	uint64_t seq;
@@ -51,7 +51,7 @@ struct da_finding {
 	uint32_t pid;
 	uint32_t tid;
 	const char *comm;
-	/* the task's workload: cgroup id, path, unit, container, pod (cgroup.h) */
+	/* the task's workload (cgroup.h): the engine sets the id, the finding stage the rest */
 	struct da_cgroup_identity cgroup;
 	struct da_finding_buffer buffer;
 	bool has_attachment;
@@ -64,7 +64,7 @@ struct da_finding {
 	/* set by the pipeline, not the engine, when --stacks is on */
 	unsigned int n_stack;
 	const char *const *stack;
-	/* set by the pipeline: repeats held back since the last report of its kind */
+	/* set by the finding stage: repeats held back since the last report of its kind */
 	uint64_t repeats;
 };
 
@@ -77,7 +77,9 @@ enum da_notice_kind {
 };
 
 /*
- * Callbacks run inside da_engine_feed/lost/tick/finish.  Every pointer in a
+ * Callbacks run inside da_engine_feed/lost/tick/finish.  A finding is as
+ * the engine judged it, before the policy's verdict: its consumer is the
+ * finding stage (finding_stage.h), which decides whether it is reported.  Every pointer in a
  * finding (trigger, message, names, history) is valid only until the
  * callback returns: copy what must outlive it.
  */
@@ -90,7 +92,6 @@ struct da_engine_output {
 struct da_engine_config {
 	const struct da_policy *policy;		/* required */
 	struct da_symbols *symbols;		/* may be NULL: nothing is named */
-	struct da_cgroups *cgroups;		/* may be NULL: cgroups by id only */
 	const struct da_trace_info *trace;	/* may be NULL: no quirks, no scope names */
 	struct da_engine_output output;
 	uint32_t max_buffers;			/* 0 = default (65536) */
@@ -111,8 +112,9 @@ struct da_summary {
 	uint64_t partial_seeded;	/*   ... existed at start, read by the seed */
 	uint64_t seeded_buffers;	/* buffers seeded (of partial_seeded) */
 	uint64_t evicted;		/* entities evicted because a table was full */
+	/* about findings, set by the finding stage (da_finding_stage_summary), not the engine */
 	uint64_t suppressed;		/* findings dropped by the policy's allow-list */
-	uint64_t repeats_held;		/* set by the pipeline: held back by suppress-window */
+	uint64_t repeats_held;		/* held back by suppress-window */
 	uint64_t findings[DA_SEV__COUNT];
 	uint64_t by_rule[DA_RULE__COUNT];
 };
@@ -184,8 +186,14 @@ void da_engine_tick(struct da_engine *eng, uint64_t now_ns);
 /* End of trace: judge every pending deadline. */
 void da_engine_finish(struct da_engine *eng);
 void da_engine_summary(const struct da_engine *eng, struct da_summary *out);
-
-/* Highest severity reported so far, or -1 when there is no finding. */
-int da_engine_max_severity(const struct da_engine *eng);
+/* the engine's live entities and table sizes */
+void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
+			 uint64_t *buffers_capacity, uint64_t *attachments_live,
+			 uint64_t *attachments_capacity);
+/*
+ * The engine's policy (the struct it was given) was replaced in place:
+ * classify the live names and attachments again by the new lists.
+ */
+void da_engine_policy_reloaded(struct da_engine *eng);
 
 #endif /* DMABUF_AUDIT_ENGINE_H */

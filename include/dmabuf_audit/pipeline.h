@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The pipeline every source feeds: decoded events, in seq order, go to the
- * event printer (--events), the recorder (--record) and the engine; the
- * engine's findings go to the report sink (--format, -o), and everything
- * to the timeline (--timeline FILE, a Perfetto trace).  A live ring
- * buffer, a binary record and a JSON Lines file all drive the same calls,
- * so live and replayed runs of the same events give the same report.
+ * engine, whose findings pass the finding stage (finding_stage.h: rule
+ * switch, allow-list, severity, counts, repeats), and to one list of
+ * sinks, every output one: the report (--format, -o, with --events the
+ * events too), the timeline (--timeline FILE), the record (--record FILE),
+ * the service log (--log journal) and the metrics file (--metrics FILE).
+ * A live ring buffer, a binary record and a JSON Lines file all drive the
+ * same calls, so live and replayed runs of the same events give the same
+ * report.
  */
 #ifndef DMABUF_AUDIT_PIPELINE_H
 #define DMABUF_AUDIT_PIPELINE_H
@@ -17,6 +20,7 @@
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/engine.h"
 #include "dmabuf_audit/event.h"
+#include "dmabuf_audit/finding_stage.h"
 #include "dmabuf_audit/service.h"
 #include "dmabuf_audit/symbols.h"
 #include "dmabuf_audit/trace.h"
@@ -41,6 +45,9 @@ typedef unsigned int (*da_stack_resolver_fn)(void *ctx, int32_t stack_id,
  * through it (reports and --record).
  */
 unsigned int da_stack_drop_tracer_frames(const char **frames, unsigned int n);
+/* the frames of a stack the tracer took (at most DA_STACK_DEPTH), without the tracer's own */
+unsigned int da_stack_resolve(da_stack_resolver_fn resolver, void *ctx, int32_t stack_id,
+			      const char **frames);
 
 struct da_pipeline_config {
 	const struct da_opts *opts;
@@ -107,12 +114,7 @@ void da_pipeline_notice(struct da_pipeline *p, enum da_notice_kind kind, const c
  */
 int da_pipeline_end(struct da_pipeline *p, int *max_severity);
 
-/*
- * The exit status of a finished audit (docs/output.md "Exit status"):
- * opts->error_exitcode when a finding reached opts->fail_on, else 0.
- * max_severity is what da_pipeline_end gave (-1 = no finding).
- */
-int da_exit_status(const struct da_opts *opts, int max_severity);
+/* the exit status from max_severity: da_exit_status (finding_stage.h) */
 void da_pipeline_summary(const struct da_pipeline *p, struct da_summary *out);
 
 /* ---- service (docs/output.md "Service") ---- */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What a long-running `watch` adds to the pipeline (docs/output.md
- * "Service"): repeats held back per suppression window, the figures of a
- * stats record and of the metrics file, and the service log (the
- * journal) that gets findings after suppression.  Pure C like the rest of
+ * "Service"): repeats held back per suppression window (the finding
+ * stage's last step), the figures of a stats record and of the metrics
+ * file, and the service log (the journal, a sink of the pipeline:
+ * src/core/sink_log.c) that gets findings after the finding stage.  Pure C like the rest of
  * the core; the journal's socket protocol, sd_notify and the metrics file
  * are in src/service/ (systemd.c, metrics.c).
  */
@@ -70,15 +71,6 @@ struct da_stats {
 	bool running;			/* false in the last write, at a clean exit */
 };
 
-/* the engine's live entities and table sizes */
-void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
-			 uint64_t *buffers_capacity, uint64_t *attachments_live,
-			 uint64_t *attachments_capacity);
-/*
- * The engine's policy (the struct it was given) was replaced in place:
- * classify the live names and attachments again by the new lists.
- */
-void da_engine_policy_reloaded(struct da_engine *eng);
 /* user CPU time and resident memory of this process */
 void da_stats_process(struct da_stats *st);
 /*
@@ -100,9 +92,10 @@ int da_metrics_write(const char *path, const struct da_stats *st, char *err, siz
 /* ---- the service log (the journal, --log journal) ---- */
 
 /*
- * Called by the pipeline for each finding that is reported (not held
- * back), with its text rendering (the report's, with the history) and the
- * repeats held back before it; for each notice; and once with the summary.
+ * Called by the pipeline's log sink (src/core/sink_log.c) for each finding
+ * that is reported (not held back), with its text rendering (the report's,
+ * with the history) and the repeats held back before it; for each notice;
+ * and once with the summary.
  */
 struct da_service_log {
 	void *ctx;

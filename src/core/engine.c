@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "dmabuf_audit/addr.h"
-#include "engine_priv.h"
+#include "engine_report.h"
+#include "engine_state.h"
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers */
@@ -1423,11 +1424,9 @@ struct da_engine *da_engine_new(const struct da_engine_config *cfg)
 		return NULL;
 	eng->pol = cfg->policy;
 	eng->syms = cfg->symbols;
-	eng->cgroups = cfg->cgroups;
 	eng->trace = cfg->trace;
 	eng->out = cfg->output;
 	eng->quirks = cfg->trace ? cfg->trace->quirks : 0;
-	eng->max_sev = -1;
 	eng->stall_next = UINT64_MAX;
 	if (eng_state_init(eng, cfg)) {
 		da_engine_free(eng);
@@ -1634,7 +1633,12 @@ void da_engine_summary(const struct da_engine *eng, struct da_summary *out)
 	*out = eng->sum;
 }
 
-int da_engine_max_severity(const struct da_engine *eng)
+void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
+			 uint64_t *buffers_capacity, uint64_t *attachments_live,
+			 uint64_t *attachments_capacity)
 {
-	return eng->max_sev;
+	*buffers_live = eng->nlive_bufs;
+	*buffers_capacity = eng->nbufs;
+	*attachments_live = eng->nlive_atts;
+	*attachments_capacity = eng->natts;
 }

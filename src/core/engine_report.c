@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Findings and notices: policy (enabled, severity, allow-list), the evidence
- * a finding carries (buffer, attachment, the buffer's recent history from
- * the journal), and the closing notices about what was not judged.
+ * Findings and notices: the evidence a finding carries (buffer, attachment,
+ * the buffer's recent history from the journal), handed to the finding
+ * stage (finding_stage.c: rule switch, allow-list, severity, counts), and
+ * the closing notices about what was not judged.
  */
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dmabuf_audit/addr.h"
-#include "engine_priv.h"
+#include "engine_report.h"
 
 const char *eng_scope_name(const struct da_engine *eng, unsigned int slot)
 {
@@ -75,81 +75,6 @@ void eng_fctx_from_event(struct fctx *fc, const struct da_event *ev, struct ebuf
 	fc->cgroup_id = ev->cgroup_id;
 }
 
-/*
- * A cgroup pattern matches the path or a leading part of it that ends
- * before a '/': "/system.slice" matches every unit under it.
- */
-static bool cgroup_match(const char *pattern, const char *path)
-{
-	char part[DA_CGROUP_PATH_LEN];
-	size_t n;
-
-	if (!fnmatch(pattern, path, 0))
-		return true;
-	n = strnlen(path, sizeof(part) - 1);
-	memcpy(part, path, n);
-	part[n] = '\0';
-	/* shorter and shorter: cut at each '/' from the end */
-	for (size_t i = n; i-- > 1;) {
-		if (part[i] != '/')
-			continue;
-		part[i] = '\0';
-		if (!fnmatch(pattern, part, 0))
-			return true;
-	}
-	return false;
-}
-
-/* the value of a finding's field that allow and severity entries match */
-static const char *match_value(const struct da_finding *f, enum da_allow_field field)
-{
-	switch (field) {
-	case DA_ALLOW_EXPORTER:
-		return f->buffer.exporter;
-	case DA_ALLOW_IMPORTER:
-		return f->has_attachment ? f->attachment.importer_ops_sym : NULL;
-	case DA_ALLOW_CALLBACK:
-		return f->has_attachment ? f->attachment.invalidate_cb_sym : NULL;
-	case DA_ALLOW_DEVICE:
-		return f->has_attachment ? f->attachment.dev : NULL;
-	case DA_ALLOW_COMM:
-		return f->comm;
-	case DA_ALLOW_UNIT:
-		return f->cgroup.unit;
-	case DA_ALLOW_CGROUP:
-		return f->cgroup.path;
-	case DA_ALLOW_CONTAINER:
-		return f->cgroup.container;
-	case DA_ALLOW_POD:
-		return f->cgroup.pod;
-	}
-	return NULL;
-}
-
-/* the first entry of list[n] for `rule` that f matches, or NULL */
-static const struct da_allow *first_match(const struct da_allow *list, unsigned int n,
-					  enum da_rule rule, const struct da_finding *f)
-{
-	for (unsigned int i = 0; i < n; i++) {
-		const struct da_allow *m = &list[i];
-		const char *value = match_value(f, m->field);
-
-		if (m->rule >= 0 && m->rule != (int)rule)
-			continue;
-		if (!value)
-			continue;
-		if (m->field == DA_ALLOW_CGROUP ? cgroup_match(m->value, value) :
-						  !fnmatch(m->value, value, 0))
-			return m;
-	}
-	return NULL;
-}
-
-static bool allowed(struct da_engine *eng, enum da_rule rule, const struct da_finding *f)
-{
-	return first_match(eng->pol->allow, eng->pol->n_allow, rule, f) != NULL;
-}
-
 static inline bool jpos_valid(const struct da_engine *eng, uint64_t pos)
 {
 	return pos && pos <= eng->jcount && pos + eng->jmask + 1 > eng->jcount;
@@ -204,21 +129,18 @@ static void emit_v(struct da_engine *eng, enum da_rule rule, const struct fctx *
 {
 	struct da_finding f;
 
-	if (!rule_on(eng, rule))
-		return;
 	memset(&f, 0, sizeof(f));
 	vsnprintf(eng->msg, sizeof(eng->msg), fmt, ap);
 
 	f.rule = rule;
-	f.severity = eng->pol->rule_severity[rule];
+	/* its severity, workload and fate are the finding stage's (finding_stage.c) */
 	f.trigger = fc->trigger;
 	f.seq = fc->seq;
 	f.ts_ns = fc->ts;
 	f.pid = fc->pid;
 	f.tid = fc->tid;
 	f.comm = fc->comm;
-	/* named at finding time: the allow-list and every output need it */
-	da_cgroups_get(eng->cgroups, fc->cgroup_id, &f.cgroup);
+	f.cgroup.id = fc->cgroup_id;
 	f.buffer.ptr = fc->buf ? fc->buf->ptr : fc->buf_ptr;
 	if (fc->buf) {
 		f.buffer.ino = fc->buf->ino;
@@ -246,22 +168,7 @@ static void emit_v(struct da_engine *eng, enum da_rule rule, const struct fctx *
 		}
 	}
 	f.message = eng->msg;
-	if (eng->pol->n_allow && allowed(eng, rule, &f)) {
-		eng->sum.suppressed++;
-		return;
-	}
-	if (eng->pol->n_severity) {
-		const struct da_allow *m =
-			first_match(eng->pol->severity, eng->pol->n_severity, rule, &f);
-
-		if (m)
-			f.severity = m->severity;
-	}
 	collect_history(eng, fc, &f);
-	eng->sum.findings[f.severity]++;
-	eng->sum.by_rule[rule]++;
-	if ((int)f.severity > eng->max_sev)
-		eng->max_sev = (int)f.severity;
 	if (eng->out.finding)
 		eng->out.finding(eng->out.ctx, &f);
 }

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_priv.h"
+#include "engine_report.h"
+#include "engine_state.h"
 
 /* ------------------------------------------------------------------------ */
 /* Intrusive lists over entity arrays */
@@ -893,4 +894,38 @@ void eng_task_put(struct da_engine *eng, uint32_t ti)
 		return;
 	thash_del(eng, ti);
 	eng_dl_push_tail(TASK_LIST(eng), &eng->t_free, ti);
+}
+
+/*
+ * A policy reloaded under a running engine (SIGHUP): the engine and the
+ * finding stage read most of the policy as they go (rules on/off,
+ * thresholds; severities and the allow-list per finding), but the engine
+ * classifies names and attachments once, when it first sees them.
+ * Classify again what is alive so that the new lists apply to it too; the
+ * entities themselves, their history and the counters stay.
+ */
+void da_engine_policy_reloaded(struct da_engine *eng)
+{
+	for (uint32_t i = 1; i < eng->nnames; i++) {
+		eng->names[i].flags &= ~NF_REVOKING_POLICY;
+		if (da_namelist_has(&eng->pol->revoking_exporters, eng->names[i].name))
+			eng->names[i].flags |= NF_REVOKING_POLICY;
+	}
+	for (uint32_t i = 0; i < eng->natts; i++) {
+		struct eatt *a = &eng->atts[i];
+		const struct eops *ops;
+
+		if (!(a->flags & AF_LIVE) || !(a->flags & AF_KNOWN) || a->ops >= eng->nops)
+			continue;
+		ops = &eng->ops[a->ops];
+		a->flags &= ~(AF_STUB_CB | AF_PINNING);
+		if (ops->invalidate_cb &&
+		    da_namelist_has(&eng->pol->stub_callbacks,
+				    da_symbols_lookup(eng->syms, ops->invalidate_cb)))
+			a->flags |= AF_STUB_CB;
+		if (ops->importer_ops &&
+		    da_namelist_has(&eng->pol->pinning_importers,
+				    da_symbols_lookup(eng->syms, ops->importer_ops)))
+			a->flags |= AF_PINNING;
+	}
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "finding_store.h"
-#include "sink.h" /* da_clean_str */
 
 int da_store_init(struct da_store *st)
 {
@@ -153,4 +152,40 @@ void da_store_fini(struct da_store *st)
 	free(st->mem);
 	free(st->entries);
 	memset(st, 0, sizeof(*st));
+}
+
+/* ---- for the sinks: a failure is left in the sink's error ---- */
+
+int da_sink_store_open(struct da_sink *s, struct da_store *st)
+{
+	if (!da_store_init(st))
+		return 0;
+	s->error = errno ? errno : ENOMEM;
+	return -1;
+}
+
+void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
+			   da_sink_render_fn render)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem) {
+		s->error = errno ? errno : ENOMEM;
+		return;
+	}
+	render(mem, s, f);
+	if (fclose(mem) || da_store_add(st, f, text, len))
+		s->error = st->error ? st->error : ENOMEM;
+	free(text);
+}
+
+char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e)
+{
+	char *text = da_store_text(st, e);
+
+	if (!text)
+		s->error = st->error ? st->error : ENOMEM;
+	return text;
 }

@@ -16,6 +16,7 @@
 
 #include "dmabuf_audit/engine.h"
 #include "dmabuf_audit/event.h"
+#include "sink.h"
 
 struct da_store_entry {
 	uint64_t buf_ptr;
@@ -55,5 +56,17 @@ size_t da_store_rule_end(const struct da_store *st, size_t first, int rule);
 void da_store_sort_by_buffer(struct da_store *st);
 /* also safe on a zeroed store that was never initialised */
 void da_store_fini(struct da_store *st);
+
+/* ---- what those sinks call (a failure is left in the sink's error) ---- */
+
+/* how such a sink renders one finding into its store */
+typedef void (*da_sink_render_fn)(FILE *out, const struct da_sink *s, const struct da_finding *f);
+/* da_store_init; 0, or -1 with s->error set */
+int da_sink_store_open(struct da_sink *s, struct da_store *st);
+/* render f into st; a failure is left in s->error */
+void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
+			   da_sink_render_fn render);
+/* entry e's text (free it), or NULL with s->error set */
+char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e);
 
 #endif /* DMABUF_AUDIT_FINDING_STORE_H */

@@ -9,6 +9,7 @@
 #ifndef DMABUF_AUDIT_SINK_H
 #define DMABUF_AUDIT_SINK_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,8 @@
 #include "dmabuf_audit/cli.h"
 #include "dmabuf_audit/engine.h"
 #include "dmabuf_audit/event.h"
+#include "dmabuf_audit/pipeline.h"
+#include "dmabuf_audit/service.h"
 #include "dmabuf_audit/symbols.h"
 #include "dmabuf_audit/trace.h"
 #include "event_schema.h"
@@ -90,6 +93,12 @@ struct da_sink_ops {
 		       json_t *extra);
 	int (*end)(struct da_sink *s, const struct da_summary *sum);
 	void (*free)(struct da_sink *s);
+	/* optional (NULL: not wanted), what only the record keeps: losses, ticks, cgroup names */
+	void (*lost)(struct da_sink *s, uint64_t first_seq, uint64_t count);
+	void (*tick)(struct da_sink *s, uint64_t now_ns);
+	void (*cgroup)(struct da_sink *s, uint64_t id, const char *path);
+	/* optional: the figures of now (a stats record, the metrics file), see stats_* below */
+	void (*stats)(struct da_sink *s, const struct da_stats *st);
 };
 
 struct da_sink {
@@ -102,6 +111,28 @@ struct da_sink {
 	bool color;
 	bool all_events;	/* gets every event, not only with --events (timelines) */
 	int error;		/* a write failed (errno), reported at the end */
+	/*
+	 * A sink with a stats op gets the figures every stats_interval_s
+	 * seconds of da_pipeline_service_tick (0: never), at the first tick
+	 * when stats_at_start, and once before the sinks end when
+	 * stats_at_end; the final figures are in `stats` during end.
+	 */
+	double stats_interval_s;
+	bool stats_at_start, stats_at_end;
+	uint64_t next_stats_ns;
+	const struct da_stats *stats;
+	/*
+	 * ends before the others (the service log, the metrics file): what
+	 * it says at the end reaches the report before the report closes
+	 */
+	bool end_first;
+	/* a notice to every sink, printf-style (set by the pipeline) */
+	void (*say)(void *ctx, enum da_notice_kind kind, const char *fmt, va_list ap);
+	void *say_ctx;
+	/* a sink writing to a file: what it writes and where, for da_sink_end's message */
+	const char *what;	/* "report", "timeline"; NULL: the sink says its own errors */
+	char out_name[256];
+	bool out_owned;		/* out is closed at the end */
 };
 
 /*
@@ -127,20 +158,27 @@ struct da_sink *da_sink_perfetto_new(void);
 struct da_sink *da_sink_html_new(void);
 /* no report at all (--log journal without -o) */
 struct da_sink *da_sink_null_new(void);
+/* --record FILE (sink_record.c); NULL with a message in err */
+struct da_sink *da_sink_record_new(const char *path, struct da_cgroups *cgroups,
+				   da_stack_resolver_fn stack_resolver, void *stack_ctx,
+				   char *err, size_t errlen);
+/* the service log, --log journal (sink_log.c) */
+struct da_sink *da_sink_log_new(const struct da_service_log *log);
+/*
+ * --metrics FILE (sink_metrics.c): written at the first tick, every
+ * interval and at the end (up 0).  best_effort (watch): a file that
+ * cannot be written is a notice when the error changes, not an error.
+ */
+struct da_sink *da_sink_metrics_new(const char *path, double interval_s, bool best_effort);
+/* why the last metrics write failed; "" when it worked */
+const char *da_sink_metrics_error(const struct da_sink *s);
 
-/* ---- helpers of the sinks that keep their findings for the end (text report, KTAP, JUnit) ---- */
+/*
+ * End s and, when it writes a file (s->what), flush or close that file;
+ * 0, or -1 after saying on stderr what could not be written.
+ */
+int da_sink_end(struct da_sink *s, const struct da_summary *sum);
 
-struct da_store;
-struct da_store_entry;
-/* how such a sink renders one finding into its store */
-typedef void (*da_sink_render_fn)(FILE *out, const struct da_sink *s, const struct da_finding *f);
-/* da_store_init; 0, or -1 with s->error set */
-int da_sink_store_open(struct da_sink *s, struct da_store *st);
-/* render f into st; a failure is left in s->error */
-void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
-			   da_sink_render_fn render);
-/* entry e's text (free it), or NULL with s->error set */
-char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e);
 /* how many of the trace's hooks are attached */
 unsigned int da_hooks_attached(const struct da_trace_info *trace);
 

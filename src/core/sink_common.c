@@ -2,7 +2,8 @@
 /*
  * What every sink shares: the JSON encoding of events (walking the field
  * table of event_schema.c), findings, headers and summaries, and the text
- * rendering of an event's fields.  The finding store is finding_store.c.
+ * rendering of an event's fields.  The finding store of the sinks that
+ * report at the end is finding_store.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,6 @@
 
 #include "dmabuf_audit/addr.h"
 #include "dmabuf_audit/rules.h"
-#include "finding_store.h"
 #include "sink.h"
 
 static const char *const notice_names[] = {
@@ -694,36 +694,35 @@ unsigned int da_hooks_attached(const struct da_trace_info *trace)
 	return attached;
 }
 
-int da_sink_store_open(struct da_sink *s, struct da_store *st)
+static void say_write_error(const struct da_sink *s, int err)
 {
-	if (!da_store_init(st))
-		return 0;
-	s->error = errno ? errno : ENOMEM;
-	return -1;
+	fprintf(stderr, DA_TOOL_NAME ": cannot write the %s to %s: %s\n", s->what, s->out_name,
+		strerror(err));
 }
 
-void da_sink_store_finding(struct da_sink *s, struct da_store *st, const struct da_finding *f,
-			   da_sink_render_fn render)
+int da_sink_end(struct da_sink *s, const struct da_summary *sum)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
+	int ret = s->ops->end(s, sum), bad;
+	bool failed = false;
 
-	if (!mem) {
-		s->error = errno ? errno : ENOMEM;
-		return;
+	if (!s->what)
+		return ret ? -1 : 0;
+	if (ret && s->error) {
+		say_write_error(s, s->error);
+		failed = true;
 	}
-	render(mem, s, f);
-	if (fclose(mem) || da_store_add(st, f, text, len))
-		s->error = st->error ? st->error : ENOMEM;
-	free(text);
-}
-
-char *da_sink_store_text(struct da_sink *s, struct da_store *st, const struct da_store_entry *e)
-{
-	char *text = da_store_text(st, e);
-
-	if (!text)
-		s->error = st->error ? st->error : ENOMEM;
-	return text;
+	if (s->out_owned) {
+		bad = ferror(s->out);
+		if (fclose(s->out) || bad) {
+			if (!failed)
+				say_write_error(s, errno ? errno : EIO);
+			failed = true;
+		}
+		s->out = NULL;
+	} else if (fflush(s->out) || ferror(s->out)) {
+		if (!failed)
+			say_write_error(s, errno ? errno : EIO);
+		failed = true;
+	}
+	return failed ? -1 : 0;
 }

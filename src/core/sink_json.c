@@ -45,6 +45,14 @@ static void json_notice(struct da_sink *s, enum da_notice_kind kind, const char 
 	put(s, o);
 }
 
+/* a stats record (docs/output.md "Service") */
+static void json_stats(struct da_sink *s, const struct da_stats *st)
+{
+	put(s, da_stats_to_json(st));
+	if (s->live)
+		fflush(s->out);
+}
+
 static int json_end(struct da_sink *s, const struct da_summary *sum)
 {
 	put(s, da_summary_to_json(sum));
@@ -56,7 +64,15 @@ static void json_free(struct da_sink *s)
 	free(s);
 }
 
-static const struct da_sink_ops json_ops = DA_SINK_OPS(json);
+static const struct da_sink_ops json_ops = {
+	.begin = json_begin,
+	.event = json_event,
+	.finding = json_finding,
+	.notice = json_notice,
+	.end = json_end,
+	.free = json_free,
+	.stats = json_stats,
+};
 
 struct da_sink *da_sink_json_new(void)
 {

@@ -15,19 +15,8 @@
 #include <unistd.h>
 
 #include "dmabuf_audit/service.h"
-#include "engine_priv.h"
 #include "sink.h"
 #include "dmabuf_audit/cli.h"
-
-void da_engine_occupancy(const struct da_engine *eng, uint64_t *buffers_live,
-			 uint64_t *buffers_capacity, uint64_t *attachments_live,
-			 uint64_t *attachments_capacity)
-{
-	*buffers_live = eng->nlive_bufs;
-	*buffers_capacity = eng->nbufs;
-	*attachments_live = eng->nlive_atts;
-	*attachments_capacity = eng->natts;
-}
 
 void da_stats_process(struct da_stats *st)
 {

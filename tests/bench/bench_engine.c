@@ -25,7 +25,7 @@
 
 #include "dmabuf_audit/engine.h"
 #include "dmabuf_audit/record.h"
-#include "engine_priv.h" /* table sizes, for the exact memory figure */
+#include "engine_tables.h" /* table sizes, for the exact memory figure */
 
 #define SIMS 40000 /* buffers alive at once */
 #define QLEN 12

@@ -14,16 +14,27 @@
 3. The layering of src/ (docs/design.md "Commands"): nothing in src/core,
    src/service or src/live includes a header of src/cmd or calls a function
    src/cmd defines, and no source or header under src/ and include/ reaches
-   itself again through its quoted includes (no include cycle).
+   itself again through its quoted includes (no include cycle); the
+   engine's private headers (src/core/engine_*.h) are included by the
+   engine's files (src/core/engine.c, src/core/engine_*.c) alone.
+4. No call cycle between the source files of src/: from the objects the
+   Makefile built (`nm`: what each object defines and what it needs), no
+   two files that call each other, directly or around a loop.  An object
+   that is missing or older than its source is a failure (build first).
 
 Each check first proves it can fail: it runs on a small planted tree with a
-bad reference / a long function and must report exactly those.
+bad reference / a long function / a call cycle (compiled here with cc) and
+must report exactly those.
 
-    tests/repo/check.py [REPO]
+    tests/repo/check.py [REPO [OBJDIR]]
+
+OBJDIR holds the objects of src/ as the Makefile builds them
+(OBJDIR/core/engine.o for src/core/engine.c; default REPO/build/obj).
 """
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -250,6 +261,118 @@ def uses_of_cmd(repo):
     return bad
 
 
+def object_symbols(obj):
+    """(defined, needed): the global symbols the object defines and the ones it leaves undefined"""
+    out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
+    defined, needed = set(), set()
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == "U":
+            needed.add(fields[1])
+        elif len(fields) == 3 and fields[1] in "TDBRVW":
+            defined.add(fields[2])
+    return defined, needed
+
+
+def call_graph(repo, objdir):
+    """{source: {source it calls: [symbols]}} from the objects, and the problems finding them"""
+    problems, symbols = [], {}
+    for rel in c_files(repo, ("src",)):
+        if not rel.endswith(".c"):
+            continue
+        obj = os.path.join(objdir, os.path.relpath(rel, "src")[:-2] + ".o")
+        if not os.path.isfile(obj) or os.path.getmtime(obj) < os.path.getmtime(os.path.join(repo, rel)):
+            problems.append(f"{obj}: missing or older than {rel} (build first: make)")
+            continue
+        symbols[rel] = object_symbols(obj)
+    owner = {name: rel for rel, (defined, _) in symbols.items() for name in defined}
+    graph = {}
+    for rel, (_, needed) in symbols.items():
+        graph[rel] = {}
+        for name in sorted(needed):
+            callee = owner.get(name)
+            if callee and callee != rel:
+                graph[rel].setdefault(callee, []).append(name)
+    return graph, problems
+
+
+def strongly_connected(graph):
+    """the groups of nodes that reach each other (Tarjan), each sorted, of two nodes or more"""
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(groups)
+
+
+def call_cycles(repo, objdir):
+    """every group of source files under src/ that call each other around a loop, with the calls"""
+    graph, problems = call_graph(repo, objdir)
+    for group in strongly_connected(graph):
+        calls = [f"{a} -> {b} ({', '.join(graph[a][b])})" for a in group for b in sorted(graph[a])
+                 if b in group]
+        problems.append(f"call cycle among {', '.join(group)}: " + "; ".join(calls))
+    return problems
+
+
+def planted_calls():
+    """a planted src/ of three files, two calling each other, compiled: (tree, its objects)"""
+    d = tempfile.mkdtemp(prefix="repo-check-calls-")
+    planted = {
+        "src/core/p.c": "int q_fn(void);\nint p_fn(void)\n{\n\treturn q_fn();\n}\n",
+        "src/core/q.c": "int p_fn(void);\nint q_fn(void)\n{\n\treturn 1;\n}\n\n"
+                        "int q_again(void)\n{\n\treturn p_fn();\n}\n",
+        "src/service/r.c": "int p_fn(void);\nint r_fn(void)\n{\n\treturn p_fn();\n}\n",
+    }
+    for rel, text in planted.items():
+        obj = os.path.join(d, "obj", os.path.relpath(rel, "src")[:-2] + ".o")
+        os.makedirs(os.path.dirname(os.path.join(d, rel)), exist_ok=True)
+        os.makedirs(os.path.dirname(obj), exist_ok=True)
+        with open(os.path.join(d, rel), "w") as f:
+            f.write(text)
+        subprocess.run([os.environ.get("CC", "cc"), "-c", "-o", obj, os.path.join(d, rel)],
+                       check=True)
+    return d, os.path.join(d, "obj")
+
+
+ENGINE_FILE_RE = re.compile(r"^src/core/engine(_\w+)?\.[ch]$")
+ENGINE_PRIVATE_RE = re.compile(r"^src/core/engine_\w+\.h$")
+
+
+def uses_of_engine_internals(repo):
+    """files outside the engine that include one of its private headers"""
+    bad = []
+    for rel in c_files(repo, ("src", "include")):
+        if ENGINE_FILE_RE.match(rel):
+            continue
+        for inc in sorted(set(quoted_includes(repo, rel))):
+            if ENGINE_PRIVATE_RE.match(inc):
+                bad.append(f"{rel}: includes {inc}, the engine's own")
+    return bad
+
+
 def planted_tree():
     """a small repository with one bad reference of each kind and one long function"""
     d = tempfile.mkdtemp(prefix="repo-check-")
@@ -277,6 +400,9 @@ def planted_tree():
         "src/core/a.h": '#include "b.h"\n',
         "src/core/b.h": '#include "a.h"\n',
         "src/service/s.c": '#include "../core/a.h"\n',
+        "src/core/engine_tables.h": "struct da_engine;\n",
+        "src/core/engine_state.c": '#include "engine_tables.h"\n',
+        "src/core/stats.c": '#include "engine_tables.h"\n',
     }
     for rel, text in planted.items():
         with open(os.path.join(d, rel), "w") as f:
@@ -310,10 +436,24 @@ def planted_checks():
                     same([msg for rel, name, msg in long_functions(d)], want_funcs)))
     want_layers = ["include cycle: src/core/a.h -> src/core/b.h -> src/core/a.h",
                    "src/live/trace.c: includes src/cmd/watch.h",
-                   "src/live/trace.c:4: calls da_cmd_watch() of src/cmd/"]
-    results.append(("the layering check finds the planted include cycle and the planted include of"
-                    " and call into src/cmd, and nothing else",
-                    same(include_cycles(d) + uses_of_cmd(d), want_layers)))
+                   "src/live/trace.c:4: calls da_cmd_watch() of src/cmd/",
+                   "src/core/stats.c: includes src/core/engine_tables.h, the engine's own"]
+    results.append(("the layering check finds the planted include cycle, the planted include of"
+                    " and call into src/cmd and the planted use of the engine's private header,"
+                    " and nothing else",
+                    same(include_cycles(d) + uses_of_cmd(d) + uses_of_engine_internals(d),
+                         want_layers)))
+    shutil.rmtree(d)
+    d, objdir = planted_calls()
+    want_calls = ["call cycle among src/core/p.c, src/core/q.c: src/core/p.c -> src/core/q.c (q_fn);"
+                  " src/core/q.c -> src/core/p.c (p_fn)"]
+    got = call_cycles(d, objdir)
+    want_stale = [f"{os.path.join(objdir, 'core', 'p.o')}: missing or older than src/core/p.c"
+                  " (build first: make)"]
+    os.utime(os.path.join(objdir, "core", "p.o"), (0, 0))
+    stale = [x for x in call_cycles(d, objdir) if "older" in x]
+    results.append(("the call check finds the planted call cycle and a stale object, and nothing else",
+                    same(got, want_calls) + same(stale, want_stale)))
     shutil.rmtree(d)
     return results
 
@@ -329,14 +469,18 @@ def tap_line(number, name, problems):
 def main():
     repo = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
     repo = os.path.normpath(repo)
+    objdir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(repo, "build", "obj")
     results = planted_checks()
     results.append(("no doc or comment points at a missing file or outside the repository",
                     missing_references(repo)))
     results.append((f"no C function outside tests/ is over {MAX_FUNCTION_LINES} lines",
                     [msg for rel, name, msg in long_functions(repo)]))
     results.append(("nothing in src/core, src/service or src/live includes or calls into src/cmd;"
-                    " no include cycle in src/ and include/",
-                    include_cycles(repo) + uses_of_cmd(repo)))
+                    " no include cycle in src/ and include/; the engine's private headers"
+                    " are the engine's alone",
+                    include_cycles(repo) + uses_of_cmd(repo) + uses_of_engine_internals(repo)))
+    results.append(("no two source files of src/ call each other, directly or around a loop",
+                    call_cycles(repo, objdir)))
     passed = [tap_line(i, name, problems) for i, (name, problems) in enumerate(results, 1)]
     print(f"1..{len(results)}")
     return 0 if all(passed) else 1

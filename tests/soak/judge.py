@@ -34,7 +34,7 @@ NS = 1e9
 # the tool's warm-up, not held to the flat-RSS rule: at least two minutes
 # (BPF load, kallsyms, first allocations), and until the engine's event
 # journal has gone round once (DA_ENGINE_DEFAULT_JOURNAL in
-# src/core/engine_priv.h: 65536 events of 168 bytes, 11 MiB written in turn,
+# src/core/engine_tables.h: 65536 events of 168 bytes, 11 MiB written in turn,
 # so RSS grows with the events until then)
 WARMUP_S = 120
 JOURNAL_EVENTS = 65536

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/core/engine_priv.h"
+#include "../../src/core/engine_state.h"
 #include "trace_builder.h"
 
 static uint64_t rng;
@@ -252,7 +252,7 @@ static bool fuzz(uint64_t seed, uint32_t nbufs, uint32_t natts, uint32_t jlen, u
 	}
 	tb_finish(&tb);
 	CHECK(check_invariants(tb.eng));
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	for (int s = 0; s < DA_SEV__COUNT; s++)
 		total += sum.findings[s];
 	CHECK(sum.events == tb.seq - 1 - sum.lost);

@@ -127,7 +127,7 @@ static bool dmabuf_revoke_allowed(void)
 	dmabuf_revoke(&tb, false);
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(PINNED_IMPORTER_LEFT_REVOKED, INFO, BUF1, ATT1));
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	if (sum.suppressed != 1) {
 		printf("# suppressed %llu, expected 1\n", (unsigned long long)sum.suppressed);
 		ok = false;

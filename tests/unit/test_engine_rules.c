@@ -879,7 +879,7 @@ static bool address_reuse_quiet(void)
 		tb_detach_release(&tb, T2, BUF1, ATT1);
 	}
 	tb_finish(&tb);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.buffers == 3 && sum.attachments == 3 && sum.partial == 0);
 	return tb_end_expect_none(&tb);
 }

@@ -299,7 +299,7 @@ static bool partial_history(void)
 	CHECK(ok);
 	CHECK(tb.find[0].exporter[0] == 0 && tb.find[0].ino == 0);
 	CHECK(!tb.find[0].att_known);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.buffers == 2 && sum.attachments == 3);
 	CHECK(sum.partial == 5 && sum.partial_late == 5 && sum.partial_lost == 0);
 	CHECK(tb_has_notice(&tb, DA_NOTICE_PARTIAL, "2 buffers and 3 attachments first seen"));
@@ -343,7 +343,7 @@ static bool lost_events_gap(void)
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(PIN_LEAK, HIGH, buf3, att3));
 	CHECK(ok);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.lost == 5);
 	CHECK(sum.partial_lost == 2); /* BUF1 and ATT1 were alive */
 	CHECK(tb_has_notice(&tb, DA_NOTICE_PARTIAL,
@@ -455,7 +455,7 @@ static bool eviction_tiny_caps(void)
 	tb_finish(&tb);
 	ok = TB_EXPECT_NONE(&tb);
 	CHECK(ok);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.evicted >= 6);
 	CHECK(sum.partial_evicted >= 2 && sum.partial_late == 0 && sum.partial_lost == 0);
 	CHECK(sum.partial == sum.partial_evicted);
@@ -520,7 +520,7 @@ static bool mapping_table_full(void)
 	tb_detach(&tb, T2, BUF1, ATT1); /* two still mapped: a leak, but not judged */
 	tb_release(&tb, T2, BUF1);
 	tb_finish(&tb);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.partial == 1 && sum.partial_evicted == 1);
 	CHECK(tb_has_notice(&tb, DA_NOTICE_EVICTED,
 			    "1 mappings did not fit the mapping table (2 entries)"));
@@ -601,7 +601,7 @@ static bool eviction_spares_busy(void)
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(PIN_LEAK, HIGH, BUF1, ATT1));
 	CHECK(ok);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.evicted == 9 && sum.partial == 0);
 	tb_free(&tb);
 	return true;
@@ -629,7 +629,7 @@ static bool dead_slots_recycled_quietly(void)
 	/* BUF1's released entry was recycled: a use now cannot be judged */
 	tb_vmap(&tb, T3, BUF1, false, NOT_HELD, 0);
 	tb_finish(&tb);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.evicted == 0 && sum.buffers == 11 && sum.attachments == 10);
 	CHECK(sum.partial == 1 && sum.partial_evicted == 1);
 	CHECK(!tb_has_notice(&tb, DA_NOTICE_EVICTED, "table full"));
@@ -724,11 +724,11 @@ static bool policy_effects(void)
 	tb_finish(&tb);
 	ok = TB_EXPECT(&tb, E(MAPPING_LEAK, CRITICAL, BUF1, ATT1));
 	CHECK(ok);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.suppressed == 2);
 	CHECK(sum.by_rule[DA_RULE_PIN_LEAK] == 0 && sum.by_rule[DA_RULE_MAPPING_LEAK] == 1);
 	CHECK(sum.findings[DA_SEV_CRITICAL] == 1 && sum.findings[DA_SEV_HIGH] == 0);
-	CHECK(da_engine_max_severity(tb.eng) == DA_SEV_CRITICAL);
+	CHECK(tb_max_severity(&tb) == DA_SEV_CRITICAL);
 	tb_free(&tb);
 	return true;
 }
@@ -763,7 +763,7 @@ static bool summary_and_input(void)
 	struct tb tb;
 
 	CHECK(tb_begin(&tb));
-	CHECK(da_engine_max_severity(tb.eng) == -1);
+	CHECK(tb_max_severity(&tb) == -1);
 	tb_export(&tb, T1, BUF1, RESV1, "system", 1);
 	tb_export_ret(&tb, T1, 0, -12); /* failed export */
 	tb_attach(&tb, T2, BUF1, ATT1, "vgem", NULL, NULL, -22); /* failed attach */
@@ -776,7 +776,7 @@ static bool summary_and_input(void)
 	tb_release(&tb, T1, BUF1);
 	tb_finish(&tb);
 	tb_finish(&tb);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.events == 8 && sum.buffers == 1 && sum.attachments == 0);
 	CHECK(sum.partial == 0 && sum.lost == 0 && sum.evicted == 0);
 	CHECK(tb_has_notice(&tb, DA_NOTICE_INPUT, "unknown op"));
@@ -805,7 +805,7 @@ static bool attachment_address_reuse(void)
 	tb_release(&tb, T2, BUF1);
 	tb_release(&tb, T2, BUF2);
 	tb_finish(&tb);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.attachments == 2 && sum.partial == 0);
 	return tb_end_expect_none(&tb);
 }

@@ -200,7 +200,7 @@ static bool judge_in_cgroup(struct tb *tb, struct da_cgroups *cg, uint64_t cgid,
 	tb_init(tb);
 	if (policy && !tb_policy(tb, policy))
 		return false;
-	tb->cfg.cgroups = cg;
+	tb->cgroups = cg;
 	tb->cgroup = cgid;
 	if (!tb_start(tb))
 		return false;
@@ -229,7 +229,7 @@ static bool policy_matches_workload(void)
 	/* allowed by unit */
 	CHECK(judge_in_cgroup(&tb, cg, 11, "allow * unit vfio-worker.service\n"));
 	CHECK(TB_EXPECT_NONE(&tb));
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.suppressed == 1);
 	tb_free(&tb);
 	/* the correct twin: another unit is not allowed */

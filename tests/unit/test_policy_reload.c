@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A policy reloaded under a running engine (SIGHUP in `watch`,
- * src/core/policy_reload.c): the lists that classify attachments when they
- * are first seen apply to the attachments already alive, and the engine's
- * state (the attachment, its history) is kept.
+ * da_engine_policy_reloaded in src/core/engine_state.c): the lists that
+ * classify attachments when they are first seen apply to the attachments
+ * already alive, and the engine's state (the attachment, its history) is
+ * kept.
  */
 #include <string.h>
 

@@ -29,7 +29,7 @@ static bool seeded_counted_not_late(void)
 	seed_vfio_iommufd(&tb);
 	tb_seed_buffer(&tb, BUF2, RESV2, "udmabuf", 43, 4096);
 	tb_finish(&tb);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.buffers == 2 && sum.attachments == 1);
 	CHECK(sum.partial == 3 && sum.partial_seeded == 3 && sum.seeded_buffers == 2);
 	CHECK(sum.partial_late == 0);
@@ -188,7 +188,7 @@ static bool late_then_seeded(void)
 	tb_finish(&tb);
 	CHECK(TB_EXPECT(&tb, E(MISSING_FENCE_WAIT, CRITICAL, BUF1, 0)));
 	CHECK(tb.find[0].buf_seeded && tb.find[0].ino == 42);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.partial == 2 && sum.partial_seeded == 2 && sum.partial_late == 0);
 	CHECK(!tb_has_notice(&tb, DA_NOTICE_PARTIAL, "first seen in mid-life"));
 	tb_free(&tb);
@@ -214,7 +214,7 @@ static bool seed_of_known_buffer_changes_nothing(void)
 	CHECK(TB_EXPECT(&tb, E(UNBALANCED_UNPIN, HIGH, BUF1, ATT1)));
 	CHECK(!tb.find[0].buf_seeded && !tb.find[0].att_seeded);
 	CHECK(!strcmp(tb.find[0].dev, "0000:03:00.0"));
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.partial == 0 && sum.partial_seeded == 0 && sum.seeded_buffers == 0);
 	tb_free(&tb);
 	return true;

@@ -4,11 +4,15 @@
  * decimal digits, in JSON as integers below 2^63 and as a string of decimal
  * digits from 2^63 on (jansson's integers are signed; docs/output.md).  A
  * LOST notice whose range runs past the last seq ends at the last seq
- * instead of wrapping around.
+ * instead of wrapping around.  The metrics file and the JSON stats record
+ * are sinks of the pipeline too: a metrics file that cannot be written
+ * (watch: best effort) is a notice in the report, and one when it is
+ * written again, both before the last stats record and the summary.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../src/core/sink.h"
@@ -180,6 +184,104 @@ static bool event_u64_fields(void)
 	return ok;
 }
 
+static char *read_all(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NULL;
+	if (getdelim(&text, &len, '\0', f) < 0) {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
+/* the order of needles in text, each after the one before */
+static bool in_order(const char *text, const char *const *needles, unsigned int n)
+{
+	const char *at = text;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const char *next = strstr(at, needles[i]);
+
+		if (!next) {
+			printf("# missing \"%s\" after the one before in:\n%s", needles[i], text);
+			return false;
+		}
+		at = next + strlen(needles[i]);
+	}
+	return true;
+}
+
+/* a pipeline whose metrics folder appears between two ticks (watch: best effort) */
+static bool run_metrics_best_effort(const char *dir, const char *prom, const char *report)
+{
+	struct da_opts opts = { 0 };
+	struct da_trace_info trace = { 0 };
+	struct da_pipeline_config cfg = { 0 };
+	struct da_pipeline *p;
+	char err[256];
+	int max_severity, ret;
+
+	da_policy_init_default(&opts.policy);
+	opts.format = DA_FMT_JSON;
+	opts.output = report;
+	opts.fail_on = DA_SEV_HIGH;
+	opts.metrics = prom;
+	opts.metrics_interval = 1;
+	snprintf(trace.kernel, sizeof(trace.kernel), "test");
+	cfg.opts = &opts;
+	cfg.trace = &trace;
+	cfg.stats_interval_s = 1;
+	cfg.metrics_best_effort = true;
+	p = da_pipeline_new(&cfg, err, sizeof(err));
+	if (!p) {
+		printf("# pipeline: %s\n", err);
+		return false;
+	}
+	da_pipeline_begin(p);
+	da_pipeline_service_tick(p, 1000000000ull); /* the first: metrics, not written */
+	CHECK(mkdir(dir, 0700) == 0);
+	/* 2 s on: a stats record and the metrics, written again */
+	CHECK(da_pipeline_service_tick(p, 3000000000ull));
+	ret = da_pipeline_end(p, &max_severity);
+	da_pipeline_free(p);
+	CHECK(ret == 0);
+	return true;
+}
+
+static bool metrics_best_effort_notices(void)
+{
+	char dir[] = "/tmp/test-sinks-XXXXXX", prom[64], report[64];
+	const char *const order[] = {
+		"{\"type\":\"header\"", "metrics: ", "tried again every 1 s",
+		"{\"type\":\"stats\"", "written again", "{\"type\":\"stats\"",
+		"{\"type\":\"summary\"",
+	};
+	char *text, *metrics;
+	bool ok;
+
+	CHECK(mkdtemp(dir));
+	snprintf(report, sizeof(report), "%s.json", dir);
+	snprintf(prom, sizeof(prom), "%s/m.prom", dir);
+	CHECK(rmdir(dir) == 0);
+	ok = run_metrics_best_effort(dir, prom, report);
+	text = read_all(report);
+	metrics = read_all(prom);
+	ok = ok && text && metrics && in_order(text, order, 7) &&
+	     has(metrics, "dmabuf_audit_up 0\n");
+	free(text);
+	free(metrics);
+	unlink(prom);
+	unlink(report);
+	rmdir(dir);
+	return ok;
+}
+
 TAP_MAIN(TAP_TEST(lost_near_seq_end_text), TAP_TEST(lost_near_seq_end_json),
 	 TAP_TEST(lost_small_json_integers), TAP_TEST(lost_to_last_seq_text),
-	 TAP_TEST(event_u64_fields))
+	 TAP_TEST(event_u64_fields), TAP_TEST(metrics_best_effort_notices))

@@ -189,7 +189,7 @@ static bool miss_inside_batch_quiet(void)
 	tb_detach(&tb, T2, BUF1, ATT1);
 	tb_finish(&tb);
 	ok = TB_EXPECT_NONE(&tb);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.lost == 1);
 	tb_free(&tb);
 	return ok;
@@ -331,7 +331,7 @@ static bool unpin_skipped_held_quiet(void)
 	CHECK(tb_begin(&tb));
 	CHECK(unpin_skipped_held(&tb, BY_RECORD, false, true, false));
 	ok = TB_EXPECT_NONE(&tb);
-	da_engine_summary(tb.eng, &sum);
+	tb_summary(&tb, &sum);
 	CHECK(sum.lost == 1);
 	tb_free(&tb);
 	return ok;

@@ -57,6 +57,14 @@ static void on_finding(void *ctx, const struct da_finding *f)
 	}
 }
 
+/* as the pipeline does: what the engine judged goes to the finding stage */
+static void on_engine_finding(void *ctx, const struct da_finding *f)
+{
+	struct tb *tb = ctx;
+
+	da_finding_stage_take(tb->stage, f);
+}
+
 static void on_notice(void *ctx, enum da_notice_kind kind, const char *message)
 {
 	struct tb *tb = ctx;
@@ -82,7 +90,7 @@ void tb_init(struct tb *tb)
 	tb->cfg.symbols = tb->syms;
 	tb->cfg.trace = &tb->trace;
 	tb->cfg.output.ctx = tb;
-	tb->cfg.output.finding = on_finding;
+	tb->cfg.output.finding = on_engine_finding;
 	tb->cfg.output.notice = on_notice;
 }
 
@@ -106,9 +114,25 @@ bool tb_policy(struct tb *tb, const char *text)
 
 bool tb_start(struct tb *tb)
 {
+	struct da_finding_stage_config stage = {
+		.policy = &tb->pol, .cgroups = tb->cgroups, .ctx = tb, .report = on_finding,
+	};
+
 	tb->trace.quirks = tb->quirks;
-	tb->eng = da_engine_new(&tb->cfg);
+	tb->stage = da_finding_stage_new(&stage);
+	tb->eng = tb->stage ? da_engine_new(&tb->cfg) : NULL;
 	return tb->eng != NULL;
+}
+
+void tb_summary(const struct tb *tb, struct da_summary *sum)
+{
+	da_engine_summary(tb->eng, sum);
+	da_finding_stage_summary(tb->stage, sum);
+}
+
+int tb_max_severity(const struct tb *tb)
+{
+	return da_finding_stage_counts(tb->stage)->max_severity;
 }
 
 void tb_finish(struct tb *tb)
@@ -119,8 +143,10 @@ void tb_finish(struct tb *tb)
 void tb_free(struct tb *tb)
 {
 	da_engine_free(tb->eng);
+	da_finding_stage_free(tb->stage);
 	da_symbols_free(tb->syms);
 	tb->eng = NULL;
+	tb->stage = NULL;
 	tb->syms = NULL;
 }
 
@@ -493,7 +519,7 @@ bool tb_expect_exact(struct tb *tb, const struct tb_expect *exp, unsigned int n)
 		struct da_summary sum;
 		uint64_t total = 0;
 
-		da_engine_summary(tb->eng, &sum);
+		tb_summary(tb, &sum);
 		for (int s = 0; s < DA_SEV__COUNT; s++)
 			total += sum.findings[s];
 		if (total != tb->nfind) {

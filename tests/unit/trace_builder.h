@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dmabuf_audit/engine.h"
+#include "dmabuf_audit/finding_stage.h"
 #include "tap.h"
 
 #define TB_MAX_FINDINGS 128
@@ -52,6 +53,9 @@ struct tb {
 	struct da_trace_info trace;
 	struct da_engine_config cfg;
 	struct da_engine *eng;
+	/* the engine's findings pass the finding stage, as in the pipeline */
+	struct da_cgroups *cgroups; /* names workloads for the stage; NULL: by id only */
+	struct da_finding_stage *stage;
 	uint64_t seq; /* next seq */
 	uint64_t ts; /* current time, ns */
 	uint32_t cpu;
@@ -73,6 +77,10 @@ bool tb_policy(struct tb *tb, const char *text);
 bool tb_start(struct tb *tb);
 void tb_finish(struct tb *tb);
 void tb_free(struct tb *tb);
+/* the engine's summary with the finding stage's counts, as the pipeline gives it */
+void tb_summary(const struct tb *tb, struct da_summary *sum);
+/* the highest severity the stage counted, -1 when none */
+int tb_max_severity(const struct tb *tb);
 
 /* address a symbol name stands for (stable within a tb) */
 uint64_t tb_sym(struct tb *tb, const char *name);
