@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "engine_priv.h"
 
@@ -321,12 +324,34 @@ void eng_state_free(struct da_engine *eng)
 /* ------------------------------------------------------------------------ */
 /* Journal */
 
+/*
+ * The journal is a ring larger than the caches, written once per event and
+ * read back only for a finding's evidence.  An ordinary store first reads
+ * each line of the slot from memory (the ring last passed it long ago);
+ * non-temporal stores write the lines without reading them and without
+ * evicting what the lookups need.  A slot is 16-byte aligned (malloc's
+ * alignment, sizeof(struct da_event) a multiple of 16).
+ */
+static inline void journal_store(struct da_event *slot, const struct da_event *ev)
+{
+#if defined(__SSE2__)
+	_Static_assert(sizeof(*ev) % 16 == 0, "a journal slot is whole 16-byte stores");
+	const __m128i *src = (const __m128i *)ev;
+	__m128i *dst = (__m128i *)slot;
+
+	for (size_t i = 0; i < sizeof(*ev) / 16; i++)
+		_mm_stream_si128(dst + i, _mm_loadu_si128(src + i));
+#else
+	*slot = *ev;
+#endif
+}
+
 uint64_t eng_journal_append(struct da_engine *eng, const struct da_event *ev)
 {
 	uint64_t pos = ++eng->jcount;
 	uint64_t slot = (pos - 1) & eng->jmask;
 
-	eng->jev[slot] = *ev;
+	journal_store(&eng->jev[slot], ev);
 	eng->jprev[slot] = 0;
 	return pos;
 }
