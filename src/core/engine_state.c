@@ -264,7 +264,7 @@ int eng_state_init(struct da_engine *eng, const struct da_engine_config *cfg)
 	eng->evicted_mask = (uint32_t)(z.nevicted - 1);
 	eng->evicted_bufs = calloc(eng->evicted_mask + 1ull, sizeof(uint64_t));
 	eng->evicted_atts = calloc(eng->evicted_mask + 1ull, sizeof(uint64_t));
-	eng->jev = malloc(z.jlen * sizeof(*eng->jev));
+	eng->jev = table_alloc(z.jlen * sizeof(*eng->jev));
 	eng->jprev = malloc(z.jlen * sizeof(*eng->jprev));
 	eng->hist = calloc(z.hlen + 2, sizeof(*eng->hist));
 	eng->hist_pos = calloc(z.hlen + 2, sizeof(*eng->hist_pos));
