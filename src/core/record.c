@@ -745,6 +745,18 @@ static int read_record(struct da_record_reader *r, uint32_t *type, const unsigne
 	int ret;
 
 	r->record_offset = r->in.offset;
+	total = 8 + r->event_len + sizeof(crc);
+	/* the usual record: an EVENT, all of whose bytes are there already */
+	if (r->in.end - r->in.start >= total) {
+		uint32_t head[2];
+
+		memcpy(head, da_input_ptr(&r->in), sizeof(head));
+		if (head[0] == DA_REC_EVENT && head[1] == r->event_len && r->event_len) {
+			*type = DA_REC_EVENT;
+			*len = r->event_len;
+			goto whole;
+		}
+	}
 	ret = read_record_head(r, type, len, err, errlen);
 	if (ret <= 0)
 		return ret;
@@ -760,6 +772,7 @@ static int read_record(struct da_record_reader *r, uint32_t *type, const unsigne
 			 total, got);
 		return -1;
 	}
+whole:
 	/*
 	 * The input's bytes come from the page cache, not yet in any CPU
 	 * cache, and the hardware prefetcher stops at every 4 KiB page: ask
