@@ -329,7 +329,7 @@ void eng_state_free(struct da_engine *eng)
  * read back only for a finding's evidence.  An ordinary store first reads
  * each line of the slot from memory (the ring last passed it long ago);
  * non-temporal stores write the lines without reading them and without
- * evicting what the lookups need.  A slot is 16-byte aligned (malloc's
+ * evicting what the lookups need.  A slot is 16-byte aligned (table_alloc's
  * alignment, sizeof(struct da_event) a multiple of 16).
  */
 static inline void journal_store(struct da_event *slot, const struct da_event *ev)
