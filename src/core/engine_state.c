@@ -11,6 +11,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "engine_report.h"
 #include "engine_state.h"
@@ -143,6 +147,26 @@ static uint32_t *heads_new(unsigned int bits)
 	return h;
 }
 
+/*
+ * A table the lookups hit at random (entities, hash heads): on transparent
+ * huge pages where the system offers them on request.  With 4 KiB pages a
+ * table of a few MB spans more pages than the TLB holds, and every lookup
+ * pays a page walk before its cache miss.  Only the whole huge pages inside
+ * the table are asked for, so the memory it touches (its RSS) stays what
+ * it was.  The result is freed with free().
+ */
+#define TABLE_HUGE (2ul << 20)
+
+static void *table_alloc(size_t bytes)
+{
+	void *t = aligned_alloc(bytes >= TABLE_HUGE ? TABLE_HUGE : 64,
+				(bytes + 63) & ~(size_t)63);
+
+	if (t && bytes >= TABLE_HUGE)
+		madvise(t, bytes & ~(TABLE_HUGE - 1), MADV_HUGEPAGE);
+	return t;
+}
+
 /* The table sizes a configuration asks for (0 = default), before any allocation. */
 struct table_sizes {
 	uint64_t nbufs, natts, hlen, jlen, nmaps, npends, ntasks, nevicted;
@@ -217,8 +241,8 @@ int eng_state_init(struct da_engine *eng, const struct da_engine_config *cfg)
 	eng->nbits = bits_for(DA_ENGINE_MAX_NAMES);
 
 	/* cache-line aligned: an entity never straddles more lines than it must */
-	eng->bufs = aligned_alloc(64, (size_t)eng->nbufs * sizeof(*eng->bufs));
-	eng->atts = aligned_alloc(64, (size_t)eng->natts * sizeof(*eng->atts));
+	eng->bufs = table_alloc((size_t)eng->nbufs * sizeof(*eng->bufs));
+	eng->atts = table_alloc((size_t)eng->natts * sizeof(*eng->atts));
 	if (eng->bufs)
 		memset(eng->bufs, 0, (size_t)eng->nbufs * sizeof(*eng->bufs));
 	if (eng->atts)
@@ -226,7 +250,9 @@ int eng_state_init(struct da_engine *eng, const struct da_engine_config *cfg)
 	eng->opbits = bits_for(DA_ENGINE_MAX_OPS);
 	eng->ops = calloc(DA_ENGINE_MAX_OPS, sizeof(*eng->ops));
 	eng->ophash = heads_new(eng->opbits);
-	eng->maps = calloc(eng->nmaps, sizeof(*eng->maps));
+	eng->maps = table_alloc((size_t)eng->nmaps * sizeof(*eng->maps));
+	if (eng->maps)
+		memset(eng->maps, 0, (size_t)eng->nmaps * sizeof(*eng->maps));
 	eng->pends = calloc(eng->npends, sizeof(*eng->pends));
 	eng->tasks = calloc(eng->ntasks, sizeof(*eng->tasks));
 	eng->names = calloc(DA_ENGINE_MAX_NAMES, sizeof(*eng->names));
@@ -239,7 +265,7 @@ int eng_state_init(struct da_engine *eng, const struct da_engine_config *cfg)
 	eng->evicted_mask = (uint32_t)(z.nevicted - 1);
 	eng->evicted_bufs = calloc(eng->evicted_mask + 1ull, sizeof(uint64_t));
 	eng->evicted_atts = calloc(eng->evicted_mask + 1ull, sizeof(uint64_t));
-	eng->jev = malloc(z.jlen * sizeof(*eng->jev));
+	eng->jev = table_alloc(z.jlen * sizeof(*eng->jev));
 	eng->jprev = malloc(z.jlen * sizeof(*eng->jprev));
 	eng->hist = calloc(z.hlen + 2, sizeof(*eng->hist));
 	eng->hist_pos = calloc(z.hlen + 2, sizeof(*eng->hist_pos));
@@ -299,12 +325,34 @@ void eng_state_free(struct da_engine *eng)
 /* ------------------------------------------------------------------------ */
 /* Journal */
 
+/*
+ * The journal is a ring larger than the caches, written once per event and
+ * read back only for a finding's evidence.  An ordinary store first reads
+ * each line of the slot from memory (the ring last passed it long ago);
+ * non-temporal stores write the lines without reading them and without
+ * evicting what the lookups need.  A slot is 16-byte aligned (table_alloc's
+ * alignment, sizeof(struct da_event) a multiple of 16).
+ */
+static inline void journal_store(struct da_event *slot, const struct da_event *ev)
+{
+#if defined(__SSE2__)
+	_Static_assert(sizeof(*ev) % 16 == 0, "a journal slot is whole 16-byte stores");
+	const __m128i *src = (const __m128i *)ev;
+	__m128i *dst = (__m128i *)slot;
+
+	for (size_t i = 0; i < sizeof(*ev) / 16; i++)
+		_mm_stream_si128(dst + i, _mm_loadu_si128(src + i));
+#else
+	*slot = *ev;
+#endif
+}
+
 uint64_t eng_journal_append(struct da_engine *eng, const struct da_event *ev)
 {
 	uint64_t pos = ++eng->jcount;
 	uint64_t slot = (pos - 1) & eng->jmask;
 
-	eng->jev[slot] = *ev;
+	journal_store(&eng->jev[slot], ev);
 	eng->jprev[slot] = 0;
 	return pos;
 }
