@@ -159,8 +159,14 @@ binary: $(BIN)
 deps:
 	@tools/install-deps.sh $(DEPS)
 
-# header dependencies come from the compiler (-MMD -MP: a removed header is no error)
+# header dependencies come from the compiler (-MMD -MP: a removed header is no error);
+# an object without its .d (built before, or the .d lost) is rebuilt, not trusted
 DEPFLAGS = -MMD -MP
+UNTRACKED_OBJS := $(foreach o,$(wildcard $(BUILD)/obj/*/*.o $(BUILD)/obj/*.o $(BUILD)/bpf/*.o),\
+	$(if $(wildcard $(o:.o=.d)),,$(o)))
+$(UNTRACKED_OBJS): FORCE
+FORCE:
+.PHONY: FORCE
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj/core $(BUILD)/obj/service $(BUILD)/obj/live $(BUILD)/obj/cmd
 	$(call msg,CC,$<)
