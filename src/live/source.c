@@ -300,7 +300,7 @@ static void read_misses(struct da_source *s, uint64_t before_ns)
 	da_miss_clock_read(&s->clock, before_ns, count ? now_ns() : 0, count > 0);
 	if (!s->kprobe_misses_untold && da_live_kprobe_misses_untold(s->live)) {
 		s->kprobe_misses_untold = true;
-		da_pipeline_notice(s->p, DA_NOTICE_LOST,
+		da_pipeline_notice(s->p, DA_NOTICE_HOOK,
 				   "kprobes attached and this kernel does not tell their misses "
 				   "(before 6.7): a kretprobe return missed for want of an "
 				   "instance is lost without a count");
