@@ -50,7 +50,8 @@ storm_run() {
 	note phase "storm $name (seed $DAT_STORM_SEED, $2 s)"
 	storm_t0=$(uptime_ms)
 	dmesg -c >/dev/null
-	dmabuf-audit watch --policy /etc/dmabuf-audit/policy --format json --stats-interval 5 \
+	# -v: its last line splits the lost events (gaps, recursion misses, kprobe misses)
+	dmabuf-audit watch -v --policy /etc/dmabuf-audit/policy --format json --stats-interval 5 \
 		--stacks -o "/results/$name.report" >"/results/$name.out" 2>&1 &
 	storm_watch=$!
 	vfio_wait_for '"type":"header"' "/results/$name.report" 1
