@@ -27,6 +27,7 @@ send /results/storm-insmod.txt
 kprobe_misses_run() {
 	km=kprobe-misses-$1
 	note phase "kretprobe misses under --mode $1"
+	km_t0=$(uptime_ms)
 	dmabuf-audit watch -v --mode "$1" --policy /etc/dmabuf-audit/policy --format json \
 		-o "/results/$km.report" >"/results/$km.out" 2>&1 &
 	km_watch=$!
@@ -40,6 +41,7 @@ kprobe_misses_run() {
 	for f in report out waiters meta; do
 		send "/results/$km.$f"
 	done
+	note "kprobe_misses_$1_guest_ms" $(($(uptime_ms) - km_t0))
 }
 storm_run() {
 	name=$1
