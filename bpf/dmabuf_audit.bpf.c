@@ -304,6 +304,8 @@ static __always_inline int on_attach(void *ctx, struct dma_buf *buf, struct devi
 	if (!e)
 		return 0;
 	e->buf = (__u64)buf;
+	/* which buffer: the address may be another's whose export was not seen */
+	e->ino = BPF_CORE_READ(buf, file, f_inode, i_ino);
 	e->resv = (__u64)resv_of(buf, direct);
 	e->importer_ops = (__u64)ops;
 	if (ops) {

@@ -82,6 +82,7 @@ static json_t *view_json(const struct hooks_view *v, const struct da_kernel_offe
 	json_object_set_new(root, "quirks", quirks);
 	json_object_set_new(root, "callback_field", json_str_or_null(v->facts->callback_field));
 	json_object_set_new(root, "resv_owner", json_boolean(v->facts->resv_owner));
+	json_object_set_new(root, "kprobe_misses_counted", json_boolean(v->facts->kprobe_missed));
 	json_object_set_new(root, "seed_source", json_string(da_seed_source_name(v->seed.source)));
 	json_object_set_new(root, "seed_reason", json_string(v->seed.why));
 	for (unsigned int i = 0; i < v->n; i++)
@@ -138,6 +139,9 @@ static int print_text(FILE *out, const struct hooks_view *v, const struct da_ker
 		facts->quirks ? "" : "none");
 	fprintf(out, "callback: dma_buf_attach_ops.%s\n",
 		facts->callback_field ? facts->callback_field : "(none found)");
+	fprintf(out, "kprobe misses: %s\n",
+		facts->kprobe_missed ? "counted as lost (the kprobe links' info, 6.7+)" :
+				       "not told by this kernel (before 6.7): not counted");
 	fprintf(out, "seed source: %s (%s)\n\n", da_seed_source_name(v->seed.source),
 		v->seed.why);
 	fprintf(out, "%-16s %-34s %-10s %s\n", "HOOK", "FUNCTION", "MODE", "STATUS");

@@ -1041,6 +1041,33 @@ static bool att_learn_importer(struct da_engine *eng, struct eatt *a, const stru
 	return true;
 }
 
+/*
+ * An attach names its buffer by address, and (since the BPF side reads it)
+ * by inode: another inode than the known buffer's at that address means the
+ * known one's release and this one's export were never seen (calls the
+ * kernel skipped: the storm's vgem import of a udmabuf at the address of a
+ * VFIO buffer).  The known buffer is gone; this one is new and partial,
+ * its exporter unknown, so nothing is judged on the other's identity.
+ */
+static void buf_check_identity(struct da_engine *eng, const struct da_event *ev)
+{
+	uint32_t bi = ev->ino && ev->buf ? buf_find(eng, ev->buf) : NIL, gen;
+	struct ebuf *b;
+
+	if (bi == NIL || !eng->bufs[bi].ino || eng->bufs[bi].ino == ev->ino)
+		return;
+	b = &eng->bufs[bi];
+	gen = b->gen + 1;
+	if (b->flags & BF_LIVE)
+		eng->notes.replaced[0]++;
+	if (b->pend != NIL)
+		judge_pending(eng, b->pend, ev, 0, 0);
+	eng_buf_free(eng, bi);
+	bi = eng_buf_new(eng, ev->buf, gen, eng_buf_partial_reason(eng, ev->buf));
+	eng->bufs[bi].ino = ev->ino;
+	eng->bufs[bi].seq_mark = ev->seq;
+}
+
 static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t ti = eng_task_find(eng, ev->tid), bi, ai, gen = 1;
@@ -1059,10 +1086,13 @@ static void on_attach(struct da_engine *eng, const struct da_event *ev, uint64_t
 		t->rc_valid = false;
 		eng_task_put(eng, ti);
 	}
+	buf_check_identity(eng, ev);
 	bi = resolve_live_buf(eng, ev, jpos);
 	if (bi == NIL)
 		return;
 	b = &eng->bufs[bi];
+	if (!b->ino)
+		b->ino = ev->ino; /* first seen here: later attaches are checked against it */
 	if (ev->ret || !ev->attach)
 		return; /* refused: in the buffer's history only */
 	ai = att_find(eng, ev->attach);

@@ -245,6 +245,78 @@ static const char *member_type_name(const struct btf *btf, const struct btf_memb
 	return t ? btf_name(btf, t->name_off) : "";
 }
 
+/* a struct or union type, through typedefs and modifiers (bounded: a crafted file) */
+static const struct btf_type *composite_type(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	for (unsigned int n = 0; t && (btf_is_typedef(t) || btf_is_mod(t)); n++) {
+		if (n == BTF_MAX_TYPEDEF_CHAIN)
+			return NULL;
+		t = btf__type_by_id(btf, t->type);
+	}
+	return t && btf_is_composite(t) ? t : NULL;
+}
+
+/*
+ * The member `name` of struct or union `t`, looked for in its anonymous
+ * members too, as C names them; *bits: its offset from the start of `t`.
+ * depth bounds the search in a crafted file.
+ */
+static const struct btf_member *find_member(const struct btf *btf, const struct btf_type *t,
+					    const char *name, __u32 *bits, unsigned int depth)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (unsigned int i = 0; i < btf_vlen(t); i++, m++) {
+		__u32 off = btf_member_bit_offset(t, i);
+		const struct btf_type *inner;
+		const struct btf_member *found;
+
+		if (m->name_off) {
+			if (strcmp(btf_name(btf, m->name_off), name))
+				continue;
+			*bits = off;
+			return m;
+		}
+		inner = composite_type(btf, m->type);
+		if (!inner || !depth)
+			continue;
+		found = find_member(btf, inner, name, bits, depth - 1);
+		if (found) {
+			*bits += off;
+			return found;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Whether a kprobe link's info tells its misses: struct bpf_link_info has
+ * perf_event.kprobe.missed (6.7+), where src/live/kprobe_misses.c reads it.
+ */
+static bool kprobe_link_missed_readable(const struct btf *btf)
+{
+	static const char *const path[] = { "perf_event", "kprobe", "missed" };
+	int id = btf__find_by_name_kind(btf, "bpf_link_info", BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	__u32 offset = 0;
+
+	for (unsigned int i = 0; t && i < sizeof(path) / sizeof(path[0]); i++) {
+		const struct btf_member *m;
+		__u32 bits;
+
+		if (!btf_is_composite(t))
+			return false;
+		m = find_member(btf, t, path[i], &bits, 4);
+		if (!m)
+			return false;
+		offset += bits;
+		t = i + 1 < sizeof(path) / sizeof(path[0]) ? composite_type(btf, m->type) : t;
+	}
+	return t && offset == DA_KPROBE_LINK_MISSED_OFFSET * 8;
+}
+
 void da_kernel_facts_from_btf(const struct btf *btf, struct da_kernel_facts *facts)
 {
 	const struct btf_member *base;
@@ -274,6 +346,7 @@ void da_kernel_facts_from_btf(const struct btf *btf, struct da_kernel_facts *fac
 		facts->callback_field = "invalidate_mappings";
 	else if (btf_member(btf, "dma_buf_attach_ops", "move_notify"))
 		facts->callback_field = "move_notify";
+	facts->kprobe_missed = kprobe_link_missed_readable(btf);
 }
 
 bool da_plan_usable(const struct da_hook_plan *p, bool live)

@@ -77,9 +77,20 @@ struct da_kernel_facts {
 	uint32_t quirks; /* DA_QUIRK_* */
 	const char *callback_field; /* "invalidate_mappings", "move_notify" or NULL */
 	bool resv_owner; /* resv->lock.base.owner readable */
+	/* a kprobe link's info reports the probe's misses (6.7+): da_kprobe_link_missed() */
+	bool kprobe_missed;
 };
 
 void da_kernel_facts_from_btf(const struct btf *btf, struct da_kernel_facts *facts);
+
+/* where struct bpf_link_info has perf_event.kprobe.missed (uapi, 6.7+), in bytes */
+#define DA_KPROBE_LINK_MISSED_OFFSET 48
+/*
+ * The misses of a kprobe or kretprobe link (src/live/kprobe_misses.c; read
+ * only when facts.kprobe_missed): 1 and *missed set, 0 for a link of
+ * another kind, -errno when the kernel refuses.
+ */
+int da_kprobe_link_missed(int link_fd, uint64_t *missed);
 bool da_btf_has_func(const struct btf *btf, const char *name);
 /*
  * A BTF from a file checked before it is read (btf_check.c): every name
@@ -168,6 +179,10 @@ int da_live_counters_fd(const struct da_live *live);
 struct bpf_object *da_live_object(const struct da_live *live);
 /* program invocations the kernel skipped (recursion misses), all programs together */
 uint64_t da_live_recursion_misses(const struct da_live *live);
+/* calls our kprobes and kretprobes missed (6.7+; 0 before), all together */
+uint64_t da_live_kprobe_misses(const struct da_live *live);
+/* a kprobe is attached and the kernel does not tell its misses (before 6.7) */
+bool da_live_kprobe_misses_untold(const struct da_live *live);
 const struct btf *da_live_btf(const struct da_live *live);
 unsigned int da_live_resolve_stack(void *ctx, int32_t stack_id, const char **frames,
 				   unsigned int max);

@@ -1108,6 +1108,55 @@ uint64_t da_live_recursion_misses(const struct da_live *l)
 	return misses;
 }
 
+/* the misses of one link, when it is a kprobe's (0 otherwise) */
+static uint64_t link_kprobe_misses(const struct bpf_link *link)
+{
+	uint64_t missed = 0;
+
+	if (!link || da_kprobe_link_missed(bpf_link__fd(link), &missed) <= 0)
+		return 0;
+	return missed;
+}
+
+/*
+ * Calls our kprobes and kretprobes missed (src/live/kprobe_misses.c): a
+ * return the kernel had no kretprobe instance for, a probe hit while
+ * another ran on its CPU.  Like a recursion miss, the call took no seq.
+ * 0 where the kernel does not tell (before 6.7: da_live_kprobe_misses_untold())
+ * and where nothing is a kprobe (no system call then).  A module hook
+ * detached at its module's unload takes its count with it.
+ */
+uint64_t da_live_kprobe_misses(const struct da_live *l)
+{
+	uint64_t misses = 0;
+	bool core_kprobes = false;
+
+	if (!l->facts.kprobe_missed)
+		return 0;
+	for (unsigned int i = 0; i < l->n_core; i++)
+		core_kprobes |= l->plans[i].attached && l->plans[i].mode == DA_HM_KPROBE;
+	for (unsigned int i = 0; core_kprobes && i < l->n_links; i++)
+		misses += link_kprobe_misses(l->links[i]);
+	for (unsigned int i = l->n_core; i < l->n_plans; i++) {
+		if (!l->scopes[i].skel || !l->plans[i].attached ||
+		    l->plans[i].mode != DA_HM_KPROBE)
+			continue;
+		misses += link_kprobe_misses(l->scopes[i].entry);
+		misses += link_kprobe_misses(l->scopes[i].exit);
+	}
+	return misses;
+}
+
+bool da_live_kprobe_misses_untold(const struct da_live *l)
+{
+	if (l->facts.kprobe_missed)
+		return false;
+	for (unsigned int i = 0; i < l->n_plans; i++)
+		if (l->plans[i].attached && l->plans[i].mode == DA_HM_KPROBE)
+			return true;
+	return false;
+}
+
 struct bpf_object *da_live_object(const struct da_live *l)
 {
 	return l->skel->obj;

@@ -50,6 +50,9 @@ struct da_source {
 	uint64_t late; /* records that came after their seq was declared lost */
 	uint64_t misses_seen; /* the programs' recursion misses when last read */
 	uint64_t misses_charged; /* ... reported as lost */
+	uint64_t kprobe_misses_seen; /* our kprobes' misses when last read */
+	uint64_t kprobe_misses_charged; /* ... reported as lost */
+	bool kprobe_misses_untold; /* said that this kernel does not count them */
 	/* which records the misses read so far let us judge, and which they make suspect */
 	struct da_miss_clock clock;
 	uint64_t malformed;
@@ -264,8 +267,11 @@ struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int
 }
 
 /*
- * New recursion misses: events that exist nowhere, lost with no gap in seq.
- * Charged before the records taken until before_ns are judged (read once
+ * New recursion misses and kprobe misses (src/live/kprobe_misses.c): events
+ * that exist nowhere, lost with no gap in seq.  A kretprobe counts the
+ * return it will miss at the function's entry, before the return: like a
+ * skipped call, it is counted by every read after the lost event.  Charged
+ * before the records taken until before_ns are judged (read once
  * per batch, not per event).  Where a skipped call was among the records
  * is not known: each record taken before this read is judged between loss
  * points whenever it is delivered (src/core/miss_clock.h; the entities
@@ -277,14 +283,28 @@ struct da_source *da_source_new(struct da_live *live, struct da_pipeline *p, int
 static void read_misses(struct da_source *s, uint64_t before_ns)
 {
 	uint64_t misses = da_live_recursion_misses(s->live);
-	bool new_misses = misses > s->misses_seen;
+	uint64_t kprobe_misses = da_live_kprobe_misses(s->live);
+	uint64_t count = 0;
 
-	if (new_misses) {
-		da_pipeline_lost(s->p, s->next, misses - s->misses_seen);
+	if (misses > s->misses_seen) {
+		count += misses - s->misses_seen;
 		s->misses_charged += misses - s->misses_seen;
 	}
+	if (kprobe_misses > s->kprobe_misses_seen) {
+		count += kprobe_misses - s->kprobe_misses_seen;
+		s->kprobe_misses_charged += kprobe_misses - s->kprobe_misses_seen;
+	}
+	da_pipeline_lost(s->p, s->next, count);
 	s->misses_seen = misses;
-	da_miss_clock_read(&s->clock, before_ns, new_misses ? now_ns() : 0, new_misses);
+	s->kprobe_misses_seen = kprobe_misses;
+	da_miss_clock_read(&s->clock, before_ns, count ? now_ns() : 0, count > 0);
+	if (!s->kprobe_misses_untold && da_live_kprobe_misses_untold(s->live)) {
+		s->kprobe_misses_untold = true;
+		da_pipeline_notice(s->p, DA_NOTICE_HOOK,
+				   "kprobes attached and this kernel does not tell their misses "
+				   "(before 6.7): a kretprobe return missed for want of an "
+				   "instance is lost without a count");
+	}
 }
 
 int da_source_poll(struct da_source *s, int timeout_ms)
@@ -360,11 +380,12 @@ void da_source_drain(struct da_source *s)
 	if (s->verbose) {
 		fprintf(stderr,
 			DA_TOOL_NAME ": %llu events delivered, %llu lost (BPF ring buffer drops: "
-				     "%llu), %llu skipped by the kernel (recursion misses), %llu late, "
-				     "%llu malformed\n",
+				     "%llu), %llu skipped by the kernel (recursion misses), %llu missed "
+				     "by kprobes, %llu late, %llu malformed\n",
 			(unsigned long long)s->events, (unsigned long long)s->gaps,
 			(unsigned long long)read_counter(s, DA_CTR_LOST),
 			(unsigned long long)s->misses_charged,
+			(unsigned long long)s->kprobe_misses_charged,
 			(unsigned long long)s->late, (unsigned long long)s->malformed);
 		print_cpu(s);
 	}

@@ -116,6 +116,10 @@ else:
 check("reservation owner readable%s" % (" (rt_mutex, PREEMPT_RT)" if "-rt" in krel else ""),
       doc["resv_owner"] is True and "no-resv-owner" not in doc["quirks"])
 
+# a kprobe link's info tells the probe's misses from 6.7 (bpf_link_info.perf_event.kprobe.missed)
+check("kprobe misses counted: %s (6.7+)" % (ver >= (6, 7)),
+      doc["kprobe_misses_counted"] is (ver >= (6, 7)), doc["kprobe_misses_counted"])
+
 for fn in ("vfio_pci_dma_buf_move", "vfio_pci_dma_buf_cleanup"):
     h = scopes.get(fn)
     check("%s is a module hook (vfio_pci_core)" % fn,

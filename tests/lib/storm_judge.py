@@ -153,6 +153,57 @@ def judge_storm(objs, meta, summary, expected_rules=()):
     return ok, diags, numbers
 
 
+KPROBE_MISSES_RE = r"(\d+) missed by kprobes"
+
+
+def judge_kprobe_misses(mode, objs, meta, waiters, out):
+    """dat-storm --fence-waiters under `watch -v --mode MODE` (guest.sh,
+    kprobe_misses_run): objs the report, meta its .meta, waiters the
+    program's "key value" lines, out watch's stderr.  With kprobe, the
+    waiters past the kretprobe's instances (waiters - maxactive) are missed
+    returns: the tool counts at least that many kprobe misses, all of them
+    lost and accounted for by lost notices; with fentry nothing is lost.
+    Returns (ok, diags, line)."""
+    import re
+    diags = []
+    ends = [o for o in objs if o.get("type") == "summary"]
+    if not ends:
+        return False, ["the watch report has no summary"], "no summary"
+    lost = int(ends[-1].get("lost", 0))
+    noticed = sum(int(o.get("count", 0)) for o in objs
+                  if o.get("type") == "notice" and o.get("kind") == "lost")
+    counted = re.findall(KPROBE_MISSES_RE, out)
+    missed = int(counted[-1]) if counted else None
+    n, maxactive = int(waiters.get("waiters", 0)), int(waiters.get("maxactive", 0))
+    expected = max(n - maxactive, 0) if mode == "kprobe" else 0
+    ok = meta.get("rc") == "0" and meta.get("waiters_rc") == "0" and n > maxactive and \
+        int(waiters.get("returned", -1)) == n
+    if not ok:
+        diags.append("watch exited %s, the waiters %s: %s waiters, %s returned, maxactive %s" % (
+            meta.get("rc"), meta.get("waiters_rc"), n, waiters.get("returned"), maxactive))
+    if missed is None:
+        ok = False
+        diags.append("watch -v printed no count of kprobe misses")
+    elif mode == "kprobe" and not (expected <= missed <= lost):
+        ok = False
+        diags.append("%s kprobe misses counted, %d expected (%d waiters, %d instances), "
+                     "%d lost" % (missed, expected, n, maxactive, lost))
+    elif mode != "kprobe" and (missed or lost):
+        ok = False
+        diags.append("%d kprobe misses, %d lost under %s" % (missed, lost, mode))
+    if lost != noticed:
+        ok = False
+        diags.append("%d events lost, %d accounted for by lost notices" % (lost, noticed))
+    severe = [o.get("rule") for o in objs
+              if o.get("type") == "finding" and o.get("severity") in SEVERE]
+    if severe:
+        ok = False
+        diags.append("findings at warning or above: %s" % ",".join(sorted(set(severe))))
+    line = "%d waiters, %d kretprobe instances: %s kprobe misses counted, %d lost" % (
+        n, maxactive, missed, lost)
+    return ok, diags, line
+
+
 def describe(numbers, summary, by_rule):
     """One line for the TAP output and the table."""
     fired = ",".join("%s=%d" % kv for kv in sorted(by_rule.items()) if kv[1]) or "none"

@@ -31,6 +31,8 @@
  * tool then reports at warning or above on the fixed drivers is a false
  * finding or a kernel bug.
  *
+ *   dat-storm --fence-waiters N   (below: a kretprobe's misses, counted)
+ *
  * --round SEED runs one round alone (no kill, no PRIME child): the steps
  * each thread draws are the same as in the storm that printed SEED (the
  * interleaving of the threads is the kernel's).  --log appends every step
@@ -661,6 +663,122 @@ static void prime_churn(uint64_t seed, int64_t deadline)
 	}
 }
 
+/* ------------------------------------------------------------ fence waiters */
+
+/*
+ * --fence-waiters N: N threads wait at once in dma_resv_wait_timeout() (a
+ * hooked function, the fence_wait hook) on a vgem buffer's unsignalled
+ * fence, through DMA_BUF_IOCTL_SYNC, until the fence is signalled.  Under
+ * `watch --mode kprobe` the hook is a kretprobe with max(10, 2 * possible
+ * CPUs) instances (register_kretprobe()): the returns of the waiters that
+ * found none in use are missed, and the tool must count them as lost
+ * (src/live/kprobe_misses.c); under fexit nothing is lost.  Prints
+ * "waiters N", "maxactive M" (what the kernel gives a kretprobe here),
+ * "returned K" (the waits that ended).
+ */
+struct dat_drm_mode_create_dumb {
+	uint32_t height, width, bpp, flags;
+	uint32_t handle, pitch;
+	uint64_t size;
+};
+
+struct dat_vgem_fence_attach {
+	uint32_t handle, flags, out_fence, pad;
+};
+
+struct dat_vgem_fence_signal {
+	uint32_t fence, flags;
+};
+
+struct dat_dma_buf_sync {
+	uint64_t flags;
+};
+
+#define DAT_DRM_IOCTL_MODE_CREATE_DUMB _IOWR('d', 0xb2, struct dat_drm_mode_create_dumb)
+#define DAT_DRM_IOCTL_PRIME_HANDLE_TO_FD _IOWR('d', 0x2d, struct dat_drm_prime_handle)
+/* DRM_COMMAND_BASE 0x40: vgem's FENCE_ATTACH 0x01, FENCE_SIGNAL 0x02 (include/uapi/drm/vgem_drm.h) */
+#define DAT_VGEM_IOCTL_FENCE_ATTACH _IOWR('d', 0x41, struct dat_vgem_fence_attach)
+#define DAT_VGEM_IOCTL_FENCE_SIGNAL _IOW('d', 0x42, struct dat_vgem_fence_signal)
+#define DAT_VGEM_FENCE_WRITE 0x1
+#define DAT_DMA_BUF_IOCTL_SYNC _IOW('b', 0, struct dat_dma_buf_sync)
+#define DAT_DMA_BUF_SYNC_START_RW 3 /* DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW */
+#define MAX_WAITERS 64
+
+static int waiters_buf = -1;
+static int waiters_entered, waiters_returned;
+
+static void *fence_waiter(void *arg)
+{
+	struct dat_dma_buf_sync sync = { .flags = DAT_DMA_BUF_SYNC_START_RW };
+
+	__atomic_add_fetch(&waiters_entered, 1, __ATOMIC_RELAXED);
+	/* begin_cpu_access waits for the buffer's write fence (interruptible, unbounded) */
+	if (!ioctl(waiters_buf, DAT_DMA_BUF_IOCTL_SYNC, &sync))
+		__atomic_add_fetch(&waiters_returned, 1, __ATOMIC_RELAXED);
+	return arg;
+}
+
+/* max(10, 2 * possible CPUs): a kretprobe's instances when nobody sets maxactive */
+static int kretprobe_maxactive(void)
+{
+	int first, last, cpus = 0;
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+
+	/* "0-3" or "0-1,4-5" */
+	while (f && fscanf(f, "%d", &first) == 1) {
+		last = first;
+		if (fscanf(f, "-%d", &last) != 1)
+			last = first;
+		cpus += last - first + 1;
+		if (fgetc(f) != ',')
+			break;
+	}
+	if (f)
+		fclose(f);
+	return 2 * cpus > 10 ? 2 * cpus : 10;
+}
+
+static int fence_waiters(int n)
+{
+	struct dat_drm_mode_create_dumb bo = { .height = 16, .width = 256, .bpp = 32 };
+	struct dat_drm_prime_handle prime = { 0 };
+	struct dat_vgem_fence_attach fence = { 0 };
+	struct dat_vgem_fence_signal signal = { 0 };
+	pthread_t threads[MAX_WAITERS];
+	int drm = open_vgem(), started = 0;
+
+	if (drm < 0 || ioctl(drm, DAT_DRM_IOCTL_MODE_CREATE_DUMB, &bo)) {
+		perror("dat-storm: vgem buffer");
+		return 1;
+	}
+	prime.handle = fence.handle = bo.handle;
+	prime.flags = O_CLOEXEC | O_RDWR;
+	fence.flags = DAT_VGEM_FENCE_WRITE;
+	if (ioctl(drm, DAT_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ||
+	    ioctl(drm, DAT_VGEM_IOCTL_FENCE_ATTACH, &fence)) {
+		perror("dat-storm: vgem export or fence");
+		return 1;
+	}
+	waiters_buf = prime.fd;
+	for (; started < n; started++)
+		if (pthread_create(&threads[started], NULL, fence_waiter, NULL))
+			break;
+	/* every waiter inside its wait (TCG is slow) before the fence signals */
+	while (__atomic_load_n(&waiters_entered, __ATOMIC_RELAXED) < started)
+		usleep(10000);
+	usleep(2000000);
+	signal.fence = fence.out_fence;
+	if (ioctl(drm, DAT_VGEM_IOCTL_FENCE_SIGNAL, &signal))
+		perror("dat-storm: vgem fence signal");
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	printf("waiters %d\nmaxactive %d\nreturned %d\n", started, kretprobe_maxactive(),
+	       waiters_returned);
+	close(prime.fd);
+	close(drm);
+	return started == n && waiters_returned == n ? 0 : 1;
+}
+
 /* ------------------------------------------------------------ the storm */
 
 /* fork a round; kill it at kill_ms (0: never); returns 1 if it was killed */
@@ -737,7 +855,8 @@ static void usage(void)
 	fprintf(stderr, "usage: dat-storm --seed N --seconds S --bdf BDF [--threads T]"
 			" [--round-ms MS] [--summary FILE] [--log FILE]\n"
 			"       dat-storm --round SEED --bdf BDF [--threads T] [--round-ms MS]"
-			" [--log FILE]\n");
+			" [--log FILE]\n"
+			"       dat-storm --fence-waiters N\n");
 	exit(2);
 }
 
@@ -765,7 +884,9 @@ int main(int argc, char **argv)
 
 		if (!v)
 			usage();
-		if (!strcmp(a, "--seed"))
+		if (!strcmp(a, "--fence-waiters"))
+			return fence_waiters(number(v, MAX_WAITERS));
+		else if (!strcmp(a, "--seed"))
 			opt.seed = number(v, UINT64_MAX);
 		else if (!strcmp(a, "--round"))
 			round_seed = number(v, UINT64_MAX), one_round = 1;

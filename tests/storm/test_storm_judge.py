@@ -90,6 +90,51 @@ CASES = [
 ]
 
 
+def km_report(lost=0, noticed=None, findings=()):
+    noticed = lost if noticed is None else noticed
+    objs = [{"type": "header"}] + list(findings)
+    if noticed:
+        objs.append({"type": "notice", "kind": "lost", "count": noticed})
+    objs.append({"type": "summary", "lost": lost, "by_rule": {}})
+    return objs
+
+
+def km_out(missed):
+    return "dmabuf-audit: 40 events delivered, %d lost (BPF ring buffer drops: 0), 0 skipped " \
+        "by the kernel (recursion misses), %d missed by kprobes, 0 late, 0 malformed\n" % (
+            missed, missed)
+
+
+KM_META = {"rc": "0", "waiters_rc": "0"}
+KM_WAITERS = {"waiters": "20", "maxactive": "10", "returned": "20"}
+# dat-storm --fence-waiters under watch --mode kprobe / fentry (judge_kprobe_misses)
+KM_CASES = [
+    ("kprobe: the returns past the instances counted and lost passes", "kprobe",
+     km_report(10), KM_META, KM_WAITERS, km_out(10), True, None),
+    ("kprobe: a miss more (another waiter elsewhere) passes", "kprobe",
+     km_report(11), KM_META, KM_WAITERS, km_out(11), True, None),
+    ("kprobe: misses not counted fails", "kprobe", km_report(0), KM_META, KM_WAITERS,
+     km_out(0), False, "10 expected"),
+    ("kprobe: misses counted but not lost fails", "kprobe", km_report(3), KM_META, KM_WAITERS,
+     km_out(10), False, "3 lost"),
+    ("kprobe: a loss no notice counts fails", "kprobe", km_report(10, noticed=4), KM_META,
+     KM_WAITERS, km_out(10), False, "accounted for"),
+    ("kprobe: no count printed fails", "kprobe", km_report(10), KM_META, KM_WAITERS, "",
+     False, "no count"),
+    ("kprobe: no more waiters than instances proves nothing", "kprobe", km_report(0), KM_META,
+     dict(KM_WAITERS, waiters="10", returned="10"), km_out(0), False, "maxactive"),
+    ("kprobe: a waiter that did not return fails", "kprobe", km_report(10), KM_META,
+     dict(KM_WAITERS, returned="19"), km_out(10), False, "returned"),
+    ("fentry: nothing lost passes", "fentry", km_report(0), KM_META, KM_WAITERS, km_out(0),
+     True, None),
+    ("fentry: a loss fails", "fentry", km_report(2), KM_META, KM_WAITERS, km_out(2), False,
+     "under fentry"),
+    ("fentry: a finding at warning+ fails", "fentry",
+     km_report(0, findings=[finding("missing-fence-wait", "critical")]), KM_META, KM_WAITERS,
+     km_out(0), False, "warning or above"),
+]
+
+
 def main():
     failed = 0
     for n, (name, objs, meta, summary, rules, want, word) in enumerate(CASES, 1):
@@ -106,7 +151,15 @@ def main():
     failed += not good
     print("%s %d - revokes (memory bit, resets, device closes) per minute and events per "
           "second: %s" % ("ok" if good else "not ok", len(CASES) + 1, numbers))
-    print("1..%d" % (len(CASES) + 1))
+    for name, mode, objs, meta, waiters, out, want, word in KM_CASES:
+        ok, diags, line = storm_judge.judge_kprobe_misses(mode, objs, meta, waiters, out)
+        good = ok == want and (word is None or any(word in d for d in diags))
+        failed += not good
+        n += 1
+        print("%s %d - %s" % ("ok" if good else "not ok", n + 1, name))
+        if not good:
+            print("#   judged %s, expected %s; diagnostics %s" % (ok, want, diags))
+    print("1..%d" % (n + 1))
     return 1 if failed else 0
 
 

@@ -486,6 +486,68 @@ static bool unpin_skipped_after_read_waits_quiet(void)
 	return ok;
 }
 
+/*
+ * Seed 11, seq 77419-77450: a VFIO thread exports BUF1 (ino 7452); its
+ * release and the PRIME child's udmabuf export at the same address are
+ * skipped; vgem imports the udmabuf (a static attach, which a revoking
+ * exporter must refuse): "non-revocable-importer-accepted" on the VFIO
+ * buffer.  The attach's inode tells the buffers apart.
+ */
+#define VGEM_UDMABUF_INO 9011
+
+static void vgem_attach(struct tb *tb, uint64_t buf, uint64_t att, uint64_t ino)
+{
+	struct da_event ev = tb_event(tb, T3, DA_OP_ATTACH);
+
+	ev.buf = buf;
+	ev.attach = att;
+	ev.ino = ino;
+	ev.resv = tb_resv_of(tb, buf);
+	snprintf(ev.name, sizeof(ev.name), "vgem");
+	tb_feed(tb, &ev);
+}
+
+static bool vgem_attach_over(bool release_seen, bool counted, uint64_t ino)
+{
+	struct tb tb;
+	bool ok;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	if (release_seen)
+		tb_release(&tb, T1, BUF1);
+	if (counted)
+		counted_miss(&tb, 2); /* the release and the udmabuf's export, or the export only */
+	vgem_attach(&tb, BUF1, ATT2, ino);
+	tb_detach(&tb, T3, BUF1, ATT2);
+	tb_finish(&tb);
+	ok = ino == VGEM_UDMABUF_INO ?
+		     TB_EXPECT_NONE(&tb) :
+		     TB_EXPECT(&tb, E(NON_REVOCABLE_IMPORTER_ACCEPTED, HIGH, BUF1, ATT2));
+	tb_free(&tb);
+	return ok;
+}
+
+/* the inode says another buffer: no verdict on the VFIO one's identity, counted or not */
+static bool vgem_attach_other_inode_quiet(void)
+{
+	return vgem_attach_over(false, true, VGEM_UDMABUF_INO) &&
+	       vgem_attach_over(false, false, VGEM_UDMABUF_INO);
+}
+
+/* released, the new export skipped: not a use after release of the VFIO buffer either */
+static bool vgem_attach_other_inode_after_release_quiet(void)
+{
+	return vgem_attach_over(true, false, VGEM_UDMABUF_INO) &&
+	       vgem_attach_over(true, true, VGEM_UDMABUF_INO);
+}
+
+/* the real bug: a static importer attached to the VFIO buffer itself (its inode) */
+static bool vgem_attach_same_inode_real_finding(void)
+{
+	return vgem_attach_over(false, false, BUF1 >> 12 & 0xffff);
+}
+
 TAP_MAIN(TAP_TEST(export_skipped_false_finding), TAP_TEST(export_skipped_counted_quiet),
 	 TAP_TEST(attach_skipped_false_finding), TAP_TEST(attach_skipped_counted_quiet),
 	 TAP_TEST(unpin_skipped_false_finding), TAP_TEST(unpin_skipped_counted_quiet),
@@ -495,4 +557,6 @@ TAP_MAIN(TAP_TEST(export_skipped_false_finding), TAP_TEST(export_skipped_counted
 	 TAP_TEST(unpin_seen_held_quiet), TAP_TEST(pin_skipped_after_attach_before_only_false_finding),
 	 TAP_TEST(pin_skipped_after_attach_quiet),
 	 TAP_TEST(unpin_skipped_after_read_judged_early_false_finding),
-	 TAP_TEST(unpin_skipped_after_read_waits_quiet))
+	 TAP_TEST(unpin_skipped_after_read_waits_quiet), TAP_TEST(vgem_attach_other_inode_quiet),
+	 TAP_TEST(vgem_attach_other_inode_after_release_quiet),
+	 TAP_TEST(vgem_attach_same_inode_real_finding))

@@ -1124,6 +1124,14 @@ class VfioJudge(KernelJudge):
                 storms.append(("storm-variant-" + exp["variant"], "bug variant " + exp["variant"],
                                sorted({f["rule"] for f in exp["findings"]
                                        if f["severity"] in storm_judge.SEVERE})))
+        for mode in ("kprobe", "fentry") if int(plan[0]) else ():
+            km = os.path.join(self.res, "kprobe-misses-" + mode)
+            objs, err = parse_jsonl(read(km + ".report", "") or "")
+            ok, diags, line = storm_judge.judge_kprobe_misses(
+                mode, objs, read_meta(km + ".meta"), read_meta(km + ".waiters"),
+                read(km + ".out", "") or "")
+            self.result(ok and not err, "kretprobe misses counted as lost (--mode %s): %s" % (
+                mode, line), diags + ([err] if err else []))
         for name, what, rules in storms:
             row = self.table.row("revoke storm, " + what)
             row["expected"] = "warning+: " + (",".join(rules) or "none")

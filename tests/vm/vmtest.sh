@@ -64,8 +64,8 @@ arm64_scenarios=$(echo $arm64_scenarios)
 # VMTEST_STORM_SECONDS, after each bug variant for VMTEST_STORM_VARIANT_SECONDS
 # (0: none; make vmtest-storm sets both), seeded with VMTEST_STORM_SEED (a new
 # one each run by default: the TAP line prints it).  Off by default in make
-# vmtest (make test) while the tool still reports a few false findings under
-# it (docs/findings/README.md); VMTEST_STORM_SECONDS=75 is the short storm.
+# vmtest; make test sets VMTEST_STORM_SECONDS=75 (the short storm), make
+# vmtest-storm (also the end of make vmtest-full) the long one and the variants.
 storm_seconds=${VMTEST_STORM_SECONDS:-0}
 storm_variant_seconds=${VMTEST_STORM_VARIANT_SECONDS:-0}
 storm_seed=${VMTEST_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
