@@ -932,6 +932,7 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	da_timing_mark("start");
 	da_live_set_verbose(opts->verbose);
 	l->opts = opts;
 	l->info = info;
@@ -951,13 +952,17 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 			 strerror(errno));
 		return -1;
 	}
+	da_timing_mark("btf");
 	da_kernel_facts_from_btf(l->vmlinux_btf, &l->facts);
+	da_timing_mark("btf-facts");
 	l->ksyms = da_ksyms_load();
+	da_timing_mark("kallsyms");
 	l->kprobes_supported = kprobes_supported();
 	l->filter_functions = read_file("/sys/kernel/tracing/available_filter_functions");
 	if (!l->filter_functions)
 		l->filter_functions =
 			read_file("/sys/kernel/debug/tracing/available_filter_functions");
+	da_timing_mark("ftrace-list");
 	l->modules_hash = modules_hash();
 	l->syms = da_symbols_new();
 	if (!l->syms) {
@@ -974,6 +979,7 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	l->n_plans = l->n_core + da_plan_scope_hooks(&opts->policy, info, l->plans + l->n_core,
 						     DA_MAX_HOOKS - l->n_core);
 	da_plan_to_trace(l->plans, l->n_plans, &l->facts, info);
+	da_timing_mark("plan");
 	if (!planned) {
 		refusal_message(l, err, errlen);
 		return -1;
@@ -986,6 +992,7 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	}
 	if (configure_core(l, err, errlen))
 		return -1;
+	da_timing_mark("open");
 	ret = dmabuf_audit_bpf__load(l->skel);
 	if (ret) {
 		if (ret == -EPERM || ret == -EACCES) {
@@ -999,11 +1006,14 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 		}
 		return -1;
 	}
+	da_timing_mark("load");
 	ret = attach_core(l, err, errlen);
 	da_plan_to_trace(l->plans, l->n_plans, &l->facts, info);
 	if (ret)
 		return -1;
+	da_timing_mark("attach");
 	check_scopes(l, NULL);
+	da_timing_mark("module-hooks");
 	/* name our programs and trampolines in --stacks frames: read kallsyms again when needed */
 	l->ksyms_stale = true;
 	return 0;
