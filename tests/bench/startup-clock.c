@@ -14,16 +14,17 @@
  *	buffered, as on a terminal, where a pipe would hold the lines in
  *	stdio's buffer); prints "t0 NS",
  *	"first-line NS" when its first line arrives (a libbpf-tools tool
- *	prints its header once attached), then opens NAME and prints
- *	"first-event NS" when the next line arrives (the tool saw the
- *	open), then stops CMD with SIGINT and prints "exit NS".
+ *	prints its header once attached), then opens NAME every 10 ms
+ *	until the next line arrives and prints "first-event NS" (the tool
+ *	saw an open; one open was seen missed once), then stops CMD with
+ *	SIGINT and prints "exit NS".
  *   startup-clock cmd STAMPS TRIGGER TEXT
  *	the command under `dmabuf-audit run`: writes "cmd-start NS" to
  *	STAMPS, writes TEXT into TRIGGER (the test module's bench entry: a
  *	dma-buf call in this process), "cmd-trigger NS", stays one second
  *	for the tool's next read of its ring buffer, then "cmd-end NS".
  *
- * Bounded: a command that prints nothing for 600 s is killed.
+ * Bounded: a command that prints no line for 300 s is stopped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_TIMEOUT_MS (600 * 1000)
+#define LINE_TIMEOUT_MS (300 * 1000)
+#define OPEN_EVERY_MS 10
 
 static unsigned long long now_ns(void)
 {
@@ -97,27 +99,40 @@ static int run_to_exit(char **argv)
 	return status ? 1 : 0;
 }
 
-/* read fd until a newline arrives; 0, or -1 on end of file or timeout */
-static int wait_line(int fd)
+/*
+ * Read fd until a newline arrives; 0, or -1 on end of file or timeout.
+ * With `name`, open it every OPEN_EVERY_MS meanwhile.
+ */
+static int wait_line(int fd, const char *name)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int waited = 0, step = name ? OPEN_EVERY_MS : LINE_TIMEOUT_MS;
 	char c;
 
-	for (;;) {
-		int n = poll(&pfd, 1, LINE_TIMEOUT_MS);
+	while (waited < LINE_TIMEOUT_MS) {
+		int n = poll(&pfd, 1, step);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || read(fd, &c, 1) != 1)
+		if (n < 0)
+			return -1;
+		if (!n) {
+			waited += step;
+			if (name)
+				close(open(name, O_RDONLY));
+			continue;
+		}
+		if (read(fd, &c, 1) != 1)
 			return -1;
 		if (c == '\n')
 			return 0;
 	}
+	return -1;
 }
 
 static int run_to_lines(const char *name, char **argv)
 {
-	int master = posix_openpt(O_RDWR | O_NOCTTY), fd, ret = 1;
+	int master = posix_openpt(O_RDWR | O_NOCTTY), ret = 1;
 	const char *slave;
 	pid_t pid;
 
@@ -129,12 +144,10 @@ static int run_to_lines(const char *name, char **argv)
 	pid = spawn(argv, slave);
 	if (pid < 0)
 		return 1;
-	if (!wait_line(master)) {
+	if (!wait_line(master, NULL)) {
 		stamp(stdout, "first-line");
-		fd = open(name, O_RDONLY);
-		if (fd >= 0)
-			close(fd);
-		if (!wait_line(master)) {
+		close(open(name, O_RDONLY));
+		if (!wait_line(master, name)) {
 			stamp(stdout, "first-event");
 			ret = 0;
 		}
