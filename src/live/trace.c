@@ -118,10 +118,15 @@ int da_live_trace_finish(struct da_live_trace *t, int *max_severity)
 {
 	int ret;
 
+	da_timing_mark("stop");
 	da_live_detach(t->live);
+	da_timing_mark("detach");
 	da_source_drain(t->src);
+	da_timing_mark("drain");
 	ret = da_pipeline_end(t->p, max_severity);
+	da_timing_mark("report");
 	trace_free(t);
+	da_timing_mark("close");
 	return ret;
 }
 

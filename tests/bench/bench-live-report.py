@@ -188,6 +188,8 @@ STARTUP_MILESTONES = [
 # dmabuf-audit's DMABUF_AUDIT_TIMING phases: each one's time is from the mark before it
 STARTUP_PHASES = ["start", "btf", "btf-facts", "kallsyms", "ftrace-list", "plan", "open",
                   "load", "attach", "module-hooks", "pipeline", "seed", "cmd-started"]
+# and when CMD is done (stop: from CMD's last stamp)
+TEARDOWN_PHASES = ["cmd-end", "stop", "detach", "drain", "report", "close", "exit"]
 
 
 def startup_rounds(text):
@@ -204,6 +206,18 @@ def startup_rounds(text):
 
 def best_median(values):
     return f"{min(values):>9.1f} {statistics.median(values):>9.1f}" if values else f"{'-':>19}"
+
+
+def print_phases(rounds, phases):
+    """each phase's time from the mark before it that the round has"""
+    for i, phase in enumerate(phases[1:], 1):
+        ms = []
+        for r in rounds:
+            prev = next((r[b] for b in reversed(phases[:i]) if b in r), None)
+            if phase in r and prev is not None:
+                ms.append((r[phase] - prev) / 1e6)
+        if ms:
+            print(f"  {phase:14}{best_median(ms)}")
 
 
 def print_startup(text):
@@ -230,15 +244,9 @@ def print_startup(text):
             continue
         print()
         print(f"{setting}: phases, ms each (best / median); start = exec to the live session")
-        for i, phase in enumerate(STARTUP_PHASES):
-            before = ["t0"] + STARTUP_PHASES[:i]
-            ms = []
-            for r in rounds:
-                prev = next((r[b] for b in reversed(before) if b in r), None)
-                if phase in r and prev is not None:
-                    ms.append((r[phase] - prev) / 1e6)
-            if ms:
-                print(f"  {phase:14}{best_median(ms)}")
+        print_phases(rounds, ["t0"] + STARTUP_PHASES)
+        print(f"{setting}: after CMD, ms each; stop = CMD's end to the trace's end")
+        print_phases(rounds, TEARDOWN_PHASES)
     print()
 
 
