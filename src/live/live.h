@@ -271,6 +271,8 @@ void da_seed_run(struct da_live_trace *t, const struct da_opts *opts, struct da_
 
 /* ---- start-up timing (timing.c): DMABUF_AUDIT_TIMING=1 ---- */
 
+/* read DMABUF_AUDIT_TIMING; -1 with a message for a value that is neither 1 nor 0 */
+int da_timing_setting(char *err, size_t errlen);
 bool da_timing_enabled(void);
 /* the phase that just ended, on stderr with CLOCK_MONOTONIC ns (nothing when off) */
 void da_timing_mark(const char *phase);

@@ -1097,6 +1097,8 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (da_timing_setting(err, errlen))
+		return -1;
 	da_timing_mark("start");
 	da_live_set_verbose(opts->verbose);
 	l->opts = opts;

@@ -6,15 +6,17 @@
  * opened, loaded and verified, attached, seeded, CMD started, the first
  * event read), with CLOCK_MONOTONIC in nanoseconds so that a harness can
  * set them against its own clock (make bench-live's startup setting,
- * docs/performance.md "Start-up").  Off, it costs one getenv().
+ * docs/performance.md "Start-up").  Read once, with the ring buffer's
+ * settings, before anything is probed or loaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "live.h"
 
-static int timing_on = -1; /* -1: the environment not read yet */
+static int timing_on; /* da_timing_setting() */
 static unsigned long long timing_prev_ns;
 
 static unsigned long long timing_now_ns(void)
@@ -25,14 +27,26 @@ static unsigned long long timing_now_ns(void)
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
+/* DMABUF_AUDIT_TIMING: unset, empty or 0 is off, 1 on; anything else is refused */
+int da_timing_setting(char *err, size_t errlen)
+{
+	const char *env = getenv("DMABUF_AUDIT_TIMING");
+
+	if (!env || !env[0] || !strcmp(env, "0")) {
+		timing_on = 0;
+	} else if (!strcmp(env, "1")) {
+		timing_on = 1;
+	} else {
+		snprintf(err, errlen, "DMABUF_AUDIT_TIMING=%s: 1 (print the start-up's phases) or 0",
+			 env);
+		return -1;
+	}
+	return 0;
+}
+
 bool da_timing_enabled(void)
 {
-	if (timing_on < 0) {
-		const char *env = getenv("DMABUF_AUDIT_TIMING");
-
-		timing_on = env && env[0] && !(env[0] == '0' && !env[1]);
-	}
-	return timing_on;
+	return timing_on > 0;
 }
 
 void da_timing_mark(const char *phase)
