@@ -25,6 +25,7 @@
 #include <linux/bpf.h>
 
 #include "dmabuf_audit.skel.h"
+#include "ksym_name.skel.h"
 #include "live.h"
 #include "scope.skel.h"
 
@@ -72,6 +73,10 @@ struct da_live {
 	__u32 ring_bytes;   /* the ring buffer's size (ringbuf_size()) */
 	__u32 wakeup_bytes; /* the BPF side's wakeup mark (ring_wakeup()) */
 	char *filter_functions; /* available_filter_functions, NULL if unreadable */
+	/* kallsyms asked of the kernel (bpf/ksym_name.bpf.c), loaded when first needed */
+	struct ksym_name_bpf *ksym_prog;
+	bool ksym_prog_refused; /* then /proc/kallsyms is read instead */
+	char ksym_answer[192];
 	/* --stacks symbolization buffers */
 	char frames[DA_STACK_DEPTH][160];
 };
@@ -191,6 +196,71 @@ static const struct da_ksyms *need_ksyms(struct da_live *l)
 	return l->ksyms;
 }
 
+/* the kallsyms program, loaded on first use; NULL when the kernel refuses it */
+static struct ksym_name_bpf *ksym_prog(struct da_live *l)
+{
+	if (!l->ksym_prog && !l->ksym_prog_refused) {
+		l->ksym_prog = ksym_name_bpf__open_and_load();
+		l->ksym_prog_refused = !l->ksym_prog;
+	}
+	return l->ksym_prog;
+}
+
+static int ksym_run(struct da_live *l, struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	if (!bpf_prog_test_run_opts(bpf_program__fd(prog), &run))
+		return 0;
+	/* refused now, refused every time: kallsyms from here on */
+	ksym_name_bpf__destroy(l->ksym_prog);
+	l->ksym_prog = NULL;
+	l->ksym_prog_refused = true;
+	return -1;
+}
+
+/*
+ * The symbol that starts at addr, as the kernel names it: 0 with *name
+ * (NULL when no symbol starts there), -1 when the kernel cannot be asked.
+ */
+static int kernel_symbol_at(struct da_live *l, uint64_t addr, const char **name)
+{
+	struct ksym_name_bpf *k = ksym_prog(l);
+	char *offset;
+
+	if (!k)
+		return -1;
+	k->bss->ksym_addr = addr;
+	k->bss->ksym_text[0] = '\0';
+	if (ksym_run(l, k->progs.ksym_name))
+		return -1;
+	snprintf(l->ksym_answer, sizeof(l->ksym_answer), "%s", k->bss->ksym_text);
+	/* "name+0x0/0x40 [module]"; an address in no symbol prints as a number */
+	offset = strstr(l->ksym_answer, "+0x0/");
+	*name = NULL;
+	if (offset && offset != l->ksym_answer) {
+		*offset = '\0';
+		*name = l->ksym_answer;
+	}
+	return 0;
+}
+
+/* is `name` a function of this kernel: asked of the kernel, else found in kallsyms */
+static bool kernel_has_function(struct da_live *l, const char *name)
+{
+	struct ksym_name_bpf *k = ksym_prog(l);
+
+	if (k && strlen(name) < sizeof(k->bss->ksym_query)) {
+		memset(k->bss->ksym_query, 0, sizeof(k->bss->ksym_query));
+		memcpy(k->bss->ksym_query, name, strlen(name));
+		k->bss->ksym_err = -1;
+		if (!ksym_run(l, k->progs.ksym_lookup) &&
+		    (k->bss->ksym_err == 0 || k->bss->ksym_err == -ENOENT))
+			return k->bss->ksym_err == 0 && k->bss->ksym_found;
+	}
+	return da_ksyms_has_func(need_ksyms(l), name, NULL, 0);
+}
+
 /* kprobe_exists(): traceable per ftrace when we can read its list, else in kallsyms */
 static bool kprobe_target_exists(struct da_live *l, const char *func)
 {
@@ -267,7 +337,7 @@ static void plan_core_hook(struct da_live *l, const struct da_hook_def *def, str
 
 		in_btf = da_btf_has_func(l->vmlinux_btf, name);
 		kprobe_ok = kprobe_target_exists(l, name);
-		if (in_btf || kprobe_ok || da_ksyms_has_func(need_ksyms(l), name, NULL, 0)) {
+		if (in_btf || kprobe_ok || kernel_has_function(l, name)) {
 			func = name;
 			p->version = v;
 			break;
@@ -954,8 +1024,13 @@ void da_live_check_modules(struct da_live *l, struct da_pipeline *p)
 static const char *resolve_symbol(void *ctx, uint64_t addr)
 {
 	struct da_live *l = ctx;
-	const char *name = da_ksyms_exact(l->ksyms, addr);
+	const char *name;
 
+	if (!kernel_symbol_at(l, addr, &name))
+		return name;
+	if (!l->ksyms)
+		refresh_ksyms(l);
+	name = da_ksyms_exact(l->ksyms, addr);
 	/* an ops table of a module loaded since kallsyms was read */
 	if (!name && l->ksyms_stale) {
 		refresh_ksyms(l);
@@ -1179,6 +1254,7 @@ void da_live_close(struct da_live *l)
 	for (unsigned int i = l->n_core; i < l->n_plans; i++)
 		detach_scope(&l->scopes[i]);
 	dmabuf_audit_bpf__destroy(l->skel);
+	ksym_name_bpf__destroy(l->ksym_prog);
 	for (unsigned int i = 0; i < l->n_mod_btf; i++)
 		btf__free(l->mod_btf[i].btf);
 	btf__free(l->vmlinux_btf);
