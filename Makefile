@@ -34,6 +34,8 @@
 #   make bench-live KERNEL=6.12   cost per hooked call in a guest kernel:
 #                 floor, empty fentry/fexit pair, watch (fentry, kprobe,
 #                 --stacks); docs/performance.md
+#   make bench-startup KERNEL=6.12   start-up of run -- CMD against bpftrace
+#                 and libbpf-tools' opensnoop in the same guest boot
 #   make fuzz     libFuzzer targets for the record, JSON Lines and policy
 #                 readers and the BTF reader of hooks --btf (build/fuzz/);
 #                 make fuzz-smoke runs each briefly
@@ -144,7 +146,7 @@ CORE_LIB := $(BUILD)/libdmabuf-audit-core.a
 
 .PHONY: all binary deps check test vmtest vmtest-full vmtest-plan vmtest-storm demo bench format lint clean \
 	test-hooks-btf test-summary unit replay-tests badinput-tests fuzz fuzz-smoke \
-	repo-check cli-tests ktap-tests pictures-tests readme-picture bench-live service-tests metrics-tests \
+	repo-check cli-tests ktap-tests pictures-tests readme-picture bench-live bench-startup service-tests metrics-tests \
 	churn-rss dynamic install deb package-tests package-guest-test arm64 all-arches image image-tests
 
 # A plain `make` on a fresh machine installs what is missing first (or says
@@ -445,8 +447,22 @@ $(BENCH_LIVE)/empty-pair: tests/bench/empty-pair.c $(BENCH_LIVE)/empty_pair.skel
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH_LIVE) $(STATIC) -o $@ $< $(LDLIBS_LIVE)
 
-bench-live: $(BIN) $(BENCH_LIVE)/empty-pair
+# the start-up setting's stopwatch (tests/bench/startup-clock.c), packed with the bench
+$(BENCH_LIVE)/startup-clock: tests/bench/startup-clock.c | $(BENCH_LIVE)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(STATIC) -o $@ $<
+
+bench-live: $(BIN) $(BENCH_LIVE)/empty-pair $(BENCH_LIVE)/startup-clock
 	@tools/bench-live.sh $(BIN) $(BENCH_LIVE)/empty-pair $(KERNEL)
+
+# start-up only (docs/performance.md "Start-up"): against Debian's bpftrace and
+# libbpf-tools' opensnoop, in the same boot
+BENCH_STARTUP_DEPS := bpftrace libbpf-tools
+bench-startup: $(BIN) $(BENCH_LIVE)/empty-pair $(BENCH_LIVE)/startup-clock
+	@tools/install-deps.sh $(BENCH_STARTUP_DEPS)
+	@BENCH_SETTINGS="$${BENCH_SETTINGS:-startup}" BENCH_BPFTRACE=$${BENCH_BPFTRACE:-/usr/bin/bpftrace} \
+		BENCH_LIBBPF_TOOL=$${BENCH_LIBBPF_TOOL:-/usr/sbin/opensnoop} \
+		tools/bench-live.sh $(BIN) $(BENCH_LIVE)/empty-pair $(KERNEL)
 
 # Packaging (packaging/: the shipped files, the scripts that build the .deb and the
 # image). The package and `make install` take the binary linked against the shared

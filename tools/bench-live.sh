@@ -19,6 +19,8 @@
 # BENCH_BPFTRACE (a bpftrace binary, e.g. /usr/bin/bpftrace from Debian's
 # package: packed with its libraries, adds the setting "bpftrace", the script
 # a kernel developer would write, and boots the guest with 2 GiB),
+# BENCH_LIBBPF_TOOL (a libbpf-tools tool, /usr/sbin/opensnoop from Debian's
+# libbpf-tools: packed with its libraries for the startup setting),
 # VMTEST_TIMEOUT (default 1500 s).
 # Not a timed test: it fails only when the guest or a path fails.
 set -uo pipefail
@@ -36,6 +38,8 @@ opts=(--bench "$pair" --bench-n "${BENCH_N:-1500}" --bench-rounds "${BENCH_ROUND
 	--bench-pause "${BENCH_PAUSE:-2}"
 	--bench-settings "${BENCH_SETTINGS:-floor pair ${BENCH_BPFTRACE:+bpftrace }${BENCH_BASE:+base }watch modfentry kprobe stacks}")
 [ -z "${BENCH_BASE:-}" ] || opts+=(--bench-base "$BENCH_BASE")
+[ -z "${BENCH_LIBBPF_TOOL:-}" ] || opts+=(--libbpf-tool "$BENCH_LIBBPF_TOOL")
+[ ! -x "$(dirname "$pair")/startup-clock" ] || opts+=(--startup-clock "$(dirname "$pair")/startup-clock")
 if [ -n "${BENCH_BPFTRACE:-}" ]; then
 	opts+=(--bpftrace "$BENCH_BPFTRACE")
 	export VM_MEM=${VM_MEM:-2G}

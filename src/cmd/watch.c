@@ -437,6 +437,7 @@ static int run_command(struct da_opts *opts, int argc, char **argv)
 			da_ktap_nest_abort(nested);
 		return DA_EXIT_USAGE;
 	}
+	da_timing_mark("cmd-started");
 	if (nested && da_ktap_nest_cmd_started(nested))
 		fprintf(stderr, DA_TOOL_NAME " run: cannot start reading %s's output\n", argv[0]);
 	wstatus = trace_command(&t, pid, argv[0]);

@@ -17,16 +17,15 @@
 
 struct ksym {
 	uint64_t addr;
-	char *name;
-	const char *module; /* interned in the module list; "" = vmlinux */
+	const char *name; /* in da_ksyms.text */
+	const char *module; /* in da_ksyms.text; "" = vmlinux */
 	bool text;
 };
 
 struct da_ksyms {
+	char *text; /* /proc/kallsyms as read, its names cut out in place */
 	struct ksym *syms; /* sorted by address */
 	size_t n;
-	char **modules;
-	size_t n_modules;
 	bool restricted;
 };
 
@@ -40,87 +39,141 @@ static int cmp_addr(const void *a, const void *b)
 	return (int)y->text - (int)x->text;
 }
 
-static const char *intern_module(struct da_ksyms *ks, const char *name)
+/* the whole file; /proc files have no size, so it grows as it is read */
+static char *read_all(const char *path, size_t *len)
 {
-	char **grown;
+	FILE *f = fopen(path, "re");
+	size_t cap = 8 << 20, n;
+	char *buf = NULL, *grown;
 
-	for (size_t i = 0; i < ks->n_modules; i++)
-		if (!strcmp(ks->modules[i], name))
-			return ks->modules[i];
-	grown = realloc(ks->modules, (ks->n_modules + 1) * sizeof(*grown));
-	if (!grown)
-		return "";
-	ks->modules = grown;
-	ks->modules[ks->n_modules] = strdup(name);
-	return ks->modules[ks->n_modules] ? ks->modules[ks->n_modules++] : "";
+	*len = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		grown = realloc(buf, cap + 1);
+		if (!grown) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = grown;
+		n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+		if (*len < cap)
+			break;
+		cap *= 2;
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf)
+		buf[*len] = '\0';
+	return buf;
+}
+
+/*
+ * One line "ADDR TYPE NAME" or "ADDR TYPE NAME\t[MODULE]": the name and the
+ * module are cut out in place (NUL-terminated).  Returns the next line,
+ * and false in *ok for a line that is not one.
+ */
+static char *parse_line(char *line, struct ksym *s, bool *ok)
+{
+	char *end = strchr(line, '\n'), *p = line, *name, *module;
+
+	if (end)
+		*end++ = '\0';
+	else
+		end = line + strlen(line);
+	*ok = false;
+	s->addr = strtoull(p, &p, 16);
+	if (p == line || *p++ != ' ' || !*p || p[1] != ' ')
+		return end;
+	s->text = *p == 't' || *p == 'T';
+	name = p + 2;
+	p = name + strcspn(name, " \t");
+	module = "";
+	if (*p) {
+		*p++ = '\0';
+		p += strspn(p, " \t");
+		if (*p == '[' && strchr(p, ']')) {
+			module = p + 1;
+			*strchr(module, ']') = '\0';
+		}
+	}
+	if (!*name)
+		return end;
+	/*
+	 * arm64's mapping symbols ($x, $d and their $d.N forms) only mark
+	 * where code or data starts; a module keeps them in kallsyms, at
+	 * the very address of its first ops table.  They name nothing
+	 * (the kernel's is_mapping_symbol() skips them, and .L labels).
+	 */
+	if (name[0] == '$' || (name[0] == '.' && name[1] == 'L'))
+		return end;
+	s->name = name;
+	s->module = module;
+	*ok = true;
+	return end;
+}
+
+/*
+ * kallsyms' text (taken over: freed with the table) cut in place: no
+ * sscanf and no strdup per symbol (a kernel lists 100 000 and more, and
+ * the start-up paid for each, docs/performance.md "Start-up").
+ */
+static struct da_ksyms *ksyms_parse(char *text, size_t len)
+{
+	struct da_ksyms *ks = calloc(1, sizeof(*ks));
+	size_t cap, lines = 0;
+	bool any_nonzero = false, sorted = true;
+	char *p;
+
+	if (!ks) {
+		free(text);
+		return NULL;
+	}
+	ks->text = text;
+	for (p = text; (p = memchr(p, '\n', len - (size_t)(p - text))); p++)
+		lines++;
+	cap = lines + 1;
+	ks->syms = malloc(cap * sizeof(*ks->syms));
+	if (!ks->syms) {
+		da_ksyms_free(ks);
+		return NULL;
+	}
+	for (p = text; *p && ks->n < cap;) {
+		struct ksym *s = &ks->syms[ks->n];
+		bool ok;
+
+		p = parse_line(p, s, &ok);
+		if (!ok)
+			continue;
+		any_nonzero |= s->addr != 0;
+		sorted &= !ks->n || cmp_addr(s - 1, s) <= 0;
+		ks->n++;
+	}
+	ks->restricted = !any_nonzero;
+	if (!sorted)
+		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	return ks;
 }
 
 struct da_ksyms *da_ksyms_load(void)
 {
-	FILE *f = fopen("/proc/kallsyms", "r");
-	struct da_ksyms *ks;
-	size_t cap = 0;
-	char line[512];
-	bool any_nonzero = false;
+	size_t len;
+	char *text = read_all("/proc/kallsyms", &len);
 
-	if (!f)
-		return NULL;
-	ks = calloc(1, sizeof(*ks));
-	if (!ks) {
-		fclose(f);
-		return NULL;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long addr;
-		char type, name[256], module[128] = "";
-		struct ksym *s;
-
-		if (sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, module) < 3)
-			continue;
-		/*
-		 * arm64's mapping symbols ($x, $d and their $d.N forms) only mark
-		 * where code or data starts; a module keeps them in kallsyms, at
-		 * the very address of its first ops table.  They name nothing
-		 * (the kernel's is_mapping_symbol() skips them, and .L labels).
-		 */
-		if (name[0] == '$' || (name[0] == '.' && name[1] == 'L'))
-			continue;
-		if (ks->n == cap) {
-			size_t ncap = cap ? cap * 2 : 65536;
-			struct ksym *grown = realloc(ks->syms, ncap * sizeof(*grown));
-
-			if (!grown)
-				break;
-			ks->syms = grown;
-			cap = ncap;
-		}
-		s = &ks->syms[ks->n];
-		s->name = strdup(name);
-		if (!s->name)
-			break;
-		s->addr = addr;
-		s->text = type == 't' || type == 'T';
-		s->module = module[0] ? intern_module(ks, module) : "";
-		if (addr)
-			any_nonzero = true;
-		ks->n++;
-	}
-	fclose(f);
-	ks->restricted = !any_nonzero;
-	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
-	return ks;
+	return text ? ksyms_parse(text, len) : NULL;
 }
 
 void da_ksyms_free(struct da_ksyms *ks)
 {
 	if (!ks)
 		return;
-	for (size_t i = 0; i < ks->n; i++)
-		free(ks->syms[i].name);
-	for (size_t i = 0; i < ks->n_modules; i++)
-		free(ks->modules[i]);
-	free(ks->modules);
 	free(ks->syms);
+	free(ks->text);
 	free(ks);
 }
 

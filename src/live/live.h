@@ -253,6 +253,7 @@ struct da_live_trace {
 	struct da_source *src;
 	uint64_t next_module_check;
 	struct da_seed_plan seed; /* what seeded it */
+	bool first_event_seen; /* for DMABUF_AUDIT_TIMING */
 };
 
 /*
@@ -282,5 +283,13 @@ int da_live_trace_follow(struct da_live_trace *t, int pid);
  * was planned (and, if it failed, why).
  */
 void da_seed_run(struct da_live_trace *t, const struct da_opts *opts, struct da_seed_plan *plan);
+
+/* ---- start-up timing (timing.c): DMABUF_AUDIT_TIMING=1 ---- */
+
+/* read DMABUF_AUDIT_TIMING; -1 with a message for a value that is neither 1 nor 0 */
+int da_timing_setting(char *err, size_t errlen);
+bool da_timing_enabled(void);
+/* the phase that just ended, on stderr with CLOCK_MONOTONIC ns (nothing when off) */
+void da_timing_mark(const char *phase);
 
 #endif /* DMABUF_AUDIT_LIVE_H */

@@ -25,6 +25,7 @@
 #include <linux/bpf.h>
 
 #include "dmabuf_audit.skel.h"
+#include "ksym_name.skel.h"
 #include "live.h"
 #include "scope.skel.h"
 
@@ -55,7 +56,11 @@ struct da_live {
 	struct live_scope scopes[DA_MAX_HOOKS];
 	uint64_t modules_hash;
 	bool scopes_waiting;
-	bool ksyms_stale; /* modules changed since kallsyms was read */
+	bool ksyms_stale; /* modules changed (or our programs came) since kallsyms was read */
+	bool ftrace_stale; /* modules changed since the ftrace list was read */
+	/* the core hooks were planned from BTF and the ftrace list, without a probe each */
+	bool core_unprobed;
+	bool probe_each_hook; /* after a refusal of such a plan: as before, a probe each */
 	/* module BTF parsed so far (split on vmlinux), by module name */
 	struct {
 		char name[DA_FUNC_LEN];
@@ -68,6 +73,10 @@ struct da_live {
 	__u32 ring_bytes;   /* the ring buffer's size (ringbuf_size()) */
 	__u32 wakeup_bytes; /* the BPF side's wakeup mark (ring_wakeup()) */
 	char *filter_functions; /* available_filter_functions, NULL if unreadable */
+	/* kallsyms asked of the kernel (bpf/ksym_name.bpf.c), loaded when first needed */
+	struct ksym_name_bpf *ksym_prog;
+	bool ksym_prog_refused; /* then /proc/kallsyms is read instead */
+	char ksym_answer[192];
 	/* --stacks symbolization buffers */
 	char frames[DA_STACK_DEPTH][160];
 };
@@ -129,16 +138,127 @@ static bool kprobes_supported(void)
 	       !access("/sys/kernel/debug/tracing/kprobe_events", W_OK);
 }
 
-/* a line "name" or "name [module]" of available_filter_functions */
-static bool filter_has(const char *list, const char *name)
+/*
+ * The line "name" or "name [module]" of available_filter_functions; with
+ * `module`, the module it names ("" for vmlinux).
+ */
+static bool filter_find(const char *list, const char *name, char *module, size_t len)
 {
-	size_t len = strlen(name);
+	size_t n = strlen(name);
 
 	for (const char *p = strstr(list, name); p; p = strstr(p + 1, name)) {
-		if ((p == list || p[-1] == '\n') && (p[len] == '\n' || p[len] == ' ' || !p[len]))
-			return true;
+		const char *mod;
+
+		if ((p != list && p[-1] != '\n') || (p[n] != '\n' && p[n] != ' ' && p[n]))
+			continue;
+		if (module && len) {
+			mod = p[n] == ' ' && p[n + 1] == '[' ? p + n + 2 : NULL;
+			snprintf(module, len, "%.*s", mod ? (int)strcspn(mod, "]\n") : 0,
+				 mod ? mod : "");
+		}
+		return true;
 	}
 	return false;
+}
+
+static bool filter_has(const char *list, const char *name)
+{
+	return filter_find(list, name, NULL, 0);
+}
+
+/* the ftrace list, NULL when tracefs is not there (read at start, and after module changes) */
+static void refresh_ftrace(struct da_live *l)
+{
+	free(l->filter_functions);
+	l->filter_functions = read_file("/sys/kernel/tracing/available_filter_functions");
+	if (!l->filter_functions)
+		l->filter_functions =
+			read_file("/sys/kernel/debug/tracing/available_filter_functions");
+	l->ftrace_stale = false;
+}
+
+/* kallsyms, read only when something needs it (docs/performance.md "Start-up") */
+static void refresh_ksyms(struct da_live *l)
+{
+	struct da_ksyms *fresh = da_ksyms_load();
+
+	if (fresh) {
+		da_ksyms_free(l->ksyms);
+		l->ksyms = fresh;
+	}
+	l->ksyms_stale = false;
+}
+
+static const struct da_ksyms *need_ksyms(struct da_live *l)
+{
+	if (!l->ksyms || l->ksyms_stale)
+		refresh_ksyms(l);
+	return l->ksyms;
+}
+
+/* the kallsyms program, loaded on first use; NULL when the kernel refuses it */
+static struct ksym_name_bpf *ksym_prog(struct da_live *l)
+{
+	if (!l->ksym_prog && !l->ksym_prog_refused) {
+		l->ksym_prog = ksym_name_bpf__open_and_load();
+		l->ksym_prog_refused = !l->ksym_prog;
+	}
+	return l->ksym_prog;
+}
+
+static int ksym_run(struct da_live *l, struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	if (!bpf_prog_test_run_opts(bpf_program__fd(prog), &run))
+		return 0;
+	/* refused now, refused every time: kallsyms from here on */
+	ksym_name_bpf__destroy(l->ksym_prog);
+	l->ksym_prog = NULL;
+	l->ksym_prog_refused = true;
+	return -1;
+}
+
+/*
+ * The symbol that starts at addr, as the kernel names it: 0 with *name
+ * (NULL when no symbol starts there), -1 when the kernel cannot be asked.
+ */
+static int kernel_symbol_at(struct da_live *l, uint64_t addr, const char **name)
+{
+	struct ksym_name_bpf *k = ksym_prog(l);
+	char *offset;
+
+	if (!k)
+		return -1;
+	k->bss->ksym_addr = addr;
+	k->bss->ksym_text[0] = '\0';
+	if (ksym_run(l, k->progs.ksym_name))
+		return -1;
+	snprintf(l->ksym_answer, sizeof(l->ksym_answer), "%s", k->bss->ksym_text);
+	/* "name+0x0/0x40 [module]"; an address in no symbol prints as a number */
+	offset = strstr(l->ksym_answer, "+0x0/");
+	*name = NULL;
+	if (offset && offset != l->ksym_answer) {
+		*offset = '\0';
+		*name = l->ksym_answer;
+	}
+	return 0;
+}
+
+/* is `name` a function of this kernel: asked of the kernel, else found in kallsyms */
+static bool kernel_has_function(struct da_live *l, const char *name)
+{
+	struct ksym_name_bpf *k = ksym_prog(l);
+
+	if (k && strlen(name) < sizeof(k->bss->ksym_query)) {
+		memset(k->bss->ksym_query, 0, sizeof(k->bss->ksym_query));
+		memcpy(k->bss->ksym_query, name, strlen(name));
+		k->bss->ksym_err = -1;
+		if (!ksym_run(l, k->progs.ksym_lookup) &&
+		    (k->bss->ksym_err == 0 || k->bss->ksym_err == -ENOENT))
+			return k->bss->ksym_err == 0 && k->bss->ksym_found;
+	}
+	return da_ksyms_has_func(need_ksyms(l), name, NULL, 0);
 }
 
 /* kprobe_exists(): traceable per ftrace when we can read its list, else in kallsyms */
@@ -146,9 +266,11 @@ static bool kprobe_target_exists(struct da_live *l, const char *func)
 {
 	if (!l->kprobes_supported)
 		return false;
+	if (l->ftrace_stale)
+		refresh_ftrace(l);
 	if (l->filter_functions)
 		return filter_has(l->filter_functions, func);
-	return da_ksyms_has_func(l->ksyms, func, NULL, 0);
+	return da_ksyms_has_func(need_ksyms(l), func, NULL, 0);
 }
 
 /*
@@ -183,6 +305,20 @@ static int probe_fentry(struct da_live *l, const char *func)
 
 /* ---- planning ---- */
 
+/*
+ * A function with a BTF FUNC record that ftrace can trace takes a
+ * trampoline: planned fentry without probe_fentry(), whose attach and
+ * detach cost the start-up two RCU-tasks grace periods per hook (most of
+ * it under QEMU, docs/performance.md "Start-up").  Should the kernel
+ * still refuse (no trampolines on this architecture, lockdown), the load
+ * or the attach fails and da_live_open() plans again with a probe per hook.
+ */
+static bool fentry_vouched(const struct da_live *l, const char *func)
+{
+	return !l->probe_each_hook && l->fentry_refusal != -EPERM && l->fentry_refusal != -EACCES &&
+	       l->filter_functions && filter_has(l->filter_functions, func);
+}
+
 static void plan_core_hook(struct da_live *l, const struct da_hook_def *def, struct da_hook_plan *p)
 {
 	enum da_attach_mode mode = l->opts->mode;
@@ -201,7 +337,7 @@ static void plan_core_hook(struct da_live *l, const struct da_hook_def *def, str
 
 		in_btf = da_btf_has_func(l->vmlinux_btf, name);
 		kprobe_ok = kprobe_target_exists(l, name);
-		if (in_btf || kprobe_ok || da_ksyms_has_func(l->ksyms, name, NULL, 0)) {
+		if (in_btf || kprobe_ok || kernel_has_function(l, name)) {
 			func = name;
 			p->version = v;
 			break;
@@ -217,6 +353,11 @@ static void plan_core_hook(struct da_live *l, const struct da_hook_def *def, str
 	snprintf(p->function, sizeof(p->function), "%s", func);
 	p->in_btf = in_btf;
 
+	if (mode != DA_MODE_KPROBE && in_btf && fentry_vouched(l, func)) {
+		p->mode = DA_HM_FENTRY;
+		l->core_unprobed = true;
+		return;
+	}
 	if (mode != DA_MODE_KPROBE && in_btf) {
 		/* one refusal of tracing programs as such answers for every hook */
 		err = l->fentry_refusal == -EPERM || l->fentry_refusal == -EACCES ?
@@ -559,22 +700,6 @@ fail:
 	return ret < 0 ? ret : -EINVAL;
 }
 
-static void refresh_ksyms(struct da_live *l)
-{
-	struct da_ksyms *fresh = da_ksyms_load();
-
-	if (fresh) {
-		da_ksyms_free(l->ksyms);
-		l->ksyms = fresh;
-	}
-	free(l->filter_functions);
-	l->filter_functions = read_file("/sys/kernel/tracing/available_filter_functions");
-	if (!l->filter_functions)
-		l->filter_functions =
-			read_file("/sys/kernel/debug/tracing/available_filter_functions");
-	l->ksyms_stale = false;
-}
-
 /* the split BTF of a loaded module, parsed once; NULL while it has none (yet) */
 static struct btf *module_btf(struct da_live *l, const char *module)
 {
@@ -595,14 +720,43 @@ static struct btf *module_btf(struct da_live *l, const char *module)
 	return btf;
 }
 
+/*
+ * The ftrace list names the module of a traceable function: only that
+ * module's BTF is read (a trampoline needs ftrace anyway).  -1 when there
+ * is no list to ask.
+ */
+static int find_in_listed_module_btf(struct da_live *l, const char *func, char *module,
+				     size_t len, bool *missing_btf)
+{
+	char listed[DA_FUNC_LEN];
+	struct btf *btf;
+
+	if (l->ftrace_stale)
+		refresh_ftrace(l);
+	if (!l->filter_functions)
+		return -1;
+	if (!filter_find(l->filter_functions, func, listed, sizeof(listed)) || !listed[0])
+		return 0;
+	btf = module_btf(l, listed);
+	*missing_btf = !btf;
+	if (!btf || !da_btf_has_func(btf, func))
+		return 0;
+	snprintf(module, len, "%s", listed);
+	return 1;
+}
+
 /* the loaded module whose BTF has `func`, and whether some module has no BTF yet */
 static bool find_in_module_btf(struct da_live *l, const char *func, char *module, size_t len,
 			       bool *missing_btf)
 {
-	char *text = read_file("/proc/modules"), *line, *save = NULL;
+	int listed = find_in_listed_module_btf(l, func, module, len, missing_btf);
+	char *text, *line, *save = NULL;
 	bool found = false;
 
+	if (listed >= 0)
+		return listed;
 	*missing_btf = false;
+	text = read_file("/proc/modules");
 	if (!text)
 		return false;
 	for (line = strtok_r(text, "\n", &save); line && !found;
@@ -660,10 +814,34 @@ static void module_hook_attached(struct da_hook_plan *p, enum da_hook_mode how)
 }
 
 /*
+ * Is the function of a module hook in the running kernel, and in which
+ * module.  The ftrace list, read at the start anyway, names the module of
+ * every traceable function; kallsyms (5 MB of text) is read only when the
+ * list has no line for it and its module may be loaded.  A function in no
+ * BTF and not in the list cannot be hooked now: it waits for its module.
+ */
+static bool locate_function(struct da_live *l, const struct da_hook_plan *p, char *module,
+			    size_t len)
+{
+	if (l->ftrace_stale)
+		refresh_ftrace(l);
+	if (l->filter_functions) {
+		if (filter_find(l->filter_functions, p->function, module, len))
+			return true;
+		if (p->module[0] && !module_instance(p->module))
+			return false;
+	}
+	return da_ksyms_has_func(need_ksyms(l), p->function, module, len);
+}
+
+/*
  * Attach a scope hook whose function is present now (vmlinux, or a loaded
  * module).  Returns true when it is settled (attached or definitely not).
+ * Not inlined: in check_scopes() GCC's -Wrestrict takes p->reason and
+ * p->module, two fields of one plan in l->plans[i], for overlapping.
  */
-static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live_scope *s)
+static __attribute__((noinline)) bool resolve_scope(struct da_live *l, struct da_hook_plan *p,
+						  struct live_scope *s)
 {
 	char module[DA_FUNC_LEN] = "";
 	bool in_vmlinux = da_btf_has_func(l->vmlinux_btf, p->function);
@@ -675,9 +853,7 @@ static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live
 		in_btf = find_in_module_btf(l, p->function, module, sizeof(module), &missing_btf);
 	if (!in_btf) {
 		/* no BTF has it: a module without BTF (yet), or its module is not loaded */
-		if (l->ksyms_stale)
-			refresh_ksyms(l);
-		if (!da_ksyms_has_func(l->ksyms, p->function, module, sizeof(module))) {
+		if (!locate_function(l, p, module, sizeof(module))) {
 			if (!p->def || !p->module[0] || !module_instance(p->module))
 				return false;
 			/*
@@ -711,8 +887,6 @@ static bool resolve_scope(struct da_live *l, struct da_hook_plan *p, struct live
 		}
 	}
 	if (mode != DA_MODE_FENTRY) {
-		if (l->ksyms_stale)
-			refresh_ksyms(l);
 		if (kprobe_target_exists(l, p->function)) {
 			int kerr = try_attach_scope(l, p, s, true);
 
@@ -777,6 +951,7 @@ static bool disarm_unloaded_scopes(struct da_live *l, struct da_pipeline *p)
 		snprintf(plan->reason, sizeof(plan->reason), "module %s: resolved when loaded",
 			 module);
 		l->ksyms_stale = true;
+		l->ftrace_stale = true;
 		any = true;
 		if (p)
 			da_pipeline_notice(p, DA_NOTICE_HOOK,
@@ -839,6 +1014,7 @@ void da_live_check_modules(struct da_live *l, struct da_pipeline *p)
 	if (h != l->modules_hash) {
 		l->modules_hash = h;
 		l->ksyms_stale = true;
+		l->ftrace_stale = true;
 	}
 	check_scopes(l, p);
 }
@@ -848,8 +1024,13 @@ void da_live_check_modules(struct da_live *l, struct da_pipeline *p)
 static const char *resolve_symbol(void *ctx, uint64_t addr)
 {
 	struct da_live *l = ctx;
-	const char *name = da_ksyms_exact(l->ksyms, addr);
+	const char *name;
 
+	if (!kernel_symbol_at(l, addr, &name))
+		return name;
+	if (!l->ksyms)
+		refresh_ksyms(l);
+	name = da_ksyms_exact(l->ksyms, addr);
 	/* an ops table of a module loaded since kallsyms was read */
 	if (!name && l->ksyms_stale) {
 		refresh_ksyms(l);
@@ -918,6 +1099,65 @@ static void refusal_message(struct da_live *l, char *err, size_t errlen)
 			 l->kprobes_supported ? "" : " (the kernel has no kprobe support)");
 }
 
+/* plan every core hook; how many can be attached */
+static unsigned int plan_core_hooks(struct da_live *l)
+{
+	unsigned int planned = 0;
+
+	for (unsigned int i = 0; i < da_n_core_hooks; i++) {
+		plan_core_hook(l, &da_core_hooks[i], &l->plans[i]);
+		planned += l->plans[i].mode != DA_HM_ABSENT;
+	}
+	l->n_core = da_n_core_hooks;
+	return planned;
+}
+
+/* open, configure, load and attach the core object as planned */
+static int start_core(struct da_live *l, unsigned int planned, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!planned) {
+		refusal_message(l, err, errlen);
+		return -1;
+	}
+	l->skel = dmabuf_audit_bpf__open();
+	if (!l->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	if (configure_core(l, err, errlen))
+		return -1;
+	da_timing_mark("open");
+	ret = dmabuf_audit_bpf__load(l->skel);
+	if (ret) {
+		if (ret == -EPERM || ret == -EACCES) {
+			l->fentry_refusal = ret;
+			refusal_message(l, err, errlen);
+		} else {
+			snprintf(err, errlen,
+				 "the kernel refused the BPF programs: %s (run with -v for the "
+				 "verifier log)",
+				 strerror(-ret));
+		}
+		return -1;
+	}
+	da_timing_mark("load");
+	ret = attach_core(l, err, errlen);
+	da_timing_mark("attach");
+	return ret;
+}
+
+/* undo start_core(): links and object */
+static void stop_core(struct da_live *l)
+{
+	for (unsigned int i = 0; i < l->n_links; i++)
+		bpf_link__destroy(l->links[i]);
+	l->n_links = 0;
+	dmabuf_audit_bpf__destroy(l->skel);
+	l->skel = NULL;
+}
+
 int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct da_live **out,
 		 char *err, size_t errlen)
 {
@@ -932,6 +1172,9 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (da_timing_setting(err, errlen))
+		return -1;
+	da_timing_mark("start");
 	da_live_set_verbose(opts->verbose);
 	l->opts = opts;
 	l->info = info;
@@ -951,13 +1194,13 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 			 strerror(errno));
 		return -1;
 	}
+	da_timing_mark("btf");
 	da_kernel_facts_from_btf(l->vmlinux_btf, &l->facts);
-	l->ksyms = da_ksyms_load();
+	da_timing_mark("btf-facts");
+	/* kallsyms is read when first needed (need_ksyms()): most starts need none */
 	l->kprobes_supported = kprobes_supported();
-	l->filter_functions = read_file("/sys/kernel/tracing/available_filter_functions");
-	if (!l->filter_functions)
-		l->filter_functions =
-			read_file("/sys/kernel/debug/tracing/available_filter_functions");
+	refresh_ftrace(l);
+	da_timing_mark("ftrace-list");
 	l->modules_hash = modules_hash();
 	l->syms = da_symbols_new();
 	if (!l->syms) {
@@ -966,44 +1209,26 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 	}
 	da_symbols_set_resolver(l->syms, resolve_symbol, l);
 
-	for (unsigned int i = 0; i < da_n_core_hooks; i++) {
-		plan_core_hook(l, &da_core_hooks[i], &l->plans[i]);
-		planned += l->plans[i].mode != DA_HM_ABSENT;
-	}
-	l->n_core = da_n_core_hooks;
+	planned = plan_core_hooks(l);
 	l->n_plans = l->n_core + da_plan_scope_hooks(&opts->policy, info, l->plans + l->n_core,
 						     DA_MAX_HOOKS - l->n_core);
 	da_plan_to_trace(l->plans, l->n_plans, &l->facts, info);
-	if (!planned) {
-		refusal_message(l, err, errlen);
-		return -1;
+	da_timing_mark("plan");
+	ret = start_core(l, planned, err, errlen);
+	if (ret && l->core_unprobed) {
+		/* refused what BTF and the ftrace list vouched for: a probe per hook, as before */
+		stop_core(l);
+		l->probe_each_hook = true;
+		l->core_unprobed = false;
+		l->fentry_refusal = 0;
+		planned = plan_core_hooks(l);
+		ret = start_core(l, planned, err, errlen);
 	}
-
-	l->skel = dmabuf_audit_bpf__open();
-	if (!l->skel) {
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
-		return -1;
-	}
-	if (configure_core(l, err, errlen))
-		return -1;
-	ret = dmabuf_audit_bpf__load(l->skel);
-	if (ret) {
-		if (ret == -EPERM || ret == -EACCES) {
-			l->fentry_refusal = ret;
-			refusal_message(l, err, errlen);
-		} else {
-			snprintf(err, errlen,
-				 "the kernel refused the BPF programs: %s (run with -v for the "
-				 "verifier log)",
-				 strerror(-ret));
-		}
-		return -1;
-	}
-	ret = attach_core(l, err, errlen);
 	da_plan_to_trace(l->plans, l->n_plans, &l->facts, info);
 	if (ret)
 		return -1;
 	check_scopes(l, NULL);
+	da_timing_mark("module-hooks");
 	/* name our programs and trampolines in --stacks frames: read kallsyms again when needed */
 	l->ksyms_stale = true;
 	return 0;
@@ -1029,6 +1254,7 @@ void da_live_close(struct da_live *l)
 	for (unsigned int i = l->n_core; i < l->n_plans; i++)
 		detach_scope(&l->scopes[i]);
 	dmabuf_audit_bpf__destroy(l->skel);
+	ksym_name_bpf__destroy(l->ksym_prog);
 	for (unsigned int i = 0; i < l->n_mod_btf; i++)
 		btf__free(l->mod_btf[i].btf);
 	btf__free(l->vmlinux_btf);

@@ -79,8 +79,10 @@ int da_live_trace_open(struct da_live_trace *t, const struct da_opts *opts, bool
 		goto fail;
 	}
 	t->next_module_check = mono_ns() + MODULE_CHECK_NS;
+	da_timing_mark("pipeline");
 	/* the buffers older than the hooks: after the attach, so no event falls between */
 	da_seed_run(t, opts, &t->seed);
+	da_timing_mark("seed");
 	return 0;
 fail:
 	trace_free(t);
@@ -94,6 +96,11 @@ int da_live_trace_poll(struct da_live_trace *t, char *err, size_t errlen)
 	if (n < 0) {
 		snprintf(err, errlen, "reading the ring buffer failed: %s", strerror(-n));
 		return n;
+	}
+	/* the seed's records were read in da_live_trace_open: this is an event's */
+	if (n > 0 && !t->first_event_seen) {
+		t->first_event_seen = true;
+		da_timing_mark("first-event");
 	}
 	if (mono_ns() >= t->next_module_check) {
 		da_live_check_modules(t->live, t->p);
@@ -111,10 +118,15 @@ int da_live_trace_finish(struct da_live_trace *t, int *max_severity)
 {
 	int ret;
 
+	da_timing_mark("stop");
 	da_live_detach(t->live);
+	da_timing_mark("detach");
 	da_source_drain(t->src);
+	da_timing_mark("drain");
 	ret = da_pipeline_end(t->p, max_severity);
+	da_timing_mark("report");
 	trace_free(t);
+	da_timing_mark("close");
 	return ret;
 }
 

@@ -11,7 +11,11 @@ added cost of each dmabuf-audit setting over the floor divided by the empty
 fentry/fexit pair's added cost.  The loss bursts (settings "burst-RING", lines
 "ROUND burst-RING tool EVENTS LOST CPU_TICKS TICKS_PER_S WALL_S" and the reports
 bench-burst-RING-ROUND.report) get a table of their own: events, losses,
-whether every loss was counted, the entities made partial.  Exit status 1 when no bench result arrived,
+whether every loss was counted, the entities made partial.  The start-up setting's
+startup.txt (lines "ROUND SETTING MARK MONO_NS", tests/bench/startup-clock.c and
+DMABUF_AUDIT_TIMING) gets one too: per tool the milliseconds from its start to CMD's
+start, to the first event and to its exit, and dmabuf-audit's phases one by one.
+Exit status 1 when no bench result arrived,
 or a path failed in the kernel; timings are never judged (they are noisy).
 """
 import base64
@@ -174,14 +178,86 @@ def print_profile(tool):
               f" / {max(r[0] for r in rows):>7.0f} ns")
 
 
+# start-up milestones in the order they come, and what each is called in the table
+STARTUP_MILESTONES = [
+    ("cmd-start", "start -> CMD started"),
+    ("first-event", "start -> first event read"),
+    ("first-line", "start -> header (attached)"),
+    ("exit", "start -> exit"),
+]
+# dmabuf-audit's DMABUF_AUDIT_TIMING phases: each one's time is from the mark before it
+STARTUP_PHASES = ["start", "btf", "btf-facts", "kallsyms", "ftrace-list", "plan", "open",
+                  "load", "attach", "module-hooks", "pipeline", "seed", "cmd-started"]
+# and when CMD is done (stop: from CMD's last stamp)
+TEARDOWN_PHASES = ["cmd-end", "stop", "detach", "drain", "report", "close", "exit"]
+
+
+def startup_rounds(text):
+    """{setting: [{mark: ns}]}, one dict per round, in the order the settings came"""
+    runs = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) != 4 or not f[3].isdigit():
+            continue
+        per_round = runs.setdefault(f[1], {})
+        per_round.setdefault(f[0], {})[f[2]] = int(f[3])
+    return {s: list(r.values()) for s, r in runs.items()}
+
+
+def best_median(values):
+    return f"{min(values):>9.1f} {statistics.median(values):>9.1f}" if values else f"{'-':>19}"
+
+
+def print_phases(rounds, phases):
+    """each phase's time from the mark before it that the round has"""
+    for i, phase in enumerate(phases[1:], 1):
+        ms = []
+        for r in rounds:
+            prev = next((r[b] for b in reversed(phases[:i]) if b in r), None)
+            if phase in r and prev is not None:
+                ms.append((r[phase] - prev) / 1e6)
+        if ms:
+            print(f"  {phase:14}{best_median(ms)}")
+
+
+def print_startup(text):
+    runs = startup_rounds(text)
+    if not runs:
+        return
+    n = max(len(r) for r in runs.values())
+    print(f"start-up, ms from the tool's start (best / median of {n} rounds):")
+    print(f"{'tool':13}{'milestone':31}{'best':>9} {'median':>9}")
+    for setting, rounds in runs.items():
+        for mark, label in STARTUP_MILESTONES:
+            ms = [(r[mark] - r["t0"]) / 1e6 for r in rounds if mark in r and "t0" in r]
+            if ms:
+                print(f"{setting:13}{label:31}{best_median(ms)}")
+        lag = [(r["first-event"] - r["cmd-trigger"]) / 1e6 for r in rounds
+               if "first-event" in r and "cmd-trigger" in r]
+        if lag:
+            print(f"{setting:13}{'CMD dma-buf call -> read':31}{best_median(lag)}")
+        failed = [r.get("status") for r in rounds if r.get("status")]
+        if failed:
+            print(f"{setting:13}exit status {failed} in {len(failed)} of {len(rounds)} rounds")
+    for setting, rounds in runs.items():
+        if not any("start" in r for r in rounds):
+            continue
+        print()
+        print(f"{setting}: phases, ms each (best / median); start = exec to the live session")
+        print_phases(rounds, ["t0"] + STARTUP_PHASES)
+        print(f"{setting}: after CMD, ms each; stop = CMD's end to the trace's end")
+        print_phases(rounds, TEARDOWN_PHASES)
+    print()
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: bench-live-report.py RESULTS.STREAM")
     files = decode(sys.argv[1])
-    if "bench.txt" not in files:
+    if "bench.txt" not in files and "startup.txt" not in files:
         print("bench-live: no bench result arrived from the guest")
         return 1
-    timing, tool, errors = parse(files["bench.txt"])
+    timing, tool, errors = parse(files.get("bench.txt", ""))
     kernel = next((l.split(" ", 1)[1] for l in files.get("guest.txt", "").splitlines()
                    if l.startswith("kernel ")), "?")
     guest = dict(l.split(" ", 1) for l in files.get("guest.txt", "").splitlines() if " " in l)
@@ -198,6 +274,12 @@ def main():
         if p not in paths:
             paths.append(p)
     rounds = max((len(v) for v in timing.values()), default=0)
+    if not timing:
+        print(f"kernel {kernel}")
+        print_startup(files.get("startup.txt", ""))
+        for e in errors:
+            print(f"bench-live: {e}")
+        return 1 if errors else 0
     print(f"kernel {kernel}, {rounds} rounds; ns per operation, best / median")
     print(f"{'path':22}" + "".join(f"{s:>18}" for s in settings))
     for p in paths:
@@ -227,6 +309,8 @@ def main():
               f" ({per_m:.2f} s per million events)")
     print_profile(tool)
     print_bursts(timing, tool, files)
+    print()
+    print_startup(files.get("startup.txt", ""))
     for e in errors:
         print(f"bench-live: {e}")
     return 1 if errors else 0

@@ -30,6 +30,14 @@
 #   bpftrace bpftrace (packed with BENCH_BPFTRACE) running the script a
 #            kernel developer would write for the job: per-attachment map/unmap
 #            accounting in a hash map, and a line printed per invalidate
+#   startup  not a timing of the paths: how long `dmabuf-audit run -- CMD`
+#            takes to start CMD and to read CMD's first dma-buf event
+#            (DMABUF_AUDIT_TIMING=1: its phases), and /bin/dmabuf-audit-base's
+#            when packed; bpftrace -e 'BEGIN { exit() }' to its exit (when
+#            packed); a libbpf-tools tool (/bin/libbpf-tool, when packed:
+#            opensnoop) to its header line and to the line of an open that
+#            follows; lines "ROUND SETTING MARK MONO_NS" in /results/startup.txt
+#            (tests/bench/startup-clock.c takes the times)
 #   burst:N:RING[,RING...]
 #            the loss burst: N map/unmap cycles of the bench's static
 #            importer (path map-unmap-unlocked) as fast as the kernel does
@@ -255,6 +263,38 @@ bench_bpftrace() {
 	tail -n 20 /tmp/bpftrace.out >/results/bpftrace.out
 }
 
+# startup_run ROUND SETTING BINARY: one `run` of CMD, its marks and its phases
+startup_run() {
+	rm -f /tmp/st.clock /tmp/st.cmd /tmp/st.err
+	DMABUF_AUDIT_TIMING=1 startup-clock exit "$3" run --policy "$policy" --format json \
+		-o /tmp/st.report -- startup-clock cmd /tmp/st.cmd "$bench" "1 attach-detach" \
+		>/tmp/st.clock 2>/tmp/st.err
+	{
+		cat /tmp/st.clock /tmp/st.cmd
+		sed -n 's/^dmabuf-audit: timing \([^ ]*\) .* mono \([0-9]*\)$/\1 \2/p' /tmp/st.err
+	} | sed "s/^/$1 $2 /" >>/results/startup.txt
+	grep -v '^dmabuf-audit: timing ' /tmp/st.err >"/results/startup-$2.err"
+	[ -s "/results/startup-$2.err" ] && send "/results/startup-$2.err"
+	cp /tmp/st.report "/results/startup-$2-$1.report"
+}
+
+# bench_startup ROUND: dmabuf-audit's start-up against bpftrace's and a libbpf-tools tool's
+bench_startup() {
+	# the libbpf-tools tool's standard output is a pseudo-terminal
+	[ -d /dev/pts ] || { mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; }
+	startup_run "$1" run dmabuf-audit
+	[ -x /bin/dmabuf-audit-base ] && startup_run "$1" run-base /bin/dmabuf-audit-base
+	if command -v bpftrace >/dev/null; then
+		startup-clock exit bpftrace -e 'BEGIN { exit() }' 2>&1 |
+			grep -E '^(t0|exit|status) ' | sed "s/^/$1 bpftrace /" >>/results/startup.txt
+	fi
+	if [ -x /bin/libbpf-tool ]; then
+		startup-clock lines /etc/dmabuf-audit/policy /bin/libbpf-tool -n startup-clock \
+			2>/results/libbpf-tool.err | sed "s/^/$1 libbpf-tool /" >>/results/startup.txt
+	fi
+	send /results/startup.txt
+}
+
 bench_pair() {
 	# shellcheck disable=SC2086 # a list of function names
 	/bin/empty-pair $pair_funcs >/tmp/pair.out 2>/results/pair.err &
@@ -284,6 +324,7 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		floor) bench_once "$round" floor ;;
 		pair) bench_pair "$round" ;;
 		bpftrace) bench_bpftrace "$round" ;;
+		startup) bench_startup "$round" ;;
 		watch) bench_tool "$round" watch dmabuf-audit ;;
 		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
 		modfentry) bench_tool "$round" modfentry dmabuf-audit --module-mode fentry ;;
@@ -311,6 +352,7 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 	round=$((round + 1))
 done
 send /results/pair.err
+[ -f /results/libbpf-tool.err ] && send /results/libbpf-tool.err
 [ -f /results/bpftrace.out ] && send /results/bpftrace.out
 for f in /results/bench-*.report; do
 	[ -f "$f" ] && send "$f"

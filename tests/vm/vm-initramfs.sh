@@ -3,6 +3,7 @@
 #                 [--real] [--selftests] [--vfio [--iommufd]]
 #                 [--bench EMPTY_PAIR_BIN --bench-n N --bench-rounds R --bench-pause S --bench-settings "S..."
 #                  --bench-base OTHER_BIN] [--bpftrace BPFTRACE_BIN]
+#                 [--startup-clock BIN] [--libbpf-tool BIN]
 #                 [--soak --soak-seed N --soak-seconds S]
 #                 [--storm-seconds S --storm-seed N --storm-variant-seconds S]
 #
@@ -26,6 +27,9 @@
 # --bpftrace packs a dynamically linked bpftrace (Debian's package) with every
 # shared library ldd lists, at the host's paths (the bench's bpftrace setting;
 # about 200 MB unpacked: boot the guest with VM_MEM=2G).
+# --startup-clock packs the bench's stopwatch (tests/bench/startup-clock.c) and
+# --libbpf-tool a libbpf-tools tool (Debian's, dynamic: with its libraries) as
+# /bin/libbpf-tool, for the bench's startup setting.
 # --soak packs the soak test instead (tests/vm/soak.sh; implies --real):
 # tests/soak/guest.sh as /etc/soak.sh, the workload tests/soak/dat-soak.c, and
 # the host's bpftool with its libraries (the guest lists BPF programs and
@@ -55,6 +59,8 @@ bench_pause=2
 bench_rounds=3
 bench_settings="floor pair watch kprobe stacks"
 bpftrace=
+startup_clock=
+libbpf_tool=
 soak_seed=1
 soak_seconds=600
 storm_seconds=0
@@ -76,6 +82,8 @@ while [ $# -gt 0 ]; do
 	--bench-settings) bench_settings=$2; shift ;;
 	--bench-base) bench_base=$2; shift ;;
 	--bpftrace) bpftrace=$2; shift ;;
+	--startup-clock) startup_clock=$2; shift ;;
+	--libbpf-tool) libbpf_tool=$2; shift ;;
 	--soak) mode=soak; real=1 ;;
 	--soak-seed) soak_seed=$2; shift ;;
 	--soak-seconds) soak_seconds=$2; shift ;;
@@ -311,6 +319,12 @@ if [ -n "$bpftrace" ]; then
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
 	done
+fi
+[ -z "$startup_clock" ] || cp "$startup_clock" "$root/bin/startup-clock"
+if [ -n "$libbpf_tool" ]; then
+	[ -x "$libbpf_tool" ] || vm_die "--libbpf-tool: $libbpf_tool is not executable (apt-get install libbpf-tools)"
+	cp -L "$libbpf_tool" "$root/bin/libbpf-tool"
+	pack_shared_libs "$root" "$libbpf_tool"
 fi
 [ "$mode" = soak ] && pack_soak "$root" "$work"
 
