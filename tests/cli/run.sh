@@ -138,9 +138,9 @@ expect_too_big() {
 }
 
 start=$(date +%s)
-expect_too_big --max-attachments 2000000000 207705
-expect_too_big --max-buffers 10000000 1852
-expect_too_big --history 4294967295 819225
+expect_too_big --max-attachments 2000000000 215897
+expect_too_big --max-buffers 10000000 1981
+expect_too_big --history 4294967295 819226
 if [ $(($(date +%s) - start)) -le 5 ]; then
 	ok "oversized tables are refused at once"
 else
