@@ -45,12 +45,12 @@ if [ -n "${BENCH_BPFTRACE:-}" ]; then
 	export VM_MEM=${VM_MEM:-2G}
 fi
 echo "# $series: building the guest initramfs"
-"$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" "${opts[@]}" \
+"$DA_VM/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" "${opts[@]}" \
 	>"$out/initramfs.env" 2>"$out/build.log" || vm_die "initramfs build failed, see $out/build.log"
 eval "$(cat "$out/initramfs.env")"
 echo "# $series: booting $KREL under QEMU TCG"
 t0=$(date +%s)
-"$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "${VMTEST_TIMEOUT:-1500}"
+"$DA_VM/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "${VMTEST_TIMEOUT:-1500}"
 rc=$?
 echo "# $series: guest finished in $(($(date +%s) - t0))s (exit $rc)"
 python3 "$DA_ROOT/tests/bench/bench-live-report.py" "$out/results.stream" | tee "$out/table.txt"

@@ -37,7 +37,7 @@ cat <<'EOF'
 EOF
 echo
 echo "[1/3] building the guest: Debian $series kernel, test module, dmabuf-audit ..."
-if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --demo \
+if ! "$DA_VM/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --demo \
 	>"$out/initramfs.env" 2>"$out/build.log"; then
 	cat "$out/build.log" >&2
 	vm_die "building the guest failed (log above)"
@@ -54,7 +54,7 @@ echo
 tail -n +1 -F "$out/console.log" 2>/dev/null > >(grep --line-buffered -v '^\[ *[0-9.]*\]' |
 	grep --line-buffered -v '^guest: ') &
 tail_pid=$!
-"$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" 600
+"$DA_VM/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" 600
 rc=$?
 sleep 1
 kill "$tail_pid" 2>/dev/null

@@ -46,7 +46,7 @@ vm_kernel "$series" --headers --modules --source
 common=$(ls -d "$KDIR"/usr/src/linux-headers-*-common | head -n 1)
 # the object tree and its headers: prepared (once, cached) by build-kmod.sh
 objtree=$DA_CACHE/kbuild/$KREL
-[ -f "$objtree/.ready" ] || "$DA_TOOLS/build-kmod.sh" "$series" "$DA_ROOT/build/iommufd/kmod" >&2
+[ -f "$objtree/.ready" ] || "$DA_VM/build-kmod.sh" "$series" "$DA_ROOT/build/iommufd/kmod" >&2
 
 RECIPE=2
 MODULES="iommufd iommufd_driver vfio vfio_iommu_type1 vfio-pci-core vfio-pci"

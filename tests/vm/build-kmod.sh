@@ -49,7 +49,7 @@ if [ ! -f "$objtree/.ready" ]; then
 	ln -sfn "$kbuild/tools" "$objtree.tmp/tools"
 	if [ ! -f "$objtree.tmp/vmlinux" ]; then
 		vm_log "extracting vmlinux (BTF base for module BTF) from $(basename "$VMLINUZ")"
-		"$DA_TOOLS/extract-btf.sh" "$VMLINUZ" "$objtree.tmp/vmlinux" --elf ||
+		"$DA_VM/extract-btf.sh" "$VMLINUZ" "$objtree.tmp/vmlinux" --elf ||
 			vm_log "no vmlinux: the module will have no BTF (kprobe fallback)"
 	fi
 	touch "$objtree.tmp/.ready"

@@ -36,7 +36,7 @@ if [ "$phase" != --boot-only ]; then
 	mkdir -p "$out"
 	t0=$(date +%s)
 	echo "# soak: building the $series guest initramfs (seed $seed, ${seconds}s)"
-	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --soak \
+	if ! "$DA_VM/vm-initramfs.sh" "$series" "$bin" "$out/initrd.cpio.gz" --soak \
 		--soak-seed "$seed" --soak-seconds "$seconds" \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
 		touch "$out/build.failed"
@@ -53,7 +53,7 @@ fi
 eval "$(cat "$out/initramfs.env")"
 t1=$(date +%s)
 echo "# soak: booting $KREL under QEMU TCG for a ${seconds}s soak (limit ${limit}s)"
-"$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
+"$DA_VM/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
 echo $? >"$out/boot.rc"
 t2=$(date +%s)
 echo "guest_s $((t2 - t1))" >>"$out/times.txt"

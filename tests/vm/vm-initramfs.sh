@@ -195,7 +195,7 @@ for prog in dat-trigger dat-prime dat-notify; do
 	fi
 	cp "$trigger_bin/$prog" "$root/bin/"
 done
-"$DA_TOOLS/build-kmod.sh" "$series" "$work/kmod" >&2
+"$DA_VM/build-kmod.sh" "$series" "$work/kmod" >&2
 cp "$work/kmod/dmabuf_audit_test.ko" "$root/lib/dat/"
 
 cp "$DA_ROOT/tests/vm/init" "$root/init"
@@ -261,7 +261,7 @@ if [ "$vfio" = 1 ]; then
 fi
 if [ "$vfio" = 1 ] && [ "$iommufd" = 1 ]; then
 	mkdir -p "$root/lib/dat/iommufd"
-	"$DA_TOOLS/build-iommufd.sh" "$series" "$work/iommufd" >&2
+	"$DA_VM/build-iommufd.sh" "$series" "$work/iommufd" >&2
 	# load order: what each needs first (irqbypass is Debian's, in modules/)
 	for m in iommufd_driver iommufd vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
 		cp "$work/iommufd/$m.ko" "$root/lib/dat/iommufd/"
@@ -271,7 +271,7 @@ if [ "$vfio" = 1 ] && [ "$iommufd" = 1 ]; then
 	# the dat-vfio flow its "Flow:" line names
 	for p in "$DA_ROOT"/tests/vfio/patches/*.patch; do
 		v=$(basename "$p" .patch)
-		"$DA_TOOLS/build-iommufd.sh" "$series" "$work/variants/$v" "$p" >&2
+		"$DA_VM/build-iommufd.sh" "$series" "$work/variants/$v" "$p" >&2
 		mkdir -p "$root/lib/dat/variants/$v"
 		cp "$work/variants/$v"/*.ko "$root/lib/dat/variants/$v/"
 		cp "$root/lib/dat/iommufd/modules.order" "$root/lib/dat/variants/$v/"
@@ -281,7 +281,7 @@ if [ "$vfio" = 1 ] && [ "$iommufd" = 1 ]; then
 fi
 
 if [ "$selftests" = 1 ]; then
-	"$DA_TOOLS/vm-selftests.sh" "$series" "$root/selftests" >&2
+	"$DA_VM/vm-selftests.sh" "$series" "$root/selftests" >&2
 fi
 
 cat >"$root/etc/vmtest.conf" <<EOF

@@ -25,7 +25,7 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 case_timeout=${DAT_CASE_TIMEOUT:-300}
 full_timeout=${DAT_FULL_TIMEOUT:-1500}
 
-eval "$("$DA_TOOLS/build-kernel.sh" 7.3)"
+eval "$("$DA_VM/build-kernel.sh" 7.3)"
 work=$DA_ROOT/build/iommufd-selftest
 mkdir -p "$work"
 
@@ -83,7 +83,7 @@ rm -rf "$out"
 limit=$((120 + 2 * case_timeout + full * full_timeout))
 vm_log "booting $KREL ($VMLINUZ), at most $limit s"
 set +e
-VM_MEM=${VM_MEM:-2G} "$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$work/initrd.cpio.gz" "$out" "$limit"
+VM_MEM=${VM_MEM:-2G} "$DA_VM/vm-boot.sh" "$VMLINUZ" "$work/initrd.cpio.gz" "$out" "$limit"
 boot_rc=$?
 set -e
 [ "$boot_rc" = 0 ] || vm_log "the guest ended with status $boot_rc (console: $out/console.log)"

@@ -7,10 +7,10 @@
 
 DA_CACHE=${DA_CACHE:-$HOME/.cache/dmabuf-audit}
 export DA_CACHE
-# the guest harness's folder, tests/vm/ (named when the harness lived in tools/)
-DA_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# the guest harness's folder, tests/vm/
+DA_VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
-DA_ROOT=$(cd "$DA_TOOLS/../.." && pwd)
+DA_ROOT=$(cd "$DA_VM/../.." && pwd)
 # the judges import the shared helpers of tests/lib/ by name, as under tools/run-suite.sh,
 # also when a guest script is run by hand
 export PYTHONPATH=$DA_ROOT/tests/lib${PYTHONPATH:+:$PYTHONPATH}
@@ -21,13 +21,13 @@ vm_die() { vm_log "$*"; exit 2; }
 # The Debian archive URI from the machine's own apt sources (no host name
 # is written in the repo): tests/vm/fetch-kernel.sh knows how to find it.
 vm_mirror_uri() {
-	"$DA_TOOLS/fetch-kernel.sh" --mirror 2>/dev/null
+	"$DA_VM/fetch-kernel.sh" --mirror 2>/dev/null
 }
 
 # vm_kernel SERIES [fetch-kernel options]: sets KREL KDIR VMLINUZ MODDIR HEADERS
 vm_kernel() {
 	local out
-	out=$("$DA_TOOLS/fetch-kernel.sh" "$@") || vm_die "fetching kernel $1 failed"
+	out=$("$DA_VM/fetch-kernel.sh" "$@") || vm_die "fetching kernel $1 failed"
 	eval "$out"
 }
 

@@ -136,7 +136,7 @@ vfio_guest() {
 	vfio_specs+=(--vfio "$series:$out")
 	t0=$(date +%s)
 	echo "# $series: building the VFIO guest initramfs ($plan_arch, $plan_vfio_machine)"
-	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$plan_bin" "$out/initrd.cpio.gz" --vfio --iommufd \
+	if ! "$DA_VM/vm-initramfs.sh" "$series" "$plan_bin" "$out/initrd.cpio.gz" --vfio --iommufd \
 		--storm-seconds "$storm_seconds" --storm-seed "$storm_seed" \
 		--storm-variant-seconds "$storm_variant_seconds" \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
@@ -147,7 +147,7 @@ vfio_guest() {
 	eval "$(cat "$out/initramfs.env")"
 	t1=$(date +%s)
 	echo "# $series: booting the VFIO guest under QEMU TCG (limit ${limit}s)"
-	VM_VFIO=1 VM_MACHINE=$plan_vfio_machine "$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
+	VM_VFIO=1 VM_MACHINE=$plan_vfio_machine "$DA_VM/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
 	echo $? >"$out/boot.rc"
 	t2=$(date +%s)
 	printf 'build_s %d\nguest_s %d\ntotal_s %d\n' $((t1 - t0)) $((t2 - t1)) $((t2 - t0)) \
@@ -190,7 +190,7 @@ for series in "$@"; do
 	*) opts+=(--real) ;;
 	esac
 	echo "# $series: building the guest initramfs"
-	if ! "$DA_TOOLS/vm-initramfs.sh" "$series" "$series_bin" "$out/initrd.cpio.gz" "${opts[@]}" \
+	if ! "$DA_VM/vm-initramfs.sh" "$series" "$series_bin" "$out/initrd.cpio.gz" "${opts[@]}" \
 		--kprobe "$kprobe_scenarios" \
 		>"$out/initramfs.env" 2>"$out/build.log"; then
 		touch "$out/build.failed"
@@ -201,7 +201,7 @@ for series in "$@"; do
 	eval "$(cat "$out/initramfs.env")"
 	t1=$(date +%s)
 	echo "# $series: booting $KREL under QEMU TCG (limit ${limit}s)"
-	VM_MACHINE=$plan_machine "$DA_TOOLS/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
+	VM_MACHINE=$plan_machine "$DA_VM/vm-boot.sh" "$VMLINUZ" "$out/initrd.cpio.gz" "$out" "$limit"
 	echo $? >"$out/boot.rc"
 	t2=$(date +%s)
 	printf 'build_s %d\nguest_s %d\ntotal_s %d\n' $((t1 - t0)) $((t2 - t1)) $((t2 - t0)) \
@@ -213,7 +213,7 @@ for series in "$@"; do
 done
 
 # the kernel's own KTAP parser, for the selftests' nested documents
-kunit=$("$DA_TOOLS/kunit-parser.sh" 7.3) || kunit=
+kunit=$("$DA_VM/kunit-parser.sh" 7.3) || kunit=
 python3 "$DA_ROOT/tests/vm/compare.py" --bin "$bin" --expect "$DA_ROOT/tests/vm/expect" \
 	--policy "$DA_ROOT/tests/vm/policy" --kprobe-scenarios "$kprobe_scenarios" --kunit "$kunit" \
 	"${skips[@]}" "${vfio_specs[@]}" "${specs[@]}"
