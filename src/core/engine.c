@@ -957,6 +957,24 @@ static void on_scope_exit(struct da_engine *eng, const struct da_event *ev, uint
 /* ------------------------------------------------------------------------ */
 /* Lifecycle ops */
 
+/*
+ * Another buffer took the address of buffer bi (its release was not seen):
+ * a pending revoke of the old one is judged now, the old one is freed, and
+ * the generation the new one gets is returned.
+ */
+static uint32_t buf_retire(struct da_engine *eng, uint32_t bi, const struct da_event *ev)
+{
+	struct ebuf *b = &eng->bufs[bi];
+	uint32_t gen = b->gen + 1;
+
+	if (b->flags & BF_LIVE)
+		eng->notes.replaced[0]++;
+	if (b->pend != NIL)
+		judge_pending(eng, b->pend, ev, 0, 0);
+	eng_buf_free(eng, bi);
+	return gen;
+}
+
 static void on_export(struct da_engine *eng, const struct da_event *ev, uint64_t jpos)
 {
 	uint32_t bi, gen = 1;
@@ -965,15 +983,8 @@ static void on_export(struct da_engine *eng, const struct da_event *ev, uint64_t
 	if (ev->ret || !ev->buf)
 		return; /* failed export: nothing was created */
 	bi = buf_find(eng, ev->buf);
-	if (bi != NIL) {
-		b = &eng->bufs[bi];
-		gen = b->gen + 1;
-		if (b->flags & BF_LIVE)
-			eng->notes.replaced[0]++;
-		if (b->pend != NIL)
-			judge_pending(eng, b->pend, ev, 0, 0);
-		eng_buf_free(eng, bi);
-	}
+	if (bi != NIL)
+		gen = buf_retire(eng, bi, ev);
 	bi = eng_buf_new(eng, ev->buf, gen, 0);
 	b = &eng->bufs[bi];
 	b->ino = ev->ino;
@@ -1052,17 +1063,10 @@ static bool att_learn_importer(struct da_engine *eng, struct eatt *a, const stru
 static void buf_check_identity(struct da_engine *eng, const struct da_event *ev)
 {
 	uint32_t bi = ev->ino && ev->buf ? buf_find(eng, ev->buf) : NIL, gen;
-	struct ebuf *b;
 
 	if (bi == NIL || !eng->bufs[bi].ino || eng->bufs[bi].ino == ev->ino)
 		return;
-	b = &eng->bufs[bi];
-	gen = b->gen + 1;
-	if (b->flags & BF_LIVE)
-		eng->notes.replaced[0]++;
-	if (b->pend != NIL)
-		judge_pending(eng, b->pend, ev, 0, 0);
-	eng_buf_free(eng, bi);
+	gen = buf_retire(eng, bi, ev);
 	bi = eng_buf_new(eng, ev->buf, gen, eng_buf_partial_reason(eng, ev->buf));
 	eng->bufs[bi].ino = ev->ino;
 	eng->bufs[bi].seq_mark = ev->seq;
