@@ -672,7 +672,7 @@ static void prime_churn(uint64_t seed, int64_t deadline)
  * `watch --mode kprobe` the hook is a kretprobe with max(10, 2 * possible
  * CPUs) instances (register_kretprobe()): the returns of the waiters that
  * found none in use are missed, and the tool must count them as lost
- * (src/live/kprobe_misses.c); under fexit nothing is lost.  Prints
+ * (src/live/kprobe_misses.c); under fexit no kprobe miss is counted.  Prints
  * "waiters N", "maxactive M" (what the kernel gives a kretprobe here),
  * "returned K" (the waits that ended).
  */

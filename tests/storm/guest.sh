@@ -22,7 +22,8 @@ send /results/storm-insmod.txt
 # kprobe_misses_run MODE: 20 waiters in a hooked function at once
 # (dat-storm --fence-waiters) under `watch -v --mode MODE`: with kprobe the
 # returns past the kretprobe's instances are missed and must be counted as
-# lost, with fentry nothing is.  Sent: kprobe-misses-MODE.report, .out
+# lost; with fentry no kprobe miss is counted (recursion misses may be:
+# tests/lib/storm_judge.py says why).  Sent: kprobe-misses-MODE.report, .out
 # (its verbose counts), .waiters (the program's), .meta.
 kprobe_misses_run() {
 	km=kprobe-misses-$1

@@ -99,10 +99,10 @@ def km_report(lost=0, noticed=None, findings=()):
     return objs
 
 
-def km_out(missed):
-    return "dmabuf-audit: 40 events delivered, %d lost (BPF ring buffer drops: 0), 0 skipped " \
+def km_out(missed, recursion=0):
+    return "dmabuf-audit: 40 events delivered, %d lost (BPF ring buffer drops: 0), %d skipped " \
         "by the kernel (recursion misses), %d missed by kprobes, 0 late, 0 malformed\n" % (
-            missed, missed)
+            missed + recursion, recursion, missed)
 
 
 KM_META = {"rc": "0", "waiters_rc": "0"}
@@ -127,8 +127,14 @@ KM_CASES = [
      dict(KM_WAITERS, returned="19"), km_out(10), False, "returned"),
     ("fentry: nothing lost passes", "fentry", km_report(0), KM_META, KM_WAITERS, km_out(0),
      True, None),
-    ("fentry: a loss fails", "fentry", km_report(2), KM_META, KM_WAITERS, km_out(2), False,
-     "under fentry"),
+    ("fentry: a kprobe miss counted fails", "fentry", km_report(2), KM_META, KM_WAITERS,
+     km_out(2), False, "under fentry"),
+    ("fentry: recursion misses (a waiter preempted in our program), counted and noticed, pass",
+     "fentry", km_report(5), KM_META, KM_WAITERS, km_out(0, recursion=5), True, None),
+    ("fentry: a loss beyond the recursion misses fails", "fentry", km_report(5), KM_META,
+     KM_WAITERS, km_out(0, recursion=3), False, "under fentry"),
+    ("fentry: recursion misses not noticed fail", "fentry", km_report(5, noticed=0), KM_META,
+     KM_WAITERS, km_out(0, recursion=5), False, "accounted for"),
     ("fentry: a finding at warning+ fails", "fentry",
      km_report(0, findings=[finding("missing-fence-wait", "critical")]), KM_META, KM_WAITERS,
      km_out(0), False, "warning or above"),
