@@ -60,6 +60,18 @@ const volatile bool capture_stacks = false; /* --stacks */
  * every poll interval anyway (src/live/source.c).
  */
 const volatile __u32 wakeup_bytes = 0;
+/*
+ * make bench-live's "mirror" (DMABUF_AUDIT_BENCH_MIRROR=1): every hook
+ * program returns at once, so the same attach points in the same modes
+ * cost what the trampolines and kprobes alone cost, the floor our program
+ * bodies are measured against.  Off, the verifier removes the branch.
+ */
+const volatile bool bench_mirror = false;
+#define DA_MIRROR_GUARD()             \
+	do {                          \
+		if (bench_mirror)     \
+			return 0;     \
+	} while (0)
 
 char LICENSE[] SEC("license") = "GPL";
 

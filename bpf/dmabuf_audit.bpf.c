@@ -502,12 +502,14 @@ static __always_inline int on_resv_unlock(void *ctx, void *lock)
 SEC("fexit")
 int BPF_PROG(fexit_export, const void *info, struct dma_buf *ret)
 {
+	DA_MIRROR_GUARD();
 	return on_export(ctx, ret);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_release, struct dentry *dentry)
 {
+	DA_MIRROR_GUARD();
 	return on_release(ctx, dentry);
 }
 
@@ -515,30 +517,35 @@ SEC("fexit")
 int BPF_PROG(fexit_attach, struct dma_buf *buf, struct device *dev,
 	     const struct dma_buf_attach_ops *ops, void *priv, struct dma_buf_attachment *ret)
 {
+	DA_MIRROR_GUARD();
 	return on_attach(ctx, buf, dev, ops, ret, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_detach, struct dma_buf *buf, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	return on_detach(ctx, buf, attach, true);
 }
 
 SEC("fexit")
 int BPF_PROG(fexit_pin, struct dma_buf_attachment *attach, int ret)
 {
+	DA_MIRROR_GUARD();
 	return on_pin(ctx, DA_OP_PIN, attach, ret, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_unpin, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	return on_pin(ctx, DA_OP_UNPIN, attach, 0, true);
 }
 
 SEC("fexit")
 int BPF_PROG(fexit_map, struct dma_buf_attachment *attach, int dir, void *ret)
 {
+	DA_MIRROR_GUARD();
 	if (in_unlocked_call(H_MAP_UNLOCKED))
 		return 0;
 	return on_map(ctx, DA_OP_MAP, attach, (__u64)ret, true, 0, true);
@@ -547,6 +554,7 @@ int BPF_PROG(fexit_map, struct dma_buf_attachment *attach, int dir, void *ret)
 SEC("fentry")
 int BPF_PROG(fentry_map_unlocked, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	struct dma_buf *buf = buf_of(attach, true);
 
 	unlocked_enter(H_MAP_UNLOCKED, resv_held_by_current(resv_of(buf, true), true));
@@ -556,6 +564,7 @@ int BPF_PROG(fentry_map_unlocked, struct dma_buf_attachment *attach)
 SEC("fexit")
 int BPF_PROG(fexit_map_unlocked, struct dma_buf_attachment *attach, int dir, void *ret)
 {
+	DA_MIRROR_GUARD();
 	__u8 held = unlocked_leave(H_MAP_UNLOCKED);
 
 	return on_map(ctx, DA_OP_MAP, attach, (__u64)ret, false, held, true);
@@ -564,6 +573,7 @@ int BPF_PROG(fexit_map_unlocked, struct dma_buf_attachment *attach, int dir, voi
 SEC("fentry")
 int BPF_PROG(fentry_unmap, struct dma_buf_attachment *attach, void *sgt)
 {
+	DA_MIRROR_GUARD();
 	if (in_unlocked_call(H_UNMAP_UNLOCKED))
 		return 0;
 	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, true, 0, true);
@@ -572,6 +582,7 @@ int BPF_PROG(fentry_unmap, struct dma_buf_attachment *attach, void *sgt)
 SEC("fentry")
 int BPF_PROG(fentry_unmap_unlocked, struct dma_buf_attachment *attach, void *sgt)
 {
+	DA_MIRROR_GUARD();
 	struct dma_buf *buf = buf_of(attach, true);
 	__u8 held = resv_held_by_current(resv_of(buf, true), true);
 
@@ -582,6 +593,7 @@ int BPF_PROG(fentry_unmap_unlocked, struct dma_buf_attachment *attach, void *sgt
 SEC("fexit")
 int BPF_PROG(fexit_unmap_unlocked)
 {
+	DA_MIRROR_GUARD();
 	unlocked_leave(H_UNMAP_UNLOCKED);
 	return 0;
 }
@@ -589,6 +601,7 @@ int BPF_PROG(fexit_unmap_unlocked)
 SEC("fexit")
 int BPF_PROG(fexit_vmap, struct dma_buf *buf, void *map, int ret)
 {
+	DA_MIRROR_GUARD();
 	if (in_unlocked_call(H_VMAP_UNLOCKED))
 		return 0;
 	return on_vmap(ctx, DA_OP_VMAP, buf, ret, true, 0, true);
@@ -597,6 +610,7 @@ int BPF_PROG(fexit_vmap, struct dma_buf *buf, void *map, int ret)
 SEC("fentry")
 int BPF_PROG(fentry_vmap_unlocked, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	unlocked_enter(H_VMAP_UNLOCKED, resv_held_by_current(resv_of(buf, true), true));
 	return 0;
 }
@@ -604,6 +618,7 @@ int BPF_PROG(fentry_vmap_unlocked, struct dma_buf *buf)
 SEC("fexit")
 int BPF_PROG(fexit_vmap_unlocked, struct dma_buf *buf, void *map, int ret)
 {
+	DA_MIRROR_GUARD();
 	__u8 held = unlocked_leave(H_VMAP_UNLOCKED);
 
 	return on_vmap(ctx, DA_OP_VMAP, buf, ret, false, held, true);
@@ -612,6 +627,7 @@ int BPF_PROG(fexit_vmap_unlocked, struct dma_buf *buf, void *map, int ret)
 SEC("fentry")
 int BPF_PROG(fentry_vunmap, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	if (in_unlocked_call(H_VUNMAP_UNLOCKED))
 		return 0;
 	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, true, 0, true);
@@ -620,6 +636,7 @@ int BPF_PROG(fentry_vunmap, struct dma_buf *buf)
 SEC("fentry")
 int BPF_PROG(fentry_vunmap_unlocked, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	__u8 held = resv_held_by_current(resv_of(buf, true), true);
 
 	unlocked_enter(H_VUNMAP_UNLOCKED, held);
@@ -629,6 +646,7 @@ int BPF_PROG(fentry_vunmap_unlocked, struct dma_buf *buf)
 SEC("fexit")
 int BPF_PROG(fexit_vunmap_unlocked)
 {
+	DA_MIRROR_GUARD();
 	unlocked_leave(H_VUNMAP_UNLOCKED);
 	return 0;
 }
@@ -636,6 +654,7 @@ int BPF_PROG(fexit_vunmap_unlocked)
 SEC("fexit")
 int BPF_PROG(fexit_mmap, struct dma_buf *buf, void *vma, unsigned long pgoff, int ret)
 {
+	DA_MIRROR_GUARD();
 	return on_vmap(ctx, DA_OP_MMAP, buf, ret, false, 0, true);
 }
 
@@ -643,18 +662,21 @@ int BPF_PROG(fexit_mmap, struct dma_buf *buf, void *vma, unsigned long pgoff, in
 SEC("fexit")
 int BPF_PROG(fexit_mmap_fd, struct file *file, void *vma, int ret)
 {
+	DA_MIRROR_GUARD();
 	return on_vmap(ctx, DA_OP_MMAP, BPF_CORE_READ(file, private_data), ret, false, 0, false);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_invalidate, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	return on_invalidate(ctx, buf, true);
 }
 
 SEC("fexit")
 int BPF_PROG(fexit_fence_wait, void *resv, int usage, bool intr, unsigned long timeout, long ret)
 {
+	DA_MIRROR_GUARD();
 	if (!resv_tracked((__u64)resv))
 		return 0;
 	return on_fence_wait(ctx, (__u64)resv, usage, intr, timeout, ret);
@@ -663,12 +685,14 @@ int BPF_PROG(fexit_fence_wait, void *resv, int usage, bool intr, unsigned long t
 SEC("fexit")
 int BPF_PROG(fexit_revocable, struct dma_buf_attachment *attach, bool ret)
 {
+	DA_MIRROR_GUARD();
 	return on_revocable(ctx, attach, ret, true);
 }
 
 SEC("fentry")
 int BPF_PROG(fentry_resv_unlock, void *lock)
 {
+	DA_MIRROR_GUARD();
 	return on_resv_unlock(ctx, lock);
 }
 
@@ -677,18 +701,21 @@ int BPF_PROG(fentry_resv_unlock, void *lock)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_export, struct dma_buf *ret)
 {
+	DA_MIRROR_GUARD();
 	return on_export(ctx, ret);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_release, struct dentry *dentry)
 {
+	DA_MIRROR_GUARD();
 	return on_release(ctx, dentry);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_attach, struct dma_buf *buf, struct device *dev, void *ops)
 {
+	DA_MIRROR_GUARD();
 	stash_put(H_ATTACH, (__u64)buf, (__u64)dev, (__u64)ops, 0);
 	return 0;
 }
@@ -696,6 +723,7 @@ int BPF_KPROBE(kprobe_attach, struct dma_buf *buf, struct device *dev, void *ops
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_attach, struct dma_buf_attachment *ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	if (!stash_take(H_ATTACH, &a))
@@ -706,12 +734,14 @@ int BPF_KRETPROBE(kretprobe_attach, struct dma_buf_attachment *ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_detach, struct dma_buf *buf, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	return on_detach(ctx, buf, attach, false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_pin, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	stash_put(H_PIN, (__u64)attach, 0, 0, 0);
 	return 0;
 }
@@ -719,6 +749,7 @@ int BPF_KPROBE(kprobe_pin, struct dma_buf_attachment *attach)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_pin, int ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	if (!stash_take(H_PIN, &a))
@@ -729,12 +760,14 @@ int BPF_KRETPROBE(kretprobe_pin, int ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_unpin, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	return on_pin(ctx, DA_OP_UNPIN, attach, 0, false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_map, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	if (in_unlocked_call(H_MAP_UNLOCKED))
 		return 0;
 	stash_put(H_MAP, (__u64)attach,
@@ -745,6 +778,7 @@ int BPF_KPROBE(kprobe_map, struct dma_buf_attachment *attach)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_map, void *ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	if (!stash_take(H_MAP, &a))
@@ -755,6 +789,7 @@ int BPF_KRETPROBE(kretprobe_map, void *ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_map_unlocked, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	__u8 held = resv_held_by_current(resv_of(buf_of(attach, false), false), false);
 
 	unlocked_enter(H_MAP_UNLOCKED, held);
@@ -765,6 +800,7 @@ int BPF_KPROBE(kprobe_map_unlocked, struct dma_buf_attachment *attach)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_map_unlocked, void *ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	unlocked_leave(H_MAP_UNLOCKED);
@@ -776,6 +812,7 @@ int BPF_KRETPROBE(kretprobe_map_unlocked, void *ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_unmap, struct dma_buf_attachment *attach, void *sgt)
 {
+	DA_MIRROR_GUARD();
 	if (in_unlocked_call(H_UNMAP_UNLOCKED))
 		return 0;
 	return on_map(ctx, DA_OP_UNMAP, attach, (__u64)sgt, true, 0, false);
@@ -784,6 +821,7 @@ int BPF_KPROBE(kprobe_unmap, struct dma_buf_attachment *attach, void *sgt)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_unmap_unlocked, struct dma_buf_attachment *attach, void *sgt)
 {
+	DA_MIRROR_GUARD();
 	__u8 held = resv_held_by_current(resv_of(buf_of(attach, false), false), false);
 
 	unlocked_enter(H_UNMAP_UNLOCKED, held);
@@ -793,6 +831,7 @@ int BPF_KPROBE(kprobe_unmap_unlocked, struct dma_buf_attachment *attach, void *s
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_unmap_unlocked)
 {
+	DA_MIRROR_GUARD();
 	unlocked_leave(H_UNMAP_UNLOCKED);
 	return 0;
 }
@@ -800,6 +839,7 @@ int BPF_KRETPROBE(kretprobe_unmap_unlocked)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_vmap, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	if (in_unlocked_call(H_VMAP_UNLOCKED))
 		return 0;
 	stash_put(H_VMAP, (__u64)buf, resv_held_by_current(resv_of(buf, false), false), 0, 0);
@@ -809,6 +849,7 @@ int BPF_KPROBE(kprobe_vmap, struct dma_buf *buf)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_vmap, int ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	if (!stash_take(H_VMAP, &a))
@@ -819,6 +860,7 @@ int BPF_KRETPROBE(kretprobe_vmap, int ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_vmap_unlocked, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	__u8 held = resv_held_by_current(resv_of(buf, false), false);
 
 	unlocked_enter(H_VMAP_UNLOCKED, held);
@@ -829,6 +871,7 @@ int BPF_KPROBE(kprobe_vmap_unlocked, struct dma_buf *buf)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_vmap_unlocked, int ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	unlocked_leave(H_VMAP_UNLOCKED);
@@ -840,6 +883,7 @@ int BPF_KRETPROBE(kretprobe_vmap_unlocked, int ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_vunmap, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	if (in_unlocked_call(H_VUNMAP_UNLOCKED))
 		return 0;
 	return on_vmap(ctx, DA_OP_VUNMAP, buf, 0, true, 0, false);
@@ -848,6 +892,7 @@ int BPF_KPROBE(kprobe_vunmap, struct dma_buf *buf)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_vunmap_unlocked, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	__u8 held = resv_held_by_current(resv_of(buf, false), false);
 
 	unlocked_enter(H_VUNMAP_UNLOCKED, held);
@@ -857,6 +902,7 @@ int BPF_KPROBE(kprobe_vunmap_unlocked, struct dma_buf *buf)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_vunmap_unlocked)
 {
+	DA_MIRROR_GUARD();
 	unlocked_leave(H_VUNMAP_UNLOCKED);
 	return 0;
 }
@@ -864,6 +910,7 @@ int BPF_KRETPROBE(kretprobe_vunmap_unlocked)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_mmap, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	stash_put(H_MMAP, (__u64)buf, 0, 0, 0);
 	return 0;
 }
@@ -871,6 +918,7 @@ int BPF_KPROBE(kprobe_mmap, struct dma_buf *buf)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_mmap, int ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	if (!stash_take(H_MMAP, &a))
@@ -881,6 +929,7 @@ int BPF_KRETPROBE(kretprobe_mmap, int ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_mmap_fd, struct file *file)
 {
+	DA_MIRROR_GUARD();
 	stash_put(H_MMAP_FD, (__u64)BPF_CORE_READ(file, private_data), 0, 0, 0);
 	return 0;
 }
@@ -888,6 +937,7 @@ int BPF_KPROBE(kprobe_mmap_fd, struct file *file)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_mmap_fd, int ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	if (!stash_take(H_MMAP_FD, &a))
@@ -898,12 +948,14 @@ int BPF_KRETPROBE(kretprobe_mmap_fd, int ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_invalidate, struct dma_buf *buf)
 {
+	DA_MIRROR_GUARD();
 	return on_invalidate(ctx, buf, false);
 }
 
 SEC("kprobe")
 int BPF_KPROBE(kprobe_fence_wait, void *resv, int usage, bool intr, unsigned long timeout)
 {
+	DA_MIRROR_GUARD();
 	if (!resv_tracked((__u64)resv))
 		return 0;
 	stash_put(H_FENCE_WAIT, (__u64)resv, usage, intr, timeout);
@@ -913,6 +965,7 @@ int BPF_KPROBE(kprobe_fence_wait, void *resv, int usage, bool intr, unsigned lon
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_fence_wait, long ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	if (!stash_take(H_FENCE_WAIT, &a))
@@ -923,6 +976,7 @@ int BPF_KRETPROBE(kretprobe_fence_wait, long ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_revocable, struct dma_buf_attachment *attach)
 {
+	DA_MIRROR_GUARD();
 	stash_put(H_REVOCABLE, (__u64)attach, 0, 0, 0);
 	return 0;
 }
@@ -930,6 +984,7 @@ int BPF_KPROBE(kprobe_revocable, struct dma_buf_attachment *attach)
 SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_revocable, long ret)
 {
+	DA_MIRROR_GUARD();
 	struct stash_args a;
 
 	if (!stash_take(H_REVOCABLE, &a))
@@ -940,6 +995,7 @@ int BPF_KRETPROBE(kretprobe_revocable, long ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_resv_unlock, void *lock)
 {
+	DA_MIRROR_GUARD();
 	return on_resv_unlock(ctx, lock);
 }
 

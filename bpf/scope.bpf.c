@@ -57,6 +57,7 @@ static __always_inline void fentry_args(void *ctx, __u64 *object, __u64 *revoked
 SEC("fentry")
 int scope_fentry(__u64 *ctx)
 {
+	DA_MIRROR_GUARD();
 	__u64 object = 0, revoked = 0;
 
 	fentry_args(ctx, &object, &revoked);
@@ -66,6 +67,7 @@ int scope_fentry(__u64 *ctx)
 SEC("fexit")
 int scope_fexit(__u64 *ctx)
 {
+	DA_MIRROR_GUARD();
 	__u64 object = 0, revoked = 0;
 
 	fentry_args(ctx, &object, &revoked);
@@ -103,6 +105,7 @@ static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, int idx)
 SEC("kprobe")
 int scope_kprobe(struct pt_regs *ctx)
 {
+	DA_MIRROR_GUARD();
 	struct scope_args args = { .object = PT_REGS_PARM1(ctx) };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
@@ -115,6 +118,7 @@ int scope_kprobe(struct pt_regs *ctx)
 SEC("kretprobe")
 int scope_kretprobe(struct pt_regs *ctx)
 {
+	DA_MIRROR_GUARD();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct scope_args *stashed = bpf_map_lookup_elem(&scope_stash, &tid);
 	struct scope_args args;
@@ -172,6 +176,7 @@ static __always_inline int emit_phys_map(void *ctx, __u64 attach_ptr, long ret)
 SEC("fexit")
 int phys_map_fexit(__u64 *ctx)
 {
+	DA_MIRROR_GUARD();
 	__u64 attach = 0, ret = 0;
 
 	bpf_get_func_arg(ctx, 0, &attach);
@@ -182,6 +187,7 @@ int phys_map_fexit(__u64 *ctx)
 SEC("kprobe")
 int phys_map_kprobe(struct pt_regs *ctx)
 {
+	DA_MIRROR_GUARD();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 attach = PT_REGS_PARM1(ctx);
 
@@ -192,6 +198,7 @@ int phys_map_kprobe(struct pt_regs *ctx)
 SEC("kretprobe")
 int phys_map_kretprobe(struct pt_regs *ctx)
 {
+	DA_MIRROR_GUARD();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 *stashed = bpf_map_lookup_elem(&phys_map_stash, &tid);
 	__u64 attach;

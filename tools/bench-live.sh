@@ -12,8 +12,8 @@
 # build/bench-live/SERIES/.  Environment: BENCH_N (iterations per path,
 # default 1500: one path's events fit the default ring buffer), BENCH_PAUSE
 # (seconds after each path for the consumer to drain, default 2),
-# BENCH_ROUNDS (default 3), BENCH_SETTINGS (default "floor pair watch
-# modfentry kprobe stacks"; modfentry: --module-mode fentry), BENCH_BASE (another static build of dmabuf-audit: adds the
+# BENCH_ROUNDS (default 3), BENCH_SETTINGS (default "floor pair mirror watch
+# modfentry kprobe stacks"; mirror: watch's programs returning at once, DMABUF_AUDIT_BENCH_MIRROR=1; modfentry: --module-mode fentry), BENCH_BASE (another static build of dmabuf-audit: adds the
 # setting "base", its watch in default mode, alternated with the others so
 # that a change to the BPF programs is measured in one boot),
 # BENCH_BPFTRACE (a bpftrace binary, e.g. /usr/bin/bpftrace from Debian's
@@ -36,7 +36,7 @@ rm -rf "$out"
 mkdir -p "$out"
 opts=(--bench "$pair" --bench-n "${BENCH_N:-1500}" --bench-rounds "${BENCH_ROUNDS:-3}"
 	--bench-pause "${BENCH_PAUSE:-2}"
-	--bench-settings "${BENCH_SETTINGS:-floor pair ${BENCH_BPFTRACE:+bpftrace }${BENCH_BASE:+base }watch modfentry kprobe stacks}")
+	--bench-settings "${BENCH_SETTINGS:-floor pair mirror ${BENCH_BPFTRACE:+bpftrace }${BENCH_BASE:+base }watch modfentry kprobe stacks}")
 [ -z "${BENCH_BASE:-}" ] || opts+=(--bench-base "$BENCH_BASE")
 [ -z "${BENCH_LIBBPF_TOOL:-}" ] || opts+=(--libbpf-tool "$BENCH_LIBBPF_TOOL")
 [ ! -x "$(dirname "$pair")/startup-clock" ] || opts+=(--startup-clock "$(dirname "$pair")/startup-clock")

@@ -72,6 +72,7 @@ struct da_live {
 	bool kprobes_supported;
 	__u32 ring_bytes;   /* the ring buffer's size (ringbuf_size()) */
 	__u32 wakeup_bytes; /* the BPF side's wakeup mark (ring_wakeup()) */
+	bool bench_mirror;  /* every hook program returns at once (bench_mirror()) */
 	char *filter_functions; /* available_filter_functions, NULL if unreadable */
 	/* kallsyms asked of the kernel (bpf/ksym_name.bpf.c), loaded when first needed */
 	struct ksym_name_bpf *ksym_prog;
@@ -485,10 +486,35 @@ static long long ring_wakeup(__u32 ring, char *err, size_t errlen)
 	return (long long)val;
 }
 
+/*
+ * DMABUF_AUDIT_BENCH_MIRROR=1, for make bench-live only: the same programs
+ * on the same attach points, each returning at once (bpf/common.bpf.h), so
+ * that what our program bodies add is measured apart from what attaching
+ * there costs.  Nothing is audited: said on standard error, never silently.
+ */
+static int bench_mirror(struct da_live *l, char *err, size_t errlen)
+{
+	const char *env = getenv("DMABUF_AUDIT_BENCH_MIRROR");
+
+	if (!env || !strcmp(env, "0"))
+		return 0;
+	if (strcmp(env, "1")) {
+		snprintf(err, errlen, "DMABUF_AUDIT_BENCH_MIRROR=%s: 0 or 1", env);
+		return -1;
+	}
+	l->bench_mirror = true;
+	fprintf(stderr, DA_TOOL_NAME ": DMABUF_AUDIT_BENCH_MIRROR=1: every program returns at"
+			" once, nothing is audited (a benchmark's setting)\n");
+	return 0;
+}
+
 /* the environment's settings, checked before anything is probed or loaded */
-static int ring_settings(struct da_live *l, char *err, size_t errlen)
+static int environment_settings(struct da_live *l, char *err, size_t errlen)
 {
 	long long wakeup;
+
+	if (bench_mirror(l, err, errlen))
+		return -1;
 
 	l->ring_bytes = ringbuf_size(err, errlen);
 	if (!l->ring_bytes)
@@ -534,6 +560,7 @@ static int configure_core(struct da_live *l, char *err, size_t errlen)
 	l->skel->rodata->filter_follow = l->opts->follow;
 	l->skel->rodata->capture_stacks = l->opts->stacks;
 	l->skel->rodata->wakeup_bytes = l->wakeup_bytes;
+	l->skel->rodata->bench_mirror = l->bench_mirror;
 	l->skel->rodata->resv_owner_readable = l->facts.resv_owner;
 	bpf_map__set_max_entries(l->skel->maps.events, ring);
 	if (l->opts->stacks)
@@ -669,6 +696,7 @@ static int try_attach_scope(struct da_live *l, struct da_hook_plan *p, struct li
 	s->skel->rodata->filter_follow = l->opts->follow;
 	s->skel->rodata->capture_stacks = l->opts->stacks;
 	s->skel->rodata->wakeup_bytes = l->wakeup_bytes;
+	s->skel->rodata->bench_mirror = l->bench_mirror;
 	s->skel->rodata->resv_owner_readable = l->facts.resv_owner;
 	module_hook_programs(s->skel, p, kprobe, &entry, &exit);
 	if (!kprobe) {
@@ -1182,7 +1210,7 @@ int da_live_open(const struct da_opts *opts, struct da_trace_info *info, struct 
 		snprintf(info->kernel, sizeof(info->kernel), "%s", uts.release);
 	snprintf(info->source, sizeof(info->source), "live");
 	da_trace_info_this_host(info);
-	if (ring_settings(l, err, errlen))
+	if (environment_settings(l, err, errlen))
 		return -1;
 
 	l->vmlinux_btf = btf__load_vmlinux_btf();

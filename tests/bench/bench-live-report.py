@@ -24,8 +24,11 @@ import json
 import statistics
 import sys
 
-SETTINGS = ["floor", "pair", "bpftrace", "watch", "modfentry", "kprobe", "stacks", "base"]
-TOOLS = ["watch", "modfentry", "kprobe", "stacks", "base"]
+SETTINGS = ["floor", "pair", "mirror", "bpftrace", "watch", "modfentry", "kprobe", "stacks",
+            "base"]
+# mirror: watch's own programs on its own attach points, each returning at once
+# (DMABUF_AUDIT_BENCH_MIRROR=1): what attaching there costs without our bodies
+TOOLS = ["mirror", "watch", "modfentry", "kprobe", "stacks", "base"]
 # the paths the bpftrace script hooks (map, unmap, invalidate): on the others it costs nothing
 BPFTRACE_PATHS = ["map-unmap", "map-unmap-unlocked", "revoke"]
 
@@ -144,15 +147,14 @@ def print_bursts(timing, tool, files):
 
 def print_ratios(timing, settings, paths, ref):
     """the added cost of each dmabuf-audit setting over the floor / ref's added cost"""
-    print(f"{'path':22}" + "".join(f"{s:>14}" for s in TOOLS if s in settings))
+    tools = [s for s in TOOLS if s in settings and s != ref]
+    print(f"{'path':22}" + "".join(f"{s:>14}" for s in tools))
     for p in paths:
         floor, base = timing.get(("floor", p)), timing.get((ref, p))
         if not floor or not base or (ref == "bpftrace" and p not in BPFTRACE_PATHS):
             continue
         row = f"{p:22}"
-        for s in TOOLS:
-            if s not in settings:
-                continue
+        for s in tools:
             v = timing.get((s, p))
             added_ref = min(base) - min(floor)
             if not v or added_ref <= 0:
@@ -291,6 +293,11 @@ def main():
     print()
     print("added cost over the floor (best), as a multiple of the empty pair's:")
     print_ratios(timing, settings, paths, "pair")
+    if "mirror" in settings:
+        print()
+        print("added cost over the floor (best), as a multiple of the mirror's (watch's own"
+              " attach points, empty programs):")
+        print_ratios(timing, settings, paths, "mirror")
     if "bpftrace" in settings:
         print()
         print("added cost over the floor (best), as a multiple of bpftrace's, on the paths its"
@@ -307,6 +314,8 @@ def main():
         per_m = cpu / events * 1e6 if events else 0
         print(f"{s}: {events} events, {lost} lost, consumer CPU {cpu:.2f} s"
               f" ({per_m:.2f} s per million events)")
+        if s == "mirror" and events:
+            errors.append(f"mirror: {events} events: a program ran past DA_MIRROR_GUARD()")
     print_profile(tool)
     print_bursts(timing, tool, files)
     print()

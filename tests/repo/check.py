@@ -373,6 +373,27 @@ def uses_of_engine_internals(repo):
     return bad
 
 
+HOOK_SEC_RE = re.compile(r'^SEC\("(fentry|fexit|kprobe|kretprobe)"\)')
+
+
+def unguarded_hooks(repo):
+    """hook programs of bpf/ whose body does not open with DA_MIRROR_GUARD():
+    under make bench-live's mirror they would still run (bpf/common.bpf.h)"""
+    bad = []
+    bpf = os.path.join(repo, "bpf")
+    for name in sorted(os.listdir(bpf)) if os.path.isdir(bpf) else ():
+        if not name.endswith(".bpf.c"):
+            continue
+        lines = read(repo, "bpf/" + name).split("\n")
+        for i, line in enumerate(lines):
+            if not HOOK_SEC_RE.match(line):
+                continue
+            body = next((j for j in range(i + 1, len(lines)) if lines[j] == "{"), len(lines) - 1)
+            if body + 1 >= len(lines) or lines[body + 1].strip() != "DA_MIRROR_GUARD();":
+                bad.append(f"bpf/{name}:{i + 1}: a hook program without DA_MIRROR_GUARD() first")
+    return bad
+
+
 def planted_tree():
     """a small repository with one bad reference of each kind and one long function"""
     d = tempfile.mkdtemp(prefix="repo-check-")
@@ -403,7 +424,10 @@ def planted_tree():
         "src/core/engine_tables.h": "struct da_engine;\n",
         "src/core/engine_state.c": '#include "engine_tables.h"\n',
         "src/core/stats.c": '#include "engine_tables.h"\n',
+        "bpf/x.bpf.c": 'SEC("fentry")\nint BPF_PROG(a)\n{\n\tDA_MIRROR_GUARD();\n\treturn 0;\n}\n'
+                       'SEC("kretprobe")\nint b(struct pt_regs *ctx)\n{\n\treturn 0;\n}\n',
     }
+    os.makedirs(os.path.join(d, "bpf"))
     for rel, text in planted.items():
         with open(os.path.join(d, rel), "w") as f:
             f.write(text)
@@ -443,6 +467,10 @@ def planted_checks():
                     " and nothing else",
                     same(include_cycles(d) + uses_of_cmd(d) + uses_of_engine_internals(d),
                          want_layers)))
+    results.append(("the mirror check finds the planted hook program without its guard, and"
+                    " nothing else",
+                    same(unguarded_hooks(d),
+                         ["bpf/x.bpf.c:7: a hook program without DA_MIRROR_GUARD() first"])))
     shutil.rmtree(d)
     d, objdir = planted_calls()
     want_calls = ["call cycle among src/core/p.c, src/core/q.c: src/core/p.c -> src/core/q.c (q_fn);"
@@ -479,6 +507,8 @@ def main():
                     " no include cycle in src/ and include/; the engine's private headers"
                     " are the engine's alone",
                     include_cycles(repo) + uses_of_cmd(repo) + uses_of_engine_internals(repo)))
+    results.append(("every hook program in bpf/ opens with DA_MIRROR_GUARD()",
+                    unguarded_hooks(repo)))
     results.append(("no two source files of src/ call each other, directly or around a loop",
                     call_cycles(repo, objdir)))
     passed = [tap_line(i, name, problems) for i, (name, problems) in enumerate(results, 1)]

@@ -9,6 +9,9 @@
 #   floor    nothing attached
 #   pair     an empty fentry/fexit pair on every function dmabuf-audit hooks
 #            (/bin/empty-pair, tests/bench/empty-pair.c)
+#   mirror   dmabuf-audit watch with DMABUF_AUDIT_BENCH_MIRROR=1: its own
+#            programs on its own attach points in its own modes, each
+#            returning at once (no record): the attach points' cost alone
 #   watch    dmabuf-audit watch (default mode: fentry/fexit, kprobes on the
 #            functions of modules: the test module's revoke scopes)
 #   kprobe   dmabuf-audit watch --mode kprobe
@@ -326,6 +329,11 @@ while [ "$round" -le "$DAT_BENCH_ROUNDS" ]; do
 		bpftrace) bench_bpftrace "$round" ;;
 		startup) bench_startup "$round" ;;
 		watch) bench_tool "$round" watch dmabuf-audit ;;
+		mirror)
+			export DMABUF_AUDIT_BENCH_MIRROR=1
+			bench_tool "$round" mirror dmabuf-audit
+			unset DMABUF_AUDIT_BENCH_MIRROR
+			;;
 		kprobe) bench_tool "$round" kprobe dmabuf-audit --mode kprobe ;;
 		modfentry) bench_tool "$round" modfentry dmabuf-audit --module-mode fentry ;;
 		stacks) bench_tool "$round" stacks dmabuf-audit --stacks ;;
