@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# bench-live.sh BIN EMPTY_PAIR SERIES  (make bench-live KERNEL=6.12)
+# bench-live.sh BIN EMPTY_PAIR SERIES  (make bench-live KERNEL=6.12; the arm64
+# guest: make ARCH=arm64 bench-live KERNEL=7.3-arm64, BIN and EMPTY_PAIR cross-built)
 #
 # What dmabuf-audit costs the kernel it watches, in one guest boot: the test
 # module's bench entry (a tight loop of each dma-buf hot path and of a
