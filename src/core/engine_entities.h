@@ -202,6 +202,7 @@ struct etask {
 	/* revocable_check seen, waiting for the attach event of that pointer */
 	bool rc_valid;
 	bool rc_revocable;
+	uint32_t rc_epoch; /* loss epoch at the check: a loss since, the answer may be another call's */
 	uint64_t rc_attach;
 	uint64_t cgroup_id;
 	char comm[DA_COMM_LEN];

@@ -548,6 +548,52 @@ static bool vgem_attach_same_inode_real_finding(void)
 	return vgem_attach_over(false, false, BUF1 >> 12 & 0xffff);
 }
 
+/*
+ * Seed 4264936374 (variant iommufd-unpin-unlocked, fixed VFIO), seq
+ * 8834-8869: a thread exports BUF1, attaches without a callback (VFIO asks
+ * dma_buf_attach_revocable(): false, refuses), then attaches with one at
+ * the same reused address ATT1 (asked again: true, accepted).  The refused
+ * attach's record and the second check's were skipped (recursion misses):
+ * the first call's "false" was paired with the second call's success.
+ * how: 0 nothing counted (the real bug's sequence: a check's false, then
+ * the success), 1 the misses counted, 2 a loss point between them (the
+ * batch the read that found them closes).
+ */
+static bool refused_then_accepted(int how)
+{
+	struct tb tb;
+	bool ok;
+
+	CHECK(tb_begin(&tb));
+	tb_vfio_export(&tb, BUF1, RESV1);
+	tb_revocable_check(&tb, T2, BUF1, ATT1, 0);
+	if (how == 1)
+		counted_miss(&tb, 2); /* the refused attach's fexit, the next check's */
+	else if (how == 2)
+		da_engine_loss_point(tb.eng);
+	tb_attach(&tb, T2, BUF1, ATT1, "0000:01:00.0", "dat_vfio_importer_ops",
+		  "dat_vfio_importer_invalidate", 0);
+	tb_detach(&tb, T2, BUF1, ATT1);
+	tb_release(&tb, T1, BUF1);
+	tb_finish(&tb);
+	ok = how ? TB_EXPECT_NONE(&tb) :
+		   TB_EXPECT(&tb, E(NON_REVOCABLE_IMPORTER_ACCEPTED, HIGH, BUF1, ATT1));
+	tb_free(&tb);
+	return ok;
+}
+
+/* as the engine saw it: the check's false and the success, nothing between */
+static bool refused_then_accepted_false_finding(void)
+{
+	return refused_then_accepted(0);
+}
+
+/* a loss between the check and the attach: the attach's own callback decides */
+static bool refused_then_accepted_counted_quiet(void)
+{
+	return refused_then_accepted(1) && refused_then_accepted(2);
+}
+
 TAP_MAIN(TAP_TEST(export_skipped_false_finding), TAP_TEST(export_skipped_counted_quiet),
 	 TAP_TEST(attach_skipped_false_finding), TAP_TEST(attach_skipped_counted_quiet),
 	 TAP_TEST(unpin_skipped_false_finding), TAP_TEST(unpin_skipped_counted_quiet),
@@ -559,4 +605,6 @@ TAP_MAIN(TAP_TEST(export_skipped_false_finding), TAP_TEST(export_skipped_counted
 	 TAP_TEST(unpin_skipped_after_read_judged_early_false_finding),
 	 TAP_TEST(unpin_skipped_after_read_waits_quiet), TAP_TEST(vgem_attach_other_inode_quiet),
 	 TAP_TEST(vgem_attach_other_inode_after_release_quiet),
-	 TAP_TEST(vgem_attach_same_inode_real_finding))
+	 TAP_TEST(vgem_attach_same_inode_real_finding),
+	 TAP_TEST(refused_then_accepted_false_finding),
+	 TAP_TEST(refused_then_accepted_counted_quiet))
