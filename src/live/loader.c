@@ -30,7 +30,11 @@
 #include "scope.skel.h"
 
 #define DA_MAX_LINKS 64
-/* module BTF appears a little after the module: checks to wait before using kprobes */
+/*
+ * module BTF appears a little after the module, its functions in ftrace's
+ * list a little after kallsyms: checks to wait before using kprobes, or
+ * before calling a function absent
+ */
 #define DA_BTF_WAIT_POLLS 10
 
 struct live_scope {
@@ -923,6 +927,15 @@ static __attribute__((noinline)) bool resolve_scope(struct da_live *l, struct da
 				return true;
 			}
 			err = kerr;
+		} else if (module[0] && !err && s->btf_waits++ < DA_BTF_WAIT_POLLS) {
+			/*
+			 * A coming module's functions are in kallsyms before ftrace
+			 * lists them (its records are enabled in prepare_coming_module(),
+			 * after complete_formation()): seen after a reload of
+			 * vfio_pci_core on a loaded guest.  Ask again next check.
+			 */
+			l->ftrace_stale = true;
+			return false;
 		}
 	}
 	p->mode = DA_HM_ABSENT;
