@@ -65,6 +65,7 @@ struct {
 	__type(value, __u8);
 } unlocked_calls SEC(".maps");
 
+#include "thread_slot.bpf.h"
 #include "tracked_resv.bpf.h"
 
 /*
@@ -120,29 +121,27 @@ static __always_inline bool stash_take(enum hook_id hook, struct stash_args *out
 }
 
 /*
- * The mark of an _unlocked call in progress, in the fast path: a slot per
- * thread id (modulo UNLOCKED_SLOTS) claimed with a compare-and-exchange.
- * An array lookup is a load (the verifier inlines it) where the hash's is a
- * hash computation, a bucket lock on update and delete, and an allocation:
- * three of them per _unlocked call.  A thread whose slot another thread
- * holds (or a nested _unlocked call) marks itself in unlocked_calls as before.
+ * The mark of an _unlocked call in progress, in the fast path: the
+ * thread's slot (thread_slot.bpf.h), three array accesses per _unlocked
+ * call instead of three hash operations.  A thread whose slot another
+ * thread holds (or a nested _unlocked call) marks itself in unlocked_calls
+ * as before.
  */
-#define UNLOCKED_SLOTS 1024
 struct unlocked_slot {
-	__u64 key; /* key_of() of the holder, 0 = free */
+	__u64 holder; /* key_of() of the holder, 0 = free */
 	__u8 held;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, UNLOCKED_SLOTS);
+	__uint(max_entries, DA_THREAD_SLOTS);
 	__type(key, __u32);
 	__type(value, struct unlocked_slot);
 } unlocked_slots SEC(".maps");
 
 static __always_inline struct unlocked_slot *unlocked_slot_of(__u64 key)
 {
-	__u32 idx = (__u32)(key >> 32) & (UNLOCKED_SLOTS - 1);
+	__u32 idx = da_thread_slot_index(key);
 
 	return bpf_map_lookup_elem(&unlocked_slots, &idx);
 }
@@ -156,7 +155,7 @@ static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 		return false;
 	key = key_of(unlocked);
 	slot = unlocked_slot_of(key);
-	if (slot && slot->key == key)
+	if (slot && slot->holder == key)
 		return true;
 	return bpf_map_lookup_elem(&unlocked_calls, &key) != NULL;
 }
@@ -165,14 +164,13 @@ static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
 {
 	__u64 key = key_of(unlocked);
 	struct unlocked_slot *slot = unlocked_slot_of(key);
-	__u64 old;
+	enum da_slot_claim claim;
 
 	if (slot) {
-		old = __sync_val_compare_and_swap(&slot->key, 0, key);
-		/* its own key: a return that was never seen (a kretprobe missed) */
-		if (!old || old == key) {
+		claim = da_thread_slot_claim(&slot->holder, key);
+		if (claim != DA_SLOT_TAKEN) {
 			slot->held = held;
-			if (!old)
+			if (claim == DA_SLOT_CLAIMED)
 				__sync_fetch_and_add(&unlocked_calls_active, 1);
 			return;
 		}
@@ -188,10 +186,9 @@ static __always_inline __u8 unlocked_leave(enum hook_id unlocked)
 	struct unlocked_slot *slot = unlocked_slot_of(key);
 	__u8 *held, val;
 
-	if (slot && slot->key == key) {
+	if (slot && slot->holder == key) {
 		val = slot->held;
-		/* the next holder may claim it as soon as the key is 0 */
-		__sync_val_compare_and_swap(&slot->key, key, 0);
+		da_thread_slot_release(&slot->holder, key);
 		__sync_fetch_and_sub(&unlocked_calls_active, 1);
 		return val;
 	}
