@@ -38,6 +38,7 @@ enum hook_id {
 	H_MMAP_FD,
 	H_FENCE_WAIT,
 	H_REVOCABLE,
+	H_INVALIDATE, /* pending_slots */
 };
 
 struct stash_args {
@@ -71,13 +72,21 @@ struct {
 /*
  * resvs with an invalidate whose unlock has not been reported yet, and how
  * many there are: ww_mutex_unlock() is hooked for every ww_mutex of the
- * system (every DRM driver's locking), so its program first reads this
- * count and returns at once while no invalidate is pending; only then does
- * it compute the resv and look it up.  The count is kept with the map's
- * inserts and deletes; an entry the LRU evicts leaves it too high, which
- * only costs lookups, never a missed unlock.
+ * system (every DRM driver's locking), so its program first reads the
+ * counts and returns at once while no invalidate is pending; only then does
+ * it compute the resv and look it up.  An invalidate under the resv lock
+ * held by the invalidating thread (every revoke that keeps the contract)
+ * is pending in that thread's slot of pending_slots (counted by
+ * invalidates_in_slots): the unlock comes from the lock's owner, the same
+ * thread.  Any other (lock not held or not readable, the slot another
+ * thread's or already holding another resv) is pending in the
+ * invalidate_pending LRU hash (counted by invalidates_pending).  The counts
+ * are kept with the inserts and deletes; an entry the LRU evicts leaves
+ * invalidates_pending too high, which only costs lookups, never a missed
+ * unlock.
  */
 __u64 invalidates_pending = 0;
+__u64 invalidates_in_slots = 0;
 
 /*
  * Tasks inside an _unlocked variant: while none is, the locked hooks skip
@@ -93,6 +102,18 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } invalidate_pending SEC(".maps");
+
+struct pending_slot {
+	__u64 holder; /* key_of(H_INVALIDATE) of the holder, 0 = free */
+	__u64 resv;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DA_THREAD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pending_slot);
+} pending_slots SEC(".maps");
 
 static __always_inline __u64 key_of(enum hook_id hook)
 {
@@ -407,25 +428,91 @@ static __always_inline int on_vmap(void *ctx, __u8 op, struct dma_buf *buf, long
 	return 0;
 }
 
+static __always_inline struct pending_slot *pending_slot_of(__u64 key)
+{
+	__u32 idx = da_thread_slot_index(key);
+
+	return bpf_map_lookup_elem(&pending_slots, &idx);
+}
+
+/* an invalidate of resv: its unlock is to be reported, once */
+static __always_inline void invalidate_pend(__u64 resv, __u8 held)
+{
+	__u64 key = key_of(H_INVALIDATE);
+	struct pending_slot *slot;
+	enum da_slot_claim claim;
+	__u8 one = 1;
+
+	/* already pending in the hash: it stays there, one unlock to report */
+	if (invalidates_pending && bpf_map_lookup_elem(&invalidate_pending, &resv))
+		return;
+	slot = held == DA_RESV_HELD ? pending_slot_of(key) : NULL;
+	if (slot) {
+		claim = da_thread_slot_claim(&slot->holder, key);
+		if (claim == DA_SLOT_CLAIMED) {
+			slot->resv = resv;
+			__sync_fetch_and_add(&invalidates_in_slots, 1);
+			return;
+		}
+		/*
+		 * the same lock section's second invalidate; another resv
+		 * (this thread holds two, or its unlock was missed) stays
+		 * and this one goes to the hash
+		 */
+		if (claim == DA_SLOT_RECLAIMED && slot->resv == resv)
+			return;
+	}
+	/* a new entry counts; one already pending stays as it is */
+	if (!bpf_map_update_elem(&invalidate_pending, &resv, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&invalidates_pending, 1);
+}
+
+/* Was an invalidate of resv pending?  Then it is not any more. */
+static __always_inline bool invalidate_unpend(__u64 resv)
+{
+	__u64 key = key_of(H_INVALIDATE);
+	struct pending_slot *slot;
+	bool found = false;
+
+	if (invalidates_in_slots) {
+		slot = pending_slot_of(key);
+		if (slot && slot->holder == key && slot->resv == resv) {
+			da_thread_slot_release(&slot->holder, key);
+			__sync_fetch_and_sub(&invalidates_in_slots, 1);
+			found = true;
+		}
+	}
+	/*
+	 * also after the slot: another thread's invalidate without the lock
+	 * may have put the same resv in the hash meanwhile
+	 */
+	if (!invalidates_pending)
+		return found;
+	if (!found && !bpf_map_lookup_elem(&invalidate_pending, &resv))
+		return false;
+	if (!bpf_map_delete_elem(&invalidate_pending, &resv)) {
+		__sync_fetch_and_sub(&invalidates_pending, 1);
+		found = true;
+	}
+	return found;
+}
+
 static __always_inline int on_invalidate(void *ctx, struct dma_buf *buf, bool direct)
 {
 	struct dma_resv *resv = resv_of(buf, direct);
+	__u8 held = resv_held_by_current(resv, direct);
 	struct da_event *e;
-	__u64 key = (__u64)resv;
-	__u8 one = 1;
 
 	if (resv) {
 		track_resv(resv);
-		/* a new entry counts; one already pending stays as it is */
-		if (!bpf_map_update_elem(&invalidate_pending, &key, &one, BPF_NOEXIST))
-			__sync_fetch_and_add(&invalidates_pending, 1);
+		invalidate_pend((__u64)resv, held);
 	}
 	e = da_reserve(ctx, DA_OP_INVALIDATE);
 	if (!e)
 		return 0;
 	e->buf = (__u64)buf;
 	e->resv = (__u64)resv;
-	e->resv_held = resv_held_by_current(resv, direct);
+	e->resv_held = held;
 	e->fn = invalidate_fn;
 	da_submit(e);
 	return 0;
@@ -479,13 +566,11 @@ static __always_inline int on_resv_unlock(void *ctx, void *lock)
 	struct da_event *e;
 	__u64 resv;
 
-	if (!invalidates_pending)
+	if (!invalidates_pending && !invalidates_in_slots)
 		return 0;
 	resv = (__u64)lock - bpf_core_field_offset(struct dma_resv, lock);
-	if (!bpf_map_lookup_elem(&invalidate_pending, &resv))
+	if (!invalidate_unpend(resv))
 		return 0;
-	if (!bpf_map_delete_elem(&invalidate_pending, &resv))
-		__sync_fetch_and_sub(&invalidates_pending, 1);
 	e = da_reserve(ctx, DA_OP_RESV_UNLOCK);
 	if (!e)
 		return 0;
