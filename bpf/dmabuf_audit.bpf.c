@@ -11,8 +11,8 @@
  *
  * Ops that report a return value (export, attach, pin, map, vmap, mmap,
  * fence_wait, revocable_check) are emitted at return; the others at entry.
- * kprobe mode keeps the entry arguments for the kretprobe in `stash`,
- * keyed by (tid, hook).
+ * kprobe mode keeps the entry arguments for the kretprobe in the thread's
+ * slot of stash_slots, or in `stash` keyed by (tid, hook).
  */
 #include "common.bpf.h"
 
@@ -120,20 +120,55 @@ static __always_inline __u64 key_of(enum hook_id hook)
 	return (bpf_get_current_pid_tgid() << 32) | hook;
 }
 
+/*
+ * kprobe mode's fast path: the entry arguments in the thread's slot
+ * (thread_slot.bpf.h); in stash when another thread holds the slot or a
+ * nested hook of the same thread does (an _unlocked variant's locked call).
+ */
+struct stash_slot {
+	__u64 holder; /* key_of() of the holder, 0 = free */
+	struct stash_args args;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DA_THREAD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct stash_slot);
+} stash_slots SEC(".maps");
+
+static __always_inline struct stash_slot *stash_slot_of(__u64 key)
+{
+	__u32 idx = da_thread_slot_index(key);
+
+	return bpf_map_lookup_elem(&stash_slots, &idx);
+}
+
 static __always_inline void stash_put(enum hook_id hook, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
 	struct stash_args args = { { a0, a1, a2, a3 } };
 	__u64 key = key_of(hook);
+	struct stash_slot *slot = stash_slot_of(key);
 
-	bpf_map_update_elem(&stash, &key, &args, BPF_ANY);
+	if (slot && da_thread_slot_claim(&slot->holder, key) != DA_SLOT_TAKEN)
+		slot->args = args;
+	else
+		bpf_map_update_elem(&stash, &key, &args, BPF_ANY);
 }
 
 /* Copies the stashed arguments out and forgets them; false when none. */
 static __always_inline bool stash_take(enum hook_id hook, struct stash_args *out)
 {
 	__u64 key = key_of(hook);
-	struct stash_args *args = bpf_map_lookup_elem(&stash, &key);
+	struct stash_slot *slot = stash_slot_of(key);
+	struct stash_args *args;
 
+	if (slot && slot->holder == key) {
+		*out = slot->args;
+		da_thread_slot_release(&slot->holder, key);
+		return true;
+	}
+	args = bpf_map_lookup_elem(&stash, &key);
 	if (!args)
 		return false;
 	*out = *args;
