@@ -108,12 +108,7 @@ struct pending_slot {
 	__u64 resv;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, DA_THREAD_SLOTS);
-	__type(key, __u32);
-	__type(value, struct pending_slot);
-} pending_slots SEC(".maps");
+DA_THREAD_SLOT_MAP(pending_slots, struct pending_slot);
 
 static __always_inline __u64 key_of(enum hook_id hook)
 {
@@ -130,25 +125,13 @@ struct stash_slot {
 	struct stash_args args;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, DA_THREAD_SLOTS);
-	__type(key, __u32);
-	__type(value, struct stash_slot);
-} stash_slots SEC(".maps");
-
-static __always_inline struct stash_slot *stash_slot_of(__u64 key)
-{
-	__u32 idx = da_thread_slot_index(key);
-
-	return bpf_map_lookup_elem(&stash_slots, &idx);
-}
+DA_THREAD_SLOT_MAP(stash_slots, struct stash_slot);
 
 static __always_inline void stash_put(enum hook_id hook, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
 	struct stash_args args = { { a0, a1, a2, a3 } };
 	__u64 key = key_of(hook);
-	struct stash_slot *slot = stash_slot_of(key);
+	struct stash_slot *slot = da_thread_slot_of(&stash_slots, key);
 
 	if (slot && da_thread_slot_claim(&slot->holder, key) != DA_SLOT_TAKEN)
 		slot->args = args;
@@ -160,7 +143,7 @@ static __always_inline void stash_put(enum hook_id hook, __u64 a0, __u64 a1, __u
 static __always_inline bool stash_take(enum hook_id hook, struct stash_args *out)
 {
 	__u64 key = key_of(hook);
-	struct stash_slot *slot = stash_slot_of(key);
+	struct stash_slot *slot = da_thread_slot_of(&stash_slots, key);
 	struct stash_args *args;
 
 	if (slot && slot->holder == key) {
@@ -188,19 +171,7 @@ struct unlocked_slot {
 	__u8 held;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, DA_THREAD_SLOTS);
-	__type(key, __u32);
-	__type(value, struct unlocked_slot);
-} unlocked_slots SEC(".maps");
-
-static __always_inline struct unlocked_slot *unlocked_slot_of(__u64 key)
-{
-	__u32 idx = da_thread_slot_index(key);
-
-	return bpf_map_lookup_elem(&unlocked_slots, &idx);
-}
+DA_THREAD_SLOT_MAP(unlocked_slots, struct unlocked_slot);
 
 static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 {
@@ -210,7 +181,7 @@ static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 	if (!unlocked_calls_active)
 		return false;
 	key = key_of(unlocked);
-	slot = unlocked_slot_of(key);
+	slot = da_thread_slot_of(&unlocked_slots, key);
 	if (slot && slot->holder == key)
 		return true;
 	return bpf_map_lookup_elem(&unlocked_calls, &key) != NULL;
@@ -219,7 +190,7 @@ static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
 {
 	__u64 key = key_of(unlocked);
-	struct unlocked_slot *slot = unlocked_slot_of(key);
+	struct unlocked_slot *slot = da_thread_slot_of(&unlocked_slots, key);
 	enum da_slot_claim claim;
 
 	if (slot) {
@@ -239,7 +210,7 @@ static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
 static __always_inline __u8 unlocked_leave(enum hook_id unlocked)
 {
 	__u64 key = key_of(unlocked);
-	struct unlocked_slot *slot = unlocked_slot_of(key);
+	struct unlocked_slot *slot = da_thread_slot_of(&unlocked_slots, key);
 	__u8 *held, val;
 
 	if (slot && slot->holder == key) {
@@ -463,13 +434,6 @@ static __always_inline int on_vmap(void *ctx, __u8 op, struct dma_buf *buf, long
 	return 0;
 }
 
-static __always_inline struct pending_slot *pending_slot_of(__u64 key)
-{
-	__u32 idx = da_thread_slot_index(key);
-
-	return bpf_map_lookup_elem(&pending_slots, &idx);
-}
-
 /* an invalidate of resv: its unlock is to be reported, once */
 static __always_inline void invalidate_pend(__u64 resv, __u8 held)
 {
@@ -481,7 +445,7 @@ static __always_inline void invalidate_pend(__u64 resv, __u8 held)
 	/* already pending in the hash: it stays there, one unlock to report */
 	if (invalidates_pending && bpf_map_lookup_elem(&invalidate_pending, &resv))
 		return;
-	slot = held == DA_RESV_HELD ? pending_slot_of(key) : NULL;
+	slot = held == DA_RESV_HELD ? da_thread_slot_of(&pending_slots, key) : NULL;
 	if (slot) {
 		claim = da_thread_slot_claim(&slot->holder, key);
 		if (claim == DA_SLOT_CLAIMED) {
@@ -510,7 +474,7 @@ static __always_inline bool invalidate_unpend(__u64 resv)
 	bool found = false;
 
 	if (invalidates_in_slots) {
-		slot = pending_slot_of(key);
+		slot = da_thread_slot_of(&pending_slots, key);
 		if (slot && slot->holder == key && slot->resv == resv) {
 			da_thread_slot_release(&slot->holder, key);
 			__sync_fetch_and_sub(&invalidates_in_slots, 1);

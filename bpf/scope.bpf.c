@@ -34,12 +34,7 @@ struct scope_slot {
 	struct scope_args args;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, DA_THREAD_SLOTS);
-	__type(key, __u32);
-	__type(value, struct scope_slot);
-} scope_slots SEC(".maps");
+DA_THREAD_SLOT_MAP(scope_slots, struct scope_slot);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -52,13 +47,6 @@ struct {
 static __always_inline __u64 scope_key(void)
 {
 	return (bpf_get_current_pid_tgid() << 32) | 1;
-}
-
-static __always_inline struct scope_slot *scope_slot_of(__u64 key)
-{
-	__u32 idx = da_thread_slot_index(key);
-
-	return bpf_map_lookup_elem(&scope_slots, &idx);
 }
 
 static __always_inline int emit_scope(void *ctx, __u8 op, __u64 object, __u64 revoked)
@@ -139,7 +127,7 @@ int scope_kprobe(struct pt_regs *ctx)
 	DA_MIRROR_GUARD();
 	struct scope_args args = { .object = PT_REGS_PARM1(ctx) };
 	__u64 key = scope_key();
-	struct scope_slot *slot = scope_slot_of(key);
+	struct scope_slot *slot = da_thread_slot_of(&scope_slots, key);
 	__u32 tid = key >> 32;
 
 	if (revoked_arg >= 0)
@@ -156,7 +144,7 @@ int scope_kretprobe(struct pt_regs *ctx)
 {
 	DA_MIRROR_GUARD();
 	__u64 key = scope_key();
-	struct scope_slot *slot = scope_slot_of(key);
+	struct scope_slot *slot = da_thread_slot_of(&scope_slots, key);
 	__u32 tid = key >> 32;
 	struct scope_args *stashed;
 	struct scope_args args;

@@ -21,9 +21,21 @@
 
 #define DA_THREAD_SLOTS 1024
 
-static __always_inline __u32 da_thread_slot_index(__u64 key)
+/* an array of slots of value_type, a struct that begins with __u64 holder */
+#define DA_THREAD_SLOT_MAP(name, value_type)              \
+	struct {                                          \
+		__uint(type, BPF_MAP_TYPE_ARRAY);         \
+		__uint(max_entries, DA_THREAD_SLOTS);     \
+		__type(key, __u32);                       \
+		__type(value, value_type);                \
+	} name SEC(".maps")
+
+/* the slot of the thread in `key`, in the map `slots` (NULL only to please the verifier) */
+static __always_inline void *da_thread_slot_of(void *slots, __u64 key)
 {
-	return (__u32)(key >> 32) & (DA_THREAD_SLOTS - 1);
+	__u32 idx = (__u32)(key >> 32) & (DA_THREAD_SLOTS - 1);
+
+	return bpf_map_lookup_elem(slots, &idx);
 }
 
 enum da_slot_claim {
