@@ -11,8 +11,8 @@
  *
  * Ops that report a return value (export, attach, pin, map, vmap, mmap,
  * fence_wait, revocable_check) are emitted at return; the others at entry.
- * kprobe mode keeps the entry arguments for the kretprobe in `stash`,
- * keyed by (tid, hook).
+ * kprobe mode keeps the entry arguments for the kretprobe in the thread's
+ * slot of stash_slots, or in `stash` keyed by (tid, hook).
  */
 #include "common.bpf.h"
 
@@ -38,6 +38,7 @@ enum hook_id {
 	H_MMAP_FD,
 	H_FENCE_WAIT,
 	H_REVOCABLE,
+	H_INVALIDATE, /* pending_slots */
 };
 
 struct stash_args {
@@ -65,18 +66,27 @@ struct {
 	__type(value, __u8);
 } unlocked_calls SEC(".maps");
 
+#include "thread_slot.bpf.h"
 #include "tracked_resv.bpf.h"
 
 /*
  * resvs with an invalidate whose unlock has not been reported yet, and how
  * many there are: ww_mutex_unlock() is hooked for every ww_mutex of the
- * system (every DRM driver's locking), so its program first reads this
- * count and returns at once while no invalidate is pending; only then does
- * it compute the resv and look it up.  The count is kept with the map's
- * inserts and deletes; an entry the LRU evicts leaves it too high, which
- * only costs lookups, never a missed unlock.
+ * system (every DRM driver's locking), so its program first reads the
+ * counts and returns at once while no invalidate is pending; only then does
+ * it compute the resv and look it up.  An invalidate under the resv lock
+ * held by the invalidating thread (every revoke that keeps the contract)
+ * is pending in that thread's slot of pending_slots (counted by
+ * invalidates_in_slots): the unlock comes from the lock's owner, the same
+ * thread.  Any other (lock not held or not readable, the slot another
+ * thread's or already holding another resv) is pending in the
+ * invalidate_pending LRU hash (counted by invalidates_pending).  The counts
+ * are kept with the inserts and deletes; an entry the LRU evicts leaves
+ * invalidates_pending too high, which only costs lookups, never a missed
+ * unlock.
  */
 __u64 invalidates_pending = 0;
+__u64 invalidates_in_slots = 0;
 
 /*
  * Tasks inside an _unlocked variant: while none is, the locked hooks skip
@@ -93,25 +103,55 @@ struct {
 	__type(value, __u8);
 } invalidate_pending SEC(".maps");
 
+struct pending_slot {
+	__u64 holder; /* key_of(H_INVALIDATE) of the holder, 0 = free */
+	__u64 resv;
+};
+
+DA_THREAD_SLOT_MAP(pending_slots, struct pending_slot);
+
 static __always_inline __u64 key_of(enum hook_id hook)
 {
 	return (bpf_get_current_pid_tgid() << 32) | hook;
 }
 
+/*
+ * kprobe mode's fast path: the entry arguments in the thread's slot
+ * (thread_slot.bpf.h); in stash when another thread holds the slot or a
+ * nested hook of the same thread does (an _unlocked variant's locked call).
+ */
+struct stash_slot {
+	__u64 holder; /* key_of() of the holder, 0 = free */
+	struct stash_args args;
+};
+
+DA_THREAD_SLOT_MAP(stash_slots, struct stash_slot);
+
 static __always_inline void stash_put(enum hook_id hook, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
 	struct stash_args args = { { a0, a1, a2, a3 } };
 	__u64 key = key_of(hook);
+	struct stash_slot *slot = da_thread_slot_of(&stash_slots, key);
 
-	bpf_map_update_elem(&stash, &key, &args, BPF_ANY);
+	if (slot && da_thread_slot_claim(&slot->holder, key) != DA_SLOT_TAKEN)
+		slot->args = args;
+	else
+		bpf_map_update_elem(&stash, &key, &args, BPF_ANY);
 }
 
 /* Copies the stashed arguments out and forgets them; false when none. */
 static __always_inline bool stash_take(enum hook_id hook, struct stash_args *out)
 {
 	__u64 key = key_of(hook);
-	struct stash_args *args = bpf_map_lookup_elem(&stash, &key);
+	struct stash_slot *slot = da_thread_slot_of(&stash_slots, key);
+	struct stash_args *args;
 
+	if (slot && slot->holder == key) {
+		*out = slot->args;
+		da_thread_slot_release(&slot->holder, key);
+		return true;
+	}
+	args = bpf_map_lookup_elem(&stash, &key);
 	if (!args)
 		return false;
 	*out = *args;
@@ -120,32 +160,18 @@ static __always_inline bool stash_take(enum hook_id hook, struct stash_args *out
 }
 
 /*
- * The mark of an _unlocked call in progress, in the fast path: a slot per
- * thread id (modulo UNLOCKED_SLOTS) claimed with a compare-and-exchange.
- * An array lookup is a load (the verifier inlines it) where the hash's is a
- * hash computation, a bucket lock on update and delete, and an allocation:
- * three of them per _unlocked call.  A thread whose slot another thread
- * holds (or a nested _unlocked call) marks itself in unlocked_calls as before.
+ * The mark of an _unlocked call in progress, in the fast path: the
+ * thread's slot (thread_slot.bpf.h), three array accesses per _unlocked
+ * call instead of three hash operations.  A thread whose slot another
+ * thread holds (or a nested _unlocked call) marks itself in unlocked_calls
+ * as before.
  */
-#define UNLOCKED_SLOTS 1024
 struct unlocked_slot {
-	__u64 key; /* key_of() of the holder, 0 = free */
+	__u64 holder; /* key_of() of the holder, 0 = free */
 	__u8 held;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, UNLOCKED_SLOTS);
-	__type(key, __u32);
-	__type(value, struct unlocked_slot);
-} unlocked_slots SEC(".maps");
-
-static __always_inline struct unlocked_slot *unlocked_slot_of(__u64 key)
-{
-	__u32 idx = (__u32)(key >> 32) & (UNLOCKED_SLOTS - 1);
-
-	return bpf_map_lookup_elem(&unlocked_slots, &idx);
-}
+DA_THREAD_SLOT_MAP(unlocked_slots, struct unlocked_slot);
 
 static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 {
@@ -155,8 +181,8 @@ static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 	if (!unlocked_calls_active)
 		return false;
 	key = key_of(unlocked);
-	slot = unlocked_slot_of(key);
-	if (slot && slot->key == key)
+	slot = da_thread_slot_of(&unlocked_slots, key);
+	if (slot && slot->holder == key)
 		return true;
 	return bpf_map_lookup_elem(&unlocked_calls, &key) != NULL;
 }
@@ -164,15 +190,14 @@ static __always_inline bool in_unlocked_call(enum hook_id unlocked)
 static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
 {
 	__u64 key = key_of(unlocked);
-	struct unlocked_slot *slot = unlocked_slot_of(key);
-	__u64 old;
+	struct unlocked_slot *slot = da_thread_slot_of(&unlocked_slots, key);
+	enum da_slot_claim claim;
 
 	if (slot) {
-		old = __sync_val_compare_and_swap(&slot->key, 0, key);
-		/* its own key: a return that was never seen (a kretprobe missed) */
-		if (!old || old == key) {
+		claim = da_thread_slot_claim(&slot->holder, key);
+		if (claim != DA_SLOT_TAKEN) {
 			slot->held = held;
-			if (!old)
+			if (claim == DA_SLOT_CLAIMED)
 				__sync_fetch_and_add(&unlocked_calls_active, 1);
 			return;
 		}
@@ -185,13 +210,12 @@ static __always_inline void unlocked_enter(enum hook_id unlocked, __u8 held)
 static __always_inline __u8 unlocked_leave(enum hook_id unlocked)
 {
 	__u64 key = key_of(unlocked);
-	struct unlocked_slot *slot = unlocked_slot_of(key);
+	struct unlocked_slot *slot = da_thread_slot_of(&unlocked_slots, key);
 	__u8 *held, val;
 
-	if (slot && slot->key == key) {
+	if (slot && slot->holder == key) {
 		val = slot->held;
-		/* the next holder may claim it as soon as the key is 0 */
-		__sync_val_compare_and_swap(&slot->key, key, 0);
+		da_thread_slot_release(&slot->holder, key);
 		__sync_fetch_and_sub(&unlocked_calls_active, 1);
 		return val;
 	}
@@ -410,25 +434,84 @@ static __always_inline int on_vmap(void *ctx, __u8 op, struct dma_buf *buf, long
 	return 0;
 }
 
+/* an invalidate of resv: its unlock is to be reported, once */
+static __always_inline void invalidate_pend(__u64 resv, __u8 held)
+{
+	__u64 key = key_of(H_INVALIDATE);
+	struct pending_slot *slot;
+	enum da_slot_claim claim;
+	__u8 one = 1;
+
+	/* already pending in the hash: it stays there, one unlock to report */
+	if (invalidates_pending && bpf_map_lookup_elem(&invalidate_pending, &resv))
+		return;
+	slot = held == DA_RESV_HELD ? da_thread_slot_of(&pending_slots, key) : NULL;
+	if (slot) {
+		claim = da_thread_slot_claim(&slot->holder, key);
+		if (claim == DA_SLOT_CLAIMED) {
+			slot->resv = resv;
+			__sync_fetch_and_add(&invalidates_in_slots, 1);
+			return;
+		}
+		/*
+		 * the same lock section's second invalidate; another resv
+		 * (this thread holds two, or its unlock was missed) stays
+		 * and this one goes to the hash
+		 */
+		if (claim == DA_SLOT_RECLAIMED && slot->resv == resv)
+			return;
+	}
+	/* a new entry counts; one already pending stays as it is */
+	if (!bpf_map_update_elem(&invalidate_pending, &resv, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&invalidates_pending, 1);
+}
+
+/* Was an invalidate of resv pending?  Then it is not any more. */
+static __always_inline bool invalidate_unpend(__u64 resv)
+{
+	__u64 key = key_of(H_INVALIDATE);
+	struct pending_slot *slot;
+	bool found = false;
+
+	if (invalidates_in_slots) {
+		slot = da_thread_slot_of(&pending_slots, key);
+		if (slot && slot->holder == key && slot->resv == resv) {
+			da_thread_slot_release(&slot->holder, key);
+			__sync_fetch_and_sub(&invalidates_in_slots, 1);
+			found = true;
+		}
+	}
+	/*
+	 * also after the slot: another thread's invalidate without the lock
+	 * may have put the same resv in the hash meanwhile
+	 */
+	if (!invalidates_pending)
+		return found;
+	if (!found && !bpf_map_lookup_elem(&invalidate_pending, &resv))
+		return false;
+	if (!bpf_map_delete_elem(&invalidate_pending, &resv)) {
+		__sync_fetch_and_sub(&invalidates_pending, 1);
+		found = true;
+	}
+	return found;
+}
+
 static __always_inline int on_invalidate(void *ctx, struct dma_buf *buf, bool direct)
 {
 	struct dma_resv *resv = resv_of(buf, direct);
+	__u8 held = resv_held_by_current(resv, direct);
 	struct da_event *e;
-	__u64 key = (__u64)resv;
-	__u8 one = 1;
 
 	if (resv) {
 		track_resv(resv);
-		/* a new entry counts; one already pending stays as it is */
-		if (!bpf_map_update_elem(&invalidate_pending, &key, &one, BPF_NOEXIST))
-			__sync_fetch_and_add(&invalidates_pending, 1);
+		invalidate_pend((__u64)resv, held);
 	}
 	e = da_reserve(ctx, DA_OP_INVALIDATE);
 	if (!e)
 		return 0;
 	e->buf = (__u64)buf;
 	e->resv = (__u64)resv;
-	e->resv_held = resv_held_by_current(resv, direct);
+	e->resv_held = held;
 	e->fn = invalidate_fn;
 	da_submit(e);
 	return 0;
@@ -482,13 +565,11 @@ static __always_inline int on_resv_unlock(void *ctx, void *lock)
 	struct da_event *e;
 	__u64 resv;
 
-	if (!invalidates_pending)
+	if (!invalidates_pending && !invalidates_in_slots)
 		return 0;
 	resv = (__u64)lock - bpf_core_field_offset(struct dma_resv, lock);
-	if (!bpf_map_lookup_elem(&invalidate_pending, &resv))
+	if (!invalidate_unpend(resv))
 		return 0;
-	if (!bpf_map_delete_elem(&invalidate_pending, &resv))
-		__sync_fetch_and_sub(&invalidates_pending, 1);
 	e = da_reserve(ctx, DA_OP_RESV_UNLOCK);
 	if (!e)
 		return 0;

@@ -12,6 +12,7 @@
  * ring buffer, counters, stack map and --follow set (bpf_map__reuse_fd).
  */
 #include "common.bpf.h"
+#include "thread_slot.bpf.h"
 
 const volatile __u8 scope_slot = 0;
 /* index of the bool revoked argument, -1 when the function has none */
@@ -22,13 +23,31 @@ struct scope_args {
 	__u64 revoked;
 };
 
-/* kprobe mode: entry arguments for the kretprobe, by tid */
+/*
+ * kprobe mode: entry arguments for the kretprobe, in the thread's slot
+ * (thread_slot.bpf.h), or by tid in scope_stash when another thread holds
+ * the slot.  The same function called again on the thread before its
+ * return overwrites the arguments in either, as the hash alone did.
+ */
+struct scope_slot {
+	__u64 holder; /* scope_key() of the holder, 0 = free */
+	struct scope_args args;
+};
+
+DA_THREAD_SLOT_MAP(scope_slots, struct scope_slot);
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, struct scope_args);
 } scope_stash SEC(".maps");
+
+/* the thread id in the high half, never 0 */
+static __always_inline __u64 scope_key(void)
+{
+	return (bpf_get_current_pid_tgid() << 32) | 1;
+}
 
 static __always_inline int emit_scope(void *ctx, __u8 op, __u64 object, __u64 revoked)
 {
@@ -107,11 +126,16 @@ int scope_kprobe(struct pt_regs *ctx)
 {
 	DA_MIRROR_GUARD();
 	struct scope_args args = { .object = PT_REGS_PARM1(ctx) };
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 key = scope_key();
+	struct scope_slot *slot = da_thread_slot_of(&scope_slots, key);
+	__u32 tid = key >> 32;
 
 	if (revoked_arg >= 0)
 		args.revoked = kprobe_arg(ctx, revoked_arg);
-	bpf_map_update_elem(&scope_stash, &tid, &args, BPF_ANY);
+	if (slot && da_thread_slot_claim(&slot->holder, key) != DA_SLOT_TAKEN)
+		slot->args = args;
+	else
+		bpf_map_update_elem(&scope_stash, &tid, &args, BPF_ANY);
 	return emit_scope(ctx, DA_OP_SCOPE_ENTER, args.object, args.revoked);
 }
 
@@ -119,10 +143,18 @@ SEC("kretprobe")
 int scope_kretprobe(struct pt_regs *ctx)
 {
 	DA_MIRROR_GUARD();
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct scope_args *stashed = bpf_map_lookup_elem(&scope_stash, &tid);
+	__u64 key = scope_key();
+	struct scope_slot *slot = da_thread_slot_of(&scope_slots, key);
+	__u32 tid = key >> 32;
+	struct scope_args *stashed;
 	struct scope_args args;
 
+	if (slot && slot->holder == key) {
+		args = slot->args;
+		da_thread_slot_release(&slot->holder, key);
+		return emit_scope(ctx, DA_OP_SCOPE_EXIT, args.object, args.revoked);
+	}
+	stashed = bpf_map_lookup_elem(&scope_stash, &tid);
 	if (!stashed)
 		return 0;
 	args = *stashed;
