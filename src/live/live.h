@@ -286,7 +286,12 @@ void da_seed_run(struct da_live_trace *t, const struct da_opts *opts, struct da_
 
 /* ---- start-up timing (timing.c): DMABUF_AUDIT_TIMING=1 ---- */
 
-/* read DMABUF_AUDIT_TIMING; -1 with a message for a value that is neither 1 nor 0 */
+/*
+ * An on/off environment variable: unset, empty or 0 is off, 1 on; anything
+ * else is refused, -1 with "NAME=VALUE: 1 (meaning) or 0"
+ */
+int da_env_switch(const char *name, const char *meaning, bool *on, char *err, size_t errlen);
+/* read DMABUF_AUDIT_TIMING (da_env_switch) */
 int da_timing_setting(char *err, size_t errlen);
 bool da_timing_enabled(void);
 /* the phase that just ended, on stderr with CLOCK_MONOTONIC ns (nothing when off) */

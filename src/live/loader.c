@@ -498,17 +498,12 @@ static long long ring_wakeup(__u32 ring, char *err, size_t errlen)
  */
 static int bench_mirror(struct da_live *l, char *err, size_t errlen)
 {
-	const char *env = getenv("DMABUF_AUDIT_BENCH_MIRROR");
-
-	if (!env || !strcmp(env, "0"))
-		return 0;
-	if (strcmp(env, "1")) {
-		snprintf(err, errlen, "DMABUF_AUDIT_BENCH_MIRROR=%s: 0 or 1", env);
+	if (da_env_switch("DMABUF_AUDIT_BENCH_MIRROR", "every program returns at once",
+			  &l->bench_mirror, err, errlen))
 		return -1;
-	}
-	l->bench_mirror = true;
-	fprintf(stderr, DA_TOOL_NAME ": DMABUF_AUDIT_BENCH_MIRROR=1: every program returns at"
-			" once, nothing is audited (a benchmark's setting)\n");
+	if (l->bench_mirror)
+		fprintf(stderr, DA_TOOL_NAME ": DMABUF_AUDIT_BENCH_MIRROR=1: every program returns"
+				" at once, nothing is audited (a benchmark's setting)\n");
 	return 0;
 }
 

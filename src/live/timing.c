@@ -27,20 +27,24 @@ static unsigned long long timing_now_ns(void)
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
-/* DMABUF_AUDIT_TIMING: unset, empty or 0 is off, 1 on; anything else is refused */
+int da_env_switch(const char *name, const char *meaning, bool *on, char *err, size_t errlen)
+{
+	const char *env = getenv(name);
+
+	*on = env && !strcmp(env, "1");
+	if (!env || !env[0] || !strcmp(env, "0") || *on)
+		return 0;
+	snprintf(err, errlen, "%s=%s: 1 (%s) or 0", name, env, meaning);
+	return -1;
+}
+
 int da_timing_setting(char *err, size_t errlen)
 {
-	const char *env = getenv("DMABUF_AUDIT_TIMING");
+	bool on;
 
-	if (!env || !env[0] || !strcmp(env, "0")) {
-		timing_on = 0;
-	} else if (!strcmp(env, "1")) {
-		timing_on = 1;
-	} else {
-		snprintf(err, errlen, "DMABUF_AUDIT_TIMING=%s: 1 (print the start-up's phases) or 0",
-			 env);
+	if (da_env_switch("DMABUF_AUDIT_TIMING", "print the start-up's phases", &on, err, errlen))
 		return -1;
-	}
+	timing_on = on;
 	return 0;
 }
 

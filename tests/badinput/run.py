@@ -224,7 +224,8 @@ def ring_environment():
             ("DMABUF_AUDIT_RING_WAKEUP", "0", "DMABUF_AUDIT_RING_WAKEUP=0: 'always'"),
             ("DMABUF_AUDIT_TIMING", "yes", "DMABUF_AUDIT_TIMING=yes: 1 (print the start-up's"
              " phases) or 0"),
-            ("DMABUF_AUDIT_BENCH_MIRROR", "yes", "DMABUF_AUDIT_BENCH_MIRROR=yes: 0 or 1")):
+            ("DMABUF_AUDIT_BENCH_MIRROR", "yes", "DMABUF_AUDIT_BENCH_MIRROR=yes: 1 (every program"
+             " returns at once) or 0")):
         expect_error(f"{var}={val} -> exit 2 before any BPF is loaded", ["watch"], 2,
                      "dmabuf-audit: " + msg, stdout_empty=True, env={var: val})
     expect_error("DMABUF_AUDIT_RING_WAKEUP above a 1 MiB ring -> exit 2", ["watch"], 2,
